@@ -1,0 +1,116 @@
+# nvmerace: plain GNU make. See README.md.
+#   make                 build ./nvmerace
+#   make check           install what is missing, build, run every test
+#   make run             install what is missing, build, run the shipped scenarios
+#   make bench           print performance figures (not a test)
+#   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
+#   DEVELOPER=1          add -Werror
+#   SANITIZE=address,undefined | thread    build and test with sanitizers
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+# Debian packages this tree needs, to build (first line) and to test.
+DEB_BUILD := gcc make pkg-config libpci-dev libnvme-dev libncurses-dev check libyaml-dev libjson-c-dev
+DEB_TEST := libxml2-utils tmux valgrind
+DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
+
+LIB_PKGS := libnvme libpci yaml-0.1 json-c
+TEST_PKGS := check
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Ilib -MMD -MP
+ALL_LDFLAGS := -pthread $(LDFLAGS)
+ifeq ($(DEVELOPER),1)
+ALL_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+B := build
+LIB_SRC := $(wildcard lib/*.c lib/sim/*.c)
+CMD_SRC := $(wildcard cmd/*.c)
+TEST_SRC := $(wildcard tests/check_*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(B)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+LIBA := $(B)/libnvmerace.a
+
+# pkg-config is asked lazily, so that 'make deps' works before the -dev packages exist.
+lib_cflags = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
+lib_libs = $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+curses_cflags = $(shell $(PKG_CONFIG) --cflags ncursesw 2>/dev/null)
+curses_libs = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
+check_cflags = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+check_libs = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+# Rebuild everything when the flags change (DEVELOPER, SANITIZE, CFLAGS).
+FLAGS_FILE := $(B)/.flags
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+$(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
+
+.PHONY: all check run bench install clean deps check-deps test
+all: nvmerace
+
+$(B)/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(if $(findstring monitor,$<),$(curses_cflags)) -DNVR_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+nvmerace: $(CMD_OBJ) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(lib_libs) $(curses_libs)
+
+$(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+
+# deps: install what is missing when root, else say exactly what to run.
+deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done | xargs); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	else \
+		echo "missing packages; run as root:"; echo "  apt-get install $$missing"; exit 1; \
+	fi
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: nvmerace $(TEST_BIN)
+	@NVR=./nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+
+run: deps
+	@$(MAKE) --no-print-directory nvmerace
+	./nvmerace run $(wildcard scenarios/*.yaml)
+
+bench: deps nvmerace $(B)/bench/bench_poll
+	@sh bench/run.sh $(B)/bench/bench_poll
+
+$(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+
+install: nvmerace
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 nvmerace $(DESTDIR)$(BINDIR)/nvmerace
+	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
+	if [ -f man/nvmerace-scenario.5 ]; then install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/; fi
+
+clean:
+	rm -rf $(B) nvmerace
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The controller, host side: bring-up, the admin queue, identify, I/O queue
+ * creation and deletion, shutdown and disable. It talks to the device only
+ * through its transport, so it is the same code for a real and a simulated
+ * controller.
+ */
+#ifndef NVR_CTRL_H
+#define NVR_CTRL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nvr_wire.h"
+#include "queue.h"
+
+struct nvr_ctrl;
+struct nvr_transport;
+
+/* What Identify said, decoded into plain strings and numbers. */
+struct nvr_ctrl_info {
+	char model[41];
+	char serial[21];
+	char firmware[9];
+	uint16_t vid;
+	uint16_t ssvid;
+	uint32_t version;	/* VS register */
+	uint16_t mqes;		/* CAP.MQES + 1: entries in the largest queue */
+	uint8_t dstrd;
+	uint8_t cap_to;
+	uint8_t mdts;
+	uint32_t mdts_bytes;	/* 0: no limit */
+	uint16_t nr_sq;		/* I/O SQs allocated by Set Features */
+	uint16_t nr_cq;
+	uint32_t nn;
+	uint16_t oacs;
+	uint16_t kas;
+	uint32_t nr_ns;		/* active namespaces found */
+	struct {
+		uint32_t nsid;
+		uint64_t nsze;
+		uint32_t lba_size;
+	} ns[16];
+};
+
+/**
+ * nvr_ctrl_open() - bring a controller up and identify it.
+ * @t: its transport; the controller borrows it.
+ * @nr_io_queues: I/O queue pairs to ask for (Set Features, Number of Queues).
+ * @out: the controller.
+ *
+ * Disables the controller, sets up the admin queue, enables it and waits for
+ * CSTS.RDY within CAP.TO, then Identify controller, namespaces, and Number of
+ * Queues. Return: 0; -ETIMEDOUT when RDY never came; -EIO when CSTS.CFS was
+ * set or an admin command failed; -EPROTO when the device answered with
+ * nonsense; -ENOMEM.
+ */
+int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out);
+
+/**
+ * nvr_ctrl_close() - disable the controller and free everything of it.
+ * @ctrl: the controller, half-opened or not; NULL is allowed.
+ */
+void nvr_ctrl_close(struct nvr_ctrl *ctrl);
+
+const struct nvr_ctrl_info *nvr_ctrl_info(const struct nvr_ctrl *ctrl);
+struct nvr_transport *nvr_ctrl_transport(const struct nvr_ctrl *ctrl);
+/* The SQ with @qid, or NULL. Admin SQ is qid 0. */
+struct nvr_sq *nvr_ctrl_sq(const struct nvr_ctrl *ctrl, uint16_t qid);
+struct nvr_cq *nvr_ctrl_cq(const struct nvr_ctrl *ctrl, uint16_t qid);
+
+/**
+ * nvr_ctrl_admin() - run one admin command and wait for it, polling.
+ * @ctrl: the controller.
+ * @sqe: the command (CID is chosen here).
+ * @cqe: the completion, with its status as data.
+ * @timeout_ms: how long to wait.
+ *
+ * Return: 0 when a completion arrived (whatever its status), -ETIMEDOUT,
+ * -EIO when the controller reported a fatal status, -EBUSY.
+ */
+int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *cqe,
+		   unsigned int timeout_ms);
+
+/**
+ * nvr_ctrl_create_qpair() - create an I/O CQ and an SQ that completes into it.
+ * @ctrl: the controller.
+ * @qid: the queue ID for both.
+ * @depth: entries in each.
+ * @vector: the CQ's MSI-X vector, or -1 for a polled CQ (IEN clear).
+ * @status: the NVMe status of the failing command when the device refused (as data).
+ *
+ * Return: 0; -EINVAL for arguments out of range; -EREMOTEIO when the device
+ * refused (see @status); or a transport error.
+ */
+int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vector,
+			  uint16_t *status);
+
+/**
+ * nvr_ctrl_delete_qpair() - delete the I/O SQ and CQ with @qid.
+ * Return: 0, -ENOENT, -EREMOTEIO (device refused; @status), or a transport error.
+ */
+int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status);
+
+/**
+ * nvr_ctrl_shutdown() - normal shutdown (CC.SHN = 01b), wait for SHST complete.
+ * Return: 0, or -ETIMEDOUT.
+ */
+int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms);
+
+/**
+ * nvr_ctrl_disable() - clear CC.EN and wait for CSTS.RDY to clear.
+ * Return: 0, or -ETIMEDOUT.
+ */
+int nvr_ctrl_disable(struct nvr_ctrl *ctrl);
+
+/* CSTS as the device reports it now. */
+uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl);
+
+/* A human-readable string for an NVMe status field (libnvme's table). */
+const char *nvr_status_str(uint16_t status);
+
+/* Build a Read or Write of @nlb blocks at @slba into the PRPs of @sqe (not set here). */
+void nvr_sqe_rw(struct nvr_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb);
+
+#endif

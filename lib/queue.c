@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
+#include "ctrl.h"
+#include "queue.h"
+#include "transport.h"
+#include "util.h"
+
+bool nvr_sq_has_room(const struct nvr_sq *sq)
+{
+	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
+	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
+
+	return next != head &&
+	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth;
+}
+
+int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
+{
+	uint16_t cid = sq->cid_hint;
+	struct nvr_cmd *cmd;
+
+	if (unlikely(!nvr_sq_has_room(sq)))
+		return -EBUSY;
+	/* A CID is reused only once its previous command completed: find a free
+	 * one. outstanding < depth guarantees the scan ends. */
+	for (;;) {
+		cmd = &sq->cmds[cid];
+		if (atomic_load_explicit(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
+			break;
+		if (++cid == sq->depth)
+			cid = 0;
+	}
+	sq->cid_hint = (uint16_t)(cid + 1 == sq->depth ? 0 : cid + 1);
+	cmd->ctx = ctx;
+	atomic_store_explicit(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
+
+	sqe->cid = cid;
+	memcpy(&sq->ring[sq->tail], sqe, sizeof(*sqe));
+	if (++sq->tail == sq->depth)
+		sq->tail = 0;
+	atomic_fetch_add_explicit(&sq->submitted, 1, memory_order_relaxed);
+	return cid;
+}
+
+void nvr_sq_ring(struct nvr_sq *sq)
+{
+	if (sq->tail == sq->tail_rung)
+		return;
+	sq->tail_rung = sq->tail;
+	/* The SQE stores must be visible before the device sees the tail. The
+	 * transport's write is a call the compiler cannot reorder across; on
+	 * x86 stores are not reordered with older stores. For VFIO the MMIO
+	 * write itself is ordered after normal stores (wmb before writel). */
+	atomic_thread_fence(memory_order_release);
+	nvr_reg_write32(nvr_ctrl_transport(sq->ctrl), sq->db_off, sq->tail);
+}
+
+bool nvr_cq_pending(struct nvr_cq *cq)
+{
+	uint16_t head = atomic_load_explicit(&cq->head, memory_order_relaxed);
+	uint8_t phase = atomic_load_explicit(&cq->phase, memory_order_relaxed);
+	const _Atomic uint16_t *st = (const _Atomic uint16_t *)&cq->ring[head].status;
+
+	return (atomic_load_explicit(st, memory_order_acquire) & 1) == phase;
+}
+
+static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, nvr_cqe_fn fn, void *arg)
+{
+	struct nvr_sq *sq = nvr_ctrl_sq(cq->ctrl, cqe->sqid);
+	struct nvr_cmd *cmd;
+	uint8_t expect = NVR_CMD_OUTSTANDING;
+	void *ctx;
+
+	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth || cqe->sqhd >= sq->depth))
+		goto spurious;
+	cmd = &sq->cmds[cqe->cid];
+	ctx = cmd->ctx;
+	atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
+	/* The exchange, not a plain store, so that two reapers racing on one
+	 * CQE cannot both complete the command. */
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect, NVR_CMD_FREE,
+							      memory_order_acq_rel,
+							      memory_order_relaxed)))
+		goto spurious;
+	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+	if (fn)
+		fn(sq, cqe, ctx, arg);
+	return;
+spurious:
+	atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
+}
+
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg)
+{
+	uint16_t head = atomic_load_explicit(&cq->head, memory_order_relaxed);
+	uint8_t phase = atomic_load_explicit(&cq->phase, memory_order_relaxed);
+	unsigned int n = 0;
+
+	while (n < max) {
+		struct nvr_cqe *e = &cq->ring[head];
+		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		struct nvr_cqe cqe;
+
+		if (((dw3 >> 16) & 1) != phase)
+			break;
+		/* The acquire above orders these loads after the phase check. */
+		cqe.dw0 = e->dw0;
+		cqe.dw1 = e->dw1;
+		cqe.sqhd = e->sqhd;
+		cqe.sqid = e->sqid;
+		cqe.cid = (uint16_t)dw3;
+		cqe.status = (uint16_t)(dw3 >> 16);
+		if (++head == cq->depth) {
+			head = 0;
+			phase ^= 1;
+		}
+		n++;
+		complete(cq, &cqe, fn, arg);
+	}
+	if (n) {
+		atomic_store_explicit(&cq->head, head, memory_order_relaxed);
+		atomic_store_explicit(&cq->phase, phase, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
+		nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, head);
+	}
+	return n;
+}
+
+void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st)
+{
+	st->reaped = atomic_load(&cq->reaped);
+	st->spurious = atomic_load(&cq->spurious);
+	st->doorbells = atomic_load(&cq->doorbells);
+}
+
+int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,
+		 uint64_t list_iova)
+{
+	uint64_t first = NVR_PAGE_SIZE - (iova & (NVR_PAGE_SIZE - 1));
+	uint64_t page, left;
+	unsigned int i = 0;
+
+	sqe->prp1 = iova;
+	sqe->prp2 = 0;
+	if (len <= first)
+		return 0;
+	page = iova + first;
+	left = len - first;
+	if (left <= NVR_PAGE_SIZE) {
+		sqe->prp2 = page;
+		return 0;
+	}
+	if (left > (uint64_t)NVR_PAGE_SIZE * (NVR_PAGE_SIZE / 8))
+		return -E2BIG;
+	while (left) {
+		list[i++] = page;
+		page += NVR_PAGE_SIZE;
+		left = left > NVR_PAGE_SIZE ? left - NVR_PAGE_SIZE : 0;
+	}
+	sqe->prp2 = list_iova;
+	return 0;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Submission and completion queues in host memory. The device reads SQEs and
+ * writes CQEs concurrently with the host threads using these functions.
+ *
+ * Concurrency contract: one submitter at a time per SQ (the runner gives each
+ * SQ one submitting actor); one reaper at a time per CQ unless the caller
+ * chooses otherwise on purpose (the CQ exclusion policies of lib/policy).
+ */
+#ifndef NVR_QUEUE_H
+#define NVR_QUEUE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dma.h"
+#include "nvr_wire.h"
+
+struct nvr_ctrl;
+struct nvr_sq;
+
+enum nvr_cmd_state {
+	NVR_CMD_FREE = 0,
+	NVR_CMD_OUTSTANDING = 1,
+};
+
+struct nvr_cmd {
+	_Atomic uint8_t state;
+	void *ctx;		/* the submitter's cookie, handed back on completion */
+};
+
+struct nvr_cq_stats {
+	uint64_t reaped;	/* CQEs consumed */
+	uint64_t spurious;	/* CQEs naming an unknown SQ or a CID not outstanding */
+	uint64_t doorbells;	/* CQ head doorbell writes */
+};
+
+struct nvr_cq {
+	struct nvr_ctrl *ctrl;
+	uint16_t qid;
+	uint16_t depth;
+	int vector;		/* MSI-X vector, or -1 for a polled queue (IEN clear) */
+	struct nvr_dma_buf mem;
+	struct nvr_cqe *ring;
+	uint32_t db_off;
+	/* Relaxed atomics: with a racy exclusion policy several reapers touch
+	 * them at once; that is a logic race under test, never a C data race. */
+	_Atomic uint16_t head;
+	_Atomic uint8_t phase;
+	_Atomic uint64_t reaped;
+	_Atomic uint64_t spurious;
+	_Atomic uint64_t doorbells;
+};
+
+struct nvr_sq {
+	struct nvr_ctrl *ctrl;
+	struct nvr_cq *cq;
+	uint16_t qid;
+	uint16_t depth;
+	struct nvr_dma_buf mem;
+	struct nvr_sqe *ring;
+	uint32_t db_off;
+	uint16_t tail;		/* the submitter's */
+	uint16_t tail_rung;	/* the tail last written to the doorbell */
+	uint16_t cid_hint;
+	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
+	_Atomic uint32_t outstanding;
+	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
+	_Atomic uint64_t submitted;
+};
+
+/* Called for each completion of a command this host submitted. */
+typedef void (*nvr_cqe_fn)(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
+
+/**
+ * nvr_sq_submit() - place a command in the SQ without ringing the doorbell.
+ * @sq: the queue.
+ * @sqe: the command; its CID is chosen here and written back.
+ * @ctx: returned with the completion.
+ *
+ * Return: the CID (>= 0), or -EBUSY when the SQ or the CID table is full.
+ */
+int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx);
+
+/**
+ * nvr_sq_ring() - tell the device about everything submitted so far.
+ * @sq: the queue. Writes the SQ tail doorbell if the tail moved.
+ */
+void nvr_sq_ring(struct nvr_sq *sq);
+
+/* True when @sq can take another command now. */
+bool nvr_sq_has_room(const struct nvr_sq *sq);
+
+/**
+ * nvr_cq_reap() - consume up to @max new CQEs, by phase tag.
+ * @cq: the queue.
+ * @max: the most CQEs to consume.
+ * @fn: called for each completion of an outstanding command.
+ * @arg: passed to @fn.
+ *
+ * Writes the CQ head doorbell once if anything was consumed. A CQE that names
+ * no outstanding command is counted as spurious and not passed to @fn.
+ * Return: the number of CQEs consumed.
+ */
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg);
+
+/* True when the next CQE is already posted (the phase tag matches). */
+bool nvr_cq_pending(struct nvr_cq *cq);
+
+void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st);
+
+/**
+ * nvr_prp_fill() - describe a buffer with PRP1/PRP2 (NVMe 1.4, 4.3).
+ * @sqe: PRP1 and PRP2 are set.
+ * @iova: the data's IOVA; 4-byte aligned.
+ * @len: the transfer length.
+ * @list: a page for the PRP list when more than two pages are needed, and
+ *        its IOVA in @list_iova; one list page covers 2 MiB.
+ *
+ * Return: 0, or -E2BIG if @len needs more than one list page.
+ */
+int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,
+		 uint64_t list_iova);
+
+#endif

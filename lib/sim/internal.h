@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* The simulated controller's insides, shared by the files of lib/sim. */
+#ifndef NVR_SIM_INTERNAL_H
+#define NVR_SIM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../journal.h"
+#include "../transport.h"
+#include "../nvr_wire.h"
+#include "../util.h"
+#include "sim.h"
+
+struct sim_map {
+	uint64_t iova;
+	uint64_t len;
+	uint8_t *vaddr;
+};
+
+struct sim_sq {
+	_Atomic bool live;
+	uint16_t qid;
+	uint16_t cqid;
+	uint32_t size;
+	uint64_t base;		/* IOVA */
+	uint32_t head;		/* next entry the device fetches */
+	uint32_t tail_seen;	/* last tail the device acted on */
+	_Atomic uint32_t db;	/* last tail written to the MMIO doorbell */
+};
+
+struct sim_cq {
+	_Atomic bool live;
+	uint16_t qid;
+	uint16_t iv;
+	bool ien;
+	uint32_t size;
+	uint64_t base;
+	uint32_t tail;		/* next slot the device posts into */
+	uint8_t phase;		/* phase tag of the current pass, starts at 1 */
+	uint32_t head_seen;
+	_Atomic uint32_t db;	/* last head written to the MMIO doorbell */
+	uint32_t nr_sqs;	/* SQs that complete into it */
+	bool posted;		/* CQEs posted since the last interrupt decision */
+};
+
+/* A completion waiting for its latency to pass, or for room in its CQ. */
+struct sim_pending {
+	uint64_t due_ns;
+	uint16_t cqid;
+	struct nvr_cqe cqe;
+};
+
+struct sim_vector {
+	_Atomic int efd;	/* -1: nothing attached */
+	_Atomic bool masked;	/* MSI-X vector control bit 0 */
+	_Atomic bool pending;	/* the PBA bit */
+};
+
+enum sim_state {
+	SIM_DISABLED,
+	SIM_ENABLED,
+	SIM_FATAL,
+};
+
+struct nvr_sim {
+	struct nvr_transport t;
+	struct nvr_sim_config cfg;
+	struct nvr_rng rng;
+
+	/* Register file. Held by register writes and by the worker while it
+	 * processes a batch, the way QEMU's big lock orders MMIO and queue work. */
+	pthread_mutex_t lock;
+	uint64_t cap;
+	uint32_t vs;
+	_Atomic uint32_t cc;
+	_Atomic uint32_t csts_fixed;	/* CFS and SHST as last set */
+	uint32_t aqa;
+	uint64_t asq;
+	uint64_t acq;
+	_Atomic int state;
+	_Atomic uint64_t ready_at_ns;
+	_Atomic uint64_t shn_done_at_ns;	/* 0: no shutdown in progress */
+	uint16_t nsqa, ncqa;	/* queues allocated by Set Features, 0-based */
+	bool nq_set;
+
+	struct sim_sq *sqs;	/* [0, nr_io_queues] */
+	struct sim_cq *cqs;
+	struct sim_vector *vec;
+
+	struct sim_pending *pend;
+	uint32_t nr_pend;
+	uint32_t pend_cap;
+
+	/* DMA: the IOVA table, sorted by IOVA. The worker holds the read
+	 * side for a whole batch; unmapping waits for the batch to end. */
+	pthread_rwlock_t dma_lock;
+	struct sim_map *maps;
+	uint32_t nr_maps;
+	uint32_t maps_cap;
+
+	uint8_t *ns;		/* namespace backing store */
+	uint64_t ns_blocks;
+	uint8_t lba_shift;
+	uint8_t id_ctrl[4096];
+	uint8_t id_ns[4096];
+
+	struct nvr_journal journal;
+
+	/* The worker and how it is woken. */
+	pthread_t worker;
+	bool worker_started;
+	_Atomic bool stop;
+	_Atomic uint32_t kick;
+	_Atomic uint32_t sleeping;
+
+	_Atomic uint64_t st_commands, st_cqes, st_irqs, st_dma_faults, st_bad_db, st_sleeps;
+};
+
+static inline uint64_t sim_now(void)
+{
+	return nvr_now_ns();
+}
+
+/* dma.c */
+void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);
+int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
+		 bool to_host);
+int sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len);
+int sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len);
+
+/* regs.c */
+uint32_t sim_read32(struct nvr_transport *t, uint32_t off);
+uint64_t sim_read64(struct nvr_transport *t, uint32_t off);
+void sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val);
+void sim_write64(struct nvr_transport *t, uint32_t off, uint64_t val);
+bool sim_ready(struct nvr_sim *s, uint64_t now);
+void sim_fatal(struct nvr_sim *s, uint32_t reason);
+void sim_kick(struct nvr_sim *s);
+
+/* admin.c and nvm.c: execute one command, return its status field */
+uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+uint16_t sim_nvm(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+void sim_build_identify(struct nvr_sim *s);
+
+/* worker.c */
+void *sim_worker(void *arg);
+void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due);
+void sim_queues_reset(struct nvr_sim *s);
+void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
+
+/* irq.c */
+void sim_raise(struct nvr_sim *s, uint16_t vector);
+int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd);
+int sim_irq_trigger(struct nvr_transport *t, unsigned int vector);
+int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked);
+
+#endif

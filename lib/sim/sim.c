@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/* Creating and destroying a simulated controller. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <nvme/types.h>
+
+#include "internal.h"
+
+void nvr_sim_config_init(struct nvr_sim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ns_bytes = 256ull << 20;
+	cfg->lba_size = 512;
+	cfg->mqes = 1023;
+	cfg->nr_io_queues = 16;
+	cfg->nr_vectors = 17;
+	cfg->dstrd = 0;
+	cfg->cap_to = 20;	/* 10 s */
+	cfg->mdts = 5;		/* 128 KiB */
+	cfg->spin_us = 50;
+	cfg->seed = 1;
+	cfg->journal_size = 1u << 16;
+	strcpy(cfg->model, "nvmerace simulated controller");
+	strcpy(cfg->serial, "NVRSIM0001");
+	strcpy(cfg->firmware, "1.0");
+}
+
+static int config_check(const struct nvr_sim_config *cfg)
+{
+	if (cfg->lba_size != 512 && cfg->lba_size != 4096)
+		return -EINVAL;
+	if (!cfg->ns_bytes || cfg->ns_bytes % cfg->lba_size)
+		return -EINVAL;
+	if (cfg->mqes < 1 || !cfg->nr_io_queues || cfg->nr_io_queues > 1024)
+		return -EINVAL;
+	if (!cfg->nr_vectors || cfg->nr_vectors > 2048 || cfg->dstrd > 8)
+		return -EINVAL;
+	if (cfg->latency_min_us > cfg->latency_max_us)
+		return -EINVAL;
+	if (!cfg->journal_size || (cfg->journal_size & (cfg->journal_size - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+static void sim_destroy(struct nvr_transport *t)
+{
+	struct nvr_sim *s = (struct nvr_sim *)t;
+
+	if (s->worker_started) {
+		atomic_store(&s->stop, true);
+		atomic_fetch_add(&s->kick, 1);
+		nvr_futex_wake(&s->kick, 1);
+		pthread_join(s->worker, NULL);
+	}
+	if (s->ns)
+		munmap(s->ns, s->cfg.ns_bytes);
+	nvr_journal_release(&s->journal);
+	free(s->pend);
+	free(s->maps);
+	free(s->vec);
+	free(s->cqs);
+	free(s->sqs);
+	pthread_rwlock_destroy(&s->dma_lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static int sim_reset(struct nvr_transport *t)
+{
+	struct nvr_sim *s = (struct nvr_sim *)t;
+
+	/* A function level reset: the controller as after power-on. */
+	pthread_mutex_lock(&s->lock);
+	sim_queues_reset(s);
+	atomic_store(&s->cc, 0);
+	atomic_store(&s->csts_fixed, 0);
+	atomic_store(&s->shn_done_at_ns, 0);
+	atomic_store(&s->ready_at_ns, 0);
+	atomic_store(&s->state, SIM_DISABLED);
+	s->aqa = 0;
+	s->asq = s->acq = 0;
+	s->nq_set = false;
+	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++) {
+		atomic_store(&s->vec[v].masked, false);
+		atomic_store(&s->vec[v].pending, false);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static const struct nvr_transport_ops sim_ops = {
+	.read32 = sim_read32,
+	.read64 = sim_read64,
+	.write32 = sim_write32,
+	.write64 = sim_write64,
+	.dma_map = sim_dma_map,
+	.dma_unmap = sim_dma_unmap,
+	.irq_set = sim_irq_set,
+	.irq_trigger = sim_irq_trigger,
+	.irq_mask = sim_irq_mask,
+	.reset = sim_reset,
+	.destroy = sim_destroy,
+};
+
+int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
+{
+	pthread_rwlockattr_t rwa;
+	struct nvr_sim *s;
+	int ret;
+
+	*out = NULL;
+	ret = config_check(cfg);
+	if (ret)
+		return ret;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->cfg.model[sizeof(s->cfg.model) - 1] = '\0';
+	s->cfg.serial[sizeof(s->cfg.serial) - 1] = '\0';
+	s->cfg.firmware[sizeof(s->cfg.firmware) - 1] = '\0';
+	s->t.ops = &sim_ops;
+	s->t.kind = "sim";
+	s->t.nr_vectors = cfg->nr_vectors;
+	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */
+	s->t.iova_end = 1ull << 48;
+	nvr_rng_seed(&s->rng, cfg->seed);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_rwlockattr_init(&rwa);
+	/* Unmap must not starve behind a busy worker. */
+	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->dma_lock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
+
+	/* CAP (NVMe 1.4, 3.1.1): MQES, CQR, TO, DSTRD, CSS = NVM, MPSMIN = MPSMAX = 4 KiB. */
+	s->cap = (uint64_t)cfg->mqes | 1ull << NVME_CAP_CQR_SHIFT |
+		 (uint64_t)cfg->cap_to << NVME_CAP_TO_SHIFT |
+		 (uint64_t)cfg->dstrd << NVME_CAP_DSTRD_SHIFT | 1ull << NVME_CAP_CSS_SHIFT;
+	s->vs = 0x00010400;
+	atomic_init(&s->state, SIM_DISABLED);
+	s->lba_shift = (uint8_t)__builtin_ctz(cfg->lba_size);
+	s->ns_blocks = cfg->ns_bytes >> s->lba_shift;
+
+	ret = -ENOMEM;
+	s->sqs = calloc(cfg->nr_io_queues + 1u, sizeof(*s->sqs));
+	s->cqs = calloc(cfg->nr_io_queues + 1u, sizeof(*s->cqs));
+	s->vec = calloc(cfg->nr_vectors, sizeof(*s->vec));
+	if (!s->sqs || !s->cqs || !s->vec)
+		goto err;
+	for (uint32_t v = 0; v < cfg->nr_vectors; v++)
+		atomic_init(&s->vec[v].efd, -1);
+	s->ns = mmap(NULL, cfg->ns_bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->ns == MAP_FAILED) {
+		s->ns = NULL;
+		goto err;
+	}
+	ret = nvr_journal_init(&s->journal, cfg->journal_size);
+	if (ret)
+		goto err;
+	sim_build_identify(s);
+
+	ret = -pthread_create(&s->worker, NULL, sim_worker, s);
+	if (ret)
+		goto err;
+	s->worker_started = true;
+	*out = &s->t;
+	return 0;
+err:
+	sim_destroy(&s->t);
+	return ret;
+}
+
+struct nvr_sim *nvr_sim_of(struct nvr_transport *t)
+{
+	return t && t->ops == &sim_ops ? (struct nvr_sim *)t : NULL;
+}
+
+struct nvr_journal *nvr_sim_journal(struct nvr_sim *s)
+{
+	return &s->journal;
+}
+
+void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st)
+{
+	st->commands = atomic_load(&s->st_commands);
+	st->cqes = atomic_load(&s->st_cqes);
+	st->irqs = atomic_load(&s->st_irqs);
+	st->dma_faults = atomic_load(&s->st_dma_faults);
+	st->bad_doorbells = atomic_load(&s->st_bad_db);
+	st->sleeps = atomic_load(&s->st_sleeps);
+}
+
+int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len)
+{
+	if (offset > s->cfg.ns_bytes || len > s->cfg.ns_bytes - offset)
+		return -ERANGE;
+	memcpy(buf, s->ns + offset, len);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated NVMe 1.4 controller: the device side, on its own thread.
+ * It is reached only through the transport it returns, like a real function
+ * behind VFIO, so the host code cannot tell the two apart.
+ */
+#ifndef NVR_SIM_H
+#define NVR_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nvr_transport;
+struct nvr_journal;
+
+struct nvr_sim_config {
+	uint64_t ns_bytes;	/* namespace 1 capacity; RAM backed, touched lazily */
+	uint32_t lba_size;	/* 512 or 4096 */
+	uint16_t mqes;		/* CAP.MQES: largest queue size minus one */
+	uint16_t nr_io_queues;	/* I/O SQ/CQ pairs offered by Set Features */
+	uint16_t nr_vectors;	/* MSI-X table size */
+	uint8_t dstrd;		/* CAP.DSTRD: doorbell stride is 4 << dstrd bytes */
+	uint8_t cap_to;		/* CAP.TO in 500 ms units */
+	uint8_t mdts;		/* Identify MDTS, a power of two of 4 KiB pages */
+	uint32_t ready_delay_us;	/* CC.EN to CSTS.RDY, both ways */
+	uint32_t shutdown_us;	/* CC.SHN to CSTS.SHST complete */
+	uint32_t latency_min_us;	/* I/O completion latency, drawn uniformly */
+	uint32_t latency_max_us;
+	uint32_t spin_us;	/* how long an idle worker spins before it sleeps */
+	uint64_t seed;		/* for every random choice the device makes */
+	uint32_t journal_size;	/* events kept in the journal ring, a power of two */
+	char model[41];
+	char serial[21];
+	char firmware[9];
+};
+
+/**
+ * nvr_sim_config_init() - the defaults: 256 MiB of 512-byte LBAs, 16 queue
+ * pairs of up to 1024 entries, 17 vectors, ready at once, no added latency.
+ * @cfg: filled in.
+ */
+void nvr_sim_config_init(struct nvr_sim_config *cfg);
+
+/**
+ * nvr_sim_create() - start a simulated controller.
+ * @cfg: its configuration, copied.
+ * @out: the transport that reaches it; nvr_transport_destroy() stops it.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -ENOMEM, or a thread error.
+ */
+int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out);
+
+/* The simulator behind @t, or NULL when @t is not a simulator. */
+struct nvr_sim *nvr_sim_of(struct nvr_transport *t);
+
+/* The device journal: ground truth for the ledger. */
+struct nvr_journal *nvr_sim_journal(struct nvr_sim *s);
+
+struct nvr_sim_stats {
+	uint64_t commands;	/* commands fetched from any SQ */
+	uint64_t cqes;		/* CQEs posted */
+	uint64_t irqs;		/* interrupts delivered to an eventfd */
+	uint64_t dma_faults;	/* device accesses outside a live mapping */
+	uint64_t bad_doorbells;	/* doorbell writes the spec calls invalid */
+	uint64_t sleeps;	/* times the worker went to sleep */
+};
+void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st);
+
+/* Direct access to the namespace backing store, for data verification. */
+int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len);
+
+#endif

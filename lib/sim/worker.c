@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The device's worker thread: it fetches SQEs, executes them, posts CQEs with
+ * the right phase tag and raises interrupts. It spins briefly when idle, then
+ * sleeps until a doorbell (or a completion falls due).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvme/types.h>
+
+#include "internal.h"
+
+#define BATCH 64		/* SQEs fetched from one SQ before looking at the others */
+#define SLEEP_MAX_NS 50000000ull	/* re-check timers at least this often */
+
+/* Pending completions: a binary min-heap on due time. */
+static int pend_push(struct nvr_sim *s, const struct sim_pending *p)
+{
+	uint32_t i;
+
+	if (s->nr_pend == s->pend_cap) {
+		uint32_t cap = s->pend_cap ? s->pend_cap * 2 : 256;
+		struct sim_pending *n = realloc(s->pend, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->pend = n;
+		s->pend_cap = cap;
+	}
+	i = s->nr_pend++;
+	while (i && s->pend[(i - 1) / 2].due_ns > p->due_ns) {
+		s->pend[i] = s->pend[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->pend[i] = *p;
+	return 0;
+}
+
+static void pend_pop(struct nvr_sim *s, struct sim_pending *out)
+{
+	struct sim_pending last;
+	uint32_t i = 0;
+
+	*out = s->pend[0];
+	last = s->pend[--s->nr_pend];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= s->nr_pend)
+			break;
+		if (c + 1 < s->nr_pend && s->pend[c + 1].due_ns < s->pend[c].due_ns)
+			c++;
+		if (s->pend[c].due_ns >= last.due_ns)
+			break;
+		s->pend[i] = s->pend[c];
+		i = c;
+	}
+	if (s->nr_pend)
+		s->pend[i] = last;
+}
+
+/*
+ * Take the host's CQ head doorbell into account. A head outside the entries
+ * the device posted and the host has not yet released is an Invalid Doorbell
+ * Write Value (NVMe 1.4, 5.2.1): journalled and ignored.
+ */
+static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
+{
+	uint32_t head = atomic_load_explicit(&cq->db, memory_order_acquire);
+	uint32_t outstanding, released;
+
+	if (head == cq->head_seen)
+		return;
+	outstanding = (cq->tail + cq->size - cq->head_seen) % cq->size;
+	released = (head + cq->size - cq->head_seen) % cq->size;
+	if (released > outstanding) {
+		atomic_fetch_add_explicit(&s->st_bad_db, 1, memory_order_relaxed);
+		nvr_journal_add(&s->journal, NVR_JEV_BAD_DOORBELL, cq->qid, head, 1, cq->head_seen);
+		/* Forget the bad value so that it is reported once. */
+		atomic_compare_exchange_strong(&cq->db, &head, cq->head_seen);
+		return;
+	}
+	nvr_journal_add(&s->journal, NVR_JEV_CQ_DOORBELL, cq->qid, head, 0, 0);
+	cq->head_seen = head;
+}
+
+/* Return false when the CQ is full and the CQE must wait. */
+static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *cqe)
+{
+	struct nvr_cqe *slot;
+	uint32_t dw3;
+
+	cq_update_head(s, cq);
+	if ((cq->tail + 1) % cq->size == cq->head_seen)
+		return false;
+
+	slot = sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
+	if (slot) {
+		/*
+		 * The status word carries the phase tag: write it last, with
+		 * release ordering, so a host that sees the new phase also
+		 * sees the rest of the entry (NVMe 1.4, 4.6.1).
+		 */
+		memcpy(slot, cqe, 12);
+		dw3 = cqe->cid | (uint32_t)((cqe->status & ~1u) | cq->phase) << 16;
+		atomic_store_explicit((_Atomic uint32_t *)((uint8_t *)slot + 12), dw3,
+				      memory_order_release);
+		nvr_journal_add(&s->journal, NVR_JEV_CQE_POST, cq->qid, cq->tail,
+				cqe->cid | (uint32_t)cq->phase << 16, cqe->sqid);
+		atomic_fetch_add_explicit(&s->st_cqes, 1, memory_order_relaxed);
+	}
+	/* A CQE whose write faulted is gone: the fault is in the journal. */
+	if (++cq->tail == cq->size) {
+		cq->tail = 0;
+		cq->phase ^= 1;
+	}
+	cq->posted = true;
+	return true;
+}
+
+void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
+{
+	struct sim_cq *cq = &s->cqs[cqid];
+	struct sim_pending p = { .due_ns = due, .cqid = cqid, .cqe = *cqe };
+
+	if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
+		return;
+	if (!due && post_cqe(s, cq, cqe))
+		return;
+	if (pend_push(s, &p))
+		sim_fatal(s, 2);	/* out of memory: a device would hang; ours says so */
+}
+
+/* Post the completions that fell due; return how many. */
+static unsigned int run_pending(struct nvr_sim *s, uint64_t now)
+{
+	struct sim_pending retry[BATCH];
+	unsigned int n = 0, nr_retry = 0;
+
+	while (s->nr_pend && s->pend[0].due_ns <= now && nr_retry < BATCH) {
+		struct sim_pending p;
+		struct sim_cq *cq;
+
+		pend_pop(s, &p);
+		cq = &s->cqs[p.cqid];
+		if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
+			continue;
+		if (post_cqe(s, cq, &p.cqe))
+			n++;
+		else
+			retry[nr_retry++] = p;
+	}
+	for (unsigned int i = 0; i < nr_retry; i++)
+		pend_push(s, &retry[i]);
+	return n;
+}
+
+static uint64_t draw_latency(struct nvr_sim *s)
+{
+	if (!s->cfg.latency_max_us)
+		return 0;
+	return nvr_rng_range(&s->rng, s->cfg.latency_min_us, s->cfg.latency_max_us) * 1000;
+}
+
+static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t now)
+{
+	uint32_t tail = atomic_load_explicit(&sq->db, memory_order_acquire);
+	unsigned int n = 0;
+
+	if (tail != sq->tail_seen) {
+		nvr_journal_add(&s->journal, NVR_JEV_SQ_DOORBELL, sq->qid, tail, 0, 0);
+		sq->tail_seen = tail;
+	}
+	while (sq->head != tail && n < BATCH && atomic_load_explicit(&sq->live, memory_order_relaxed)) {
+		uint64_t addr = sq->base + (uint64_t)sq->head * sizeof(struct nvr_sqe);
+		const struct nvr_sqe *p = sim_dma_ptr(s, addr, sizeof(struct nvr_sqe), false);
+		struct nvr_cqe cqe = { 0 };
+		struct nvr_sqe sqe;
+		uint64_t due = 0;
+
+		if (!p) {
+			/* The SQ memory is gone: nothing sane to fetch. */
+			sim_fatal(s, 3);
+			return n;
+		}
+		memcpy(&sqe, p, sizeof(sqe));
+		nvr_journal_add(&s->journal, NVR_JEV_SQE_FETCH, sq->qid, sq->head, sqe.cid,
+				sqe.opcode);
+		sq->head = (sq->head + 1) % sq->size;
+		n++;
+		atomic_fetch_add_explicit(&s->st_commands, 1, memory_order_relaxed);
+
+		cqe.sqid = sq->qid;
+		cqe.cid = sqe.cid;
+		if (sq->qid == 0) {
+			cqe.status = (uint16_t)(sim_admin(s, &sqe, &cqe.dw0) << 1);
+		} else {
+			cqe.status = (uint16_t)(sim_nvm(s, &sqe, &cqe.dw0) << 1);
+			due = draw_latency(s);
+			if (due)
+				due += now;
+		}
+		cqe.sqhd = (uint16_t)sq->head;
+		sim_complete(s, sq->cqid, &cqe, due);
+		if (atomic_load(&s->state) != SIM_ENABLED)
+			break;
+	}
+	return n;
+}
+
+/* Commands still in a deleted SQ are aborted (NVMe 1.4, 5.6: Delete I/O Submission Queue). */
+void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
+{
+	uint32_t tail = atomic_load(&sq->db);
+
+	while (sq->head != tail) {
+		const struct nvr_sqe *p = sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
+		struct nvr_cqe cqe = { .sqid = sq->qid };
+
+		sq->head = (sq->head + 1) % sq->size;
+		if (!p)
+			break;
+		cqe.cid = p->cid;
+		cqe.sqhd = (uint16_t)sq->head;
+		cqe.status = NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE) << 1;
+		sim_complete(s, sq->cqid, &cqe, 0);
+	}
+	/* Completions of this SQ still held back for latency are posted now. */
+	for (uint32_t i = 0; i < s->nr_pend; i++)
+		if (s->pend[i].cqe.sqid == sq->qid)
+			s->pend[i].due_ns = 0;
+	/* The heap order may be off now: rebuild it. */
+	{
+		uint32_t n = s->nr_pend;
+		struct sim_pending *all = s->pend;
+
+		s->pend = NULL;
+		s->nr_pend = s->pend_cap = 0;
+		for (uint32_t i = 0; i < n; i++)
+			pend_push(s, &all[i]);
+		free(all);
+	}
+	run_pending(s, 0);
+	atomic_store(&sq->live, false);
+	s->cqs[sq->cqid].nr_sqs--;
+}
+
+void sim_queues_reset(struct nvr_sim *s)
+{
+	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
+		atomic_store(&s->sqs[q].live, false);
+		atomic_store(&s->cqs[q].live, false);
+		s->cqs[q].nr_sqs = 0;
+	}
+	s->nr_pend = 0;
+}
+
+static void raise_posted(struct nvr_sim *s)
+{
+	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
+		struct sim_cq *cq = &s->cqs[q];
+
+		if (!cq->posted)
+			continue;
+		cq->posted = false;
+		if (cq->ien && atomic_load_explicit(&cq->live, memory_order_relaxed))
+			sim_raise(s, cq->iv);
+	}
+}
+
+static bool shut_down(struct nvr_sim *s, uint64_t now)
+{
+	uint64_t done = atomic_load_explicit(&s->shn_done_at_ns, memory_order_relaxed);
+
+	return done && now >= done;
+}
+
+static bool has_work(struct nvr_sim *s, uint64_t now)
+{
+	if (!sim_ready(s, now) || shut_down(s, now))
+		return false;
+	if (s->nr_pend && s->pend[0].due_ns <= now)
+		return true;
+	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
+		struct sim_sq *sq = &s->sqs[q];
+
+		if (atomic_load_explicit(&sq->live, memory_order_relaxed) &&
+		    atomic_load_explicit(&sq->db, memory_order_relaxed) != sq->head)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
+{
+	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns);
+
+	if (s->nr_pend)
+		t = s->pend[0].due_ns > now ? NVR_MIN(t, s->pend[0].due_ns - now) : 1000;
+	if (ready > now)
+		t = NVR_MIN(t, ready - now);
+	return t ? t : 1000;
+}
+
+void *sim_worker(void *arg)
+{
+	struct nvr_sim *s = arg;
+	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000;
+
+	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+		uint64_t now = sim_now();
+		unsigned int work = 0;
+		uint32_t k;
+
+		pthread_mutex_lock(&s->lock);
+		pthread_rwlock_rdlock(&s->dma_lock);
+		if (sim_ready(s, now) && !shut_down(s, now)) {
+			for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++)
+				if (atomic_load_explicit(&s->sqs[q].live, memory_order_relaxed))
+					work += process_sq(s, &s->sqs[q], now);
+			if (s->nr_pend)
+				work += run_pending(s, now);
+			raise_posted(s);
+		}
+		pthread_rwlock_unlock(&s->dma_lock);
+		pthread_mutex_unlock(&s->lock);
+
+		if (work) {
+			idle_since = 0;
+			continue;
+		}
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < spin_ns) {
+			nvr_cpu_relax();
+			continue;
+		}
+
+		/* Sleep. Pairs with the fence in sim_kick(): either the host sees
+		 * us sleeping and wakes us, or we see its doorbell here. */
+		k = atomic_load(&s->kick);
+		atomic_store(&s->sleeping, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		pthread_mutex_lock(&s->lock);
+		if (!has_work(s, now) && !atomic_load(&s->stop)) {
+			uint64_t t = sleep_for(s, now);
+
+			pthread_mutex_unlock(&s->lock);
+			atomic_fetch_add_explicit(&s->st_sleeps, 1, memory_order_relaxed);
+			nvr_futex_wait(&s->kick, k, t);
+		} else {
+			pthread_mutex_unlock(&s->lock);
+		}
+		atomic_store(&s->sleeping, 0);
+		idle_since = 0;
+	}
+	return NULL;
+}

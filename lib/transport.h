@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transport: the only way host-side code (ctrl, queue, irq) reaches a
+ * device. Two implementations share it: the simulated controller (lib/sim)
+ * and VFIO. Queues and shadow doorbells live in ordinary host memory in both
+ * cases; the transport only carries register accesses, DMA mappings,
+ * interrupt vectors and reset.
+ */
+#ifndef NVR_TRANSPORT_H
+#define NVR_TRANSPORT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nvr_transport;
+
+struct nvr_transport_ops {
+	/* Register access at a BAR0 offset. */
+	uint32_t (*read32)(struct nvr_transport *t, uint32_t off);
+	uint64_t (*read64)(struct nvr_transport *t, uint32_t off);
+	void (*write32)(struct nvr_transport *t, uint32_t off, uint32_t val);
+	void (*write64)(struct nvr_transport *t, uint32_t off, uint64_t val);
+
+	/* Make [vaddr, vaddr + len) reachable by the device at @iova. */
+	int (*dma_map)(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len);
+	int (*dma_unmap)(struct nvr_transport *t, uint64_t iova, size_t len);
+
+	/* MSI-X vectors as eventfds. @efd -1 detaches the vector. */
+	int (*irq_set)(struct nvr_transport *t, unsigned int vector, int efd);
+	/* Fire @vector from the host side (a spurious interrupt, on purpose). */
+	int (*irq_trigger)(struct nvr_transport *t, unsigned int vector);
+	/* Set the vector control mask bit; -EOPNOTSUPP where the transport cannot. */
+	int (*irq_mask)(struct nvr_transport *t, unsigned int vector, bool masked);
+
+	/* Function level reset. */
+	int (*reset)(struct nvr_transport *t);
+	void (*destroy)(struct nvr_transport *t);
+};
+
+struct nvr_transport {
+	const struct nvr_transport_ops *ops;
+	const char *kind;	/* "sim" or "vfio" */
+	unsigned int nr_vectors;
+	/* Next IOVA to hand out. IOVAs are never reused, so that a late device
+	 * access to a freed buffer hits nothing rather than a new buffer. */
+	_Atomic uint64_t iova_next;
+	uint64_t iova_end;
+};
+
+static inline uint32_t nvr_reg_read32(struct nvr_transport *t, uint32_t off)
+{
+	return t->ops->read32(t, off);
+}
+
+static inline uint64_t nvr_reg_read64(struct nvr_transport *t, uint32_t off)
+{
+	return t->ops->read64(t, off);
+}
+
+static inline void nvr_reg_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
+{
+	t->ops->write32(t, off, val);
+}
+
+static inline void nvr_reg_write64(struct nvr_transport *t, uint32_t off, uint64_t val)
+{
+	t->ops->write64(t, off, val);
+}
+
+/**
+ * nvr_transport_destroy() - release a transport and its device.
+ * @t: the transport; NULL is allowed.
+ */
+void nvr_transport_destroy(struct nvr_transport *t);
+
+#endif
