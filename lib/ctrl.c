@@ -59,6 +59,11 @@ struct nvr_cq *nvr_ctrl_cq(const struct nvr_ctrl *ctrl, uint16_t qid)
 	return __atomic_load_n(&ctrl->cqs[qid], __ATOMIC_ACQUIRE);
 }
 
+uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl)
+{
+	return ctrl->max_qid;
+}
+
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl)
 {
 	return nvr_reg_read32(ctrl->t, NVME_REG_CSTS);
@@ -101,6 +106,7 @@ static void free_cq(struct nvr_cq *cq)
 	if (!cq)
 		return;
 	nvr_dma_free(&cq->mem);
+	pthread_mutex_destroy(&cq->lock);
 	free(cq);
 }
 
@@ -126,6 +132,7 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 		free(cq);
 		return ret;
 	}
+	pthread_mutex_init(&cq->lock, NULL);
 	cq->ctrl = ctrl;
 	cq->qid = qid;
 	cq->depth = depth;

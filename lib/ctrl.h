@@ -68,6 +68,8 @@ struct nvr_transport *nvr_ctrl_transport(const struct nvr_ctrl *ctrl);
 /* The SQ with @qid, or NULL. Admin SQ is qid 0. */
 struct nvr_sq *nvr_ctrl_sq(const struct nvr_ctrl *ctrl, uint16_t qid);
 struct nvr_cq *nvr_ctrl_cq(const struct nvr_ctrl *ctrl, uint16_t qid);
+/* The largest queue ID this host side can use (the I/O queues asked for). */
+uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl);
 
 /**
  * nvr_ctrl_admin() - run one admin command and wait for it, polling.

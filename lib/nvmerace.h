@@ -3,9 +3,13 @@
 #ifndef NVMERACE_H
 #define NVMERACE_H
 
+#include "clock.h"
 #include "ctrl.h"
 #include "dma.h"
+#include "hist.h"
+#include "irq.h"
 #include "journal.h"
+#include "ledger.h"
 #include "log.h"
 #include "nvr_wire.h"
 #include "queue.h"

@@ -38,6 +38,8 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
 
 	sqe->cid = cid;
+	if (sq->lsq)
+		nvr_ledger_submitted(sq->lsq, cid);
 	memcpy(&sq->ring[sq->tail], sqe, sizeof(*sqe));
 	if (++sq->tail == sq->depth)
 		sq->tail = 0;
@@ -67,66 +69,129 @@ bool nvr_cq_pending(struct nvr_cq *cq)
 	return (atomic_load_explicit(st, memory_order_acquire) & 1) == phase;
 }
 
-static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, nvr_cqe_fn fn, void *arg)
+static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass,
+		     nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
 {
 	struct nvr_sq *sq = nvr_ctrl_sq(cq->ctrl, cqe->sqid);
+	struct nvr_lcq *lcq = cq->lcq;
 	struct nvr_cmd *cmd;
 	uint8_t expect = NVR_CMD_OUTSTANDING;
 	void *ctx;
 
+	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
+		return;	/* another reaper consumed this very CQE */
 	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth || cqe->sqhd >= sq->depth))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	ctx = cmd->ctx;
-	atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
 	/* The exchange, not a plain store, so that two reapers racing on one
 	 * CQE cannot both complete the command. */
 	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect, NVR_CMD_FREE,
 							      memory_order_acq_rel,
 							      memory_order_relaxed)))
 		goto spurious;
+	atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+	if (sq->lsq)
+		nvr_ledger_completed(sq->lsq, lcq, cqe->cid, who);
 	if (fn)
 		fn(sq, cqe, ctx, arg);
 	return;
 spurious:
 	atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
+	if (lcq)
+		nvr_ledger_bad_cqe(lcq, sq && sq->cq == cq ? sq : NULL, cqe, slot);
 }
 
-unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg)
+static void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
+{
+	/* The caller's acquire load of dw3 orders these loads after it. */
+	out->dw0 = e->dw0;
+	out->dw1 = e->dw1;
+	out->sqhd = e->sqhd;
+	out->sqid = e->sqid;
+	out->cid = (uint16_t)dw3;
+	out->status = (uint16_t)(dw3 >> 16);
+}
+
+unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+			    enum nvr_reaper who)
 {
 	uint16_t head = atomic_load_explicit(&cq->head, memory_order_relaxed);
 	uint8_t phase = atomic_load_explicit(&cq->phase, memory_order_relaxed);
+	uint32_t pass = atomic_load_explicit(&cq->pass, memory_order_relaxed);
 	unsigned int n = 0;
 
 	while (n < max) {
 		struct nvr_cqe *e = &cq->ring[head];
 		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		uint16_t slot = head;
+		uint32_t slot_pass = pass;
 		struct nvr_cqe cqe;
 
 		if (((dw3 >> 16) & 1) != phase)
 			break;
-		/* The acquire above orders these loads after the phase check. */
-		cqe.dw0 = e->dw0;
-		cqe.dw1 = e->dw1;
-		cqe.sqhd = e->sqhd;
-		cqe.sqid = e->sqid;
-		cqe.cid = (uint16_t)dw3;
-		cqe.status = (uint16_t)(dw3 >> 16);
+		read_cqe(&cqe, e, dw3);
 		if (++head == cq->depth) {
 			head = 0;
 			phase ^= 1;
+			pass++;
 		}
 		n++;
-		complete(cq, &cqe, fn, arg);
+		complete(cq, &cqe, slot, slot_pass, fn, arg, who);
 	}
 	if (n) {
 		atomic_store_explicit(&cq->head, head, memory_order_relaxed);
 		atomic_store_explicit(&cq->phase, phase, memory_order_relaxed);
+		atomic_store_explicit(&cq->pass, pass, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
 		nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, head);
 	}
+	return n;
+}
+
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg)
+{
+	return nvr_cq_reap_as(cq, max, fn, arg, NVR_REAP_POLL);
+}
+
+unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&cq->lock);
+	n = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+	if (!n) {
+		uint16_t head = atomic_load(&cq->head), next = (uint16_t)((head + 1) % cq->depth);
+		uint8_t phase = atomic_load(&cq->phase);
+		uint8_t next_phase = next ? phase : phase ^ 1;
+		struct nvr_cqe *e = &cq->ring[head];
+		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		uint32_t ndw3 = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[next].cid,
+						     memory_order_acquire);
+
+		/* The head entry is stale but the one after it is new: the head
+		 * was posted with a wrong phase. Report it and take it. */
+		if (((ndw3 >> 16) & 1) == next_phase && ((dw3 >> 16) & 1) != phase) {
+			uint32_t pass = atomic_load(&cq->pass);
+			struct nvr_cqe cqe;
+
+			read_cqe(&cqe, e, dw3);
+			if (cq->lcq)
+				nvr_ledger_wrong_phase(cq->lcq, head, cqe.cid);
+			atomic_store(&cq->head, next);
+			if (!next) {
+				atomic_store(&cq->phase, phase ^ 1);
+				atomic_store(&cq->pass, pass + 1);
+			}
+			complete(cq, &cqe, head, pass, fn, arg, NVR_REAP_SWEEP);
+			n = 1 + nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+			if (n == 1)
+				nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, next);
+		}
+	}
+	pthread_mutex_unlock(&cq->lock);
 	return n;
 }
 

@@ -10,11 +10,13 @@
 #ifndef NVR_QUEUE_H
 #define NVR_QUEUE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "dma.h"
+#include "ledger.h"
 #include "nvr_wire.h"
 
 struct nvr_ctrl;
@@ -48,9 +50,13 @@ struct nvr_cq {
 	 * them at once; that is a logic race under test, never a C data race. */
 	_Atomic uint16_t head;
 	_Atomic uint8_t phase;
+	_Atomic uint32_t pass;	/* completed trips around the ring */
 	_Atomic uint64_t reaped;
 	_Atomic uint64_t spurious;
 	_Atomic uint64_t doorbells;
+	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
+	pthread_mutex_t lock;
+	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
 };
 
 struct nvr_sq {
@@ -68,6 +74,7 @@ struct nvr_sq {
 	_Atomic uint32_t outstanding;
 	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
 	_Atomic uint64_t submitted;
+	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
 };
 
 /* Called for each completion of a command this host submitted. */
@@ -104,6 +111,18 @@ bool nvr_sq_has_room(const struct nvr_sq *sq);
  * Return: the number of CQEs consumed.
  */
 unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg);
+
+/* nvr_cq_reap(), telling the ledger who reaps. */
+unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+			    enum nvr_reaper who);
+
+/**
+ * nvr_cq_sweep() - the timeout sweep: reap under the CQ's lock, and when the
+ * head entry looks old while the next one is new (a CQE posted with a wrong
+ * phase tag), report it and consume it so that the queue moves on.
+ * Return: CQEs consumed.
+ */
+unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 
 /* True when the next CQE is already posted (the phase tag matches). */
 bool nvr_cq_pending(struct nvr_cq *cq);

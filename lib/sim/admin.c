@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Admin commands of the simulated controller (NVMe 1.4, section 5). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <nvme/types.h>
@@ -120,6 +121,25 @@ static uint16_t features(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t 
 		else
 			*dw0 = (uint32_t)(s->cfg.nr_io_queues - 1) << 16 | (s->cfg.nr_io_queues - 1u);
 		return GENERIC(NVME_SC_SUCCESS);
+	case NVME_FEAT_FID_IRQ_COALESCE:
+		/* THR bits 7:0 (0-based), TIME bits 15:8 in 100 us units. */
+		if (set) {
+			s->coal_thr = (uint8_t)sqe->cdw11;
+			s->coal_time_ns = ((sqe->cdw11 >> 8) & 0xff) * 100000ull;
+		}
+		*dw0 = s->coal_thr | (uint32_t)(s->coal_time_ns / 100000) << 8;
+		return GENERIC(NVME_SC_SUCCESS);
+	case NVME_FEAT_FID_IRQ_CONFIG: {
+		/* IV bits 15:0, Coalescing Disable bit 16. */
+		uint32_t iv = sqe->cdw11 & 0xffff;
+
+		if (iv >= s->cfg.nr_vectors)
+			return GENERIC(NVME_SC_INVALID_FIELD) | DNR;
+		if (set)
+			s->vec[iv].coalesce_off = sqe->cdw11 & (1u << 16);
+		*dw0 = iv | (s->vec[iv].coalesce_off ? 1u << 16 : 0);
+		return GENERIC(NVME_SC_SUCCESS);
+	}
 	default:
 		return GENERIC(NVME_SC_INVALID_FIELD) | DNR;
 	}
@@ -161,7 +181,7 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	cq->head_seen = 0;
 	atomic_store(&cq->db, 0);
 	cq->nr_sqs = 0;
-	cq->posted = false;
+	cq->unsignalled = 0;
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -184,6 +204,15 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 		return GENERIC(NVME_SC_PRP_INVALID_OFFSET) | DNR;
 
 	sq = &s->sqs[qid];
+	if (!sq->fetched) {
+		sq->fetched = calloc(65536, sizeof(*sq->fetched));
+		sq->posted = calloc(65536, sizeof(*sq->posted));
+		if (!sq->fetched || !sq->posted)
+			return GENERIC(NVME_SC_INTERNAL);
+	} else {
+		memset(sq->fetched, 0, 65536 * sizeof(*sq->fetched));
+		memset(sq->posted, 0, 65536 * sizeof(*sq->posted));
+	}
 	sq->qid = (uint16_t)qid;
 	sq->cqid = (uint16_t)cqid;
 	sq->size = qsize;

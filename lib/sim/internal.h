@@ -29,6 +29,8 @@ struct sim_sq {
 	uint32_t head;		/* next entry the device fetches */
 	uint32_t tail_seen;	/* last tail the device acted on */
 	_Atomic uint32_t db;	/* last tail written to the MMIO doorbell */
+	_Atomic uint32_t *fetched;	/* per CID ground truth, 65536 entries each */
+	_Atomic uint32_t *posted;
 };
 
 struct sim_cq {
@@ -43,20 +45,28 @@ struct sim_cq {
 	uint32_t head_seen;
 	_Atomic uint32_t db;	/* last head written to the MMIO doorbell */
 	uint32_t nr_sqs;	/* SQs that complete into it */
-	bool posted;		/* CQEs posted since the last interrupt decision */
+	uint32_t unsignalled;	/* CQEs posted since the last interrupt */
+	uint64_t first_unsignalled_ns;
 };
 
 /* A completion waiting for its latency to pass, or for room in its CQ. */
 struct sim_pending {
 	uint64_t due_ns;
 	uint16_t cqid;
+	uint8_t flags;		/* SIM_POST_* */
 	struct nvr_cqe cqe;
 };
+
+#define SIM_POST_FLIP_PHASE 0x1	/* fault: post with the previous pass's phase */
+#define SIM_POST_FABRICATED 0x2	/* fault: not a real command's completion */
 
 struct sim_vector {
 	_Atomic int efd;	/* -1: nothing attached */
 	_Atomic bool masked;	/* MSI-X vector control bit 0 */
 	_Atomic bool pending;	/* the PBA bit */
+	bool coalesce_off;	/* Interrupt Vector Configuration CD bit */
+	bool new_cqe;		/* a CQE was posted on one of its CQs since the last delivery */
+	_Atomic uint64_t raised, delivered, unjustified, lost, pended;
 };
 
 enum sim_state {
@@ -84,6 +94,10 @@ struct nvr_sim {
 	_Atomic uint64_t ready_at_ns;
 	_Atomic uint64_t shn_done_at_ns;	/* 0: no shutdown in progress */
 	uint16_t nsqa, ncqa;	/* queues allocated by Set Features, 0-based */
+	uint8_t coal_thr;	/* Interrupt Coalescing: aggregation threshold, 0-based */
+	uint64_t coal_time_ns;	/* aggregation time; 0: none */
+	_Atomic uint32_t fault_rate[NVR_FAULT_NR];
+	_Atomic uint32_t fault_once[NVR_FAULT_NR];
 	bool nq_set;
 
 	struct sim_sq *sqs;	/* [0, nr_io_queues] */
@@ -124,6 +138,9 @@ static inline uint64_t sim_now(void)
 	return nvr_now_ns();
 }
 
+/* Should fault @f fire now? Only the worker calls it (it draws from s->rng). */
+bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f);
+
 /* dma.c */
 void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);
 int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
@@ -148,11 +165,13 @@ void sim_build_identify(struct nvr_sim *s);
 /* worker.c */
 void *sim_worker(void *arg);
 void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due);
+void sim_raise_due(struct nvr_sim *s, uint64_t now);
 void sim_queues_reset(struct nvr_sim *s);
 void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
 
 /* irq.c */
-void sim_raise(struct nvr_sim *s, uint16_t vector);
+/* The device owes an interrupt on @vector; @io: for an I/O CQ (faults may apply). */
+void sim_raise(struct nvr_sim *s, uint16_t vector, bool io);
 int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd);
 int sim_irq_trigger(struct nvr_transport *t, unsigned int vector);
 int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked);

@@ -2,7 +2,9 @@
 /*
  * MSI-X as the simulated function has it: a table of vectors with a mask bit
  * each and a Pending Bit Array (PCI Local Bus 3.0, 6.8.2). Delivering a vector
- * means writing the eventfd bound to it, as VFIO's irqfd path does.
+ * means writing the eventfd bound to it, as VFIO's irqfd path does. Every
+ * raise, mask, unmask and delivery goes into the journal, and each vector
+ * keeps the device's truth: raised, delivered, unjustified, lost.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,32 +17,74 @@ static struct nvr_sim *to_sim(struct nvr_transport *t)
 	return (struct nvr_sim *)t;
 }
 
-static bool deliver(struct nvr_sim *s, uint16_t vector)
+/* Write @target's eventfd. Return false when nothing is attached. */
+static bool deliver(struct nvr_sim *s, uint16_t target)
 {
-	int efd = atomic_load_explicit(&s->vec[vector].efd, memory_order_acquire);
+	struct sim_vector *v = &s->vec[target];
+	int efd = atomic_load_explicit(&v->efd, memory_order_acquire);
 	uint64_t one = 1;
 
-	if (efd < 0)
+	if (efd < 0 || write(efd, &one, sizeof(one)) != sizeof(one))
 		return false;
-	if (write(efd, &one, sizeof(one)) != sizeof(one))
-		return false;
+	atomic_fetch_add_explicit(&v->delivered, 1, memory_order_relaxed);
+	if (!v->new_cqe)
+		atomic_fetch_add_explicit(&v->unjustified, 1, memory_order_relaxed);
+	v->new_cqe = false;
 	atomic_fetch_add_explicit(&s->st_irqs, 1, memory_order_relaxed);
 	return true;
 }
 
-void sim_raise(struct nvr_sim *s, uint16_t vector)
+/* Some other vector with an eventfd attached, or @vector itself if none. */
+static uint16_t other_vector(struct nvr_sim *s, uint16_t vector)
+{
+	for (uint32_t i = 1; i < s->cfg.nr_vectors; i++) {
+		uint16_t v = (uint16_t)((vector + i) % s->cfg.nr_vectors);
+
+		if (v && atomic_load(&s->vec[v].efd) >= 0)
+			return v;
+	}
+	return vector;
+}
+
+/* Called by the worker with the device lock held. */
+void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 {
 	struct sim_vector *v;
-	bool delivered = false;
+	uint16_t target = vector;
+	bool delivered;
 
 	if (vector >= s->cfg.nr_vectors)
 		return;
 	v = &s->vec[vector];
-	if (atomic_load_explicit(&v->masked, memory_order_acquire))
-		atomic_store(&v->pending, true);	/* fires on unmask */
-	else
-		delivered = deliver(s, vector);
-	nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, 0);
+	atomic_fetch_add_explicit(&v->raised, 1, memory_order_relaxed);
+	if (io && sim_fault(s, NVR_FAULT_DROP_IRQ)) {
+		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
+		return;
+	}
+	if (atomic_load_explicit(&v->masked, memory_order_acquire)) {
+		if (s->cfg.no_pba) {
+			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
+			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 2);
+		} else {
+			atomic_store(&v->pending, true);	/* fires on unmask */
+			atomic_fetch_add_explicit(&v->pended, 1, memory_order_relaxed);
+			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 1);
+		}
+		return;
+	}
+	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ)) {
+		target = other_vector(s, vector);
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_MISROUTE_IRQ, vector, target);
+	}
+	delivered = deliver(s, target);
+	if (!delivered || target != vector)
+		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
+	nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, target);
+	if (io && delivered && sim_fault(s, NVR_FAULT_SPURIOUS_IRQ)) {
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_SPURIOUS_IRQ, target, 0);
+		deliver(s, target);	/* nothing new behind this one */
+	}
 }
 
 int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
@@ -49,17 +93,26 @@ int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 
 	if (vector >= s->cfg.nr_vectors)
 		return -EINVAL;
+	/* Under the lock, so that no delivery is half way through the old fd. */
+	pthread_mutex_lock(&s->lock);
 	atomic_store_explicit(&s->vec[vector].efd, efd, memory_order_release);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 int sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
 {
 	struct nvr_sim *s = to_sim(t);
+	int efd;
+	uint64_t one = 1;
 
 	if (vector >= s->cfg.nr_vectors)
 		return -EINVAL;
-	return deliver(s, (uint16_t)vector) ? 0 : -ENODEV;
+	/* Like VFIO's DATA_NONE trigger: the host fires it, the device is not involved. */
+	efd = atomic_load(&s->vec[vector].efd);
+	if (efd < 0)
+		return -ENODEV;
+	return write(efd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 }
 
 int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
@@ -77,7 +130,9 @@ int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 	if (!masked && atomic_exchange(&v->pending, false)) {
 		bool delivered = deliver(s, (uint16_t)vector);
 
-		nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, 1);
+		if (!delivered)
+			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
+		nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, vector);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;

@@ -28,6 +28,73 @@ void nvr_sim_config_init(struct nvr_sim_config *cfg)
 	strcpy(cfg->firmware, "1.0");
 }
 
+static const char *const fault_names[NVR_FAULT_NR] = {
+	[NVR_FAULT_DROP_CQE] = "drop_cqe",
+	[NVR_FAULT_DUP_CQE] = "dup_cqe",
+	[NVR_FAULT_BOGUS_CID] = "bogus_cid",
+	[NVR_FAULT_FLIP_PHASE] = "flip_phase",
+	[NVR_FAULT_DROP_IRQ] = "drop_irq",
+	[NVR_FAULT_SPURIOUS_IRQ] = "spurious_irq",
+	[NVR_FAULT_MISROUTE_IRQ] = "misroute_irq",
+};
+
+const char *nvr_sim_fault_name(enum nvr_sim_fault f)
+{
+	return (unsigned int)f < NVR_FAULT_NR ? fault_names[f] : "?";
+}
+
+int nvr_sim_fault_by_name(const char *name)
+{
+	for (int f = 0; f < NVR_FAULT_NR; f++)
+		if (!strcmp(name, fault_names[f]))
+			return f;
+	return -1;
+}
+
+void nvr_sim_set_fault_rate(struct nvr_sim *s, enum nvr_sim_fault f, uint32_t rate)
+{
+	if ((unsigned int)f < NVR_FAULT_NR)
+		atomic_store(&s->fault_rate[f], rate);
+}
+
+void nvr_sim_inject(struct nvr_sim *s, enum nvr_sim_fault f)
+{
+	if ((unsigned int)f < NVR_FAULT_NR)
+		atomic_fetch_add(&s->fault_once[f], 1);
+}
+
+bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t *fetched,
+		       uint32_t *posted)
+{
+	struct sim_sq *sq;
+
+	if (sqid > s->cfg.nr_io_queues)
+		return false;
+	sq = &s->sqs[sqid];
+	if (!sq->fetched)
+		return false;
+	*fetched = atomic_load_explicit(&sq->fetched[cid], memory_order_relaxed);
+	*posted = atomic_load_explicit(&sq->posted[cid], memory_order_relaxed);
+	return true;
+}
+
+void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out)
+{
+	struct sim_vector *v;
+
+	memset(out, 0, sizeof(*out));
+	if (vector >= s->cfg.nr_vectors)
+		return;
+	v = &s->vec[vector];
+	out->raised = atomic_load(&v->raised);
+	out->delivered = atomic_load(&v->delivered);
+	out->unjustified = atomic_load(&v->unjustified);
+	out->lost = atomic_load(&v->lost);
+	out->pending = atomic_load(&v->pended);
+	out->masked = atomic_load(&v->masked);
+	out->pba = atomic_load(&v->pending);
+}
+
 static int config_check(const struct nvr_sim_config *cfg)
 {
 	if (cfg->lba_size != 512 && cfg->lba_size != 4096)
@@ -62,6 +129,10 @@ static void sim_destroy(struct nvr_transport *t)
 	free(s->maps);
 	free(s->vec);
 	free(s->cqs);
+	for (uint32_t q = 0; s->sqs && q <= s->cfg.nr_io_queues; q++) {
+		free(s->sqs[q].fetched);
+		free(s->sqs[q].posted);
+	}
 	free(s->sqs);
 	pthread_rwlock_destroy(&s->dma_lock);
 	pthread_mutex_destroy(&s->lock);
@@ -152,6 +223,8 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		goto err;
 	for (uint32_t v = 0; v < cfg->nr_vectors; v++)
 		atomic_init(&s->vec[v].efd, -1);
+	for (int f = 0; f < NVR_FAULT_NR; f++)
+		atomic_init(&s->fault_rate[f], cfg->fault_rate[f]);
 	s->ns = mmap(NULL, cfg->ns_bytes, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->ns == MAP_FAILED) {

@@ -13,6 +13,27 @@
 struct nvr_transport;
 struct nvr_journal;
 
+/*
+ * Fault knobs: each breaks one rule of the spec on purpose. A rate N makes the
+ * fault fire on one event in N on average (0: never), drawn from the seeded
+ * generator, so a seed replays the same faults. Faults apply to I/O queues
+ * and their vectors only; the admin queue stays honest.
+ */
+enum nvr_sim_fault {
+	NVR_FAULT_DROP_CQE,	/* a command completes but no CQE is posted (4.6) */
+	NVR_FAULT_DUP_CQE,	/* the same CQE is posted twice (4.6: one completion per command) */
+	NVR_FAULT_BOGUS_CID,	/* an extra CQE names a CID the host never submitted */
+	NVR_FAULT_FLIP_PHASE,	/* a CQE is posted with the phase tag of the previous pass (4.6.1) */
+	NVR_FAULT_DROP_IRQ,	/* an interrupt owed for new CQEs is never sent (7.5) */
+	NVR_FAULT_SPURIOUS_IRQ,	/* an interrupt is sent with no new CQE behind it */
+	NVR_FAULT_MISROUTE_IRQ,	/* the interrupt goes to another vector than the CQ's IV */
+	NVR_FAULT_NR,
+};
+
+const char *nvr_sim_fault_name(enum nvr_sim_fault f);
+/* The fault named @name, or -1. */
+int nvr_sim_fault_by_name(const char *name);
+
 struct nvr_sim_config {
 	uint64_t ns_bytes;	/* namespace 1 capacity; RAM backed, touched lazily */
 	uint32_t lba_size;	/* 512 or 4096 */
@@ -29,6 +50,10 @@ struct nvr_sim_config {
 	uint32_t spin_us;	/* how long an idle worker spins before it sleeps */
 	uint64_t seed;		/* for every random choice the device makes */
 	uint32_t journal_size;	/* events kept in the journal ring, a power of two */
+	uint32_t fault_rate[NVR_FAULT_NR];	/* 1 in N events; 0: never */
+	/* An interrupt raised while its vector is masked is dropped instead of
+	 * set pending: no Pending Bit Array, the bhyve bug (PCI 3.0, 6.8.2.9). */
+	bool no_pba;
 	char model[41];
 	char serial[21];
 	char firmware[9];
@@ -65,6 +90,32 @@ struct nvr_sim_stats {
 	uint64_t sleeps;	/* times the worker went to sleep */
 };
 void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st);
+
+/* Change the fault rates of a running device. */
+void nvr_sim_set_fault_rate(struct nvr_sim *s, enum nvr_sim_fault f, uint32_t rate);
+/* Make fault @f fire once, at the next chance. */
+void nvr_sim_inject(struct nvr_sim *s, enum nvr_sim_fault f);
+
+/*
+ * Ground truth for the ledger. Counts are since the SQ was created: how many
+ * times the device fetched an SQE with @cid from SQ @sqid, and how many CQEs
+ * it posted for such commands (a duplicated CQE counts twice; a fabricated
+ * CQE with a bogus CID does not count). Return false for an unknown SQ.
+ */
+bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t *fetched,
+		       uint32_t *posted);
+
+struct nvr_sim_vec_truth {
+	uint64_t raised;	/* the device owed an interrupt on this vector */
+	uint64_t delivered;	/* interrupts written to this vector's eventfd */
+	uint64_t unjustified;	/* of those, with no new CQE on this vector's CQs behind them */
+	uint64_t lost;		/* raised here but never delivered here (dropped, masked
+				 * without PBA, misrouted elsewhere, no eventfd) */
+	uint64_t pending;	/* raised while masked, left pending */
+	bool masked;
+	bool pba;		/* the pending bit now */
+};
+void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out);
 
 /* Direct access to the namespace backing store, for data verification. */
 int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len);

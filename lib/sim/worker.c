@@ -15,6 +15,16 @@
 #define BATCH 64		/* SQEs fetched from one SQ before looking at the others */
 #define SLEEP_MAX_NS 50000000ull	/* re-check timers at least this often */
 
+bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f)
+{
+	uint32_t rate = atomic_load_explicit(&s->fault_rate[f], memory_order_relaxed);
+	uint32_t once = atomic_load_explicit(&s->fault_once[f], memory_order_relaxed);
+
+	if (once && atomic_compare_exchange_strong(&s->fault_once[f], &once, once - 1))
+		return true;
+	return rate && nvr_rng_next(&s->rng) % rate == 0;
+}
+
 /* Pending completions: a binary min-heap on due time. */
 static int pend_push(struct nvr_sim *s, const struct sim_pending *p)
 {
@@ -87,15 +97,18 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 }
 
 /* Return false when the CQ is full and the CQE must wait. */
-static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *cqe)
+static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *cqe, uint8_t flags)
 {
 	struct nvr_cqe *slot;
+	uint8_t phase = cq->phase;
 	uint32_t dw3;
 
 	cq_update_head(s, cq);
 	if ((cq->tail + 1) % cq->size == cq->head_seen)
 		return false;
 
+	if (flags & SIM_POST_FLIP_PHASE)
+		phase ^= 1;
 	slot = sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
 	if (slot) {
 		/*
@@ -104,33 +117,74 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 		 * sees the rest of the entry (NVMe 1.4, 4.6.1).
 		 */
 		memcpy(slot, cqe, 12);
-		dw3 = cqe->cid | (uint32_t)((cqe->status & ~1u) | cq->phase) << 16;
+		dw3 = cqe->cid | (uint32_t)((cqe->status & ~1u) | phase) << 16;
 		atomic_store_explicit((_Atomic uint32_t *)((uint8_t *)slot + 12), dw3,
 				      memory_order_release);
 		nvr_journal_add(&s->journal, NVR_JEV_CQE_POST, cq->qid, cq->tail,
-				cqe->cid | (uint32_t)cq->phase << 16, cqe->sqid);
+				cqe->cid | (uint32_t)phase << 16, cqe->sqid);
 		atomic_fetch_add_explicit(&s->st_cqes, 1, memory_order_relaxed);
+		if (!(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
+		    s->sqs[cqe->sqid].posted)
+			atomic_fetch_add_explicit(&s->sqs[cqe->sqid].posted[cqe->cid], 1,
+						  memory_order_relaxed);
 	}
 	/* A CQE whose write faulted is gone: the fault is in the journal. */
 	if (++cq->tail == cq->size) {
 		cq->tail = 0;
 		cq->phase ^= 1;
 	}
-	cq->posted = true;
+	if (cq->ien) {
+		s->vec[cq->iv].new_cqe = true;
+		if (!cq->unsignalled++)
+			cq->first_unsignalled_ns = sim_now();
+	}
 	return true;
+}
+
+static void enqueue(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *cqe, uint64_t due,
+		    uint8_t flags)
+{
+	struct sim_pending p = { .due_ns = due, .cqid = cq->qid, .flags = flags, .cqe = *cqe };
+
+	if (!due && post_cqe(s, cq, cqe, flags))
+		return;
+	if (pend_push(s, &p))
+		sim_fatal(s, 2);	/* out of memory: a device would hang; ours says so */
 }
 
 void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
 {
 	struct sim_cq *cq = &s->cqs[cqid];
-	struct sim_pending p = { .due_ns = due, .cqid = cqid, .cqe = *cqe };
+	uint8_t flags = 0;
 
 	if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
 		return;
-	if (!due && post_cqe(s, cq, cqe))
+	if (cqid == 0) {
+		enqueue(s, cq, cqe, due, 0);
 		return;
-	if (pend_push(s, &p))
-		sim_fatal(s, 2);	/* out of memory: a device would hang; ours says so */
+	}
+	if (sim_fault(s, NVR_FAULT_DROP_CQE)) {
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
+		return;
+	}
+	if (sim_fault(s, NVR_FAULT_FLIP_PHASE)) {
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
+		flags |= SIM_POST_FLIP_PHASE;
+	}
+	enqueue(s, cq, cqe, due, flags);
+	if (sim_fault(s, NVR_FAULT_DUP_CQE)) {
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
+		enqueue(s, cq, cqe, due, 0);
+	}
+	if (sim_fault(s, NVR_FAULT_BOGUS_CID)) {
+		struct nvr_cqe bogus = *cqe;
+		uint32_t sqsize = s->sqs[cqe->sqid].size;
+
+		/* A CID no host can have outstanding: beyond the SQ's size. */
+		bogus.cid = (uint16_t)NVR_MIN(65535u, sqsize + (uint32_t)nvr_rng_range(&s->rng, 0, 99));
+		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_BOGUS_CID, bogus.cid, 0);
+		enqueue(s, cq, &bogus, due, SIM_POST_FABRICATED);
+	}
 }
 
 /* Post the completions that fell due; return how many. */
@@ -147,7 +201,7 @@ static unsigned int run_pending(struct nvr_sim *s, uint64_t now)
 		cq = &s->cqs[p.cqid];
 		if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
 			continue;
-		if (post_cqe(s, cq, &p.cqe))
+		if (post_cqe(s, cq, &p.cqe, p.flags))
 			n++;
 		else
 			retry[nr_retry++] = p;
@@ -186,6 +240,8 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 			return n;
 		}
 		memcpy(&sqe, p, sizeof(sqe));
+		if (sq->fetched)
+			atomic_fetch_add_explicit(&sq->fetched[sqe.cid], 1, memory_order_relaxed);
 		nvr_journal_add(&s->journal, NVR_JEV_SQE_FETCH, sq->qid, sq->head, sqe.cid,
 				sqe.opcode);
 		sq->head = (sq->head + 1) % sq->size;
@@ -225,7 +281,7 @@ void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 		cqe.cid = p->cid;
 		cqe.sqhd = (uint16_t)sq->head;
 		cqe.status = NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE) << 1;
-		sim_complete(s, sq->cqid, &cqe, 0);
+		enqueue(s, &s->cqs[sq->cqid], &cqe, 0, 0);
 	}
 	/* Completions of this SQ still held back for latency are posted now. */
 	for (uint32_t i = 0; i < s->nr_pend; i++)
@@ -253,20 +309,41 @@ void sim_queues_reset(struct nvr_sim *s)
 		atomic_store(&s->sqs[q].live, false);
 		atomic_store(&s->cqs[q].live, false);
 		s->cqs[q].nr_sqs = 0;
+		s->cqs[q].unsignalled = 0;
 	}
 	s->nr_pend = 0;
 }
 
-static void raise_posted(struct nvr_sim *s)
+/*
+ * Interrupt Coalescing (NVMe 1.4, 5.21.1.8) applies to I/O CQs whose vector
+ * does not opt out: raise once THR + 1 CQEs are waiting or the oldest has
+ * waited TIME. A TIME of 0 with a threshold set is taken as 100 us, so that a
+ * low queue depth cannot wait forever.
+ */
+static uint64_t coalesce_deadline(struct nvr_sim *s, const struct sim_cq *cq)
+{
+	uint64_t t = s->coal_time_ns ? s->coal_time_ns : 100000;
+
+	return cq->first_unsignalled_ns + t;
+}
+
+static bool coalesced(struct nvr_sim *s, const struct sim_cq *cq)
+{
+	return cq->qid && (s->coal_thr || s->coal_time_ns) && !s->vec[cq->iv].coalesce_off;
+}
+
+void sim_raise_due(struct nvr_sim *s, uint64_t now)
 {
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		struct sim_cq *cq = &s->cqs[q];
 
-		if (!cq->posted)
+		if (!cq->unsignalled || !atomic_load_explicit(&cq->live, memory_order_relaxed))
 			continue;
-		cq->posted = false;
-		if (cq->ien && atomic_load_explicit(&cq->live, memory_order_relaxed))
-			sim_raise(s, cq->iv);
+		if (coalesced(s, cq) && cq->unsignalled < s->coal_thr + 1u &&
+		    now < coalesce_deadline(s, cq))
+			continue;
+		cq->unsignalled = 0;
+		sim_raise(s, cq->iv, cq->qid != 0);
 	}
 }
 
@@ -283,6 +360,9 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 		return false;
 	if (s->nr_pend && s->pend[0].due_ns <= now)
 		return true;
+	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++)
+		if (s->cqs[q].unsignalled && now >= coalesce_deadline(s, &s->cqs[q]))
+			return true;
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		struct sim_sq *sq = &s->sqs[q];
 
@@ -301,6 +381,15 @@ static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 		t = s->pend[0].due_ns > now ? NVR_MIN(t, s->pend[0].due_ns - now) : 1000;
 	if (ready > now)
 		t = NVR_MIN(t, ready - now);
+	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
+		const struct sim_cq *cq = &s->cqs[q];
+
+		if (cq->unsignalled && atomic_load_explicit(&cq->live, memory_order_relaxed)) {
+			uint64_t d = coalesce_deadline(s, cq);
+
+			t = NVR_MIN(t, d > now ? d - now : 1000);
+		}
+	}
 	return t ? t : 1000;
 }
 
@@ -322,7 +411,7 @@ void *sim_worker(void *arg)
 					work += process_sq(s, &s->sqs[q], now);
 			if (s->nr_pend)
 				work += run_pending(s, now);
-			raise_posted(s);
+			sim_raise_due(s, now);
 		}
 		pthread_rwlock_unlock(&s->dma_lock);
 		pthread_mutex_unlock(&s->lock);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host interrupt handling: one eventfd per MSI-X vector, bound through the
+ * transport (VFIO_DEVICE_SET_IRQS on hardware), waited on with epoll by
+ * handler threads. A handler reaps the CQs bound to its vector.
+ */
+#ifndef NVR_IRQ_H
+#define NVR_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "queue.h"
+
+struct nvr_irq;
+struct nvr_ctrl;
+struct nvr_ledger;
+
+/**
+ * nvr_irq_create() - interrupt state for a controller's vectors.
+ * @ctrl: the controller.
+ * @ledger: told about every wake, trigger and re-point; may be NULL.
+ * @out: the new object.
+ * Return: 0, -ENOMEM, or an errno from eventfd/epoll.
+ */
+int nvr_irq_create(struct nvr_ctrl *ctrl, struct nvr_ledger *ledger, struct nvr_irq **out);
+
+/* Detach every vector and free. NULL is allowed. */
+void nvr_irq_destroy(struct nvr_irq *irq);
+
+/* Bind a new eventfd to @vector. Return: 0, -EINVAL, -EBUSY (already), or a transport error. */
+int nvr_irq_attach(struct nvr_irq *irq, unsigned int vector);
+
+/*
+ * Re-point @vector to a fresh eventfd, as VFIO_DEVICE_SET_IRQS does. Interrupts
+ * that landed on the old eventfd during the swap are carried over to the next
+ * wait, so none is lost by the host.
+ */
+int nvr_irq_repoint(struct nvr_irq *irq, unsigned int vector);
+
+/* Detach @vector (fd -1): the device's interrupts for it go nowhere. */
+int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector);
+
+/* Fire @vector from the host (a spurious interrupt on purpose). */
+int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector);
+
+/* Mask or unmask the vector's MSI-X entry; -EOPNOTSUPP on vfio-pci. */
+int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked);
+
+/**
+ * nvr_irq_wait() - wait for an interrupt on @vector.
+ * @irq: the interrupt state.
+ * @vector: the vector.
+ * @timeout_ms: -1 waits until nvr_irq_stop().
+ * @count: interrupts read from the eventfd (several may have merged).
+ * Return: 0 when interrupts came, -ETIMEDOUT, -ECANCELED after nvr_irq_stop(),
+ * -ENODEV when the vector is not attached.
+ */
+int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint64_t *count);
+
+/**
+ * nvr_irq_service() - one handler iteration: wait on @vector, then reap every
+ * CQ bound to it, and tell the ledger.
+ * @irq: the interrupt state.
+ * @vector: the vector.
+ * @timeout_ms: as for nvr_irq_wait().
+ * @exclusive: take each CQ's lock while reaping it (a correct handler when a
+ *             poller shares the CQ); false reaps without exclusion.
+ * @fn: completion callback, @arg its argument.
+ * Return: CQEs reaped (>= 0), or a negative errno from nvr_irq_wait().
+ */
+int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms, bool exclusive,
+		    nvr_cqe_fn fn, void *arg);
+
+/* Wake every waiter with -ECANCELED, now and from now on. */
+void nvr_irq_stop(struct nvr_irq *irq);
+
+#endif
