@@ -35,6 +35,7 @@ enum nvr_anomaly_class {
 	NVR_AN_STALL,		/* commands outstanding, no progress for the stall window */
 	NVR_AN_DMA_AFTER_TEARDOWN,	/* the device touched memory no longer mapped */
 	NVR_AN_CFS,		/* the controller reported a fatal status */
+	NVR_AN_DATA_MISMATCH,	/* a read returned other data than was written */
 	NVR_AN_NR,
 };
 

@@ -12,8 +12,11 @@ bool nvr_sq_has_room(const struct nvr_sq *sq)
 	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
 	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
 
+	/* At most depth - 1 commands in flight: then the ring cannot overflow,
+	 * whatever order completions come back in and however stale the SQHD
+	 * they carry (it may move backwards when completions are reordered). */
 	return next != head &&
-	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth;
+	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
 }
 
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
@@ -156,40 +159,58 @@ unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, voi
 	return nvr_cq_reap_as(cq, max, fn, arg, NVR_REAP_POLL);
 }
 
+/* Is there a CQE of this pass beyond the head? The device posts in order, so
+ * then every stale-looking entry before it was posted with a wrong phase. */
+static bool newer_entry_ahead(struct nvr_cq *cq, uint16_t head, uint8_t phase)
+{
+	for (uint32_t d = 1; d < cq->depth; d++) {
+		uint32_t i = head + d;
+		uint8_t want = i >= cq->depth ? phase ^ 1 : phase;
+		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[i % cq->depth].cid,
+						    memory_order_acquire);
+
+		if (((dw3 >> 16) & 1) == want)
+			return true;
+	}
+	return false;
+}
+
 unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
-	unsigned int n;
+	unsigned int n, m;
 
 	pthread_mutex_lock(&cq->lock);
 	n = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
-	if (!n) {
+	for (;;) {
 		uint16_t head = atomic_load(&cq->head), next = (uint16_t)((head + 1) % cq->depth);
 		uint8_t phase = atomic_load(&cq->phase);
-		uint8_t next_phase = next ? phase : phase ^ 1;
+		uint32_t pass = atomic_load(&cq->pass);
 		struct nvr_cqe *e = &cq->ring[head];
 		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
-		uint32_t ndw3 = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[next].cid,
-						     memory_order_acquire);
+		struct nvr_cqe cqe;
 
-		/* The head entry is stale but the one after it is new: the head
-		 * was posted with a wrong phase. Report it and take it. */
-		if (((ndw3 >> 16) & 1) == next_phase && ((dw3 >> 16) & 1) != phase) {
-			uint32_t pass = atomic_load(&cq->pass);
-			struct nvr_cqe cqe;
-
-			read_cqe(&cqe, e, dw3);
-			if (cq->lcq)
-				nvr_ledger_wrong_phase(cq->lcq, head, cqe.cid);
-			atomic_store(&cq->head, next);
-			if (!next) {
-				atomic_store(&cq->phase, phase ^ 1);
-				atomic_store(&cq->pass, pass + 1);
-			}
-			complete(cq, &cqe, head, pass, fn, arg, NVR_REAP_SWEEP);
-			n = 1 + nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
-			if (n == 1)
-				nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, next);
+		if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, head, phase))
+			break;
+		/* The head entry was posted with a wrong phase: report it and take it. */
+		read_cqe(&cqe, e, dw3);
+		if (cq->lcq)
+			nvr_ledger_wrong_phase(cq->lcq, head, cqe.cid);
+		/* Repair the entry: with the phase of this pass it reads as old on
+		 * the next one, until the device really rewrites the slot. The slot
+		 * is ours until the head doorbell releases it. */
+		atomic_store_explicit((_Atomic uint32_t *)&e->cid,
+				      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16,
+				      memory_order_relaxed);
+		atomic_store(&cq->head, next);
+		if (!next) {
+			atomic_store(&cq->phase, phase ^ 1);
+			atomic_store(&cq->pass, pass + 1);
 		}
+		complete(cq, &cqe, head, pass, fn, arg, NVR_REAP_SWEEP);
+		m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+		n += 1 + m;
+		if (!m)
+			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, next);
 	}
 	pthread_mutex_unlock(&cq->lock);
 	return n;

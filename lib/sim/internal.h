@@ -87,6 +87,7 @@ struct nvr_sim {
 	uint32_t vs;
 	_Atomic uint32_t cc;
 	_Atomic uint32_t csts_fixed;	/* CFS and SHST as last set */
+	_Atomic bool fatal_rdy;	/* CSTS.RDY when CFS was set: it stays so */
 	uint32_t aqa;
 	uint64_t asq;
 	uint64_t acq;
@@ -118,8 +119,9 @@ struct nvr_sim {
 	uint8_t *ns;		/* namespace backing store */
 	uint64_t ns_blocks;
 	uint8_t lba_shift;
-	uint8_t id_ctrl[4096];
-	uint8_t id_ns[4096];
+	/* Built through casts to struct nvme_id_ctrl / nvme_id_ns: keep their alignment. */
+	_Alignas(8) uint8_t id_ctrl[4096];
+	_Alignas(8) uint8_t id_ns[4096];
 
 	struct nvr_journal journal;
 

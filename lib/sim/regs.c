@@ -33,7 +33,7 @@ static uint32_t sim_csts(struct nvr_sim *s)
 	if (state == SIM_ENABLED)
 		rdy = now >= atomic_load(&s->ready_at_ns);
 	else if (state == SIM_FATAL)
-		rdy = true;	/* RDY stays as it was; CFS tells the host */
+		rdy = atomic_load(&s->fatal_rdy);	/* RDY stays as it was; CFS tells the host */
 	else
 		rdy = now < atomic_load(&s->ready_at_ns);
 	if (rdy)
@@ -48,6 +48,7 @@ static uint32_t sim_csts(struct nvr_sim *s)
 
 void sim_fatal(struct nvr_sim *s, uint32_t reason)
 {
+	atomic_store(&s->fatal_rdy, sim_ready(s, sim_now()));
 	atomic_fetch_or(&s->csts_fixed, NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
 	atomic_store(&s->state, SIM_FATAL);
 	nvr_journal_add(&s->journal, NVR_JEV_FATAL, 0, reason, 0, 0);
@@ -149,12 +150,17 @@ static void enable(struct nvr_sim *s, uint32_t cc)
 
 static void disable(struct nvr_sim *s)
 {
+	uint64_t now = sim_now();
+	/* Only a controller that got ready takes the delay to clear RDY; one
+	 * disabled before it was ready never shows RDY at all. */
+	bool was_ready = sim_ready(s, now);
+
 	sim_queues_reset(s);
 	s->nq_set = false;
 	s->nsqa = s->ncqa = 0;
 	atomic_store(&s->shn_done_at_ns, 0);
 	atomic_store(&s->csts_fixed, 0);
-	atomic_store(&s->ready_at_ns, sim_now() + (uint64_t)s->cfg.ready_delay_us * 1000);
+	atomic_store(&s->ready_at_ns, was_ready ? now + (uint64_t)s->cfg.ready_delay_us * 1000 : 0);
 	atomic_store(&s->state, SIM_DISABLED);
 }
 

@@ -274,3 +274,4 @@ int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len)
 	memcpy(buf, s->ns + offset, len);
 	return 0;
 }
+

@@ -97,8 +97,9 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 }
 
 /* Return false when the CQ is full and the CQE must wait. */
-static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *cqe, uint8_t flags)
+static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *in, uint8_t flags)
 {
+	struct nvr_cqe copy = *in, *cqe = &copy;
 	struct nvr_cqe *slot;
 	uint8_t phase = cq->phase;
 	uint32_t dw3;
@@ -109,7 +110,17 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 
 	if (flags & SIM_POST_FLIP_PHASE)
 		phase ^= 1;
+	/* SQHD is the SQ head when the entry is posted (NVMe 1.4, 4.6): with
+	 * completions held back for latency, it is not the head at fetch time. */
+	if (cqe->sqid <= s->cfg.nr_io_queues && atomic_load_explicit(&s->sqs[cqe->sqid].live,
+								      memory_order_relaxed))
+		copy.sqhd = (uint16_t)s->sqs[cqe->sqid].head;
 	slot = sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
+	/* Count it before the host can see it, so the truth is never behind. */
+	if (slot && !(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
+	    s->sqs[cqe->sqid].posted)
+		atomic_fetch_add_explicit(&s->sqs[cqe->sqid].posted[cqe->cid], 1,
+					  memory_order_relaxed);
 	if (slot) {
 		/*
 		 * The status word carries the phase tag: write it last, with
@@ -123,10 +134,6 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 		nvr_journal_add(&s->journal, NVR_JEV_CQE_POST, cq->qid, cq->tail,
 				cqe->cid | (uint32_t)phase << 16, cqe->sqid);
 		atomic_fetch_add_explicit(&s->st_cqes, 1, memory_order_relaxed);
-		if (!(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
-		    s->sqs[cqe->sqid].posted)
-			atomic_fetch_add_explicit(&s->sqs[cqe->sqid].posted[cqe->cid], 1,
-						  memory_order_relaxed);
 	}
 	/* A CQE whose write faulted is gone: the fault is in the journal. */
 	if (++cq->tail == cq->size) {

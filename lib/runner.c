@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running a scenario row: set the device up, start the actors, tick the
+ * ledger and sweep quiet queues while they work, drain, judge, tear down.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvme/types.h>
+
+#include "clock.h"
+#include "ctrl.h"
+#include "irq.h"
+#include "ledger.h"
+#include "runner.h"
+#include "transport.h"
+#include "util.h"
+
+#define TICK_NS 1000000ull	/* ledger tick and sweep check */
+#define PROGRESS_NS 100000000ull
+
+struct run;
+struct actor_rt;
+
+enum io_state {
+	IO_IDLE,
+	IO_INFLIGHT,
+	IO_ABANDONED,	/* lost past the timeout: never reused, its block never again */
+};
+
+struct io {
+	struct actor_rt *a;
+	_Atomic int state;
+	uint64_t t_submit;
+	struct io *next;	/* on the actor's return stack */
+	uint8_t *buf;
+	uint64_t iova;
+	uint64_t *prp_list;
+	uint64_t prp_iova;
+	uint64_t block;		/* in units of the step's bs, within the actor's region */
+	uint64_t sector;	/* first 512-byte sector, for the stamps */
+	uint32_t len;		/* bytes; 0 for a flush */
+	uint64_t seq;		/* the write generation a read expects, 0: unwritten */
+	bool write;
+	bool verify;
+};
+
+struct barrier {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t needed, arrived, generation;
+};
+
+struct actor_rt {
+	struct run *run;
+	const struct nvr_actor *def;
+	uint32_t index;
+	pthread_t thread;
+	bool started;
+	struct nvr_rng rng;
+	struct nvr_dma_buf bufs;
+	struct nvr_dma_buf prps;
+	struct io *ios;
+	uint32_t nr_ios;
+	struct io *idle;	/* the submitter's own free list */
+	_Atomic(struct io *) returned;	/* completed ios, pushed by any reaper */
+	_Atomic uint32_t outstanding;
+	uint64_t region_base;	/* first LBA of this actor's region */
+	uint64_t region_lbas;
+	uint64_t *written;	/* per block: last write generation */
+	_Atomic uint8_t *inflight;
+	uint64_t blocks;	/* blocks in the region at the current bs */
+	uint64_t cursor;
+	uint64_t gen;
+	_Atomic uint64_t mismatches, errors, done;
+	int err;
+};
+
+struct run {
+	const struct nvr_scenario *scn;
+	const struct nvr_row *row;
+	const struct nvr_run_opts *opts;
+	struct nvr_transport *t;
+	struct nvr_sim *sim;
+	struct nvr_ctrl *ctrl;
+	struct nvr_ledger *ledger;
+	struct nvr_irq *irq;
+	uint32_t lba_size;
+	uint64_t ns_lbas;
+	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
+	struct actor_rt actors[NVR_MAX_ACTORS];
+	struct barrier barriers[NVR_MAX_STEPS];
+	_Atomic uint32_t submitters_left;
+	_Atomic bool stop_submit;	/* issue no more; drain what is outstanding */
+	_Atomic bool stop_reapers;
+	_Atomic bool abort;		/* quit now, drain nothing */
+};
+
+const char *nvr_verdict_name(enum nvr_verdict v)
+{
+	static const char *const names[] = { "pass", "fail", "error", "skip" };
+
+	return (unsigned int)v < NVR_ARRAY_SIZE(names) ? names[v] : "?";
+}
+
+bool nvr_expect_met(const struct nvr_expect *e, uint64_t v)
+{
+	switch (e->cmp) {
+	case NVR_CMP_EQ:
+		return v == e->value;
+	case NVR_CMP_GT:
+		return v > e->value;
+	case NVR_CMP_GE:
+		return v >= e->value;
+	case NVR_CMP_LT:
+		return v < e->value;
+	case NVR_CMP_LE:
+		return v <= e->value;
+	default:
+		return true;
+	}
+}
+
+void nvr_expect_str(const struct nvr_expect *e, char *buf, size_t len)
+{
+	static const char *const ops[] = { "any", "any", "", ">", ">=", "<", "<=" };
+
+	if (e->cmp == NVR_CMP_UNSET || e->cmp == NVR_CMP_ANY)
+		snprintf(buf, len, "any");
+	else
+		snprintf(buf, len, "%s%" PRIu64, ops[e->cmp], e->value);
+}
+
+static bool stopping(struct run *r)
+{
+	return atomic_load_explicit(&r->stop_submit, memory_order_relaxed) ||
+	       atomic_load_explicit(&r->abort, memory_order_relaxed) ||
+	       (r->opts->stop && *r->opts->stop);
+}
+
+/* --- data patterns: every 512-byte sector carries its LBA and the write generation --- */
+
+static void stamp(uint8_t *buf, uint32_t len, uint64_t lba, uint64_t seq)
+{
+	for (uint32_t off = 0; off < len; off += 512) {
+		uint64_t w[2] = { lba + off / 512, seq };
+
+		memcpy(buf + off, w, sizeof(w));
+	}
+}
+
+static bool stamp_ok(const uint8_t *buf, uint32_t len, uint64_t lba, uint64_t seq)
+{
+	for (uint32_t off = 0; off < len; off += 512) {
+		uint64_t w[2];
+
+		memcpy(w, buf + off, sizeof(w));
+		if (seq ? (w[0] != lba + off / 512 || w[1] != seq) : (w[0] != 0 || w[1] != 0))
+			return false;
+	}
+	return true;
+}
+
+/* --- completions --- */
+
+static void io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
+{
+	struct io *io = ctx;
+	struct actor_rt *a = io->a;
+	uint16_t st = NVR_CQE_STATUS(cqe->status);
+	int inflight = IO_INFLIGHT;
+
+	(void)arg;
+	/* A completion after the submitter gave the command up changes nothing:
+	 * the ledger already has it as lost. */
+	if (!atomic_compare_exchange_strong(&io->state, &inflight, IO_IDLE))
+		return;
+	if (st & 0x7ff)
+		atomic_fetch_add_explicit(&a->errors, 1, memory_order_relaxed);
+	else if (io->verify && !io->write && !stamp_ok(io->buf, io->len, io->sector, io->seq)) {
+		atomic_fetch_add_explicit(&a->mismatches, 1, memory_order_relaxed);
+		nvr_ledger_report(a->run->ledger, NVR_AN_DATA_MISMATCH, sq->qid, cqe->cid, -1,
+				  "read of sector %" PRIu64 " (%u bytes) returned other data than "
+				  "write generation %" PRIu64 " put there",
+				  io->sector, io->len, io->seq);
+	}
+	if (io->len)
+		atomic_store_explicit(&a->inflight[io->block], 0, memory_order_release);
+	atomic_fetch_add_explicit(&a->done, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&a->outstanding, 1, memory_order_release);
+	/* Give the io back to its submitter (a Treiber push; the submitter takes all). */
+	io->next = atomic_load_explicit(&a->returned, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&a->returned, &io->next, io,
+						      memory_order_release, memory_order_relaxed))
+		;
+}
+
+/* --- actors --- */
+
+static void barrier_init(struct barrier *b, uint32_t needed)
+{
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->cond, NULL);
+	b->needed = needed;
+}
+
+static void barrier_wait(struct run *r, struct barrier *b)
+{
+	uint32_t gen;
+
+	pthread_mutex_lock(&b->lock);
+	gen = b->generation;
+	if (++b->arrived == b->needed) {
+		b->arrived = 0;
+		b->generation++;
+		pthread_cond_broadcast(&b->cond);
+	} else {
+		while (gen == b->generation && !stopping(r)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void sleep_interruptible(struct run *r, uint64_t ns)
+{
+	uint64_t end = nvr_now_ns() + ns;
+
+	while (!stopping(r)) {
+		uint64_t now = nvr_now_ns();
+
+		if (now >= end)
+			return;
+		nvr_sleep_ns(NVR_MIN(end - now, 10000000ull));
+	}
+}
+
+static void recycle(struct actor_rt *a)
+{
+	struct io *list = atomic_exchange_explicit(&a->returned, NULL, memory_order_acquire);
+
+	while (list) {
+		struct io *next = list->next;
+
+		list->next = a->idle;
+		a->idle = list;
+		list = next;
+	}
+}
+
+static void reap_locked(struct nvr_cq *cq, enum nvr_reaper who)
+{
+	pthread_mutex_lock(&cq->lock);
+	nvr_cq_reap_as(cq, cq->depth, io_done, NULL, who);
+	pthread_mutex_unlock(&cq->lock);
+}
+
+/* Choose a block not in flight; return false when every block is. */
+static bool pick_block(struct actor_rt *a, bool random, uint64_t *out)
+{
+	for (uint64_t tries = 0; tries < a->blocks; tries++) {
+		uint64_t b = random ? nvr_rng_next(&a->rng) % a->blocks : a->cursor++ % a->blocks;
+
+		if (!atomic_load_explicit(&a->inflight[b], memory_order_acquire)) {
+			*out = b;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool submit_one(struct actor_rt *a, const struct nvr_step *st, struct nvr_sq *sq)
+{
+	struct run *r = a->run;
+	struct io *io = a->idle;
+	struct nvr_sqe sqe;
+	uint32_t lbas = st->bs / r->lba_size;
+	bool write = st->op == NVR_OP_WRITE ||
+		     (st->op == NVR_OP_MIX && (nvr_rng_next(&a->rng) & 1));
+	uint64_t b = 0, lba;
+
+	if (!io)
+		return false;
+	if (st->op == NVR_OP_FLUSH) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = nvme_cmd_flush;
+		sqe.nsid = 1;
+		io->len = 0;
+	} else {
+		if (!pick_block(a, st->random, &b))
+			return false;
+		lba = a->region_base + b * lbas;
+		nvr_sqe_rw(&sqe, write ? nvme_cmd_write : nvme_cmd_read, 1, lba, lbas);
+		nvr_prp_fill(&sqe, io->iova, st->bs, io->prp_list, io->prp_iova);
+		io->block = b;
+		io->len = st->bs;
+		io->sector = lba * (r->lba_size / 512);
+		io->write = write;
+		io->verify = st->verify;
+		if (write) {
+			io->seq = ++a->gen;
+			a->written[b] = io->seq;
+			if (st->verify)
+				stamp(io->buf, st->bs, io->sector, io->seq);
+		} else {
+			io->seq = a->written[b];
+		}
+		atomic_store_explicit(&a->inflight[b], 1, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&a->outstanding, 1, memory_order_relaxed);
+	io->t_submit = nvr_now_ns();
+	atomic_store_explicit(&io->state, IO_INFLIGHT, memory_order_relaxed);
+	if (nvr_sq_submit(sq, &sqe, io) < 0) {
+		atomic_store_explicit(&io->state, IO_IDLE, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&a->outstanding, 1, memory_order_relaxed);
+		if (io->len)
+			atomic_store_explicit(&a->inflight[b], 0, memory_order_relaxed);
+		return false;
+	}
+	a->idle = io->next;
+	return true;
+}
+
+/*
+ * Give up commands older than the timeout (the ledger reports them lost), so
+ * that a device that drops completions cannot wedge the actor. Their CIDs stay
+ * outstanding in the SQ and their blocks are never touched again.
+ */
+static void abandon_lost(struct actor_rt *a, uint64_t now)
+{
+	for (uint32_t i = 0; i < a->nr_ios; i++) {
+		struct io *io = &a->ios[i];
+		int inflight = IO_INFLIGHT;
+
+		if (atomic_load_explicit(&io->state, memory_order_relaxed) != IO_INFLIGHT ||
+		    now - io->t_submit < a->run->scn->timeout_ns)
+			continue;
+		if (atomic_compare_exchange_strong(&io->state, &inflight, IO_ABANDONED))
+			atomic_fetch_sub(&a->outstanding, 1);
+	}
+}
+
+static void step_submit(struct actor_rt *a, const struct nvr_step *st)
+{
+	struct run *r = a->run;
+	struct nvr_sq *sq = nvr_ctrl_sq(r->ctrl, st->queue);
+	struct nvr_cq *cq = sq->cq;
+	bool inline_reap = !r->has_reaper[st->queue];
+	uint64_t issued = 0, end = st->duration_ns ? nvr_now_ns() + st->duration_ns : 0;
+	uint64_t drain_end, next_check = 0;
+
+	while (!stopping(r)) {
+		uint64_t now = nvr_now_ns();
+		uint32_t n = 0;
+
+		if ((st->count && issued >= st->count) || (end && now >= end))
+			break;
+		if (now >= next_check) {
+			abandon_lost(a, now);
+			next_check = now + 1000000;
+		}
+		recycle(a);
+		while ((!st->count || issued < st->count) &&
+		       atomic_load_explicit(&a->outstanding, memory_order_relaxed) < st->qd &&
+		       submit_one(a, st, sq)) {
+			issued++;
+			n++;
+		}
+		nvr_sq_ring(sq);
+		if (inline_reap)
+			reap_locked(cq, NVR_REAP_POLL);
+		else if (!n)
+			nvr_cpu_relax();
+		/* Every io given up as lost, none left to submit with: stop here. */
+		if (!a->idle && !atomic_load(&a->outstanding) && !atomic_load(&a->returned))
+			break;
+	}
+	/* The step ends when its commands are done, or lost past the timeout. */
+	drain_end = nvr_now_ns() + r->scn->timeout_ns;
+	while (atomic_load(&a->outstanding) && !atomic_load(&r->abort)) {
+		uint64_t now = nvr_now_ns();
+
+		abandon_lost(a, now);
+		if (now > drain_end + r->scn->timeout_ns)
+			break;
+		if (inline_reap)
+			reap_locked(cq, NVR_REAP_POLL);
+		else
+			nvr_sleep_ns(20000);
+	}
+	recycle(a);
+}
+
+static void step_reap(struct actor_rt *a, const struct nvr_step *st)
+{
+	struct run *r = a->run;
+	struct nvr_cq *cq = nvr_ctrl_cq(r->ctrl, st->queue);
+
+	while (!atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
+		switch (st->wake) {
+		case NVR_WAKE_IRQ:
+			if (nvr_irq_service(r->irq, (unsigned int)cq->vector, 10, true, io_done, NULL) ==
+			    -ECANCELED)
+				return;
+			break;
+		case NVR_WAKE_POLL:
+			reap_locked(cq, NVR_REAP_POLL);
+			nvr_cpu_relax();
+			break;
+		case NVR_WAKE_EVERY:
+			nvr_sleep_ns(st->every_ns);
+			reap_locked(cq, NVR_REAP_POLL);
+			break;
+		}
+	}
+}
+
+static void *actor_main(void *arg)
+{
+	struct actor_rt *a = arg;
+	struct run *r = a->run;
+	bool submitter = false;
+
+	for (uint32_t i = 0; i < a->def->nr_steps; i++)
+		submitter |= a->def->steps[i].kind == NVR_STEP_SUBMIT;
+	for (uint32_t i = 0; i < a->def->nr_steps && !stopping(r); i++) {
+		const struct nvr_step *st = &a->def->steps[i];
+
+		switch (st->kind) {
+		case NVR_STEP_SUBMIT:
+			step_submit(a, st);
+			break;
+		case NVR_STEP_REAP:
+			step_reap(a, st);
+			break;
+		case NVR_STEP_SLEEP:
+			sleep_interruptible(r, st->sleep_ns);
+			break;
+		case NVR_STEP_BARRIER:
+			barrier_wait(r, &r->barriers[st->barrier]);
+			break;
+		default:
+			break;
+		}
+	}
+	if (submitter)
+		atomic_fetch_sub(&r->submitters_left, 1);
+	return NULL;
+}
+
+/* --- set up and tear down --- */
+
+static int fail(struct nvr_result *res, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct nvr_result *res, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_ERROR;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32_t nr_submitters,
+		       uint32_t submitter_index)
+{
+	const struct nvr_step *first = NULL;
+	uint32_t qd = 0, bs = 0;
+
+	a->run = r;
+	a->def = &r->scn->actors[index];
+	a->index = index;
+	nvr_rng_seed(&a->rng, r->opts->seed * 0x9e3779b97f4a7c15ull + index + 1);
+	for (uint32_t i = 0; i < a->def->nr_steps; i++) {
+		const struct nvr_step *st = &a->def->steps[i];
+
+		if (st->kind != NVR_STEP_SUBMIT)
+			continue;
+		if (!first)
+			first = st;
+		qd = NVR_MAX(qd, st->qd);
+		bs = NVR_MAX(bs, st->bs);
+	}
+	if (!first)
+		return 0;
+	/* Each submitter owns a slice of the namespace, so that verification
+	 * never races with another actor's writes. */
+	a->region_lbas = r->ns_lbas / nr_submitters;
+	a->region_base = a->region_lbas * submitter_index;
+	a->blocks = a->region_lbas / (first->bs / r->lba_size);
+	if (!a->blocks)
+		return -ENOSPC;
+	/* Spare ios replace the ones given up as lost. */
+	a->nr_ios = qd + NVR_MIN(qd, 64u) + 16;
+	a->ios = calloc(a->nr_ios, sizeof(*a->ios));
+	a->written = calloc(a->blocks, sizeof(*a->written));
+	a->inflight = calloc(a->blocks, sizeof(*a->inflight));
+	if (!a->ios || !a->written || !a->inflight)
+		return -ENOMEM;
+	if (nvr_dma_alloc(r->t, (size_t)a->nr_ios * bs, &a->bufs) ||
+	    nvr_dma_alloc(r->t, (size_t)a->nr_ios * NVR_PAGE_SIZE, &a->prps))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < a->nr_ios; i++) {
+		struct io *io = &a->ios[i];
+
+		io->a = a;
+		io->buf = (uint8_t *)a->bufs.vaddr + (size_t)i * bs;
+		io->iova = a->bufs.iova + (uint64_t)i * bs;
+		io->prp_list = (uint64_t *)((uint8_t *)a->prps.vaddr + (size_t)i * NVR_PAGE_SIZE);
+		io->prp_iova = a->prps.iova + (uint64_t)i * NVR_PAGE_SIZE;
+		io->next = a->idle;
+		a->idle = io;
+	}
+	return 0;
+}
+
+static void actor_release(struct actor_rt *a)
+{
+	nvr_dma_free(&a->bufs);
+	nvr_dma_free(&a->prps);
+	free(a->ios);
+	free(a->written);
+	free((void *)a->inflight);
+}
+
+static int setup(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	struct nvr_sim_config cfg = scn->sim;
+	struct nvr_ledger_opts lo;
+	uint32_t nr_sub = 0, sub_i = 0;
+	uint16_t st, maxq = 0;
+	int ret;
+
+	cfg.seed = r->opts->seed;
+	if (r->row) {
+		for (int f = 0; f < NVR_FAULT_NR; f++)
+			if (r->row->set_fault[f])
+				cfg.fault_rate[f] = r->row->fault_rate[f];
+		if (r->row->no_pba >= 0)
+			cfg.no_pba = r->row->no_pba;
+	}
+	for (uint32_t i = 0; i < scn->nr_queues; i++)
+		maxq = NVR_MAX(maxq, scn->queues[i].id);
+	ret = nvr_sim_create(&cfg, &r->t);
+	if (ret)
+		return fail(res, ret, "cannot start the simulated controller: %s", strerror(-ret));
+	r->sim = nvr_sim_of(r->t);
+	if (r->opts->live_sim)
+		*r->opts->live_sim = r->sim;
+	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl);
+	if (ret)
+		return fail(res, ret, "cannot bring the controller up: %s", strerror(-ret));
+	r->lba_size = nvr_ctrl_info(r->ctrl)->ns[0].lba_size;
+	r->ns_lbas = nvr_ctrl_info(r->ctrl)->ns[0].nsze;
+	if (!r->lba_size || !r->ns_lbas)
+		return fail(res, -EPROTO, "the controller has no usable namespace 1");
+
+	nvr_ledger_opts_init(&lo);
+	lo.sim = r->sim;
+	lo.timeout_ns = scn->timeout_ns;
+	lo.stall_ns = scn->stall_ns;
+	ret = nvr_ledger_create(&lo, &r->ledger);
+	if (!ret)
+		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
+	if (ret)
+		return fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
+
+	if (scn->coalesce_thr || scn->coalesce_time) {
+		struct nvr_sqe sqe = { .opcode = nvme_admin_set_features,
+				       .cdw10 = NVME_FEAT_FID_IRQ_COALESCE,
+				       .cdw11 = scn->coalesce_thr | (uint32_t)scn->coalesce_time << 8 };
+		struct nvr_cqe cqe;
+
+		ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
+		if (ret || (NVR_CQE_STATUS(cqe.status) & 0x7ff))
+			return fail(res, ret ? ret : -EIO, "cannot set interrupt coalescing");
+	}
+	for (uint32_t i = 0; i < scn->nr_queues; i++) {
+		const struct nvr_queue_def *q = &scn->queues[i];
+
+		if (q->vector >= 0) {
+			ret = nvr_irq_attach(r->irq, (unsigned int)q->vector);
+			if (ret && ret != -EBUSY)
+				return fail(res, ret, "cannot attach vector %d: %s", q->vector,
+					    strerror(-ret));
+		}
+		ret = nvr_ctrl_create_qpair(r->ctrl, q->id, q->depth, q->vector, &st);
+		if (ret)
+			return fail(res, ret, "cannot create queue %u: %s", q->id,
+				    ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
+		ret = nvr_ledger_attach(r->ledger, nvr_ctrl_sq(r->ctrl, q->id),
+					nvr_ctrl_cq(r->ctrl, q->id));
+		if (ret)
+			return fail(res, ret, "cannot follow queue %u: %s", q->id, strerror(-ret));
+	}
+
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		const struct nvr_actor *ad = &scn->actors[i];
+
+		for (uint32_t j = 0; j < ad->nr_steps; j++) {
+			if (ad->steps[j].kind == NVR_STEP_REAP)
+				r->has_reaper[ad->steps[j].queue] = true;
+			if (ad->steps[j].kind == NVR_STEP_SUBMIT) {
+				nr_sub++;
+				break;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		const struct nvr_actor *ad = &scn->actors[i];
+		bool sub = false;
+
+		for (uint32_t j = 0; j < ad->nr_steps; j++) {
+			sub |= ad->steps[j].kind == NVR_STEP_SUBMIT;
+			if (ad->steps[j].kind == NVR_STEP_BARRIER)
+				r->barriers[ad->steps[j].barrier].needed++;
+		}
+		ret = actor_setup(r, &r->actors[i], i, NVR_MAX(nr_sub, 1u), sub_i);
+		if (ret)
+			return fail(res, ret, "cannot set up actor '%s': %s", ad->name,
+				    strerror(-ret));
+		sub_i += sub;
+	}
+	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++)
+		barrier_init(&r->barriers[b], r->barriers[b].needed);
+	atomic_store(&r->submitters_left, nr_sub);
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	if (r->opts->live_sim)
+		*r->opts->live_sim = NULL;
+	nvr_ledger_destroy(r->ledger);
+	/* Disabling the controller stops all device DMA before memory goes. */
+	nvr_ctrl_close(r->ctrl);
+	nvr_irq_destroy(r->irq);
+	for (uint32_t i = 0; i < NVR_MAX_ACTORS; i++)
+		actor_release(&r->actors[i]);
+	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++) {
+		pthread_mutex_destroy(&r->barriers[b].lock);
+		pthread_cond_destroy(&r->barriers[b].cond);
+	}
+	nvr_transport_destroy(r->t);
+}
+
+/* The built-in timeout sweep: reap CQs that have work outstanding and made no
+ * progress for sweep_ns, as a driver's timeout handler does. */
+static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *last_change)
+{
+	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
+		uint16_t q = r->scn->queues[i].id;
+		struct nvr_sq *sq = nvr_ctrl_sq(r->ctrl, q);
+		struct nvr_cq *cq = nvr_ctrl_cq(r->ctrl, q);
+		uint64_t reaped = atomic_load(&cq->reaped);
+
+		if (reaped != last_reaped[i] || !atomic_load(&sq->outstanding)) {
+			last_reaped[i] = reaped;
+			last_change[i] = now;
+			continue;
+		}
+		if (now - last_change[i] >= r->scn->sweep_ns) {
+			nvr_cq_sweep(cq, io_done, NULL);
+			last_change[i] = now;
+		}
+	}
+}
+
+static void judge(struct run *r, struct nvr_result *res)
+{
+	char want[32];
+	size_t off = 0;
+
+	res->verdict = NVR_PASS;
+	for (int c = 0; c < NVR_AN_NR; c++) {
+		struct nvr_expect e = r->row ? r->row->expect[c] : (struct nvr_expect){ 0 };
+		int n;
+
+		/* Data corruption fails a run unless the row says otherwise. */
+		if (c == NVR_AN_DATA_MISMATCH && e.cmp == NVR_CMP_UNSET)
+			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
+		if (nvr_expect_met(&e, res->stats.anomalies[c]))
+			continue;
+		res->verdict = NVR_FAIL;
+		nvr_expect_str(&e, want, sizeof(want));
+		n = snprintf(res->reason + off, sizeof(res->reason) - off,
+			     "%s%s %" PRIu64 ", expected %s", off ? "; " : "", nvr_anomaly_name(c),
+			     res->stats.anomalies[c], want);
+		if (n > 0)
+			off = NVR_MIN(off + (size_t)n, sizeof(res->reason) - 1);
+	}
+}
+
+int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
+		struct nvr_result *res)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	uint64_t last_reaped[NVR_MAX_QUEUES] = { 0 }, last_change[NVR_MAX_QUEUES] = { 0 };
+	uint64_t start, next_progress, now;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->scenario, sizeof(res->scenario), "%s", scn->name);
+	res->seed = opts->seed;
+	if (!r)
+		return fail(res, -ENOMEM, "out of memory");
+	r->scn = scn;
+	r->opts = opts;
+	if (scn->nr_rows) {
+		r->row = &scn->rows[row < scn->nr_rows ? row : 0];
+		snprintf(res->row, sizeof(res->row), "%s", r->row->name);
+	}
+	nvr_clock_init();
+	ret = setup(r, res);
+	if (ret)
+		goto out;
+
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		ret = -pthread_create(&r->actors[i].thread, NULL, actor_main, &r->actors[i]);
+		if (ret) {
+			atomic_store(&r->abort, true);
+			fail(res, ret, "cannot start actor '%s'", scn->actors[i].name);
+			break;
+		}
+		r->actors[i].started = true;
+	}
+
+	start = nvr_now_ns();
+	next_progress = start + PROGRESS_NS;
+	while (atomic_load(&r->submitters_left) && !atomic_load(&r->abort)) {
+		nvr_sleep_ns(TICK_NS);
+		now = nvr_now_ns();
+		nvr_ledger_tick(r->ledger);
+		sweep(r, now, last_reaped, last_change);
+		if (opts->stop && *opts->stop) {
+			res->interrupted = true;
+			break;
+		}
+		if (scn->duration_ns && now - start >= scn->duration_ns)
+			break;
+		if (scn->stop_on_anomaly) {
+			struct nvr_stats st;
+			uint64_t n = 0;
+
+			nvr_ledger_snapshot(r->ledger, &st);
+			for (int c = 0; c < NVR_AN_NR; c++)
+				n += st.anomalies[c];
+			if (n)
+				break;
+		}
+		if (opts->progress && now >= next_progress) {
+			nvr_ledger_snapshot(r->ledger, &res->stats);
+			opts->progress(&res->stats, opts->progress_arg);
+			next_progress = now + PROGRESS_NS;
+		}
+	}
+	/* Stop submitting; the submitters drain while the ledger and the sweep go on. */
+	atomic_store(&r->stop_submit, true);
+	while (atomic_load(&r->submitters_left)) {
+		nvr_sleep_ns(TICK_NS);
+		nvr_ledger_tick(r->ledger);
+		sweep(r, nvr_now_ns(), last_reaped, last_change);
+	}
+	atomic_store(&r->stop_reapers, true);
+	nvr_irq_stop(r->irq);
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		if (r->actors[i].started)
+			pthread_join(r->actors[i].thread, NULL);
+	if (NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
+		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
+				  "the controller set CSTS.CFS (controller fatal status)");
+	nvr_ledger_finish(r->ledger);
+	res->elapsed_ns = nvr_now_ns() - start;
+	nvr_ledger_snapshot(r->ledger, &res->stats);
+	res->nr_anomalies = nvr_ledger_anomalies(r->ledger, res->anomalies,
+						 NVR_ARRAY_SIZE(res->anomalies));
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		res->mismatches += atomic_load(&r->actors[i].mismatches);
+		res->errors += atomic_load(&r->actors[i].errors);
+	}
+	if (res->verdict != NVR_ERROR)
+		judge(r, res);
+	ret = 0;
+out:
+	teardown(r);
+	free(r);
+	return ret;
+}

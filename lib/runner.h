@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner: a scenario (queues, actors and their steps, device knobs,
+ * expectations) executed against a controller. Actors are threads; the
+ * ledger watches everything; the verdict compares its counts with the
+ * expectations. lib/scenario.c builds these structures from YAML.
+ */
+#ifndef NVR_RUNNER_H
+#define NVR_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "sim/sim.h"
+
+#define NVR_MAX_QUEUES 32
+#define NVR_MAX_ACTORS 16
+#define NVR_MAX_STEPS 32
+
+enum nvr_op {
+	NVR_OP_READ,
+	NVR_OP_WRITE,
+	NVR_OP_FLUSH,
+	NVR_OP_MIX,		/* reads and writes, half each */
+};
+
+enum nvr_wake {
+	NVR_WAKE_IRQ,		/* wait on the queue's vector */
+	NVR_WAKE_POLL,		/* spin on the CQ */
+	NVR_WAKE_EVERY,		/* look every N microseconds (a timeout poller) */
+};
+
+enum nvr_step_kind {
+	NVR_STEP_SUBMIT,
+	NVR_STEP_REAP,
+	NVR_STEP_SLEEP,
+	NVR_STEP_BARRIER,
+	NVR_STEP_NR,
+};
+
+struct nvr_step {
+	enum nvr_step_kind kind;
+	uint16_t queue;		/* submit, reap */
+	/* submit */
+	enum nvr_op op;
+	uint32_t qd;
+	uint64_t count;		/* commands; 0: until duration_ns */
+	uint64_t duration_ns;
+	uint32_t bs;		/* bytes per command, a multiple of the LBA size */
+	bool random;		/* random LBAs in the actor's region, else sequential */
+	bool verify;		/* reads check what this actor wrote */
+	/* reap */
+	enum nvr_wake wake;
+	uint64_t every_ns;
+	/* sleep */
+	uint64_t sleep_ns;
+	/* barrier: every actor that has this barrier id meets here */
+	uint32_t barrier;
+	uint32_t line;		/* where it came from, for messages */
+};
+
+struct nvr_actor {
+	char name[32];
+	uint32_t nr_steps;
+	struct nvr_step steps[NVR_MAX_STEPS];
+};
+
+struct nvr_queue_def {
+	uint16_t id;
+	uint16_t depth;
+	int vector;		/* -1: polled */
+};
+
+enum nvr_cmp {
+	NVR_CMP_UNSET,		/* the row says nothing: anything goes (data_mismatch: 0) */
+	NVR_CMP_ANY,		/* the row says "any" */
+	NVR_CMP_EQ,
+	NVR_CMP_GT,
+	NVR_CMP_GE,
+	NVR_CMP_LT,
+	NVR_CMP_LE,
+};
+
+struct nvr_expect {
+	enum nvr_cmp cmp;
+	uint64_t value;
+};
+
+/* One row of a matrix: what it changes and what it expects. */
+struct nvr_row {
+	char name[48];
+	uint32_t fault_rate[NVR_FAULT_NR];
+	bool set_fault[NVR_FAULT_NR];
+	int no_pba;		/* -1: as the scenario says */
+	struct nvr_expect expect[NVR_AN_NR];
+};
+
+struct nvr_scenario {
+	char name[64];
+	char seed_doc[64];	/* the seed document it replays */
+	char description[512];
+	char file[256];
+	bool needs_sim;
+	struct nvr_sim_config sim;
+	uint8_t coalesce_thr;	/* Interrupt Coalescing, Set Features 0x08 */
+	uint8_t coalesce_time;	/* in 100 us */
+	uint32_t nr_queues;
+	struct nvr_queue_def queues[NVR_MAX_QUEUES];
+	uint32_t nr_actors;
+	struct nvr_actor actors[NVR_MAX_ACTORS];
+	uint64_t timeout_ns;	/* a command older than this is lost */
+	uint64_t stall_ns;
+	uint64_t sweep_ns;	/* the built-in timeout sweep looks at quiet CQs this often */
+	uint64_t duration_ns;	/* a cap on the whole run; 0: none */
+	bool stop_on_anomaly;
+	uint32_t nr_rows;
+	struct nvr_row rows[16];
+};
+
+enum nvr_verdict {
+	NVR_PASS,
+	NVR_FAIL,
+	NVR_ERROR,
+	NVR_SKIP,
+};
+
+const char *nvr_verdict_name(enum nvr_verdict v);
+
+struct nvr_result {
+	char scenario[64];
+	char row[48];
+	uint64_t seed;
+	enum nvr_verdict verdict;
+	char reason[256];	/* why fail/error/skip */
+	bool interrupted;
+	uint64_t elapsed_ns;
+	struct nvr_stats stats;
+	uint32_t nr_anomalies;
+	struct nvr_anomaly anomalies[32];
+	uint64_t mismatches;	/* data verification failures */
+	uint64_t errors;	/* completions with an error status */
+};
+
+struct nvr_run_opts {
+	uint64_t seed;
+	/* Set by a signal handler or the monitor: stop now, keep what was measured. */
+	volatile int *stop;
+	/* Called about every 100 ms with a live snapshot (the progress line, the monitor). */
+	void (*progress)(const struct nvr_stats *st, void *arg);
+	void *progress_arg;
+	/* Lets the monitor inject faults by hand; filled by the runner while it runs. */
+	struct nvr_sim **live_sim;
+};
+
+/**
+ * nvr_run_row() - run row @row of @scn (or the scenario itself when it has no rows).
+ * @scn: a validated scenario.
+ * @row: the row index; ignored without rows.
+ * @opts: seed, stop flag, progress callback.
+ * @res: the outcome; its verdict says whether expectations were met.
+ *
+ * The device is disabled and every resource released before it returns, also
+ * when stopped early. Return: 0 when the run happened (whatever its verdict),
+ * or a negative errno when it could not be set up (res->verdict is ERROR and
+ * res->reason says why).
+ */
+int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
+		struct nvr_result *res);
+
+/* Does @value meet @e? */
+bool nvr_expect_met(const struct nvr_expect *e, uint64_t value);
+/* "0", ">0", "<= 5": the expectation as a scenario file writes it. */
+void nvr_expect_str(const struct nvr_expect *e, char *buf, size_t len);
+
+#endif
