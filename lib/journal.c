@@ -28,18 +28,17 @@ void nvr_journal_add(struct nvr_journal *j, enum nvr_jev_type type, uint16_t qid
 		     uint32_t b, uint32_t c)
 {
 	uint32_t idx = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-	struct nvr_jev *e = &j->ring[idx & (j->size - 1)];
+	struct nvr_jslot *e = &j->ring[idx & (j->size - 1)];
 
 	atomic_fetch_add_explicit(&j->count[type], 1, memory_order_relaxed);
-	/* Mark the slot torn while it is rewritten, then publish it whole. */
-	atomic_store_explicit(&e->seq, 0, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	e->ts_ns = nvr_now_ns();
-	e->a = a;
-	e->b = b;
-	e->c = c;
-	e->qid = qid;
-	e->type = (uint8_t)type;
+	/* Mark the slot torn while it is rewritten (the exchange orders the
+	 * field stores after it), then publish it whole. */
+	atomic_exchange_explicit(&e->seq, 0, memory_order_acq_rel);
+	atomic_store_explicit(&e->ts_ns, nvr_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&e->a, a, memory_order_relaxed);
+	atomic_store_explicit(&e->b, b, memory_order_relaxed);
+	atomic_store_explicit(&e->c, c, memory_order_relaxed);
+	atomic_store_explicit(&e->qid_type, qid | (uint32_t)type << 16, memory_order_relaxed);
 	atomic_store_explicit(&e->seq, idx + 1, memory_order_release);
 }
 
@@ -50,24 +49,32 @@ void nvr_journal_counts(const struct nvr_journal *j, struct nvr_journal_counts *
 }
 
 
-uint32_t nvr_journal_copy(const struct nvr_journal *j, struct nvr_jev *out, uint32_t max)
+uint32_t nvr_journal_copy(struct nvr_journal *j, struct nvr_jev *out, uint32_t max)
 {
 	uint32_t end = atomic_load_explicit(&j->next, memory_order_acquire);
 	uint32_t n = NVR_MIN(NVR_MIN(end, j->size), max);
 	uint32_t got = 0;
 
 	for (uint32_t idx = end - n; idx != end; idx++) {
-		const struct nvr_jev *e = &j->ring[idx & (j->size - 1)];
-		uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+		struct nvr_jslot *e = &j->ring[idx & (j->size - 1)];
+		uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire), qt;
 
 		if (seq != idx + 1)
 			continue;
-		out[got] = (struct nvr_jev){ .ts_ns = e->ts_ns, .a = e->a, .b = e->b, .c = e->c,
-					     .qid = e->qid, .type = e->type };
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&e->seq, memory_order_relaxed) != seq)
+		qt = atomic_load_explicit(&e->qid_type, memory_order_relaxed);
+		out[got] = (struct nvr_jev){
+			.ts_ns = atomic_load_explicit(&e->ts_ns, memory_order_relaxed),
+			.a = atomic_load_explicit(&e->a, memory_order_relaxed),
+			.b = atomic_load_explicit(&e->b, memory_order_relaxed),
+			.c = atomic_load_explicit(&e->c, memory_order_relaxed),
+			.qid = (uint16_t)qt,
+			.type = (uint8_t)(qt >> 16),
+			.seq = seq,
+		};
+		/* A writer that took the slot meanwhile changed seq: drop the copy.
+		 * The RMW reads the latest seq and orders after the loads above. */
+		if (atomic_fetch_add_explicit(&e->seq, 0, memory_order_acq_rel) != seq)
 			continue;
-		atomic_init(&out[got].seq, seq);
 		got++;
 	}
 	return got;

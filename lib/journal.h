@@ -28,6 +28,7 @@ enum nvr_jev_type {
 	NVR_JEV_NR,
 };
 
+/* One event, as nvr_journal_copy() returns it. */
 struct nvr_jev {
 	uint64_t ts_ns;
 	uint64_t a;
@@ -35,8 +36,17 @@ struct nvr_jev {
 	uint32_t c;
 	uint16_t qid;
 	uint8_t type;
-	uint8_t pad;
-	_Atomic uint32_t seq;	/* written last: index + 1 once the entry is whole */
+	uint32_t seq;
+};
+
+/* The ring's slot: relaxed atomics, published by seq (a seqlock). */
+struct nvr_jslot {
+	_Atomic uint64_t ts_ns;
+	_Atomic uint64_t a;
+	_Atomic uint32_t b;
+	_Atomic uint32_t c;
+	_Atomic uint32_t qid_type;	/* qid | type << 16 */
+	_Atomic uint32_t seq;	/* index + 1 once the entry is whole, 0 while written */
 };
 
 struct nvr_journal_counts {
@@ -44,7 +54,7 @@ struct nvr_journal_counts {
 };
 
 struct nvr_journal {
-	struct nvr_jev *ring;
+	struct nvr_jslot *ring;
 	uint32_t size;		/* a power of two */
 	_Atomic uint32_t next;
 	_Atomic uint64_t count[NVR_JEV_NR];
@@ -68,7 +78,7 @@ void nvr_journal_counts(const struct nvr_journal *j, struct nvr_journal_counts *
  * Entries being written while the copy runs are skipped.
  * Return: the number of events copied.
  */
-uint32_t nvr_journal_copy(const struct nvr_journal *j, struct nvr_jev *out, uint32_t max);
+uint32_t nvr_journal_copy(struct nvr_journal *j, struct nvr_jev *out, uint32_t max);
 
 const char *nvr_jev_name(enum nvr_jev_type type);
 

@@ -191,6 +191,14 @@ unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 
 		if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, head, phase))
 			break;
+		/* The device may have written the head entry while we looked ahead:
+		 * only an entry still stale after seeing a newer one is wrong. */
+		dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		if (((dw3 >> 16) & 1) == phase) {
+			m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+			n += m;
+			continue;
+		}
 		/* The head entry was posted with a wrong phase: report it and take it. */
 		read_cqe(&cqe, e, dw3);
 		if (cq->lcq)

@@ -54,11 +54,15 @@ void sim_fatal(struct nvr_sim *s, uint32_t reason)
 	nvr_journal_add(&s->journal, NVR_JEV_FATAL, 0, reason, 0, 0);
 }
 
-/* Wake the worker if it sleeps. Pairs with the fence in the worker's sleep path. */
+/*
+ * Wake the worker if it sleeps. The doorbell store before this and the load
+ * of sleeping are both sequentially consistent, as are the worker's store of
+ * sleeping and its loads of the doorbells: either we see it asleep, or it
+ * sees our doorbell (a store-load pair that needs the full ordering).
+ */
 void sim_kick(struct nvr_sim *s)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&s->sleeping, memory_order_relaxed)) {
+	if (atomic_load_explicit(&s->sleeping, memory_order_seq_cst)) {
 		atomic_fetch_add_explicit(&s->kick, 1, memory_order_relaxed);
 		nvr_futex_wake(&s->kick, 1);
 	}
@@ -192,13 +196,13 @@ static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
 
 		if (!atomic_load_explicit(&cq->live, memory_order_relaxed) || val >= cq->size)
 			goto bad;
-		atomic_store_explicit(&cq->db, val, memory_order_release);
+		atomic_store_explicit(&cq->db, val, memory_order_seq_cst);
 	} else {
 		struct sim_sq *sq = &s->sqs[qid];
 
 		if (!atomic_load_explicit(&sq->live, memory_order_relaxed) || val >= sq->size)
 			goto bad;
-		atomic_store_explicit(&sq->db, val, memory_order_release);
+		atomic_store_explicit(&sq->db, val, memory_order_seq_cst);
 	}
 	sim_kick(s);
 	return;

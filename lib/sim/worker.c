@@ -374,7 +374,7 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 		struct sim_sq *sq = &s->sqs[q];
 
 		if (atomic_load_explicit(&sq->live, memory_order_relaxed) &&
-		    atomic_load_explicit(&sq->db, memory_order_relaxed) != sq->head)
+		    atomic_load_explicit(&sq->db, memory_order_seq_cst) != sq->head)
 			return true;
 	}
 	return false;
@@ -434,11 +434,10 @@ void *sim_worker(void *arg)
 			continue;
 		}
 
-		/* Sleep. Pairs with the fence in sim_kick(): either the host sees
-		 * us sleeping and wakes us, or we see its doorbell here. */
+		/* Sleep. Pairs with sim_kick(): either the host sees us sleeping
+		 * and wakes us, or has_work() sees its doorbell (all seq_cst). */
 		k = atomic_load(&s->kick);
-		atomic_store(&s->sleeping, 1);
-		atomic_thread_fence(memory_order_seq_cst);
+		atomic_store_explicit(&s->sleeping, 1, memory_order_seq_cst);
 		pthread_mutex_lock(&s->lock);
 		if (!has_work(s, now) && !atomic_load(&s->stop)) {
 			uint64_t t = sleep_for(s, now);

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the scenario parser. Three files share this context:
+ *   scenario.c        the document, overrides, the top-level sections;
+ *   scenario_node.c   typed access to YAML nodes, each failure a message;
+ *   scenario_steps.c  actors, the step table, barriers, who uses each queue.
+ * Nothing outside lib/scenario*.c includes it.
+ *
+ * Errors are collected, not returned at once: every check that fails adds
+ * one, the walk goes on, and the five earliest in the file are kept. The
+ * walk order follows the schema (device before queues before actors), not
+ * the file, which is why they are sorted by position and not by time.
+ */
+#ifndef NVR_SCENARIO_INT_H
+#define NVR_SCENARIO_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "scenario.h"
+
+#define SC_MAX_ERRS 5		/* errors reported */
+#define SC_MSG_MAX 256
+/* Node visits allowed: aliases can make a small document a huge tree. */
+#define SC_BUDGET 100000ul
+#define SC_MAX_DEPTH 8		/* repeat inside repeat */
+#define SC_MAX_KEYS 16		/* keys of the widest mapping in the format */
+#define SC_NAME_MAX 32		/* actor and barrier names, with the NUL */
+
+struct sc_err {
+	bool is_ov;		/* about an override: "--set path: message" */
+	size_t ov;
+	size_t line, col;	/* 0-based, as libyaml counts */
+	unsigned long seq;	/* ties keep the order they were found in */
+	char msg[SC_MSG_MAX];
+};
+
+/* What the actors do with one declared queue. */
+struct sc_queue {
+	yaml_node_t *node;	/* its mapping; NULL: not declared */
+	uint16_t depth;		/* 0: unknown (invalid) */
+	int vector;		/* -1 polled; -2 unknown (invalid) */
+	int submitter;		/* actor index, -1: none yet */
+	bool reaped;
+};
+
+/* A barrier name and which actors meet there, how often. */
+struct sc_barrier {
+	char name[SC_NAME_MAX];
+	yaml_node_t *first[NVR_MAX_ACTORS];	/* where each actor first names it */
+	uint32_t count[NVR_MAX_ACTORS];		/* occurrences after unrolling */
+	uint32_t id;		/* the id of its first occurrence */
+};
+
+struct sc_ctx {
+	const char *file;
+	yaml_document_t *doc;
+	size_t nr_orig_nodes;	/* nodes loaded from the file; later ones are overrides' */
+	const struct nvr_override *ov;
+	size_t nr_ov;
+	size_t *ov_first;	/* the first node each override added (1-based, 0: none) */
+	struct nvr_scenario *s;
+
+	struct sc_err errs[SC_MAX_ERRS];
+	unsigned int nr_errs;
+	unsigned long seq;
+	unsigned long visits;
+	bool abort;		/* too much work: stop walking */
+
+	bool sim_ok;		/* device.sim read without error: limits can be checked */
+	bool queues_partial;	/* a queue's id could not be read */
+	bool steps_partial;	/* a step could not be read: skip who-uses-what checks */
+	struct sc_queue q[NVR_MAX_QUEUES + 1];	/* by queue id */
+
+	uint32_t actor;		/* the actor being read */
+	bool overflowed;	/* its step limit was reported */
+	unsigned int depth;	/* repeat nesting */
+	uint32_t nr_barriers;
+	struct sc_barrier barriers[NVR_MAX_STEPS];
+};
+
+/* One key a mapping may hold. */
+struct sc_key {
+	const char *name;
+	bool required;
+};
+
+/* --- scenario_node.c --- */
+
+void sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Count a visit of @n; false when the walk must stop. */
+bool sc_visit(struct sc_ctx *c, const yaml_node_t *n);
+yaml_node_t *sc_node(struct sc_ctx *c, int index);
+const char *sc_describe(const yaml_node_t *n, char *buf, size_t len);
+const char *sc_quote(const char *s, char *buf, size_t len);
+const char *sc_suggest(const char *word, const char *const *cands, size_t n);
+void sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what, const char *word,
+		const char *where, const char *const *cands, size_t nr);
+
+bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+	    const struct sc_key *keys, size_t nr, yaml_node_t **vals);
+bool sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name);
+bool sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name);
+bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,
+	       const char **out);
+bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, uint64_t hi,
+	     uint64_t *out);
+bool sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out);
+bool sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size,
+	     bool word);
+bool sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size);
+int sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
+	      size_t nr);
+int sc_parse_u64(const char *s, uint64_t *out);
+
+/* --- scenario_steps.c --- */
+
+void sc_actors(struct sc_ctx *c, yaml_node_t *n);
+void sc_check_usage(struct sc_ctx *c);
+
+#endif
