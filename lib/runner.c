@@ -73,10 +73,15 @@ struct actor_rt {
 	uint64_t region_base;	/* first LBA of this actor's region */
 	uint64_t region_lbas;
 	uint64_t *written;	/* per block: last write generation */
+	bool *retired;		/* per block: its command was lost; never used again */
 	_Atomic uint8_t *inflight;
 	uint64_t blocks;	/* blocks in the region at the current bs */
 	uint64_t cursor;
 	uint64_t gen;
+	uint64_t fp;		/* folds in each choice: see nvr_result.fingerprint */
+	bool have_next;		/* the drawn, not yet submitted choice */
+	bool next_write;
+	uint64_t next_block;
 	_Atomic uint64_t mismatches, errors, done;
 	int err;
 };
@@ -268,18 +273,23 @@ static void reap_locked(struct nvr_cq *cq, enum nvr_reaper who)
 	pthread_mutex_unlock(&cq->lock);
 }
 
-/* Choose a block not in flight; return false when every block is. */
-static bool pick_block(struct actor_rt *a, bool random, uint64_t *out)
+/*
+ * The next choice (operation and block) is drawn once and kept until it is
+ * submitted, so that the sequence of choices depends on the seed alone. A
+ * block still in flight is waited for, never swapped for another.
+ */
+static void draw_next(struct actor_rt *a, const struct nvr_step *st)
 {
-	for (uint64_t tries = 0; tries < a->blocks; tries++) {
-		uint64_t b = random ? nvr_rng_next(&a->rng) % a->blocks : a->cursor++ % a->blocks;
-
-		if (!atomic_load_explicit(&a->inflight[b], memory_order_acquire)) {
-			*out = b;
-			return true;
-		}
+	a->next_write = st->op == NVR_OP_WRITE ||
+			(st->op == NVR_OP_MIX && (nvr_rng_next(&a->rng) & 1));
+	/* A block whose command was given up as lost is never used again. */
+	for (uint64_t tries = 0; tries <= a->blocks; tries++) {
+		a->next_block = st->random ? nvr_rng_next(&a->rng) % a->blocks :
+					     a->cursor++ % a->blocks;
+		if (!a->retired[a->next_block])
+			break;
 	}
-	return false;
+	a->have_next = true;
 }
 
 static bool submit_one(struct actor_rt *a, const struct nvr_step *st, struct nvr_sq *sq)
@@ -288,19 +298,22 @@ static bool submit_one(struct actor_rt *a, const struct nvr_step *st, struct nvr
 	struct io *io = a->idle;
 	struct nvr_sqe sqe;
 	uint32_t lbas = st->bs / r->lba_size;
-	bool write = st->op == NVR_OP_WRITE ||
-		     (st->op == NVR_OP_MIX && (nvr_rng_next(&a->rng) & 1));
 	uint64_t b = 0, lba;
+	bool write;
 
 	if (!io)
 		return false;
+	if (!a->have_next)
+		draw_next(a, st);
+	write = a->next_write;
 	if (st->op == NVR_OP_FLUSH) {
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = nvme_cmd_flush;
 		sqe.nsid = 1;
 		io->len = 0;
 	} else {
-		if (!pick_block(a, st->random, &b))
+		b = a->next_block;
+		if (atomic_load_explicit(&a->inflight[b], memory_order_acquire))
 			return false;
 		lba = a->region_base + b * lbas;
 		nvr_sqe_rw(&sqe, write ? nvme_cmd_write : nvme_cmd_read, 1, lba, lbas);
@@ -331,6 +344,9 @@ static bool submit_one(struct actor_rt *a, const struct nvr_step *st, struct nvr
 		return false;
 	}
 	a->idle = io->next;
+	a->have_next = false;
+	a->fp = (a->fp ^ (io->len ? a->region_base + b * lbas : 0) ^ (uint64_t)write << 63) *
+		0x100000001b3ull;
 	return true;
 }
 
@@ -348,8 +364,11 @@ static void abandon_lost(struct actor_rt *a, uint64_t now)
 		if (atomic_load_explicit(&io->state, memory_order_relaxed) != IO_INFLIGHT ||
 		    now - io->t_submit < a->run->scn->timeout_ns)
 			continue;
-		if (atomic_compare_exchange_strong(&io->state, &inflight, IO_ABANDONED))
+		if (atomic_compare_exchange_strong(&io->state, &inflight, IO_ABANDONED)) {
 			atomic_fetch_sub(&a->outstanding, 1);
+			if (io->len)
+				a->retired[io->block] = true;
+		}
 	}
 }
 
@@ -511,7 +530,8 @@ static int actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32
 	a->ios = calloc(a->nr_ios, sizeof(*a->ios));
 	a->written = calloc(a->blocks, sizeof(*a->written));
 	a->inflight = calloc(a->blocks, sizeof(*a->inflight));
-	if (!a->ios || !a->written || !a->inflight)
+	a->retired = calloc(a->blocks, sizeof(*a->retired));
+	if (!a->ios || !a->written || !a->inflight || !a->retired)
 		return -ENOMEM;
 	if (nvr_dma_alloc(r->t, (size_t)a->nr_ios * bs, &a->bufs) ||
 	    nvr_dma_alloc(r->t, (size_t)a->nr_ios * NVR_PAGE_SIZE, &a->prps))
@@ -536,6 +556,7 @@ static void actor_release(struct actor_rt *a)
 	nvr_dma_free(&a->prps);
 	free(a->ios);
 	free(a->written);
+	free(a->retired);
 	free((void *)a->inflight);
 }
 
@@ -794,7 +815,11 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		res->mismatches += atomic_load(&r->actors[i].mismatches);
 		res->errors += atomic_load(&r->actors[i].errors);
+		res->fingerprint = (res->fingerprint ^ r->actors[i].fp) * 0x100000001b3ull;
 	}
+	for (uint32_t i = 0; i < scn->nr_queues; i++)
+		res->fingerprint = (res->fingerprint ^ nvr_sim_sq_fingerprint(r->sim, scn->queues[i].id)) *
+				   0x100000001b3ull;
 	if (res->verdict != NVR_ERROR)
 		judge(r, res);
 	ret = 0;

@@ -139,6 +139,9 @@ struct nvr_result {
 	uint32_t nr_anomalies;
 	struct nvr_anomaly anomalies[32];
 	uint64_t mismatches;	/* data verification failures */
+	/* A hash of every random choice: each actor's operations and LBAs, and
+	 * the device's draws per queue. The same seed gives the same value. */
+	uint64_t fingerprint;
 	uint64_t errors;	/* completions with an error status */
 };
 

@@ -75,6 +75,7 @@ struct sc_ctx {
 	bool steps_partial;	/* a step could not be read: skip who-uses-what checks */
 	struct sc_queue q[NVR_MAX_QUEUES + 1];	/* by queue id */
 
+	yaml_node_t *actor_name[NVR_MAX_ACTORS];	/* where each actor's name is */
 	uint32_t actor;		/* the actor being read */
 	bool overflowed;	/* its step limit was reported */
 	unsigned int depth;	/* repeat nesting */
@@ -102,11 +103,13 @@ yaml_node_t *sc_node(struct sc_ctx *c, int index);
 const char *sc_describe(const yaml_node_t *n, char *buf, size_t len);
 const char *sc_quote(const char *s, char *buf, size_t len);
 const char *sc_suggest(const char *word, const char *const *cands, size_t n);
-void sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what, const char *word,
-		const char *where, const char *const *cands, size_t nr);
+const char *sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
+		       const char *word, const char *where, const char *const *cands, size_t nr);
 
 bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	    const struct sc_key *keys, size_t nr, yaml_node_t **vals);
+bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+	       const char *what, const struct sc_key *keys, size_t nr, yaml_node_t **vals);
 bool sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name);
 bool sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name);
 bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,

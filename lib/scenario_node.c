@@ -252,9 +252,12 @@ const char *sc_suggest(const char *word, const char *const *cands, size_t n)
 	return NULL;
 }
 
-/* "unknown key 'qdepth' in submit; did you mean 'qd'?" */
-void sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what, const char *word,
-		const char *where, const char *const *cands, size_t nr)
+/*
+ * "unknown key 'qdepth' in submit; did you mean 'qd'?"
+ * Return: the suggestion, a member of @cands, or NULL.
+ */
+const char *sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
+		       const char *word, const char *where, const char *const *cands, size_t nr)
 {
 	const char *s = sc_suggest(word, cands, nr);
 	char q[QUOTE_MAX + 8];
@@ -262,6 +265,7 @@ void sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what, const 
 	sc_error(c, n, "unknown %s %s%s%s%s%s%s", what, sc_quote(word, q, sizeof(q)),
 		 where ? " " : "", where ? where : "", s ? "; did you mean '" : "", s ? s : "",
 		 s ? "'?" : "");
+	return s;
 }
 
 /* --- mappings and sequences --- */
@@ -311,7 +315,15 @@ static int key_index(const yaml_node_t *k, const struct sc_key *keys, size_t nr)
 bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	    const struct sc_key *keys, size_t nr, yaml_node_t **vals)
 {
+	return sc_map_of(c, n, name, where, "key", keys, nr, vals);
+}
+
+/* sc_map() where the keys are not called keys: "unknown fault 'x' in ...". */
+bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+	       const char *what, const struct sc_key *keys, size_t nr, yaml_node_t **vals)
+{
 	const yaml_node_t *knodes[SC_MAX_KEYS] = { 0 };
+	bool meant[SC_MAX_KEYS] = { 0 };
 	const char *names[SC_MAX_KEYS];
 	char q[QUOTE_MAX + 8];
 
@@ -332,11 +344,17 @@ bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *wher
 		}
 		i = key_index(k, keys, nr);
 		if (i < 0) {
-			sc_unknown(c, k, "key", (const char *)k->data.scalar.value, where, names, nr);
+			const char *sug = sc_unknown(c, k, what, (const char *)k->data.scalar.value,
+						     where, names, nr);
+
+			/* The misspelt key is the error; "missing 'queues'" would repeat it. */
+			for (size_t j = 0; sug && j < nr; j++)
+				if (names[j] == sug)
+					meant[j] = true;
 			continue;
 		}
 		if (vals[i]) {
-			sc_error(c, k, "duplicate key '%s' %s (first at %zu:%zu)", keys[i].name, where,
+			sc_error(c, k, "duplicate %s '%s' %s (first at %zu:%zu)", what, keys[i].name, where,
 				 knodes[i]->start_mark.line + 1, knodes[i]->start_mark.column + 1);
 			continue;
 		}
@@ -344,7 +362,7 @@ bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *wher
 		knodes[i] = k;
 	}
 	for (size_t i = 0; i < nr; i++)
-		if (keys[i].required && !vals[i])
+		if (keys[i].required && !vals[i] && !meant[i])
 			sc_error(c, n, "missing key '%s' %s", keys[i].name, where);
 	return true;
 }
@@ -412,8 +430,9 @@ bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, ui
 		return false;
 	}
 	if (ret || v < lo || v > hi) {
-		sc_error(c, n, "%s %s is out of range (%llu..%llu)", name,
-			 sc_quote(s, q, sizeof(q)), (unsigned long long)lo, (unsigned long long)hi);
+		/* Only digits, '-' and '_' got here: no quoting needed. */
+		sc_error(c, n, "%s %.40s is out of range (%llu..%llu)", name, s,
+			 (unsigned long long)lo, (unsigned long long)hi);
 		return false;
 	}
 	*out = v;
@@ -480,16 +499,11 @@ bool sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, siz
 
 	if (!sc_scalar(c, n, name, "a name", &s))
 		return false;
-	len = strlen(s);
-	for (size_t i = 0; i < len || !len; i++) {
-		char ch = s[i];
-
-		if (!len || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')) {
-			sc_error(c, n, "%s: expected a name (letters, digits, - and _), got %s", name,
-				 sc_describe(n, q, sizeof(q)));
-			return false;
-		}
+	len = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+	if (!len || s[len]) {
+		sc_error(c, n, "%s: expected a name (letters, digits, - and _), got %s", name,
+			 sc_describe(n, q, sizeof(q)));
+		return false;
 	}
 	if (len >= size) {
 		sc_error(c, n, "%s %s is too long (at most %zu characters)", name,

@@ -328,6 +328,43 @@ START_TEST(test_masked_without_pba)
 }
 END_TEST
 
+/* --- the same seed, the same random choices --- */
+
+static uint64_t fingerprint(uint64_t seed)
+{
+	struct nvr_run_opts o = { .seed = seed };
+	struct nvr_scenario s;
+	struct nvr_result r;
+	struct nvr_step st;
+
+	base(&s, "seeded");
+	s.sim.latency_min_us = 1;
+	s.sim.latency_max_us = 40;
+	add_queue(&s, 1, 64, 1);
+	add_queue(&s, 2, 64, -1);
+	st = submit(1, NVR_OP_MIX, 16, 3000);
+	st.random = true;
+	add_actor(&s, "io1", st);
+	st = submit(2, NVR_OP_MIX, 8, 3000);
+	st.random = true;
+	add_actor(&s, "io2", st);
+	add_actor(&s, "isr1", reap(1, NVR_WAKE_IRQ));
+	ck_assert_int_eq(nvr_run_row(&s, 0, &o, &r), 0);
+	ck_assert_int_eq(r.verdict, NVR_PASS);
+	ck_assert_uint_eq(r.stats.completed, 6000);
+	return r.fingerprint;
+}
+
+START_TEST(test_seed_reproducible)
+{
+	uint64_t a = fingerprint(5), b = fingerprint(5), c = fingerprint(6);
+
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_eq(a, b);
+	ck_assert_uint_ne(a, c);
+}
+END_TEST
+
 /* --- pieces --- */
 
 START_TEST(test_hist_quantiles)
@@ -384,6 +421,11 @@ static Suite *ledger_suite(void)
 	tc = tcase_create("knobs");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_knob, 0, (int)NVR_ARRAY_SIZE(knob_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("seed");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_seed_reproducible);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pba");

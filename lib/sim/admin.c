@@ -182,6 +182,7 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	atomic_store(&cq->db, 0);
 	cq->nr_sqs = 0;
 	cq->unsignalled = 0;
+	sim_seed_stream(s, &cq->rng, 2, qid);
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -215,6 +216,8 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	}
 	sq->qid = (uint16_t)qid;
 	sq->cqid = (uint16_t)cqid;
+	sim_seed_stream(s, &sq->rng, 1, qid);
+	atomic_store(&sq->fp, 0);
 	sq->size = qsize;
 	sq->base = sqe->prp1;
 	sq->head = 0;

@@ -31,6 +31,11 @@ struct sim_sq {
 	_Atomic uint32_t db;	/* last tail written to the MMIO doorbell */
 	_Atomic uint32_t *fetched;	/* per CID ground truth, 65536 entries each */
 	_Atomic uint32_t *posted;
+	/* Each queue draws from its own generator, so its sequence of choices
+	 * depends on the seed and its own commands, not on how the worker
+	 * interleaved queues. fp folds in every draw: equal seeds, equal fp. */
+	struct nvr_rng rng;
+	_Atomic uint64_t fp;
 };
 
 struct sim_cq {
@@ -47,6 +52,7 @@ struct sim_cq {
 	uint32_t nr_sqs;	/* SQs that complete into it */
 	uint32_t unsignalled;	/* CQEs posted since the last interrupt */
 	uint64_t first_unsignalled_ns;
+	struct nvr_rng rng;	/* for the CQE faults */
 };
 
 /* A completion waiting for its latency to pass, or for room in its CQ. */
@@ -66,6 +72,7 @@ struct sim_vector {
 	_Atomic bool pending;	/* the PBA bit */
 	bool coalesce_off;	/* Interrupt Vector Configuration CD bit */
 	bool new_cqe;		/* a CQE was posted on one of its CQs since the last delivery */
+	struct nvr_rng rng;	/* for the interrupt faults */
 	_Atomic uint64_t raised, delivered, unjustified, lost, pended;
 };
 
@@ -78,7 +85,6 @@ enum sim_state {
 struct nvr_sim {
 	struct nvr_transport t;
 	struct nvr_sim_config cfg;
-	struct nvr_rng rng;
 
 	/* Register file. Held by register writes and by the worker while it
 	 * processes a batch, the way QEMU's big lock orders MMIO and queue work. */
@@ -140,8 +146,10 @@ static inline uint64_t sim_now(void)
 	return nvr_now_ns();
 }
 
-/* Should fault @f fire now? Only the worker calls it (it draws from s->rng). */
-bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f);
+/* Should fault @f fire now? Draws from @rng, the stream of the queue or vector. */
+bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng);
+/* Seed a queue's or vector's generator: the run's seed, the kind, the index. */
+void sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index);
 
 /* dma.c */
 void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);

@@ -57,7 +57,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 		return;
 	v = &s->vec[vector];
 	atomic_fetch_add_explicit(&v->raised, 1, memory_order_relaxed);
-	if (io && sim_fault(s, NVR_FAULT_DROP_IRQ)) {
+	if (io && sim_fault(s, NVR_FAULT_DROP_IRQ, &v->rng)) {
 		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
 		return;
@@ -73,7 +73,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 		}
 		return;
 	}
-	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ)) {
+	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ, &v->rng)) {
 		target = other_vector(s, vector);
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_MISROUTE_IRQ, vector, target);
 	}
@@ -81,7 +81,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 	if (!delivered || target != vector)
 		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
 	nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, target);
-	if (io && delivered && sim_fault(s, NVR_FAULT_SPURIOUS_IRQ)) {
+	if (io && delivered && sim_fault(s, NVR_FAULT_SPURIOUS_IRQ, &v->rng)) {
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_SPURIOUS_IRQ, target, 0);
 		deliver(s, target);	/* nothing new behind this one */
 	}

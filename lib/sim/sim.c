@@ -198,7 +198,6 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	s->t.nr_vectors = cfg->nr_vectors;
 	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */
 	s->t.iova_end = 1ull << 48;
-	nvr_rng_seed(&s->rng, cfg->seed);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_rwlockattr_init(&rwa);
 	/* Unmap must not starve behind a busy worker. */
@@ -221,8 +220,10 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	s->vec = calloc(cfg->nr_vectors, sizeof(*s->vec));
 	if (!s->sqs || !s->cqs || !s->vec)
 		goto err;
-	for (uint32_t v = 0; v < cfg->nr_vectors; v++)
+	for (uint32_t v = 0; v < cfg->nr_vectors; v++) {
 		atomic_init(&s->vec[v].efd, -1);
+		sim_seed_stream(s, &s->vec[v].rng, 3, v);
+	}
 	for (int f = 0; f < NVR_FAULT_NR; f++)
 		atomic_init(&s->fault_rate[f], cfg->fault_rate[f]);
 	s->ns = mmap(NULL, cfg->ns_bytes, PROT_READ | PROT_WRITE,
@@ -245,6 +246,11 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 err:
 	sim_destroy(&s->t);
 	return ret;
+}
+
+uint64_t nvr_sim_sq_fingerprint(struct nvr_sim *s, uint16_t sqid)
+{
+	return sqid <= s->cfg.nr_io_queues ? atomic_load(&s->sqs[sqid].fp) : 0;
 }
 
 struct nvr_sim *nvr_sim_of(struct nvr_transport *t)

@@ -117,6 +117,10 @@ struct nvr_sim_vec_truth {
 };
 void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out);
 
+/* A hash of every random draw the device made for SQ @sqid's commands
+ * (completion latencies): equal seeds and equal commands give equal values. */
+uint64_t nvr_sim_sq_fingerprint(struct nvr_sim *s, uint16_t sqid);
+
 /* Direct access to the namespace backing store, for data verification. */
 int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len);
 

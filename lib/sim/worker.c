@@ -15,14 +15,19 @@
 #define BATCH 64		/* SQEs fetched from one SQ before looking at the others */
 #define SLEEP_MAX_NS 50000000ull	/* re-check timers at least this often */
 
-bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f)
+void sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index)
+{
+	nvr_rng_seed(rng, s->cfg.seed ^ (kind << 56) ^ ((uint64_t)index * 0x9e3779b97f4a7c15ull));
+}
+
+bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng)
 {
 	uint32_t rate = atomic_load_explicit(&s->fault_rate[f], memory_order_relaxed);
 	uint32_t once = atomic_load_explicit(&s->fault_once[f], memory_order_relaxed);
 
 	if (once && atomic_compare_exchange_strong(&s->fault_once[f], &once, once - 1))
 		return true;
-	return rate && nvr_rng_next(&s->rng) % rate == 0;
+	return rate && nvr_rng_next(rng) % rate == 0;
 }
 
 /* Pending completions: a binary min-heap on due time. */
@@ -170,25 +175,25 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 		enqueue(s, cq, cqe, due, 0);
 		return;
 	}
-	if (sim_fault(s, NVR_FAULT_DROP_CQE)) {
+	if (sim_fault(s, NVR_FAULT_DROP_CQE, &cq->rng)) {
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
 		return;
 	}
-	if (sim_fault(s, NVR_FAULT_FLIP_PHASE)) {
+	if (sim_fault(s, NVR_FAULT_FLIP_PHASE, &cq->rng)) {
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
 		flags |= SIM_POST_FLIP_PHASE;
 	}
 	enqueue(s, cq, cqe, due, flags);
-	if (sim_fault(s, NVR_FAULT_DUP_CQE)) {
+	if (sim_fault(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
 		enqueue(s, cq, cqe, due, 0);
 	}
-	if (sim_fault(s, NVR_FAULT_BOGUS_CID)) {
+	if (sim_fault(s, NVR_FAULT_BOGUS_CID, &cq->rng)) {
 		struct nvr_cqe bogus = *cqe;
 		uint32_t sqsize = s->sqs[cqe->sqid].size;
 
 		/* A CID no host can have outstanding: beyond the SQ's size. */
-		bogus.cid = (uint16_t)NVR_MIN(65535u, sqsize + (uint32_t)nvr_rng_range(&s->rng, 0, 99));
+		bogus.cid = (uint16_t)NVR_MIN(65535u, sqsize + (uint32_t)nvr_rng_range(&cq->rng, 0, 99));
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_BOGUS_CID, bogus.cid, 0);
 		enqueue(s, cq, &bogus, due, SIM_POST_FABRICATED);
 	}
@@ -218,11 +223,16 @@ static unsigned int run_pending(struct nvr_sim *s, uint64_t now)
 	return n;
 }
 
-static uint64_t draw_latency(struct nvr_sim *s)
+static uint64_t draw_latency(struct nvr_sim *s, struct sim_sq *sq)
 {
+	uint64_t us;
+
 	if (!s->cfg.latency_max_us)
 		return 0;
-	return nvr_rng_range(&s->rng, s->cfg.latency_min_us, s->cfg.latency_max_us) * 1000;
+	us = nvr_rng_range(&sq->rng, s->cfg.latency_min_us, s->cfg.latency_max_us);
+	atomic_store_explicit(&sq->fp, (atomic_load_explicit(&sq->fp, memory_order_relaxed) ^ us) *
+					       0x100000001b3ull, memory_order_relaxed);
+	return us * 1000;
 }
 
 static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t now)
@@ -261,7 +271,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 			cqe.status = (uint16_t)(sim_admin(s, &sqe, &cqe.dw0) << 1);
 		} else {
 			cqe.status = (uint16_t)(sim_nvm(s, &sqe, &cqe.dw0) << 1);
-			due = draw_latency(s);
+			due = draw_latency(s, sq);
 			if (due)
 				due += now;
 		}
