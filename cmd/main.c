@@ -20,7 +20,7 @@ static const struct command commands[] = {
 	{ "help", cmd_help, "show the commands, or one command's usage" },
 	{ "version", cmd_version, "print the version" },
 	{ "identify", cmd_identify, "bring a controller up and print what Identify says" },
-	{ "run", cmd_run, "run scenarios (without one: a built-in I/O smoke job)" },
+	{ "run", cmd_run, "run scenario files and check their expectations" },
 };
 
 static const char main_usage[] =

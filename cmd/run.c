@@ -1,235 +1,316 @@
 // SPDX-License-Identifier: MIT
-/*
- * nvmerace run. Until the scenario language lands, it runs a built-in I/O
- * smoke job on the simulated controller: write a pattern across the
- * namespace through a polled queue pair, read it back and verify it.
- */
+/* nvmerace run: run scenario files, report, and exit with the verdict. */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <nvme/types.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "nvmerace.h"
 #include "cmd.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
 
 static const char usage[] =
-	"usage: nvmerace run [--count N] [--qd N] [--seed N] [--verbose]\n"
+	"usage: nvmerace run [options] FILE...\n"
 	"\n"
-	"Without scenario files, runs the built-in I/O smoke job on the simulated\n"
-	"controller: N 4 KiB writes of a seeded pattern at QD N, read back and verified.\n"
+	"Runs each scenario FILE (every row of its matrix) on the simulated controller\n"
+	"and exits 0 when every expectation is met.\n"
 	"\n"
-	"  -n, --count N    commands per phase (default 4096)\n"
-	"  -q, --qd N       queue depth (default 32)\n"
-	"  -s, --seed N     the seed of the pattern and of the simulator\n"
-	"  -v, --verbose    log what the library does\n"
-	"  -h, --help       this text\n";
+	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
+	"  -r, --repeat N        run each row N times, with seeds N, N+1, ...\n"
+	"  -d, --duration MS     stop each run after MS milliseconds\n"
+	"  -S, --set PATH=VALUE  override a scenario field, e.g. actors.io.steps.0.submit.count=1000\n"
+	"  -o, --only NAME[/ROW] run only this scenario (or row); may be repeated\n"
+	"  -l, --list            print what would run, and exit\n"
+	"  -j, --json FILE       write a JSON report\n"
+	"  -J, --junit FILE      write a JUnit XML report\n"
+	"  -q, --quiet           no progress line, no per-row lines\n"
+	"  -v, --verbose         log what the library does\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
+	"3 environment or device error, 130 interrupted\n";
 
-#define BLOCK 4096u
+#define MAX_SETS 64
+#define MAX_ONLY 64
 
-struct smoke_io;
+static volatile int stop_requested;
 
-struct smoke {
-	struct nvr_dma_buf bufs;
+static void on_signal(int sig)
+{
+	if (stop_requested) {
+		/* A second signal: leave now. The simulated device lives in this
+		 * process and goes with it. */
+		signal(sig, SIG_DFL);
+		_exit(130);
+	}
+	stop_requested = 1;
+}
+
+struct run_cfg {
 	uint64_t seed;
-	uint64_t done, errors, mismatches;
-	bool verify;
-	struct smoke_io **free;	/* a stack of idle I/O slots */
-	uint32_t nr_free;
+	uint64_t repeat;
+	uint64_t duration_ms;
+	bool have_duration;
+	struct nvr_override sets[MAX_SETS];
+	size_t nr_sets;
+	const char *only[MAX_ONLY];
+	size_t nr_only;
+	bool list, quiet;
+	const char *json, *junit;
+	bool progress;
 };
 
-struct smoke_io {
-	struct smoke *job;
-	uint8_t *buf;
-	uint64_t iova;
-	uint64_t lba;
-};
-
-static void fill(uint8_t *buf, uint64_t lba, uint64_t seed)
+static bool selected(const struct run_cfg *c, const char *name, const char *row)
 {
-	struct nvr_rng rng;
+	char full[128];
 
-	nvr_rng_seed(&rng, seed ^ (lba * 0x9e3779b97f4a7c15ull));
-	for (unsigned int i = 0; i < BLOCK; i += 8) {
-		uint64_t v = nvr_rng_next(&rng);
-
-		memcpy(buf + i, &v, 8);
-	}
+	if (!c->nr_only)
+		return true;
+	snprintf(full, sizeof(full), "%s/%s", name, row);
+	for (size_t i = 0; i < c->nr_only; i++)
+		if (!strcmp(c->only[i], name) || (row[0] && !strcmp(c->only[i], full)))
+			return true;
+	return false;
 }
 
-static void smoke_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
+static void progress(const struct nvr_stats *st, void *arg)
 {
-	struct smoke_io *io = ctx;
-	struct smoke *job = io->job;
-	uint16_t st = NVR_CQE_STATUS(cqe->status);
+	const char *name = arg;
+	uint64_t an = 0;
 
-	(void)sq;
-	(void)arg;
-	job->done++;
-	job->free[job->nr_free++] = io;
-	if (st & 0x7ff) {
-		job->errors++;
-		nvr_err("lba %" PRIu64 ": %s", io->lba, nvr_status_str(st));
-		return;
-	}
-	if (job->verify) {
-		uint8_t want[BLOCK];
-
-		fill(want, io->lba, job->seed);
-		if (memcmp(want, io->buf, BLOCK))
-			job->mismatches++;
-	}
+	for (int c = 0; c < NVR_AN_NR; c++)
+		an += st->anomalies[c];
+	fprintf(stderr, "\r\033[K%s  %" PRIu64 " cmds  %" PRIu64 " anomalies  %.1fs", name,
+		st->completed, an, (double)st->elapsed_ns / 1e9);
 }
 
-/* One pass over @count 4 KiB blocks, @qd at a time. Return 0 or -ETIMEDOUT. */
-static int pass(struct nvr_sq *sq, struct nvr_cq *cq, struct smoke *job, uint64_t count,
-		uint32_t lba_size, bool write)
+static bool parse_set(struct run_cfg *c, char *arg)
 {
-	uint64_t next = 0, target = job->done + count, last = nvr_now_ns(), seen = job->done;
-	uint32_t per_block = BLOCK / lba_size;
+	char *eq = strchr(arg, '=');
 
-	job->verify = !write;
-	while (job->done < target) {
-		while (next < count && job->nr_free && nvr_sq_has_room(sq)) {
-			struct smoke_io *io = job->free[--job->nr_free];
-			struct nvr_sqe sqe;
-
-			io->lba = next;
-			nvr_sqe_rw(&sqe, write ? nvme_cmd_write : nvme_cmd_read, 1, next * per_block,
-				   per_block);
-			sqe.prp1 = io->iova;
-			if (write)
-				fill(io->buf, next, job->seed);
-			else
-				memset(io->buf, 0, BLOCK);
-			nvr_sq_submit(sq, &sqe, io);
-			next++;
-		}
-		nvr_sq_ring(sq);
-		nvr_cq_reap(cq, sq->depth, smoke_done, NULL);
-		if (job->done != seen) {
-			seen = job->done;
-			last = nvr_now_ns();
-		} else if (nvr_now_ns() - last > 5000000000ull) {
-			return -ETIMEDOUT;	/* no progress for 5 s: the device stalled */
-		}
+	if (!eq || eq == arg) {
+		warnx("invalid --set '%s': expected PATH=VALUE", arg);
+		return false;
 	}
-	return 0;
+	if (c->nr_sets == MAX_SETS) {
+		warnx("too many --set options (at most %d)", MAX_SETS);
+		return false;
+	}
+	*eq = '\0';
+	c->sets[c->nr_sets++] = (struct nvr_override){ .path = arg, .value = eq + 1 };
+	return true;
 }
 
-static int smoke(uint64_t count, uint32_t qd, uint64_t seed)
-{
-	struct nvr_sim_config cfg;
-	struct nvr_transport *t = NULL;
-	struct nvr_ctrl *ctrl = NULL;
-	struct smoke job = { .seed = seed };
-	struct smoke_io *ios = NULL;
-	uint64_t t0, ns;
-	uint16_t st;
-	int ret, status = EXIT_ENV;
-
-	nvr_sim_config_init(&cfg);
-	cfg.seed = seed;
-	/* Enough namespace for every block the job touches. */
-	cfg.ns_bytes = NVR_MAX(cfg.ns_bytes, count * BLOCK);
-	ret = nvr_sim_create(&cfg, &t);
-	if (ret) {
-		warnx("cannot start the simulated controller: %s", strerror(-ret));
-		return EXIT_ENV;
-	}
-	ret = nvr_ctrl_open(t, 1, &ctrl);
-	if (ret) {
-		warnx("cannot bring up the controller: %s", strerror(-ret));
-		goto out;
-	}
-	ret = nvr_ctrl_create_qpair(ctrl, 1, (uint16_t)(qd + 1), -1, &st);
-	if (ret) {
-		warnx("cannot create I/O queue pair 1: %s",
-		      ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
-		goto out;
-	}
-	ios = calloc(qd, sizeof(*ios));
-	job.free = calloc(qd, sizeof(*job.free));
-	if (!ios || !job.free || nvr_dma_alloc(t, (size_t)qd * BLOCK, &job.bufs)) {
-		warnx("cannot allocate I/O buffers");
-		goto out;
-	}
-	for (uint32_t i = 0; i < qd; i++) {
-		ios[i] = (struct smoke_io){ .job = &job, .buf = (uint8_t *)job.bufs.vaddr + i * BLOCK,
-					    .iova = job.bufs.iova + (uint64_t)i * BLOCK };
-		job.free[job.nr_free++] = &ios[i];
-	}
-
-	t0 = nvr_now_ns();
-	ret = pass(nvr_ctrl_sq(ctrl, 1), nvr_ctrl_cq(ctrl, 1), &job, count,
-		   nvr_ctrl_info(ctrl)->ns[0].lba_size, true);
-	if (!ret)
-		ret = pass(nvr_ctrl_sq(ctrl, 1), nvr_ctrl_cq(ctrl, 1), &job, count,
-			   nvr_ctrl_info(ctrl)->ns[0].lba_size, false);
-	ns = nvr_now_ns() - t0;
-	if (ret) {
-		warnx("smoke: the controller stopped completing commands after %" PRIu64, job.done);
-		status = EXIT_FAILED;
-		goto out;
-	}
-	status = job.errors || job.mismatches ? EXIT_FAILED : EXIT_OK;
-	printf("smoke: %s, %" PRIu64 " commands at QD %u, %" PRIu64 " errors, %" PRIu64
-	       " mismatches, %.0f commands/s, seed %" PRIu64 "\n",
-	       status == EXIT_OK ? "pass" : "FAIL", job.done, qd, job.errors, job.mismatches,
-	       ns ? (double)job.done * 1e9 / (double)ns : 0.0, seed);
-out:
-	nvr_dma_free(&job.bufs);
-	free(job.free);
-	free(ios);
-	nvr_ctrl_close(ctrl);
-	nvr_transport_destroy(t);
-	return status;
-}
-
-int cmd_run(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct run_cfg *c)
 {
 	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "qd", required_argument, NULL, 'q' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t count = 4096, qd = 32, seed = 1;
-	int c;
+	bool have_seed = false;
+	int ch;
 
-	while ((c = getopt_long(argc, argv, "n:q:s:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (!parse_u64(optarg, "count", 1, 1u << 24, &count))
+	c->repeat = 1;
+	while ((ch = getopt_long(argc, argv, "s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
 				return EXIT_USAGE;
+			have_seed = true;
+			break;
+		case 'r':
+			if (!parse_u64(optarg, "repeat count", 1, 1000000, &c->repeat))
+				return EXIT_USAGE;
+			break;
+		case 'd':
+			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
+				return EXIT_USAGE;
+			c->have_duration = true;
+			break;
+		case 'S':
+			if (!parse_set(c, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (c->nr_only == MAX_ONLY) {
+				warnx("too many --only options (at most %d)", MAX_ONLY);
+				return EXIT_USAGE;
+			}
+			c->only[c->nr_only++] = optarg;
+			break;
+		case 'l':
+			c->list = true;
+			break;
+		case 'j':
+			c->json = optarg;
+			break;
+		case 'J':
+			c->junit = optarg;
 			break;
 		case 'q':
-			if (!parse_u64(optarg, "queue depth", 1, 1023, &qd))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &seed))
-				return EXIT_USAGE;
+			c->quiet = true;
 			break;
 		case 'v':
 			setup_logging(true);
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return finish_stdout(EXIT_OK);
+			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
 		default:
 			return usage_error(usage);
 		}
 	}
-	if (optind != argc) {
-		warnx("scenario files are not supported yet: '%s'", argv[optind]);
-		return EXIT_USAGE;
+	if (optind == argc) {
+		warnx("no scenario files given");
+		return usage_error(usage);
 	}
-	return finish_stdout(smoke(count, (uint32_t)qd, seed));
+	if (!have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint64_t)time(NULL);
+	c->seed &= 0xffffffffffffull;	/* short enough to type back */
+	c->progress = !c->quiet && isatty(STDERR_FILENO);
+	return 0;
+}
+
+/* Load every file before running any: a bad file stops the run before it starts. */
+static int load_all(const struct run_cfg *c, char **files, int n, struct nvr_scenario **out)
+{
+	struct nvr_scenario *scns = calloc((size_t)n, sizeof(*scns));
+	char msg[2048];
+	int bad = 0;
+
+	if (!scns)
+		err(EXIT_ENV, "out of memory");
+	for (int i = 0; i < n; i++) {
+		int ret = nvr_scenario_load(files[i], c->sets, c->nr_sets, &scns[i], msg, sizeof(msg));
+
+		if (ret) {
+			fprintf(stderr, "%s\n", msg);
+			bad = EXIT_USAGE;
+		}
+	}
+	if (bad) {
+		free(scns);
+		return bad;
+	}
+	*out = scns;
+	return 0;
+}
+
+static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint32_t row,
+		   uint64_t seed, struct report *rep)
+{
+	struct nvr_run_opts o = { .seed = seed, .stop = &stop_requested };
+	struct nvr_result *res = calloc(1, sizeof(*res));
+	char name[128];
+
+	if (!res)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s%s%s", scn->name, scn->nr_rows && scn->rows[row].name[0] ? "/" : "",
+		 scn->nr_rows ? scn->rows[row].name : "");
+	if (c->progress) {
+		o.progress = progress;
+		o.progress_arg = name;
+	}
+	nvr_run_row(scn, row, &o, res);
+	if (c->progress)
+		fputs("\r\033[K", stderr);
+	report_add(rep, scn->file, res);
+	if (!c->quiet) {
+		report_line(stdout, &rep->e[rep->n - 1]);
+		fflush(stdout);
+	}
+	free(res);
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_cfg c = { 0 };
+	struct nvr_scenario *scns = NULL;
+	struct report rep = { 0 };
+	int nfiles, ret, status = EXIT_OK;
+
+	ret = parse_args(argc, argv, &c);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	nfiles = argc - optind;
+	ret = load_all(&c, argv + optind, nfiles, &scns);
+	if (ret)
+		return ret;
+
+	if (c.list) {
+		for (int i = 0; i < nfiles; i++)
+			for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u); r++) {
+				const char *row = scns[i].nr_rows ? scns[i].rows[r].name : "";
+
+				if (selected(&c, scns[i].name, row))
+					printf("%s%s%s\t%s\n", scns[i].name, row[0] ? "/" : "", row,
+					       scns[i].file);
+			}
+		free(scns);
+		return finish_stdout(EXIT_OK);
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!c.quiet)
+		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.seed);
+	for (int i = 0; i < nfiles && !stop_requested; i++) {
+		if (c.have_duration)
+			scns[i].duration_ns = c.duration_ms * 1000000ull;
+		for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u) && !stop_requested; r++) {
+			const char *row = scns[i].nr_rows ? scns[i].rows[r].name : "";
+
+			if (!selected(&c, scns[i].name, row))
+				continue;
+			for (uint64_t k = 0; k < c.repeat && !stop_requested; k++)
+				if (run_one(&c, &scns[i], r, c.seed + k, &rep))
+					err(EXIT_ENV, "out of memory");
+		}
+	}
+
+	if (!c.quiet)
+		report_failures(stdout, &rep, "nvmerace");
+	report_totals(stdout, &rep);
+	for (size_t i = 0; i < rep.n; i++) {
+		if (rep.e[i].res.verdict == NVR_ERROR)
+			status = EXIT_ENV;
+		else if (rep.e[i].res.verdict == NVR_FAIL && status == EXIT_OK)
+			status = EXIT_FAILED;
+	}
+	if (c.nr_only && !rep.n) {
+		warnx("--only matched no scenario or row");
+		status = EXIT_USAGE;
+	}
+	if (c.json && (ret = report_json(&rep, c.json))) {
+		warnx("cannot write '%s': %s", c.json, strerror(-ret));
+		status = EXIT_ENV;
+	}
+	if (c.junit && (ret = report_junit(&rep, c.junit))) {
+		warnx("cannot write '%s': %s", c.junit, strerror(-ret));
+		status = EXIT_ENV;
+	}
+	if (rep.interrupted || stop_requested)
+		status = 130;
+	report_release(&rep);
+	free(scns);
+	return finish_stdout(status);
 }
