@@ -107,6 +107,7 @@ static void free_cq(struct nvr_cq *cq)
 		return;
 	nvr_dma_free(&cq->mem);
 	pthread_mutex_destroy(&cq->lock);
+	pthread_mutex_destroy(&cq->db_lock);
 	free(cq);
 }
 
@@ -133,13 +134,14 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 		return ret;
 	}
 	pthread_mutex_init(&cq->lock, NULL);
+	pthread_mutex_init(&cq->db_lock, NULL);
 	cq->ctrl = ctrl;
 	cq->qid = qid;
 	cq->depth = depth;
 	cq->vector = vector;
 	cq->ring = cq->mem.vaddr;
 	cq->db_off = db_off(ctrl, qid, true);
-	atomic_init(&cq->phase, 1);	/* the device's first pass posts phase 1 */
+	atomic_init(&cq->hp, NVR_HP(0, 1, 0));	/* the device's first pass posts phase 1 */
 	*out = cq;
 	return 0;
 }

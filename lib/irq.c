@@ -257,11 +257,12 @@ int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint6
 	}
 }
 
-int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms, bool exclusive,
-		    nvr_cqe_fn fn, void *arg)
+int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms,
+		    enum nvr_cq_lock lock, nvr_cqe_fn fn, void *arg)
 {
 	uint64_t count, woke;
 	unsigned int reaped = 0;
+	bool serviced = true;
 	int ret = nvr_irq_wait(irq, vector, timeout_ms, &count);
 
 	if (ret)
@@ -270,15 +271,14 @@ int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms, bo
 	for (uint32_t q = 0; q <= nvr_ctrl_max_qid(irq->ctrl); q++) {
 		struct nvr_cq *cq = nvr_ctrl_cq(irq->ctrl, (uint16_t)q);
 
+		bool ok;
+
 		if (!cq || cq->vector != (int)vector)
 			continue;
-		if (exclusive)
-			pthread_mutex_lock(&cq->lock);
-		reaped += nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_IRQ);
-		if (exclusive)
-			pthread_mutex_unlock(&cq->lock);
+		reaped += nvr_policy_reap(cq, lock, NVR_REAP_IRQ, fn, arg, &ok);
+		serviced &= ok;
 	}
 	if (irq->ledger)
-		nvr_ledger_irq_wake(irq->ledger, vector, count, reaped, true, woke);
+		nvr_ledger_irq_wake(irq->ledger, vector, count, reaped, serviced, woke);
 	return (int)reaped;
 }

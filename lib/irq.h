@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "policy.h"
 #include "queue.h"
 
 struct nvr_irq;
@@ -64,13 +65,13 @@ int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint6
  * @irq: the interrupt state.
  * @vector: the vector.
  * @timeout_ms: as for nvr_irq_wait().
- * @exclusive: take each CQ's lock while reaping it (a correct handler when a
- *             poller shares the CQ); false reaps without exclusion.
+ * @lock: how the handler excludes the other reapers of its CQs; when it
+ *        cannot get a CQ (try-lock), the wake is reported as not serviced.
  * @fn: completion callback, @arg its argument.
  * Return: CQEs reaped (>= 0), or a negative errno from nvr_irq_wait().
  */
-int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms, bool exclusive,
-		    nvr_cqe_fn fn, void *arg);
+int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms,
+		    enum nvr_cq_lock lock, nvr_cqe_fn fn, void *arg);
 
 /* Wake every waiter with -ECANCELED, now and from now on. */
 void nvr_irq_stop(struct nvr_irq *irq);

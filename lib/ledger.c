@@ -549,7 +549,7 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
 	       "(SQ tail %u rung %u, head %u; CQ %u head %u phase %u)",
 	       s->qid, out, (double)(now - last) / 1e6, sq->tail, sq->tail_rung,
-	       atomic_load(&sq->head), cq->qid, atomic_load(&cq->head), atomic_load(&cq->phase));
+	       atomic_load(&sq->head), cq->qid, nvr_cq_head(cq), nvr_cq_phase(cq));
 }
 
 static void check_dma(struct nvr_ledger *l)
@@ -667,8 +667,8 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		if (s->live) {
 			q->sq_tail = s->sq->tail;
 			q->sq_head = atomic_load(&s->sq->head);
-			q->cq_head = atomic_load(&c->cq->head);
-			q->cq_phase = atomic_load(&c->cq->phase);
+			q->cq_head = nvr_cq_head(c->cq);
+			q->cq_phase = nvr_cq_phase(c->cq);
 		}
 		q->lat_p50_ns = nvr_hist_quantile(&s->lat, 0.5);
 		q->lat_p99_ns = nvr_hist_quantile(&s->lat, 0.99);

@@ -63,13 +63,29 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	nvr_reg_write32(nvr_ctrl_transport(sq->ctrl), sq->db_off, sq->tail);
 }
 
+static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
+}
+
+/* The head word after consuming the entry at its head. */
+static inline uint32_t hp_next(const struct nvr_cq *cq, uint32_t hp)
+{
+	uint32_t head = (hp & 0xffff) + 1, phase = (hp >> 16) & 1, pass = hp >> 17;
+
+	if (head == cq->depth) {
+		head = 0;
+		phase ^= 1;
+		pass = (pass + 1) & 0x7fff;
+	}
+	return NVR_HP(head, phase, pass);
+}
+
 bool nvr_cq_pending(struct nvr_cq *cq)
 {
-	uint16_t head = atomic_load_explicit(&cq->head, memory_order_relaxed);
-	uint8_t phase = atomic_load_explicit(&cq->phase, memory_order_relaxed);
-	const _Atomic uint16_t *st = (const _Atomic uint16_t *)&cq->ring[head].status;
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
 
-	return (atomic_load_explicit(st, memory_order_acquire) & 1) == phase;
+	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
 }
 
 static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass,
@@ -120,36 +136,73 @@ static void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
 unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
 			    enum nvr_reaper who)
 {
-	uint16_t head = atomic_load_explicit(&cq->head, memory_order_relaxed);
-	uint8_t phase = atomic_load_explicit(&cq->phase, memory_order_relaxed);
-	uint32_t pass = atomic_load_explicit(&cq->pass, memory_order_relaxed);
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
 
 	while (n < max) {
-		struct nvr_cqe *e = &cq->ring[head];
-		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
-		uint16_t slot = head;
-		uint32_t slot_pass = pass;
+		uint16_t slot = (uint16_t)hp;
+		uint32_t dw3 = entry_dw3(cq, slot);
 		struct nvr_cqe cqe;
 
-		if (((dw3 >> 16) & 1) != phase)
+		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
 			break;
-		read_cqe(&cqe, e, dw3);
-		if (++head == cq->depth) {
-			head = 0;
-			phase ^= 1;
-			pass++;
-		}
+		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
-		complete(cq, &cqe, slot, slot_pass, fn, arg, who);
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		hp = hp_next(cq, hp);
 	}
 	if (n) {
-		atomic_store_explicit(&cq->head, head, memory_order_relaxed);
-		atomic_store_explicit(&cq->phase, phase, memory_order_relaxed);
-		atomic_store_explicit(&cq->pass, pass, memory_order_relaxed);
+		atomic_store_explicit(&cq->hp, hp, memory_order_relaxed);
+		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
-		nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, head);
+		nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, (uint16_t)hp);
+	}
+	return n;
+}
+
+/* Write the head doorbell for a lock-free queue: never backwards, never stale. */
+static void ring_cq_cas(struct nvr_cq *cq)
+{
+	pthread_mutex_lock(&cq->db_lock);
+	{
+		uint16_t head = nvr_cq_head(cq);
+
+		if (head != atomic_load_explicit(&cq->db_head, memory_order_relaxed)) {
+			atomic_store_explicit(&cq->db_head, head, memory_order_relaxed);
+			atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
+			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, head);
+		}
+	}
+	pthread_mutex_unlock(&cq->db_lock);
+}
+
+unsigned int nvr_cq_reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+			     enum nvr_reaper who)
+{
+	unsigned int n = 0;
+
+	while (n < max) {
+		uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+		uint16_t slot = (uint16_t)hp;
+		uint32_t dw3 = entry_dw3(cq, slot);
+		struct nvr_cqe cqe;
+
+		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
+			break;
+		/* Copy first, then claim: once the head moves past the slot the
+		 * device may reuse it, and only the claimer's copy counts. */
+		read_cqe(&cqe, &cq->ring[slot], dw3);
+		if (!atomic_compare_exchange_strong_explicit(&cq->hp, &hp, hp_next(cq, hp),
+							     memory_order_acq_rel,
+							     memory_order_acquire))
+			continue;	/* another reaper took it: look again */
+		n++;
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+	}
+	if (n) {
+		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+		ring_cq_cas(cq);
 	}
 	return n;
 }
@@ -166,61 +219,76 @@ static bool newer_entry_ahead(struct nvr_cq *cq, uint16_t head, uint8_t phase)
 	for (uint32_t d = 1; d < cq->depth; d++) {
 		uint32_t i = head + d;
 		uint8_t want = i >= cq->depth ? phase ^ 1 : phase;
-		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[i % cq->depth].cid,
-						    memory_order_acquire);
 
-		if (((dw3 >> 16) & 1) == want)
+		if (((entry_dw3(cq, (uint16_t)(i % cq->depth)) >> 16) & 1) == want)
 			return true;
 	}
 	return false;
 }
 
+/*
+ * Take the head entry when it was posted with a wrong phase: report it,
+ * repair it (with this pass's phase it reads as old on the next one, until the
+ * device really rewrites the slot; the slot is ours until the doorbell
+ * releases it) and complete it. @cas claims it by compare-and-swap.
+ * Return: true when an entry was taken.
+ */
+static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool cas)
+{
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+	uint16_t slot = (uint16_t)hp;
+	uint8_t phase = (hp >> 16) & 1;
+	uint32_t dw3 = entry_dw3(cq, slot);
+	struct nvr_cqe cqe;
+
+	if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, slot, phase))
+		return false;
+	/* The device may have written the head entry while we looked ahead:
+	 * only an entry still stale after seeing a newer one is wrong. */
+	dw3 = entry_dw3(cq, slot);
+	if (((dw3 >> 16) & 1) == phase)
+		return false;
+	read_cqe(&cqe, &cq->ring[slot], dw3);
+	if (cas) {
+		if (!atomic_compare_exchange_strong(&cq->hp, &hp, hp_next(cq, hp)))
+			return false;
+	} else {
+		atomic_store(&cq->hp, hp_next(cq, hp));
+	}
+	if (cq->lcq)
+		nvr_ledger_wrong_phase(cq->lcq, slot, cqe.cid);
+	atomic_store_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+			      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
+	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP);
+	return true;
+}
+
 unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
-	unsigned int n, m;
+	unsigned int n;
 
 	pthread_mutex_lock(&cq->lock);
 	n = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
-	for (;;) {
-		uint16_t head = atomic_load(&cq->head), next = (uint16_t)((head + 1) % cq->depth);
-		uint8_t phase = atomic_load(&cq->phase);
-		uint32_t pass = atomic_load(&cq->pass);
-		struct nvr_cqe *e = &cq->ring[head];
-		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
-		struct nvr_cqe cqe;
+	while (take_wrong_phase(cq, fn, arg, false)) {
+		unsigned int m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 
-		if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, head, phase))
-			break;
-		/* The device may have written the head entry while we looked ahead:
-		 * only an entry still stale after seeing a newer one is wrong. */
-		dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid, memory_order_acquire);
-		if (((dw3 >> 16) & 1) == phase) {
-			m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
-			n += m;
-			continue;
-		}
-		/* The head entry was posted with a wrong phase: report it and take it. */
-		read_cqe(&cqe, e, dw3);
-		if (cq->lcq)
-			nvr_ledger_wrong_phase(cq->lcq, head, cqe.cid);
-		/* Repair the entry: with the phase of this pass it reads as old on
-		 * the next one, until the device really rewrites the slot. The slot
-		 * is ours until the head doorbell releases it. */
-		atomic_store_explicit((_Atomic uint32_t *)&e->cid,
-				      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16,
-				      memory_order_relaxed);
-		atomic_store(&cq->head, next);
-		if (!next) {
-			atomic_store(&cq->phase, phase ^ 1);
-			atomic_store(&cq->pass, pass + 1);
-		}
-		complete(cq, &cqe, head, pass, fn, arg, NVR_REAP_SWEEP);
-		m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 		n += 1 + m;
 		if (!m)
-			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, next);
+			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, nvr_cq_head(cq));
 	}
 	pthread_mutex_unlock(&cq->lock);
+	return n;
+}
+
+unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = nvr_cq_reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+
+	while (take_wrong_phase(cq, fn, arg, true)) {
+		n += 1 + nvr_cq_reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+		ring_cq_cas(cq);
+	}
 	return n;
 }
 

@@ -46,11 +46,17 @@ struct nvr_cq {
 	struct nvr_dma_buf mem;
 	struct nvr_cqe *ring;
 	uint32_t db_off;
-	/* Relaxed atomics: with a racy exclusion policy several reapers touch
-	 * them at once; that is a logic race under test, never a C data race. */
-	_Atomic uint16_t head;
-	_Atomic uint8_t phase;
-	_Atomic uint32_t pass;	/* completed trips around the ring */
+	/*
+	 * Where the host reads next, as one word: head (bits 15:0), the phase
+	 * tag it expects (bit 16) and the trips completed around the ring
+	 * (bits 31:17). One word so that a lock-free reaper can claim an entry
+	 * with a single compare-and-swap; with a racy exclusion policy several
+	 * reapers update it at once, which is a logic race under test, never a
+	 * C data race.
+	 */
+	_Atomic uint32_t hp;
+	_Atomic uint16_t db_head;	/* the head last written to the doorbell */
+	pthread_mutex_t db_lock;	/* orders doorbell writes of lock-free reapers */
 	_Atomic uint64_t reaped;
 	_Atomic uint64_t spurious;
 	_Atomic uint64_t doorbells;
@@ -76,6 +82,18 @@ struct nvr_sq {
 	_Atomic uint64_t submitted;
 	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
 };
+
+#define NVR_HP(head, phase, pass) ((uint32_t)(head) | (uint32_t)(phase) << 16 | (uint32_t)(pass) << 17)
+
+static inline uint16_t nvr_cq_head(const struct nvr_cq *cq)
+{
+	return (uint16_t)atomic_load_explicit(&cq->hp, memory_order_relaxed);
+}
+
+static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
+{
+	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
+}
 
 /* Called for each completion of a command this host submitted. */
 typedef void (*nvr_cqe_fn)(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
@@ -117,12 +135,25 @@ unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, 
 			    enum nvr_reaper who);
 
 /**
+ * nvr_cq_reap_cas() - lock-free reaping: each entry is claimed with a
+ * compare-and-swap of the head word after it was copied, so concurrent
+ * reapers never consume one entry twice and never move the head backwards.
+ * Doorbell writes are ordered by a short lock taken only to write them.
+ * Return: CQEs consumed by this caller.
+ */
+unsigned int nvr_cq_reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+			     enum nvr_reaper who);
+
+/**
  * nvr_cq_sweep() - the timeout sweep: reap under the CQ's lock, and when the
  * head entry looks old while the next one is new (a CQE posted with a wrong
  * phase tag), report it and consume it so that the queue moves on.
  * Return: CQEs consumed.
  */
 unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
+
+/* The same, for a queue reaped lock-free: it claims entries by CAS, not the lock. */
+unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 
 /* True when the next CQE is already posted (the phase tag matches). */
 bool nvr_cq_pending(struct nvr_cq *cq);

@@ -95,6 +95,7 @@ struct run {
 	struct nvr_ctrl *ctrl;
 	struct nvr_ledger *ledger;
 	struct nvr_irq *irq;
+	enum nvr_cq_lock cq_lock;
 	uint32_t lba_size;
 	uint64_t ns_lbas;
 	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
@@ -266,11 +267,12 @@ static void recycle(struct actor_rt *a)
 	}
 }
 
-static void reap_locked(struct nvr_cq *cq, enum nvr_reaper who)
+/* Reap as the run's exclusion policy says. */
+static void reap_policy(struct run *r, struct nvr_cq *cq, enum nvr_reaper who)
 {
-	pthread_mutex_lock(&cq->lock);
-	nvr_cq_reap_as(cq, cq->depth, io_done, NULL, who);
-	pthread_mutex_unlock(&cq->lock);
+	bool serviced;
+
+	nvr_policy_reap(cq, r->cq_lock, who, io_done, NULL, &serviced);
 }
 
 /*
@@ -400,7 +402,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 		}
 		nvr_sq_ring(sq);
 		if (inline_reap)
-			reap_locked(cq, NVR_REAP_POLL);
+			reap_policy(r, cq, NVR_REAP_POLL);
 		else if (!n)
 			nvr_cpu_relax();
 		/* Every io given up as lost, none left to submit with: stop here. */
@@ -416,7 +418,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 		if (now > drain_end + r->scn->timeout_ns)
 			break;
 		if (inline_reap)
-			reap_locked(cq, NVR_REAP_POLL);
+			reap_policy(r, cq, NVR_REAP_POLL);
 		else
 			nvr_sleep_ns(20000);
 	}
@@ -431,17 +433,17 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 	while (!atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:
-			if (nvr_irq_service(r->irq, (unsigned int)cq->vector, 10, true, io_done, NULL) ==
-			    -ECANCELED)
+			if (nvr_irq_service(r->irq, (unsigned int)cq->vector, 10, r->cq_lock, io_done,
+					    NULL) == -ECANCELED)
 				return;
 			break;
 		case NVR_WAKE_POLL:
-			reap_locked(cq, NVR_REAP_POLL);
+			reap_policy(r, cq, NVR_REAP_POLL);
 			nvr_cpu_relax();
 			break;
 		case NVR_WAKE_EVERY:
 			nvr_sleep_ns(st->every_ns);
-			reap_locked(cq, NVR_REAP_POLL);
+			reap_policy(r, cq, NVR_REAP_POLL);
 			break;
 		}
 	}
@@ -570,6 +572,10 @@ static int setup(struct run *r, struct nvr_result *res)
 	int ret;
 
 	cfg.seed = r->opts->seed;
+	r->cq_lock = scn->policy.cq_lock >= 0 ? (enum nvr_cq_lock)scn->policy.cq_lock :
+						 NVR_CQ_LOCK_MUTEX;
+	if (r->row && r->row->policy.cq_lock >= 0)
+		r->cq_lock = (enum nvr_cq_lock)r->row->policy.cq_lock;
 	if (r->row) {
 		for (int f = 0; f < NVR_FAULT_NR; f++)
 			if (r->row->set_fault[f])
@@ -698,7 +704,7 @@ static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *
 			continue;
 		}
 		if (now - last_change[i] >= r->scn->sweep_ns) {
-			nvr_cq_sweep(cq, io_done, NULL);
+			nvr_policy_sweep(cq, r->cq_lock, io_done, NULL);
 			last_change[i] = now;
 		}
 	}

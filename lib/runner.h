@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ledger.h"
+#include "policy.h"
 #include "sim/sim.h"
 
 #define NVR_MAX_QUEUES 32
@@ -87,9 +88,15 @@ struct nvr_expect {
 	uint64_t value;
 };
 
+/* The host policies of a run; -1: not set here. */
+struct nvr_policy {
+	int cq_lock;		/* enum nvr_cq_lock */
+};
+
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {
 	char name[48];
+	struct nvr_policy policy;	/* over the scenario's */
 	uint32_t fault_rate[NVR_FAULT_NR];
 	bool set_fault[NVR_FAULT_NR];
 	int no_pba;		/* -1: as the scenario says */
@@ -103,6 +110,7 @@ struct nvr_scenario {
 	char file[256];
 	bool needs_sim;
 	struct nvr_sim_config sim;
+	struct nvr_policy policy;	/* the default for every row (cq_lock -1: mutex) */
 	uint8_t coalesce_thr;	/* Interrupt Coalescing, Set Features 0x08 */
 	uint8_t coalesce_time;	/* in 100 us */
 	uint32_t nr_queues;

@@ -284,7 +284,7 @@ static void pba_run(bool no_pba, uint64_t *missed, bool *fired_on_unmask)
 	ck_assert_int_eq(nvr_irq_wait(g.irq, 1, 20, &count), -ETIMEDOUT);
 
 	ck_assert_int_eq(nvr_irq_mask(g.irq, 1, false), 0);
-	ret = nvr_irq_service(g.irq, 1, 200, true, pba_done, NULL);
+	ret = nvr_irq_service(g.irq, 1, 200, NVR_CQ_LOCK_MUTEX, pba_done, NULL);
 	*fired_on_unmask = ret == 1;
 	if (ret != 1) {
 		/* Nothing came: the timeout sweep finds the CQE. */

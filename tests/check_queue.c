@@ -234,8 +234,8 @@ START_TEST(test_phase_wrap_depth2)
 	ck_assert_uint_eq(log.bad_status, 0);
 	for (uint32_t i = 0; i < n; i++)
 		ck_assert_msg(log.times[i] == 1, "command %u completed %u times", i, log.times[i]);
-	ck_assert_uint_eq(cq->head, n % 2);
-	ck_assert_uint_eq(cq->phase, ((n / 2) & 1) ? 0 : 1);
+	ck_assert_uint_eq(nvr_cq_head(cq), n % 2);
+	ck_assert_uint_eq(nvr_cq_phase(cq), ((n / 2) & 1) ? 0 : 1);
 	nvr_cq_get_stats(cq, &cst);
 	ck_assert_uint_eq(cst.reaped, n);
 	ck_assert_uint_eq(cst.spurious, 0);

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The seed races, both sides: the correct host design runs clean and the
+ * buggy one is caught by the right anomaly class.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvmerace.h"
+#include "runner.h"
+
+static bool under_tsan(void)
+{
+	return getenv("NVR_TSAN") != NULL;
+}
+
+static void dump(const struct nvr_result *r)
+{
+	fprintf(stderr, "%s/%s: %" PRIu64 " cmds in %.2f s, p99 %" PRIu64 " ns, max %" PRIu64 " ns\n",
+		r->scenario, r->row, r->stats.completed, (double)r->elapsed_ns / 1e9,
+		r->stats.lat_p99_ns, r->stats.lat_max_ns);
+	for (int c = 0; c < NVR_AN_NR; c++)
+		if (r->stats.anomalies[c])
+			fprintf(stderr, "  %s: %" PRIu64 "\n", nvr_anomaly_name(c), r->stats.anomalies[c]);
+	for (uint32_t i = 0; i < r->nr_anomalies && i < 3; i++)
+		fprintf(stderr, "  [%s] %s\n", nvr_anomaly_name(r->anomalies[i].cls),
+			r->anomalies[i].detail);
+}
+
+/* --- seed 000: an interrupt handler and timeout pollers on one CQ --- */
+
+static void pollers(struct nvr_scenario *s, enum nvr_cq_lock lock)
+{
+	struct nvr_actor *a;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "concurrent-pollers");
+	nvr_sim_config_init(&s->sim);
+	s->sim.ns_bytes = 32ull << 20;
+	s->sim.latency_min_us = 1;
+	s->sim.latency_max_us = 30;
+	s->timeout_ns = 2000000000ull;
+	s->stall_ns = 3000000000ull;
+	s->sweep_ns = 10000000ull;
+	s->policy.cq_lock = (int)lock;
+	s->queues[s->nr_queues++] = (struct nvr_queue_def){ .id = 1, .depth = 128, .vector = 1 };
+	a = &s->actors[s->nr_actors++];
+	snprintf(a->name, sizeof(a->name), "io");
+	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_SUBMIT, .queue = 1,
+						     .op = NVR_OP_READ, .qd = 64, .count = 60000,
+						     .bs = 512 };
+	a = &s->actors[s->nr_actors++];
+	snprintf(a->name, sizeof(a->name), "isr");
+	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_REAP, .queue = 1,
+						     .wake = NVR_WAKE_IRQ };
+	a = &s->actors[s->nr_actors++];
+	snprintf(a->name, sizeof(a->name), "timeout");
+	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_REAP, .queue = 1,
+						     .wake = NVR_WAKE_EVERY, .every_ns = 50000 };
+}
+
+static void run_pollers(enum nvr_cq_lock lock, struct nvr_result *r)
+{
+	struct nvr_run_opts o = { .seed = 11 };
+	struct nvr_scenario s;
+
+	pollers(&s, lock);
+	ck_assert_int_eq(nvr_run_row(&s, 0, &o, r), 0);
+	snprintf(r->row, sizeof(r->row), "%s", nvr_cq_lock_name(lock));
+	dump(r);
+}
+
+START_TEST(test_pollers_mutex_clean)
+{
+	struct nvr_result r;
+
+	run_pollers(NVR_CQ_LOCK_MUTEX, &r);
+	for (int c = 0; c < NVR_AN_NR; c++)
+		ck_assert_uint_eq(r.stats.anomalies[c], 0);
+	ck_assert_uint_eq(r.stats.completed, 60000);
+}
+END_TEST
+
+START_TEST(test_pollers_cas_clean)
+{
+	struct nvr_result r;
+
+	run_pollers(NVR_CQ_LOCK_CAS, &r);
+	for (int c = 0; c < NVR_AN_NR; c++)
+		ck_assert_uint_eq(r.stats.anomalies[c], 0);
+	ck_assert_uint_eq(r.stats.completed, 60000);
+}
+END_TEST
+
+START_TEST(test_pollers_none_caught)
+{
+	struct nvr_result r;
+
+	if (under_tsan())
+		return;	/* a race on purpose: not for ThreadSanitizer */
+	run_pollers(NVR_CQ_LOCK_NONE, &r);
+	ck_assert_uint_gt(r.stats.anomalies[NVR_AN_DUPLICATE] + r.stats.anomalies[NVR_AN_LOST], 0);
+}
+END_TEST
+
+START_TEST(test_pollers_trylock_stranded)
+{
+	struct nvr_result r;
+
+	run_pollers(NVR_CQ_LOCK_TRYLOCK, &r);
+	ck_assert_uint_gt(r.stats.anomalies[NVR_AN_STRANDED], 0);
+	ck_assert_uint_eq(r.stats.anomalies[NVR_AN_DUPLICATE], 0);
+	ck_assert_uint_eq(r.stats.anomalies[NVR_AN_LOST], 0);
+}
+END_TEST
+
+static Suite *races_suite(void)
+{
+	Suite *s = suite_create("races");
+	TCase *tc = tcase_create("concurrent-pollers");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_pollers_mutex_clean);
+	tcase_add_test(tc, test_pollers_cas_clean);
+	tcase_add_test(tc, test_pollers_none_caught);
+	tcase_add_test(tc, test_pollers_trylock_stranded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(races_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
