@@ -4,28 +4,29 @@
  * line and column), the command line's overrides are grafted onto that tree,
  * and the tree is read into a struct nvr_scenario against the format of
  * nvmerace-scenario(5). Actors and their steps are in scenario_steps.c,
- * typed access to nodes in scenario_node.c.
+ * overrides in scenario_override.c, typed access to nodes in scenario_node.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scenario_int.h"
 #include "util.h"
 
 #define MAX_FILE (1u << 20)	/* a scenario is a few kilobytes */
-#define MAX_PATH 256		/* an override's path */
 
 _Static_assert(NVR_AN_NR <= SC_MAX_KEYS, "expect maps are read with sc_map_of()");
 _Static_assert(NVR_FAULT_NR <= SC_MAX_KEYS, "fault maps are read with sc_map_of()");
 
 /* --- libyaml's own errors --- */
 
-/* Line and column of byte @off, for reader errors, which carry no mark. */
+/*
+ * Line and column of byte @off, counted as libyaml counts them (columns in
+ * characters), for reader errors, which carry no mark.
+ */
 static yaml_mark_t mark_of(const char *buf, size_t len, size_t off)
 {
 	yaml_mark_t m = { 0 };
@@ -34,10 +35,23 @@ static yaml_mark_t mark_of(const char *buf, size_t len, size_t off)
 		if (buf[i] == '\n') {
 			m.line++;
 			m.column = 0;
-		} else {
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
 			m.column++;
 		}
 	}
+	return m;
+}
+
+/*
+ * At the end of input that lacks a final newline, libyaml puts its mark at
+ * the start of a line that does not exist; say the end of the last line.
+ */
+static yaml_mark_t clamp_mark(yaml_mark_t m, const char *buf, size_t len)
+{
+	yaml_mark_t end = mark_of(buf, len, len);
+
+	if (m.line > end.line || (m.line == end.line && m.column > end.column))
+		return end;
 	return m;
 }
 
@@ -45,7 +59,7 @@ static yaml_mark_t mark_of(const char *buf, size_t len, size_t off)
 static int yaml_failed(struct sc_ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "cannot parse";
-	yaml_mark_t m = p->problem_mark;
+	yaml_mark_t m = p->problem_mark, cm;
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
@@ -59,10 +73,11 @@ static int yaml_failed(struct sc_ctx *c, const yaml_parser_t *p, const char *buf
 			sc_error_mark(c, m, "invalid YAML: %s", problem);
 		break;
 	default:
-		if (p->context && (p->context_mark.line != m.line ||
-				   p->context_mark.column != m.column))
+		m = clamp_mark(m, buf, len);
+		cm = clamp_mark(p->context_mark, buf, len);
+		if (p->context && (cm.line != m.line || cm.column != m.column))
 			sc_error_mark(c, m, "invalid YAML: %s %s at %zu:%zu", problem, p->context,
-				      p->context_mark.line + 1, p->context_mark.column + 1);
+				      cm.line + 1, cm.column + 1);
 		else if (p->context)
 			sc_error_mark(c, m, "invalid YAML: %s %s", problem, p->context);
 		else
@@ -72,197 +87,28 @@ static int yaml_failed(struct sc_ctx *c, const yaml_parser_t *p, const char *buf
 	return -EINVAL;
 }
 
-/* A scenario file holds one document; a second one is a mistake worth saying. */
+/*
+ * A scenario file holds one document. Later ones are a mistake worth saying,
+ * except empty ones (a trailing "---").
+ */
 static int only_document(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t len)
 {
-	yaml_document_t next;
+	for (;;) {
+		yaml_document_t next;
+		yaml_node_t *root;
+		bool empty;
 
-	if (!yaml_parser_load(p, &next))
-		return yaml_failed(c, p, buf, len);
-	if (yaml_document_get_root_node(&next))
-		sc_error_mark(c, next.start_mark,
-			      "a second YAML document; a scenario file holds one");
-	yaml_document_delete(&next);
-	return 0;
-}
-
-/* --- overrides: --set path=value, grafted onto the tree --- */
-
-static bool utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		int more = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 :
-			   (*s & 0xf8) == 0xf0 ? 3 : -1;
-
-		if (more < 0)
-			return false;
-		for (s++; more; more--, s++)
-			if ((*s & 0xc0) != 0x80)
-				return false;
+		if (!yaml_parser_load(p, &next))
+			return yaml_failed(c, p, buf, len);
+		root = yaml_document_get_root_node(&next);
+		empty = root && root->type == YAML_SCALAR_NODE && !root->data.scalar.length;
+		if (root && !empty)
+			sc_error_mark(c, next.start_mark,
+				      "a second YAML document; a scenario file holds one");
+		yaml_document_delete(&next);
+		if (!root || !empty)
+			return 0;
 	}
-	return true;
-}
-
-static int add_scalar(struct sc_ctx *c, const char *s)
-{
-	return yaml_document_add_scalar(c->doc, NULL, (const yaml_char_t *)s, -1,
-					YAML_PLAIN_SCALAR_STYLE);
-}
-
-static bool scalar_is(const yaml_node_t *n, const char *s)
-{
-	return n && n->type == YAML_SCALAR_NODE && !strcmp((const char *)n->data.scalar.value, s);
-}
-
-/* The element of sequence @n that @key names: by its name or id, else by index. */
-static yaml_node_item_t *seq_find(struct sc_ctx *c, yaml_node_t *n, const char *key)
-{
-	yaml_node_item_t *items = n->data.sequence.items.start;
-	size_t nr = (size_t)(n->data.sequence.items.top - items);
-	uint64_t index;
-
-	for (size_t i = 0; i < nr; i++) {
-		yaml_node_t *e = sc_node(c, items[i]);
-
-		if (!e || e->type != YAML_MAPPING_NODE)
-			continue;
-		for (yaml_node_pair_t *p = e->data.mapping.pairs.start;
-		     p < e->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = sc_node(c, p->key);
-
-			if ((scalar_is(k, "name") || scalar_is(k, "id")) &&
-			    scalar_is(sc_node(c, p->value), key))
-				return &items[i];
-		}
-	}
-	if (strspn(key, "0123456789") == strlen(key) && !sc_parse_u64(key, &index) && index < nr)
-		return &items[index];
-	return NULL;
-}
-
-/* Where the walk along a path is, for messages: "actors.io.steps", "the top level". */
-static const char *prefix(char *path, const char *part, char *buf, size_t len)
-{
-	if (part == path)
-		return "the top level";
-	snprintf(buf, len, "%.*s", (int)(part - path - 1), path);
-	return buf;
-}
-
-/*
- * Walk override @i's @path from the root. On success *@slot is the link to
- * the node the path names; or, when only its last key is missing from a
- * mapping, *@slot is NULL, *@map that mapping and *@key the missing key.
- * Return: false when the path leads nowhere (reported).
- */
-static bool resolve(struct sc_ctx *c, size_t i, char *path, int **slot, int *map, char **key)
-{
-	char where[MAX_PATH], *part, *save = NULL;
-	int cur = 1;	/* the root */
-
-	for (part = strtok_r(path, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
-		yaml_node_t *n = sc_node(c, cur);
-
-		*slot = NULL;
-		if (n->type == YAML_MAPPING_NODE) {
-			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-			     p < n->data.mapping.pairs.top && !*slot; p++)
-				if (scalar_is(sc_node(c, p->key), part))
-					*slot = &p->value;
-			if (!*slot && !*save) {
-				*map = cur;
-				*key = part;
-				return true;
-			}
-			if (!*slot) {
-				sc_error_ov(c, i, "no key '%s' in %s", part,
-					    prefix(path, part, where, sizeof(where)));
-				return false;
-			}
-		} else if (n->type == YAML_SEQUENCE_NODE) {
-			*slot = seq_find(c, n, part);
-			if (!*slot) {
-				sc_error_ov(c, i, "no element '%s' in %s (give an index, a name or "
-					    "an id)", part, prefix(path, part, where, sizeof(where)));
-				return false;
-			}
-		} else {
-			sc_error_ov(c, i, "%s is a value; it has no '%s'",
-				    prefix(path, part, where, sizeof(where)), part);
-			return false;
-		}
-		cur = **slot;
-	}
-	return true;
-}
-
-/*
- * Apply override @i: put a new plain scalar where its path points, or add
- * the path's last key to the mapping that lacks it.
- * Return: -ENOMEM, else 0 (a bad override is reported, not returned).
- */
-static int apply_one(struct sc_ctx *c, size_t i)
-{
-	const struct nvr_override *o = &c->ov[i];
-	char path[MAX_PATH], *key = NULL;
-	int *slot = NULL, map = 0, k, v;
-	size_t len = o->path ? strlen(o->path) : 0;
-
-	if (!len || !o->value) {
-		sc_error_ov(c, i, "an override needs a path and a value");
-		return 0;
-	}
-	if (len >= sizeof(path)) {
-		sc_error_ov(c, i, "the path is too long (at most %zu bytes)", sizeof(path) - 1);
-		return 0;
-	}
-	if (strstr(o->path, "..") || o->path[0] == '.' || o->path[len - 1] == '.') {
-		sc_error_ov(c, i, "an empty key in the path");
-		return 0;
-	}
-	if (!utf8_valid((const unsigned char *)o->value) ||
-	    !utf8_valid((const unsigned char *)o->path)) {
-		sc_error_ov(c, i, "not valid UTF-8");
-		return 0;
-	}
-	if (!yaml_document_get_root_node(c->doc)) {
-		sc_error_ov(c, i, "the document is empty");
-		return 0;
-	}
-	memcpy(path, o->path, len + 1);
-	if (!resolve(c, i, path, &slot, &map, &key))
-		return 0;
-	/* @slot points into a pairs or items array, which adding a node leaves alone. */
-	if (slot) {
-		v = add_scalar(c, o->value);
-		if (!v)
-			return -ENOMEM;
-		*slot = v;
-		c->ov_first[i] = (size_t)v;
-		return 0;
-	}
-	k = add_scalar(c, key);
-	v = k ? add_scalar(c, o->value) : 0;
-	if (!v || !yaml_document_append_mapping_pair(c->doc, map, k, v))
-		return -ENOMEM;
-	c->ov_first[i] = (size_t)k;
-	return 0;
-}
-
-static int apply_overrides(struct sc_ctx *c)
-{
-	if (!c->nr_ov)
-		return 0;
-	c->ov_first = calloc(c->nr_ov, sizeof(*c->ov_first));
-	if (!c->ov_first)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->nr_ov; i++) {
-		int ret = apply_one(c, i);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
 }
 
 /* --- device --- */
@@ -481,8 +327,8 @@ static void queue_vector(struct sc_ctx *c, yaml_node_t *n, struct nvr_queue_def 
 			sc_error(c, n, "vector %.40s is out of range: the device has one vector, "
 				 "the admin queue's (use polled)", s);
 		else
-			sc_error(c, n, "vector %.40s is out of range (1..%u, or polled; vector 0 is "
-				 "the admin queue's)", s, nv - 1);
+			sc_error(c, n, "vector %.40s is out of range (1..%u, or polled; vector 0 "
+				 "is the admin queue's)", s, nv - 1);
 	} else {
 		q->vector = (int)x;
 	}
@@ -509,8 +355,10 @@ static void queue(struct sc_ctx *c, yaml_node_t *n)
 	}
 	q.id = (uint16_t)x;
 	if (c->q[q.id].node) {
+		const yaml_mark_t *m = &c->q[q.id].node->start_mark;
+
 		sc_error(c, v[0], "queue id %u is declared twice (first at %zu:%zu)", q.id,
-			 c->q[q.id].node->start_mark.line + 1, c->q[q.id].node->start_mark.column + 1);
+			 m->line + 1, m->column + 1);
 		return;
 	}
 	if (q.id > maxq)
@@ -540,6 +388,7 @@ static void queues(struct sc_ctx *c, yaml_node_t *n)
 
 		if (c->s->nr_queues == NVR_MAX_QUEUES) {
 			sc_error(c, q, "too many queues (at most %d)", NVR_MAX_QUEUES);
+			c->queues_partial = true;
 			break;
 		}
 		queue(c, q);
@@ -619,8 +468,8 @@ static void expect_value(struct sc_ctx *c, yaml_node_t *n, const char *name, str
 	}
 	ret = len < sizeof(buf) ? sc_parse_u64(p, &e->value) : -EINVAL;
 	if (ret == -ERANGE) {
-		sc_error(c, n, "%s: %s is out of range (0..%llu)", name, sc_describe(n, d, sizeof(d)),
-			 (unsigned long long)UINT64_MAX);
+		sc_error(c, n, "%s: %s is out of range (0..%llu)", name,
+			 sc_describe(n, d, sizeof(d)), (unsigned long long)UINT64_MAX);
 	} else if (ret || *p == '-') {
 		sc_error(c, n, "%s: expected N, >N, >=N, <N, <=N, ==N or any, got %s", name,
 			 sc_describe(n, d, sizeof(d)));
@@ -750,7 +599,8 @@ static void top(struct sc_ctx *c)
 		return;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		sc_error(c, root, "a scenario is a mapping, got %s", sc_describe(root, d, sizeof(d)));
+		sc_error(c, root, "a scenario is a mapping, got %s",
+			 sc_describe(root, d, sizeof(d)));
 		return;
 	}
 	c->sim_ok = true;
@@ -775,11 +625,12 @@ static void top(struct sc_ctx *c)
 	if (v[TOP_STOP])
 		stop(c, v[TOP_STOP]);
 	if (v[TOP_EXPECT] && v[TOP_MATRIX]) {
-		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]), *m = key_of(c, root, v[TOP_MATRIX]);
-		bool m_later = m->start_mark.index > e->start_mark.index;
+		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]);
+		yaml_node_t *m = key_of(c, root, v[TOP_MATRIX]);
 
-		sc_error(c, m_later ? m : e, "expect and matrix cannot both be given: with a matrix, "
-			 "each row has its own expect");
+		sc_error(c, m->start_mark.index > e->start_mark.index ? m : e,
+			 "expect and matrix cannot both be given: with a matrix, each row has "
+			 "its own expect");
 	}
 	if (v[TOP_MATRIX]) {
 		matrix(c, v[TOP_MATRIX]);
@@ -823,8 +674,7 @@ static int parse_doc(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t
 	int ret;
 
 	if (len > MAX_FILE) {
-		sc_error_mark(c, (yaml_mark_t){ 0 }, "too large (%zu bytes; at most %u)", len,
-			      MAX_FILE);
+		sc_error_mark(c, (yaml_mark_t){ 0 }, "too large (more than %u bytes)", MAX_FILE);
 		return -EINVAL;
 	}
 	yaml_parser_set_input_string(p, (const unsigned char *)buf, len);
@@ -834,7 +684,7 @@ static int parse_doc(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t
 	c->nr_orig_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
 	ret = only_document(c, p, buf, len);
 	if (!ret)
-		ret = apply_overrides(c);
+		ret = sc_apply_overrides(c);
 	if (!ret)
 		top(c);
 	c->doc = NULL;

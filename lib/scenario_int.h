@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the scenario parser. Three files share this context:
- *   scenario.c        the document, overrides, the top-level sections;
- *   scenario_node.c   typed access to YAML nodes, each failure a message;
- *   scenario_steps.c  actors, the step table, barriers, who uses each queue.
+ * Inside the scenario parser. Four files share this context:
+ *   scenario.c           the document, the top-level sections;
+ *   scenario_override.c  --set path=value, applied to the document;
+ *   scenario_node.c      typed access to YAML nodes, each failure a message;
+ *   scenario_steps.c     actors, the step table, barriers, who uses each queue.
  * Nothing outside lib/scenario*.c includes it.
  *
  * Errors are collected, not returned at once: every check that fails adds
@@ -50,6 +51,7 @@ struct sc_queue {
 /* A barrier name and which actors meet there, how often. */
 struct sc_barrier {
 	char name[SC_NAME_MAX];
+	yaml_node_t *node;	/* where it is first named */
 	yaml_node_t *first[NVR_MAX_ACTORS];	/* where each actor first names it */
 	uint32_t count[NVR_MAX_ACTORS];		/* occurrences after unrolling */
 	uint32_t id;		/* the id of its first occurrence */
@@ -123,6 +125,10 @@ bool sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, siz
 int sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
 	      size_t nr);
 int sc_parse_u64(const char *s, uint64_t *out);
+
+/* --- scenario_override.c --- */
+
+int sc_apply_overrides(struct sc_ctx *c);
 
 /* --- scenario_steps.c --- */
 

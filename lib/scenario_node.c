@@ -275,7 +275,7 @@ static bool want_type(struct sc_ctx *c, yaml_node_t *n, const char *name, yaml_n
 {
 	char q[QUOTE_MAX + 8];
 
-	if (!sc_visit(c, n))
+	if (!n || !sc_visit(c, n))
 		return false;
 	if (n->type == t)
 		return true;
@@ -327,19 +327,23 @@ bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 	const char *names[SC_MAX_KEYS];
 	char q[QUOTE_MAX + 8];
 
+	if (nr > SC_MAX_KEYS)
+		return false;
 	memset(vals, 0, nr * sizeof(*vals));
 	if (!sc_is_map(c, n, name))
 		return false;
 	for (size_t i = 0; i < nr; i++)
 		names[i] = keys[i].name;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = sc_node(c, p->key), *v = sc_node(c, p->value);
 		int i;
 
 		if (!k || !v || !sc_visit(c, k))
 			return !c->abort;
-		if (k->type != YAML_SCALAR_NODE) {
-			sc_error(c, k, "a key must be a scalar, got %s", sc_describe(k, q, sizeof(q)));
+		if (k->type != YAML_SCALAR_NODE || !scalar_clean(k)) {
+			sc_error(c, k, "a key must be a scalar, got %s",
+				 sc_describe(k, q, sizeof(q)));
 			continue;
 		}
 		i = key_index(k, keys, nr);
@@ -354,8 +358,10 @@ bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 			continue;
 		}
 		if (vals[i]) {
-			sc_error(c, k, "duplicate %s '%s' %s (first at %zu:%zu)", what, keys[i].name, where,
-				 knodes[i]->start_mark.line + 1, knodes[i]->start_mark.column + 1);
+			const yaml_mark_t *m = &knodes[i]->start_mark;
+
+			sc_error(c, k, "duplicate %s '%s' %s (first at %zu:%zu)", what,
+				 keys[i].name, where, m->line + 1, m->column + 1);
 			continue;
 		}
 		vals[i] = v;
@@ -375,7 +381,7 @@ bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 {
 	char q[QUOTE_MAX + 8];
 
-	if (!sc_visit(c, n))
+	if (!n || !sc_visit(c, n))
 		return false;
 	if (n->type != YAML_SCALAR_NODE || !scalar_clean(n)) {
 		sc_error(c, n, "%s: expected %s, got %s", name, want, sc_describe(n, q, sizeof(q)));
@@ -426,7 +432,8 @@ bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, ui
 		return false;
 	ret = sc_parse_u64(s, &v);
 	if (ret == -EINVAL) {
-		sc_error(c, n, "%s: expected an integer, got %s", name, sc_describe(n, q, sizeof(q)));
+		sc_error(c, n, "%s: expected an integer, got %s", name,
+			 sc_describe(n, q, sizeof(q)));
 		return false;
 	}
 	if (ret || v < lo || v > hi) {
@@ -521,8 +528,8 @@ static void list_names(char *buf, size_t len, const char *const *names, size_t n
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < nr && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s", i ? (i + 1 == nr ? " or " : ", ") : "",
-				 names[i]);
+		const char *sep = !i ? "" : i + 1 == nr ? " or " : ", ";
+		int w = snprintf(buf + off, len - off, "%s%s", sep, names[i]);
 
 		if (w < 0)
 			break;

@@ -114,7 +114,8 @@ static void submit_amount(struct sc_ctx *c, yaml_node_t *at, yaml_node_t **v, st
 	uint64_t x;
 
 	if (v[SUB_COUNT] && v[SUB_DURATION]) {
-		sc_error(c, v[SUB_DURATION], "count and duration_ms cannot both be given in submit");
+		sc_error(c, v[SUB_DURATION],
+			 "count and duration_ms cannot both be given in submit");
 	} else if (!v[SUB_COUNT] && !v[SUB_DURATION]) {
 		sc_error(c, at, "missing key 'count' or 'duration_ms' in submit");
 	} else if (v[SUB_COUNT]) {
@@ -282,13 +283,15 @@ static void parse_barrier(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, stru
 	for (i = 0; i < c->nr_barriers && strcmp(c->barriers[i].name, name); i++)
 		;
 	if (i == NVR_ARRAY_SIZE(c->barriers)) {
-		sc_error(c, n, "too many barriers (at most %zu names)", NVR_ARRAY_SIZE(c->barriers));
+		sc_error(c, n, "too many barriers (at most %zu names)",
+			 NVR_ARRAY_SIZE(c->barriers));
 		c->steps_partial = true;
 		return;
 	}
 	b = &c->barriers[i];
 	if (i == c->nr_barriers) {
 		memcpy(b->name, name, sizeof(name));
+		b->node = n;
 		c->nr_barriers++;
 	}
 	if (!b->first[c->actor])
@@ -386,7 +389,8 @@ static void step(struct sc_ctx *c, yaml_node_t *n, struct sc_steps *out)
 		sc_unknown(c, k, "step", (const char *)k->data.scalar.value, NULL, names,
 			   NVR_ARRAY_SIZE(names));
 	else
-		sc_error(c, k, "a step's kind must be a word, got %s", sc_describe(k, d, sizeof(d)));
+		sc_error(c, k, "a step's kind must be a word, got %s",
+			 sc_describe(k, d, sizeof(d)));
 	c->steps_partial = true;
 }
 
@@ -486,9 +490,9 @@ void sc_actors(struct sc_ctx *c, yaml_node_t *n)
 
 /*
  * Every actor that names barrier @b meets there as often as the first one.
- * Return: how often they meet, 0 when the barrier is wrong (reported).
+ * Return: how often they meet, or -1 when the barrier is wrong (reported).
  */
-static uint32_t barrier_check(struct sc_ctx *c, uint32_t b)
+static int barrier_check(struct sc_ctx *c, uint32_t b)
 {
 	const struct sc_barrier *br = &c->barriers[b];
 	const struct nvr_actor *actors = c->s->actors;
@@ -501,10 +505,10 @@ static uint32_t barrier_check(struct sc_ctx *c, uint32_t b)
 		if (first < 0) {
 			first = (int)a;
 		} else if (br->count[a] != br->count[first]) {
-			sc_error(c, br->first[a], "barrier '%s' is met %u times by actor '%s' but %u "
-				 "times by actor '%s'", br->name, br->count[a], actors[a].name,
-				 br->count[first], actors[first].name);
-			return 0;
+			sc_error(c, br->first[a], "barrier '%s' is met %u times by actor '%s' "
+				 "but %u times by actor '%s'", br->name, br->count[a],
+				 actors[a].name, br->count[first], actors[first].name);
+			return -1;
 		}
 	}
 	if (first < 0)
@@ -512,9 +516,9 @@ static uint32_t barrier_check(struct sc_ctx *c, uint32_t b)
 	if (nr < 2) {
 		sc_error(c, br->first[first], "barrier '%s' is named only by actor '%s'; a barrier "
 			 "is where two actors or more meet", br->name, actors[first].name);
-		return 0;
+		return -1;
 	}
-	return br->count[first];
+	return (int)br->count[first];
 }
 
 /*
@@ -533,23 +537,19 @@ static void barriers(struct sc_ctx *c)
 				c->barriers[c->s->actors[a].steps[j].barrier].count[a]++;
 	for (uint32_t b = 0; b < c->nr_barriers; b++) {
 		struct sc_barrier *br = &c->barriers[b];
-		uint32_t meets = barrier_check(c, b);
+		int meets = barrier_check(c, b);
 
-		if (!meets) {
+		if (meets < 0) {
 			ok = false;
-		} else if (ok && next + meets > NVR_MAX_STEPS) {
-			for (uint32_t a = 0; a < c->s->nr_actors; a++) {
-				if (br->first[a]) {
-					sc_error(c, br->first[a], "barrier '%s': too many meetings at "
-						 "barriers (at most %d in all)", br->name,
-						 NVR_MAX_STEPS);
-					break;
-				}
-			}
+			continue;
+		}
+		if (ok && next + (uint32_t)meets > NVR_MAX_STEPS) {
+			sc_error(c, br->node, "barrier '%s': too many meetings at barriers (at "
+				 "most %d in all)", br->name, NVR_MAX_STEPS);
 			ok = false;
 		}
 		br->id = next;
-		next += meets;
+		next += (uint32_t)meets;
 	}
 	for (uint32_t a = 0; a < c->s->nr_actors && ok; a++) {
 		memset(seen, 0, sizeof(seen));
