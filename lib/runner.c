@@ -567,7 +567,7 @@ static int setup(struct run *r, struct nvr_result *res)
 	const struct nvr_scenario *scn = r->scn;
 	struct nvr_sim_config cfg = scn->sim;
 	struct nvr_ledger_opts lo;
-	uint32_t nr_sub = 0, sub_i = 0;
+	uint32_t nr_sub = 0, sub_i = 0, thr, tim;
 	uint16_t st, maxq = 0;
 	int ret;
 
@@ -609,10 +609,16 @@ static int setup(struct run *r, struct nvr_result *res)
 	if (ret)
 		return fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
 
-	if (scn->coalesce_thr || scn->coalesce_time) {
+	thr = scn->coalesce_thr;
+	tim = scn->coalesce_time;
+	if (r->row && r->row->coalesce_thr >= 0)
+		thr = (uint32_t)r->row->coalesce_thr;
+	if (r->row && r->row->coalesce_time >= 0)
+		tim = (uint32_t)r->row->coalesce_time;
+	if (thr || tim) {
 		struct nvr_sqe sqe = { .opcode = nvme_admin_set_features,
 				       .cdw10 = NVME_FEAT_FID_IRQ_COALESCE,
-				       .cdw11 = scn->coalesce_thr | (uint32_t)scn->coalesce_time << 8 };
+				       .cdw11 = thr | tim << 8 };
 		struct nvr_cqe cqe;
 
 		ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);

@@ -100,6 +100,8 @@ struct nvr_row {
 	uint32_t fault_rate[NVR_FAULT_NR];
 	bool set_fault[NVR_FAULT_NR];
 	int no_pba;		/* -1: as the scenario says */
+	int coalesce_thr;	/* -1: as the scenario says */
+	int coalesce_time;
 	struct nvr_expect expect[NVR_AN_NR];
 };
 

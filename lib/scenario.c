@@ -267,19 +267,35 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		c->sim_ok = false;
 }
 
-static void coalescing(struct sc_ctx *c, yaml_node_t *n)
+/* Interrupt Coalescing: into @thr and @tim (each 0..255). */
+static void coalescing(struct sc_ctx *c, yaml_node_t *n, const char *where, int *thr, int *tim)
 {
 	static const struct sc_key keys[] = { { "threshold", false },
 					      { "time_100us", false } };
 	yaml_node_t *v[2];
 	uint64_t x;
 
-	if (!sc_map(c, n, "coalescing", "in device.coalescing", keys, 2, v))
+	if (!sc_map(c, n, "coalescing", where, keys, 2, v))
 		return;
 	if (v[0] && sc_uint(c, v[0], "threshold", 0, 255, &x))
-		c->s->coalesce_thr = (uint8_t)x;
+		*thr = (int)x;
 	if (v[1] && sc_uint(c, v[1], "time_100us", 0, 255, &x))
-		c->s->coalesce_time = (uint8_t)x;
+		*tim = (int)x;
+}
+
+/* Host policies: into @p. */
+static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct nvr_policy *p)
+{
+	static const struct sc_key keys[] = { { "cq_lock", false } };
+	/* In enum nvr_cq_lock order. */
+	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
+	yaml_node_t *v[1];
+	int k;
+
+	if (!sc_map(c, n, "policy", where, keys, 1, v))
+		return;
+	if (v[0] && (k = sc_choice(c, v[0], "cq_lock", locks, NVR_ARRAY_SIZE(locks))) >= 0)
+		p->cq_lock = k;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)
@@ -296,8 +312,13 @@ static void device(struct sc_ctx *c, yaml_node_t *n)
 		sc_bool(c, v[0], "needs_sim", &c->s->needs_sim);
 	if (v[1])
 		sim(c, v[1]);
-	if (v[2])
-		coalescing(c, v[2]);
+	if (v[2]) {
+		int thr = 0, tim = 0;
+
+		coalescing(c, v[2], "in device.coalescing", &thr, &tim);
+		c->s->coalesce_thr = (uint8_t)thr;
+		c->s->coalesce_time = (uint8_t)tim;
+	}
 }
 
 /* --- queues --- */
@@ -494,16 +515,26 @@ static void expect(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 			expect_value(c, v[a], keys[a].name, &exp[a]);
 }
 
+/* A row changes nothing until it says so. */
+static void row_defaults(struct nvr_row *r)
+{
+	r->no_pba = -1;
+	r->coalesce_thr = -1;
+	r->coalesce_time = -1;
+	r->policy.cq_lock = -1;
+}
+
 static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_node_t **names)
 {
 	static const struct sc_key keys[] = { { "name", false }, { "faults", false },
-					      { "no_pba", false }, { "expect", false } };
+					      { "no_pba", false }, { "expect", false },
+					      { "policy", false }, { "coalescing", false } };
 	struct nvr_row *r = &c->s->rows[i];
-	yaml_node_t *v[4];
+	yaml_node_t *v[6];
 	bool b;
 
-	r->no_pba = -1;
-	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 4, v))
+	row_defaults(r);
+	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 6, v))
 		return;
 	if (!v[0] && nr > 1)
 		sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
@@ -525,6 +556,11 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 		r->no_pba = b;
 	if (v[3])
 		expect(c, v[3], "in a matrix row's expect", r->expect);
+	if (v[4])
+		policy(c, v[4], "in a matrix row's policy", &r->policy);
+	if (v[5])
+		coalescing(c, v[5], "in a matrix row's coalescing", &r->coalesce_thr,
+			   &r->coalesce_time);
 }
 
 static void matrix(struct sc_ctx *c, yaml_node_t *n)
@@ -552,7 +588,7 @@ static void matrix(struct sc_ctx *c, yaml_node_t *n)
 /* --- the document --- */
 
 enum { TOP_NAME, TOP_SEED, TOP_DESC, TOP_DEVICE, TOP_QUEUES, TOP_ACTORS, TOP_TIMEOUTS, TOP_STOP,
-       TOP_EXPECT, TOP_MATRIX, TOP_NR };
+       TOP_EXPECT, TOP_MATRIX, TOP_POLICY, TOP_NR };
 
 static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_NAME] = { "name", true },
@@ -565,6 +601,7 @@ static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_STOP] = { "stop", false },
 	[TOP_EXPECT] = { "expect", false },
 	[TOP_MATRIX] = { "matrix", false },
+	[TOP_POLICY] = { "policy", false },
 };
 
 /* The key node whose value is @val in mapping @map. */
@@ -585,6 +622,7 @@ static void defaults(struct nvr_scenario *s, const char *file)
 	s->timeout_ns = 1000000000ull;
 	s->stall_ns = 200000000ull;
 	s->sweep_ns = 10000000ull;
+	s->policy.cq_lock = -1;
 }
 
 static void top(struct sc_ctx *c)
@@ -624,6 +662,8 @@ static void top(struct sc_ctx *c)
 		timeouts(c, v[TOP_TIMEOUTS]);
 	if (v[TOP_STOP])
 		stop(c, v[TOP_STOP]);
+	if (v[TOP_POLICY])
+		policy(c, v[TOP_POLICY], "in policy", &s->policy);
 	if (v[TOP_EXPECT] && v[TOP_MATRIX]) {
 		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]);
 		yaml_node_t *m = key_of(c, root, v[TOP_MATRIX]);
@@ -637,7 +677,7 @@ static void top(struct sc_ctx *c)
 	} else {
 		/* Without a matrix the scenario is one row, named "". */
 		s->nr_rows = 1;
-		s->rows[0].no_pba = -1;
+		row_defaults(&s->rows[0]);
 		if (v[TOP_EXPECT])
 			expect(c, v[TOP_EXPECT], "in expect", s->rows[0].expect);
 	}
