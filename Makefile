@@ -62,7 +62,8 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
-all: nvmerace
+# Each build directory has its own binary; ./nvmerace is the plain build's.
+all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -72,15 +73,22 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-nvmerace: $(CMD_OBJ) $(LIBA)
+$(B)/nvmerace: $(CMD_OBJ) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBA) $(lib_libs) $(curses_libs)
+
+nvmerace: build/nvmerace
+	cp build/nvmerace $@
+
+ifeq ($(SANITIZE),)
+build/nvmerace: $(CMD_OBJ) $(LIBA)
+endif
 
 $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The CLI suite runs the binary: build it first.
-$(B)/tests/check_cli: nvmerace
+$(B)/tests/check_cli: $(B)/nvmerace
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
@@ -97,18 +105,18 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory test
 
-test: nvmerace $(TEST_BIN)
-	@NVR=./nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+test: all $(TEST_BIN)
+	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 
 # ThreadSanitizer on the runs whose design is meant to be race free.
 check-tsan: deps
 	@$(MAKE) --no-print-directory SANITIZE=thread test-tsan
 
-test-tsan: $(TEST_BIN)
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" NVR_TSAN=1 B=$(B) sh tests/run.sh $(TEST_BIN)
+test-tsan: all $(TEST_BIN)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" NVR=$(B)/nvmerace NVR_TSAN=1 B=$(B) sh tests/run.sh $(TEST_BIN)
 
 run: deps
-	@$(MAKE) --no-print-directory nvmerace
+	@$(MAKE) --no-print-directory SANITIZE= nvmerace
 	./nvmerace run $(wildcard scenarios/*.yaml)
 
 bench: deps nvmerace $(B)/bench/bench_poll
@@ -125,6 +133,6 @@ install: nvmerace
 	if [ -f man/nvmerace-scenario.5 ]; then install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/; fi
 
 clean:
-	rm -rf $(B) nvmerace
+	rm -rf build nvmerace
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +42,17 @@ static const char usage[] =
 #define MAX_SETS 64
 #define MAX_ONLY 64
 
-static volatile int stop_requested;
+static _Atomic int stop_requested;
 
 static void on_signal(int sig)
 {
-	if (stop_requested) {
+	if (atomic_load(&stop_requested)) {
 		/* A second signal: leave now. The simulated device lives in this
 		 * process and goes with it. */
 		signal(sig, SIG_DFL);
 		_exit(130);
 	}
-	stop_requested = 1;
+	atomic_store(&stop_requested, 1);
 }
 
 struct run_cfg {

@@ -102,13 +102,15 @@ static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot
 	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth || cqe->sqhd >= sq->depth))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
-	ctx = cmd->ctx;
-	/* The exchange, not a plain store, so that two reapers racing on one
-	 * CQE cannot both complete the command. */
-	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect, NVR_CMD_FREE,
+	/* Claim the command first, so that two reapers racing on one CQE cannot
+	 * both complete it; read its context before the CID can be reused. */
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect,
+							      NVR_CMD_COMPLETING,
 							      memory_order_acq_rel,
 							      memory_order_relaxed)))
 		goto spurious;
+	ctx = cmd->ctx;
+	atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
 	atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
 	if (sq->lsq)

@@ -25,6 +25,7 @@ struct nvr_sq;
 enum nvr_cmd_state {
 	NVR_CMD_FREE = 0,
 	NVR_CMD_OUTSTANDING = 1,
+	NVR_CMD_COMPLETING = 2,	/* claimed by one reaper, its context being read */
 };
 
 struct nvr_cmd {

@@ -146,7 +146,7 @@ static bool stopping(struct run *r)
 {
 	return atomic_load_explicit(&r->stop_submit, memory_order_relaxed) ||
 	       atomic_load_explicit(&r->abort, memory_order_relaxed) ||
-	       (r->opts->stop && *r->opts->stop);
+	       (r->opts->stop && atomic_load_explicit(r->opts->stop, memory_order_relaxed));
 }
 
 /* --- data patterns: every 512-byte sector carries its LBA and the write generation --- */
@@ -782,7 +782,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		now = nvr_now_ns();
 		nvr_ledger_tick(r->ledger);
 		sweep(r, now, last_reaped, last_change);
-		if (opts->stop && *opts->stop) {
+		if (opts->stop && atomic_load(opts->stop)) {
 			res->interrupted = true;
 			break;
 		}

@@ -157,8 +157,9 @@ struct nvr_result {
 
 struct nvr_run_opts {
 	uint64_t seed;
-	/* Set by a signal handler or the monitor: stop now, keep what was measured. */
-	volatile int *stop;
+	/* Set by a signal handler or the monitor: stop now, keep what was measured.
+	 * A lock-free atomic, so a signal handler may store to it. */
+	_Atomic int *stop;
 	/* Called about every 100 ms with a live snapshot (the progress line, the monitor). */
 	void (*progress)(const struct nvr_stats *st, void *arg);
 	void *progress_arg;
