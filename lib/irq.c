@@ -200,6 +200,20 @@ int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector)
 	return ret;
 }
 
+int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target)
+{
+	int ret;
+
+	if (vector >= irq->nr || target >= irq->nr)
+		return -EINVAL;
+	if (!irq->t->ops->msix_write)
+		return -EOPNOTSUPP;
+	ret = irq->t->ops->msix_write(irq->t, vector, 0, 0xfee00000);
+	if (!ret)
+		ret = irq->t->ops->msix_write(irq->t, vector, 2, target);
+	return ret;
+}
+
 int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked)
 {
 	if (vector >= irq->nr)

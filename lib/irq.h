@@ -45,6 +45,13 @@ int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector);
 /* Fire @vector from the host (a spurious interrupt on purpose). */
 int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector);
 
+/*
+ * Point MSI-X entry @vector at host vector @target: write its Message Address
+ * then its Message Data, one dword each, unmasked, the way a driver that
+ * forgets to mask does. -EOPNOTSUPP on vfio-pci (it owns the table).
+ */
+int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target);
+
 /* Mask or unmask the vector's MSI-X entry; -EOPNOTSUPP on vfio-pci. */
 int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked);
 

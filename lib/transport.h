@@ -33,6 +33,13 @@ struct nvr_transport_ops {
 	int (*irq_trigger)(struct nvr_transport *t, unsigned int vector);
 	/* Set the vector control mask bit; -EOPNOTSUPP where the transport cannot. */
 	int (*irq_mask)(struct nvr_transport *t, unsigned int vector, bool masked);
+	/*
+	 * Write one dword of MSI-X table entry @vector (PCI 3.0, 6.8.2.6):
+	 * @dword 0 Message Address, 1 Message Upper Address, 2 Message Data.
+	 * -EOPNOTSUPP where the host cannot write the table (vfio-pci owns it).
+	 */
+	int (*msix_write)(struct nvr_transport *t, unsigned int vector, unsigned int dword,
+			  uint32_t value);
 
 	/* Function level reset. */
 	int (*reset)(struct nvr_transport *t);

@@ -365,6 +365,144 @@ START_TEST(test_seed_reproducible)
 }
 END_TEST
 
+/* --- re-point, detach, trigger --- */
+
+struct irq_rig {
+	struct nvr_transport *t;
+	struct nvr_ctrl *ctrl;
+	struct nvr_ledger *l;
+	struct nvr_irq *irq;
+	struct nvr_dma_buf buf;
+	int done;
+};
+
+static void rig_up(struct irq_rig *g)
+{
+	struct nvr_sim_config cfg;
+	struct nvr_ledger_opts lo;
+	uint16_t st;
+
+	memset(g, 0, sizeof(*g));
+	nvr_sim_config_init(&cfg);
+	ck_assert_int_eq(nvr_sim_create(&cfg, &g->t), 0);
+	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl), 0);
+	nvr_ledger_opts_init(&lo);
+	lo.sim = nvr_sim_of(g->t);
+	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
+	ck_assert_int_eq(nvr_irq_create(g->ctrl, g->l, &g->irq), 0);
+	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), -EBUSY);
+	ck_assert_int_eq(nvr_ctrl_create_qpair(g->ctrl, 1, 8, 1, &st), 0);
+	ck_assert_int_eq(nvr_ledger_attach(g->l, nvr_ctrl_sq(g->ctrl, 1), nvr_ctrl_cq(g->ctrl, 1)), 0);
+	ck_assert_int_eq(nvr_dma_alloc(g->t, 4096, &g->buf), 0);
+}
+
+static void rig_down(struct irq_rig *g)
+{
+	nvr_dma_free(&g->buf);
+	nvr_ledger_destroy(g->l);
+	nvr_ctrl_close(g->ctrl);
+	nvr_irq_destroy(g->irq);
+	nvr_transport_destroy(g->t);
+}
+
+static void rig_read(struct irq_rig *g)
+{
+	struct nvr_sqe sqe;
+
+	nvr_sqe_rw(&sqe, nvme_cmd_read, 1, 0, 8);
+	sqe.prp1 = g->buf.iova;
+	ck_assert_int_ge(nvr_sq_submit(nvr_ctrl_sq(g->ctrl, 1), &sqe, &g->done), 0);
+	nvr_sq_ring(nvr_ctrl_sq(g->ctrl, 1));
+}
+
+START_TEST(test_irq_repoint)
+{
+	struct irq_rig g;
+	struct nvr_stats st;
+
+	rig_up(&g);
+	for (int i = 0; i < 50; i++) {
+		rig_read(&g);
+		/* Move the vector to a fresh eventfd while the command is in flight:
+		 * its interrupt lands on the old fd or the new one, and is not lost. */
+		ck_assert_int_eq(nvr_irq_repoint(g.irq, 1), 0);
+		ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 1);
+	}
+	ck_assert_int_eq(g.done, 50);
+	nvr_ledger_finish(g.l);
+	nvr_ledger_snapshot(g.l, &st);
+	ck_assert_uint_eq(st.v[0].repoints, 50);
+	ck_assert_uint_eq(st.v[0].handled, 50);
+	for (int c = 0; c < NVR_AN_NR; c++)
+		ck_assert_uint_eq(st.anomalies[c], 0);
+	rig_down(&g);
+}
+END_TEST
+
+START_TEST(test_irq_detach_and_trigger)
+{
+	struct nvr_sim_vec_truth vt;
+	struct irq_rig g;
+	struct nvr_stats st;
+	uint64_t count, deadline;
+
+	rig_up(&g);
+	/* A host-fired interrupt with nothing behind it is a spurious interrupt. */
+	ck_assert_int_eq(nvr_irq_trigger(g.irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 0);
+
+	/* Detached: the device's interrupt goes nowhere; the sweep finds the CQE. */
+	ck_assert_int_eq(nvr_irq_detach(g.irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_wait(g.irq, 1, 10, &count), -ENODEV);
+	rig_read(&g);
+	deadline = nvr_now_ns() + 2000000000ull;
+	do {
+		nvr_sim_vec_truth(nvr_sim_of(g.t), 1, &vt);
+	} while (!vt.lost && nvr_now_ns() < deadline);
+	ck_assert_uint_eq(vt.lost, 1);
+	ck_assert_uint_eq(vt.delivered, 0);	/* the trigger came from the host, not the device */
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), pba_done, NULL), 1);
+	nvr_sleep_ns(30000000);	/* past the missed-interrupt grace */
+	nvr_ledger_finish(g.l);
+	nvr_ledger_snapshot(g.l, &st);
+	ck_assert_uint_eq(st.anomalies[NVR_AN_SPURIOUS_IRQ], 1);
+	ck_assert_uint_eq(st.anomalies[NVR_AN_MISSED_IRQ], 1);
+	ck_assert_uint_eq(st.v[0].triggered, 1);
+	ck_assert_uint_eq(st.anomalies[NVR_AN_LOST], 0);
+	ck_assert_int_eq(nvr_irq_detach(g.irq, 1), -ENODEV);
+	ck_assert_int_eq(nvr_irq_trigger(g.irq, 99), -EINVAL);
+	rig_down(&g);
+}
+END_TEST
+
+START_TEST(test_msix_retarget)
+{
+	struct nvr_sim_vec_truth vt;
+	struct irq_rig g;
+
+	rig_up(&g);
+	ck_assert_int_eq(nvr_irq_attach(g.irq, 2), 0);
+	/* Entry 1 now sends vector 2's data: CQ 1's interrupts reach eventfd 2. */
+	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 2), 0);
+	rig_read(&g);
+	ck_assert_int_eq(nvr_irq_service(g.irq, 2, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 0);
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), pba_done, NULL), 1);
+	nvr_sim_vec_truth(nvr_sim_of(g.t), 1, &vt);
+	ck_assert_uint_eq(vt.raised, 1);
+	ck_assert_uint_eq(vt.lost, 1);	/* raised on 1, not delivered to 1 */
+	nvr_sim_vec_truth(nvr_sim_of(g.t), 2, &vt);
+	ck_assert_uint_eq(vt.delivered, 1);
+	ck_assert_uint_eq(vt.unjustified, 1);	/* nothing new on vector 2's queues */
+	/* Back home: delivered to 1 again. */
+	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 1), 0);
+	rig_read(&g);
+	ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 1);
+	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 99), -EINVAL);
+	rig_down(&g);
+}
+END_TEST
+
 /* --- pieces --- */
 
 START_TEST(test_hist_quantiles)
@@ -426,6 +564,13 @@ static Suite *ledger_suite(void)
 	tc = tcase_create("seed");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_seed_reproducible);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("irq-ops");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_irq_repoint);
+	tcase_add_test(tc, test_irq_detach_and_trigger);
+	tcase_add_test(tc, test_msix_retarget);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pba");

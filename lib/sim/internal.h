@@ -67,7 +67,11 @@ struct sim_pending {
 #define SIM_POST_FABRICATED 0x2	/* fault: not a real command's completion */
 
 struct sim_vector {
-	_Atomic int efd;	/* -1: nothing attached */
+	_Atomic int efd;	/* -1: nothing attached: the host's side of vector N */
+	/* The MSI-X table entry. Message Data selects the host vector a message
+	 * reaches (as an APIC vector does); the address must be in the
+	 * interrupt range 0xfeexxxxx or the message goes nowhere. */
+	_Atomic uint32_t addr_lo, addr_hi, data;
 	_Atomic bool masked;	/* MSI-X vector control bit 0 */
 	_Atomic bool pending;	/* the PBA bit */
 	bool coalesce_off;	/* Interrupt Vector Configuration CD bit */
@@ -185,5 +189,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io);
 int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd);
 int sim_irq_trigger(struct nvr_transport *t, unsigned int vector);
 int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked);
+int sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
+		   uint32_t value);
 
 #endif

@@ -34,6 +34,40 @@ static bool deliver(struct nvr_sim *s, uint16_t target)
 	return true;
 }
 
+/*
+ * Where entry @vector's message goes: the host vector its data names, when the
+ * address is an interrupt address; -1 when the message cannot be delivered.
+ */
+static int route(struct nvr_sim *s, uint16_t vector)
+{
+	const struct sim_vector *v = &s->vec[vector];
+	uint32_t lo = atomic_load_explicit(&v->addr_lo, memory_order_acquire);
+	uint32_t hi = atomic_load_explicit(&v->addr_hi, memory_order_acquire);
+	uint32_t data = atomic_load_explicit(&v->data, memory_order_acquire) & 0xffff;
+
+	if (hi || (lo & 0xfff00000) != 0xfee00000 || data >= s->cfg.nr_vectors)
+		return -1;
+	return (int)data;
+}
+
+int sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
+		   uint32_t value)
+{
+	struct nvr_sim *s = to_sim(t);
+	struct sim_vector *v;
+
+	if (vector >= s->cfg.nr_vectors || dword > 2)
+		return -EINVAL;
+	v = &s->vec[vector];
+	/* One dword at a time, as a CPU writes the table: a device that samples
+	 * the entry between two writes sees it torn. */
+	atomic_store_explicit(dword == 0 ? &v->addr_lo : dword == 1 ? &v->addr_hi : &v->data, value,
+			      memory_order_release);
+	nvr_journal_add(&s->journal, NVR_JEV_REG_WRITE, 0, 0x10000 + vector * 16 + dword * 4, value,
+			0);
+	return 0;
+}
+
 /* Some other vector with an eventfd attached, or @vector itself if none. */
 static uint16_t other_vector(struct nvr_sim *s, uint16_t vector)
 {
@@ -73,8 +107,18 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 		}
 		return;
 	}
+	{
+		int to = route(s, vector);
+
+		if (to < 0) {
+			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
+			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 3);
+			return;
+		}
+		target = (uint16_t)to;
+	}
 	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ, &v->rng)) {
-		target = other_vector(s, vector);
+		target = other_vector(s, target);
 		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_MISROUTE_IRQ, vector, target);
 	}
 	delivered = deliver(s, target);
@@ -126,13 +170,16 @@ int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 	pthread_mutex_lock(&s->lock);
 	atomic_store(&v->masked, masked);
 	nvr_journal_add(&s->journal, NVR_JEV_IRQ_MASK, 0, vector, masked, 0);
-	/* Unmasking a vector with its pending bit set delivers it now. */
+	/* Unmasking a vector with its pending bit set delivers it now, to
+	 * wherever the entry points at that moment. */
 	if (!masked && atomic_exchange(&v->pending, false)) {
-		bool delivered = deliver(s, (uint16_t)vector);
+		int to = route(s, (uint16_t)vector);
+		bool delivered = to >= 0 && deliver(s, (uint16_t)to);
 
-		if (!delivered)
+		if (!delivered || to != (int)vector)
 			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
-		nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, vector);
+		nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered,
+				(uint32_t)(to < 0 ? 0xffff : to));
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;

@@ -157,6 +157,9 @@ static int sim_reset(struct nvr_transport *t)
 	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++) {
 		atomic_store(&s->vec[v].masked, false);
 		atomic_store(&s->vec[v].pending, false);
+		atomic_store(&s->vec[v].addr_lo, 0xfee00000);
+		atomic_store(&s->vec[v].addr_hi, 0);
+		atomic_store(&s->vec[v].data, v);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -172,6 +175,7 @@ static const struct nvr_transport_ops sim_ops = {
 	.irq_set = sim_irq_set,
 	.irq_trigger = sim_irq_trigger,
 	.irq_mask = sim_irq_mask,
+	.msix_write = sim_msix_write,
 	.reset = sim_reset,
 	.destroy = sim_destroy,
 };
@@ -221,6 +225,9 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	if (!s->sqs || !s->cqs || !s->vec)
 		goto err;
 	for (uint32_t v = 0; v < cfg->nr_vectors; v++) {
+		/* Firmware's programming: entry N sends data N to the interrupt address. */
+		atomic_init(&s->vec[v].addr_lo, 0xfee00000);
+		atomic_init(&s->vec[v].data, v);
 		atomic_init(&s->vec[v].efd, -1);
 		sim_seed_stream(s, &s->vec[v].rng, 3, v);
 	}
