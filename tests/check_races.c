@@ -50,7 +50,7 @@ static void pollers(struct nvr_scenario *s, enum nvr_cq_lock lock)
 	a = &s->actors[s->nr_actors++];
 	snprintf(a->name, sizeof(a->name), "io");
 	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_SUBMIT, .queue = 1,
-						     .op = NVR_OP_READ, .qd = 64, .count = 60000,
+						     .op = NVR_OP_READ, .qd = 64, .count = 200000,
 						     .bs = 512 };
 	a = &s->actors[s->nr_actors++];
 	snprintf(a->name, sizeof(a->name), "isr");
@@ -80,7 +80,7 @@ START_TEST(test_pollers_mutex_clean)
 	run_pollers(NVR_CQ_LOCK_MUTEX, &r);
 	for (int c = 0; c < NVR_AN_NR; c++)
 		ck_assert_uint_eq(r.stats.anomalies[c], 0);
-	ck_assert_uint_eq(r.stats.completed, 60000);
+	ck_assert_uint_eq(r.stats.completed, 200000);
 }
 END_TEST
 
@@ -91,7 +91,7 @@ START_TEST(test_pollers_cas_clean)
 	run_pollers(NVR_CQ_LOCK_CAS, &r);
 	for (int c = 0; c < NVR_AN_NR; c++)
 		ck_assert_uint_eq(r.stats.anomalies[c], 0);
-	ck_assert_uint_eq(r.stats.completed, 60000);
+	ck_assert_uint_eq(r.stats.completed, 200000);
 }
 END_TEST
 
