@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <nvme/types.h>
 
@@ -31,11 +32,11 @@
 
 static const char usage[] =
 	"usage: bench_poll [--qd N] [--count N] [--op read|write|flush] [--size BYTES]\n"
-	"                  [--warmup N] [--spin-us N] [--yield] [--timeout S]\n"
+	"                  [--warmup N] [--max-seconds S] [--spin-us N] [--yield] [--timeout S]\n"
 	"\n"
 	"Drives one polled queue pair of the simulated controller and prints:\n"
 	"  op=.. size=.. qd=.. commands=.. seconds=.. cmds_per_s=.. rings=.. reaps=..\n"
-	"  empty_polls=.. device_sleeps=.. errors=..\n"
+	"  empty_polls=.. device_sleeps=.. preempted=.. cpus=.. errors=..\n"
 	"\n"
 	"  -q, --qd N        commands kept outstanding (1..1023, default 32)\n"
 	"  -n, --count N     timed commands (default 1000000)\n"
@@ -43,6 +44,8 @@ static const char usage[] =
 	"  -s, --size BYTES  transfer size of read/write, a multiple of 512 up to\n"
 	"                    128 KiB (default 512)\n"
 	"  -w, --warmup N    untimed commands first (default: count/10, at most 20000)\n"
+	"  -m, --max-seconds S  stop issuing after S seconds of the timed loop (and of\n"
+	"                    the warm-up): commands= says how many ran (default: no limit)\n"
 	"  -S, --spin-us N   how long the idle device worker spins before it sleeps\n"
 	"                    (simulator default 50)\n"
 	"  -y, --yield       sched_yield() while waiting for a CQE instead of spinning\n"
@@ -122,15 +125,18 @@ static void prepare(struct bench *b, struct nvr_sqe *sqe, uint32_t slot)
 }
 
 /*
- * Run @count commands, at most @qd outstanding. Return 0, -EIO when the
- * library refused a submission, or -ETIMEDOUT when nothing completed for
- * @timeout_ns.
+ * Run @count commands, at most @qd outstanding; when the clock passes
+ * @deadline_ns (0: never), issue no more and finish those outstanding.
+ * *@ran: the commands run. Return 0, -EIO when the library refused a
+ * submission, or -ETIMEDOUT when nothing completed for @timeout_ns.
  */
-static int run_loop(struct bench *b, uint64_t count, uint32_t qd, bool yield, uint64_t timeout_ns)
+static int run_loop(struct bench *b, uint64_t count, uint32_t qd, bool yield, uint64_t timeout_ns,
+		    uint64_t deadline_ns, uint64_t *ran)
 {
-	uint64_t issued = 0, target = b->done + count, seen = b->done, last = nvr_now_ns();
-	uint32_t polls = 0;
+	uint64_t start = b->done, issued = 0, seen = b->done, last = nvr_now_ns();
+	uint32_t polls = 0, rounds = 0;
 
+	*ran = 0;
 	for (;;) {
 		unsigned int n = 0;
 
@@ -148,8 +154,12 @@ static int run_loop(struct bench *b, uint64_t count, uint32_t qd, bool yield, ui
 			bench_ring(b->sq);
 			b->rings++;
 		}
-		if (b->done == target)
-			return 0;
+		if (b->done - start == issued && issued == count)
+			break;
+		/* A time limit keeps a run short on a loaded machine; the clock is
+		 * read once in 1024 rounds only: it is not free. */
+		if (deadline_ns && !(++rounds & 1023) && nvr_now_ns() > deadline_ns)
+			count = issued;
 		if (nvr_cq_pending(b->cq)) {
 			bench_reap(b->cq, qd, b);
 			b->reaps++;
@@ -160,7 +170,6 @@ static int run_loop(struct bench *b, uint64_t count, uint32_t qd, bool yield, ui
 			sched_yield();
 		else
 			nvr_cpu_relax();
-		/* Look at the clock now and then only: it is not free. */
 		if (++polls < 4096)
 			continue;
 		polls = 0;
@@ -171,6 +180,15 @@ static int run_loop(struct bench *b, uint64_t count, uint32_t qd, bool yield, ui
 			return -ETIMEDOUT;
 		}
 	}
+	*ran = issued;
+	return 0;
+}
+
+/* CPU time of the whole process, both threads. */
+static uint64_t cpu_ns(const struct rusage *ru)
+{
+	return ((uint64_t)ru->ru_utime.tv_sec + (uint64_t)ru->ru_stime.tv_sec) * 1000000000ull +
+	       ((uint64_t)ru->ru_utime.tv_usec + (uint64_t)ru->ru_stime.tv_usec) * 1000ull;
 }
 
 static bool parse_num(const char *s, const char *what, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -197,6 +215,7 @@ int main(int argc, char **argv)
 		{ "op", required_argument, NULL, 'o' },
 		{ "size", required_argument, NULL, 's' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "max-seconds", required_argument, NULL, 'm' },
 		{ "spin-us", required_argument, NULL, 'S' },
 		{ "yield", no_argument, NULL, 'y' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -204,19 +223,20 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t qd = 32, count = 1000000, size = 512, warmup = UINT64_MAX, spin_us = 50,
-		 timeout_s = 10;
+		 timeout_s = 10, max_s = 0;
 	const char *op = "flush";
 	bool yield = false;
 	struct nvr_sim_config cfg;
 	struct nvr_transport *t = NULL;
 	struct nvr_ctrl *ctrl = NULL;
 	struct nvr_sim_stats st0, st1;
+	struct rusage ru0, ru1;
 	struct bench b = { 0 };
-	uint64_t t0, ns, rings, reaps, polls;
+	uint64_t t0, ns, rings, reaps, polls, ran;
 	uint16_t status;
 	int c, ret, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "q:n:o:s:w:S:yt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:n:o:s:w:m:S:yt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			if (!parse_num(optarg, "--qd", 1, 1023, &qd))
@@ -239,6 +259,10 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			if (!parse_num(optarg, "--warmup", 0, UINT64_MAX / 2, &warmup))
+				return 2;
+			break;
+		case 'm':
+			if (!parse_num(optarg, "--max-seconds", 1, 3600, &max_s))
 				return 2;
 			break;
 		case 'S':
@@ -315,7 +339,8 @@ int main(int argc, char **argv)
 
 	/* Warm up: fault in the buffers and the namespace span, settle the worker. */
 	if (warmup) {
-		ret = run_loop(&b, warmup, (uint32_t)qd, yield, timeout_s * 1000000000ull);
+		ret = run_loop(&b, warmup, (uint32_t)qd, yield, timeout_s * 1000000000ull,
+			       max_s ? nvr_now_ns() + max_s * 1000000000ull : 0, &ran);
 		if (ret)
 			goto failed;
 	}
@@ -324,19 +349,23 @@ int main(int argc, char **argv)
 	polls = b.empty_polls;
 	b.errors = 0;
 	nvr_sim_get_stats(nvr_sim_of(t), &st0);
+	getrusage(RUSAGE_SELF, &ru0);
 
 	t0 = nvr_now_ns();
-	ret = run_loop(&b, count, (uint32_t)qd, yield, timeout_s * 1000000000ull);
+	ret = run_loop(&b, count, (uint32_t)qd, yield, timeout_s * 1000000000ull,
+		       max_s ? t0 + max_s * 1000000000ull : 0, &ran);
 	ns = nvr_now_ns() - t0;
 	if (ret)
 		goto failed;
 	nvr_sim_get_stats(nvr_sim_of(t), &st1);
+	getrusage(RUSAGE_SELF, &ru1);
 
 	printf("op=%s size=%" PRIu64 " qd=%" PRIu64 " commands=%" PRIu64 " seconds=%.6f"
 	       " cmds_per_s=%.0f rings=%" PRIu64 " reaps=%" PRIu64 " empty_polls=%" PRIu64
-	       " device_sleeps=%" PRIu64 " errors=%" PRIu64 "\n",
-	       op, size, qd, count, (double)ns / 1e9, (double)count * 1e9 / (double)(ns ? ns : 1),
+	       " device_sleeps=%" PRIu64 " preempted=%ld cpus=%.2f errors=%" PRIu64 "\n",
+	       op, size, qd, ran, (double)ns / 1e9, (double)ran * 1e9 / (double)(ns ? ns : 1),
 	       b.rings - rings, b.reaps - reaps, b.empty_polls - polls, st1.sleeps - st0.sleeps,
+	       ru1.ru_nivcsw - ru0.ru_nivcsw, (double)(cpu_ns(&ru1) - cpu_ns(&ru0)) / (double)(ns ? ns : 1),
 	       b.errors);
 	rc = b.errors ? 1 : 0;
 	if (b.errors)
