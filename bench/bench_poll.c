@@ -219,13 +219,15 @@ int main(int argc, char **argv)
 		{ "spin-us", required_argument, NULL, 'S' },
 		{ "yield", no_argument, NULL, 'y' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "ledger", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t qd = 32, count = 1000000, size = 512, warmup = UINT64_MAX, spin_us = 50,
 		 timeout_s = 10, max_s = 0;
 	const char *op = "flush";
-	bool yield = false;
+	bool yield = false, with_ledger = false;
+	struct nvr_ledger *ledger = NULL;
 	struct nvr_sim_config cfg;
 	struct nvr_transport *t = NULL;
 	struct nvr_ctrl *ctrl = NULL;
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 	uint16_t status;
 	int c, ret, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "q:n:o:s:w:m:S:yt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:n:o:s:w:m:S:yt:Lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			if (!parse_num(optarg, "--qd", 1, 1023, &qd))
@@ -275,6 +277,9 @@ int main(int argc, char **argv)
 		case 't':
 			if (!parse_num(optarg, "--timeout", 1, 3600, &timeout_s))
 				return 2;
+			break;
+		case 'L':
+			with_ledger = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -315,8 +320,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_poll: cannot bring up the controller: %s\n", strerror(-ret));
 		goto out;
 	}
-	/* One entry more than the depth: a full SQ keeps one slot empty. */
-	ret = nvr_ctrl_create_qpair(ctrl, 1, (uint16_t)(qd + 1), -1, &status);
+	/* Two entries more than the depth: a full SQ keeps one slot empty, and
+	 * the host keeps one CID spare. */
+	ret = nvr_ctrl_create_qpair(ctrl, 1, (uint16_t)(qd + 2), -1, &status);
 	if (ret) {
 		fprintf(stderr, "bench_poll: cannot create queue pair 1: %s\n",
 			ret == -EREMOTEIO ? nvr_status_str(status) : strerror(-ret));
@@ -324,6 +330,17 @@ int main(int argc, char **argv)
 	}
 	b.sq = nvr_ctrl_sq(ctrl, 1);
 	b.cq = nvr_ctrl_cq(ctrl, 1);
+	if (with_ledger) {
+		struct nvr_ledger_opts lo;
+
+		nvr_ledger_opts_init(&lo);
+		lo.sim = nvr_sim_of(t);
+		if (nvr_ledger_create(&lo, &ledger) || nvr_ledger_attach(ledger, b.sq, b.cq)) {
+			fprintf(stderr, "bench_poll: cannot set up the ledger\n");
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
 	b.size = (uint32_t)size;
 	b.nlb = (uint32_t)(size / LBA_SIZE);
 	b.span_blocks = NVR_MIN((uint64_t)SPAN_BYTES, cfg.ns_bytes) / LBA_SIZE;
@@ -377,6 +394,7 @@ failed:
 				  : "the library refused a submission",
 		b.done);
 out:
+	nvr_ledger_destroy(ledger);
 	nvr_dma_free(&b.lists);
 	nvr_dma_free(&b.data);
 	free(b.free);

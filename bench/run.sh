@@ -33,7 +33,7 @@ runs=${BENCH_RUNS:-5}
 count=${BENCH_COUNT:-500000}
 seconds=${BENCH_SECONDS:-1}
 vg_count=${BENCH_VG_COUNT:-20000}
-cases=${BENCH_CASES:-"flush:0:1 flush:0:32 read:512:1 read:512:32 read:4096:1 read:4096:32"}
+cases=${BENCH_CASES:-"flush:0:1 flush:0:32 flush+ledger:0:1 flush+ledger:0:32 read:512:1 read:512:32 read:4096:1 read:4096:32"}
 valgrind=${VALGRIND:-valgrind}
 strict=${BENCH_STRICT:-0}
 # The targets of the issue.
@@ -61,7 +61,7 @@ field() {
 # split_case OP:SIZE:QD: set op, size and qd.
 split_case() {
 	case $1 in
-	flush:*:* | read:*:* | write:*:*) ;;
+	flush:*:* | read:*:* | write:*:* | flush+ledger:*:* | read+ledger:*:* | write+ledger:*:*) ;;
 	*)
 		echo "bench/run.sh: BENCH_CASES: '$1' is not op:size:qd" >&2
 		exit 2
@@ -74,11 +74,15 @@ split_case() {
 }
 
 # The bench_poll options of the case in op, size and qd.
+# An op ending in +ledger runs with the ledger attached (its cost per command).
 case_args() {
-	if [ "$op" = flush ]; then
-		echo "--op flush --qd $qd"
+	o=${op%+ledger}
+	l=""
+	[ "$o" != "$op" ] && l=" --ledger"
+	if [ "$o" = flush ]; then
+		echo "--op flush --qd $qd$l"
 	else
-		echo "--op $op --size $size --qd $qd"
+		echo "--op $o --size $size --qd $qd$l"
 	fi
 }
 
