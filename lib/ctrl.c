@@ -136,6 +136,7 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 	pthread_mutex_init(&cq->lock, NULL);
 	pthread_mutex_init(&cq->db_lock, NULL);
 	cq->ctrl = ctrl;
+	cq->t = ctrl->t;
 	cq->qid = qid;
 	cq->depth = depth;
 	cq->vector = vector;
@@ -166,7 +167,10 @@ static int alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct 
 		return ret;
 	}
 	sq->ctrl = ctrl;
+	sq->t = ctrl->t;
 	sq->cq = cq;
+	if (!cq->sq)
+		cq->sq = sq;
 	sq->qid = qid;
 	sq->depth = depth;
 	sq->ring = sq->mem.vaddr;

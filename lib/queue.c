@@ -7,18 +7,6 @@
 #include "transport.h"
 #include "util.h"
 
-bool nvr_sq_has_room(const struct nvr_sq *sq)
-{
-	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
-	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
-
-	/* At most depth - 1 commands in flight: then the ring cannot overflow,
-	 * whatever order completions come back in and however stale the SQHD
-	 * they carry (it may move backwards when completions are reordered). */
-	return next != head &&
-	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
-}
-
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {
 	uint16_t cid = sq->cid_hint;
@@ -46,7 +34,10 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	memcpy(&sq->ring[sq->tail], sqe, sizeof(*sqe));
 	if (++sq->tail == sq->depth)
 		sq->tail = 0;
-	atomic_fetch_add_explicit(&sq->submitted, 1, memory_order_relaxed);
+	/* One submitter per SQ: no locked add needed for its own counter. */
+	atomic_store_explicit(&sq->submitted,
+			      atomic_load_explicit(&sq->submitted, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	return cid;
 }
 
@@ -60,7 +51,7 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	 * x86 stores are not reordered with older stores. For VFIO the MMIO
 	 * write itself is ordered after normal stores (wmb before writel). */
 	atomic_thread_fence(memory_order_release);
-	nvr_reg_write32(nvr_ctrl_transport(sq->ctrl), sq->db_off, sq->tail);
+	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
 }
 
 static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
@@ -88,10 +79,12 @@ bool nvr_cq_pending(struct nvr_cq *cq)
 	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
 }
 
-static void complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass,
-		     nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
+static inline __attribute__((always_inline)) void
+complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
+	 void *arg, enum nvr_reaper who)
 {
-	struct nvr_sq *sq = nvr_ctrl_sq(cq->ctrl, cqe->sqid);
+	struct nvr_sq *sq = likely(cq->sq && cq->sq->qid == cqe->sqid) ? cq->sq :
+									 nvr_ctrl_sq(cq->ctrl, cqe->sqid);
 	struct nvr_lcq *lcq = cq->lcq;
 	struct nvr_cmd *cmd;
 	uint8_t expect = NVR_CMD_OUTSTANDING;
@@ -124,13 +117,10 @@ spurious:
 		nvr_ledger_bad_cqe(lcq, sq && sq->cq == cq ? sq : NULL, cqe, slot);
 }
 
-static void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
+static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
 {
-	/* The caller's acquire load of dw3 orders these loads after it. */
-	out->dw0 = e->dw0;
-	out->dw1 = e->dw1;
-	out->sqhd = e->sqhd;
-	out->sqid = e->sqid;
+	/* The caller's acquire load of dw3 orders this copy after it. */
+	memcpy(out, e, 12);
 	out->cid = (uint16_t)dw3;
 	out->status = (uint16_t)(dw3 >> 16);
 }
@@ -158,7 +148,7 @@ unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, 
 		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
-		nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, (uint16_t)hp);
+		nvr_reg_write32(cq->t, cq->db_off, (uint16_t)hp);
 	}
 	return n;
 }
@@ -173,7 +163,7 @@ static void ring_cq_cas(struct nvr_cq *cq)
 		if (head != atomic_load_explicit(&cq->db_head, memory_order_relaxed)) {
 			atomic_store_explicit(&cq->db_head, head, memory_order_relaxed);
 			atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
-			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, head);
+			nvr_reg_write32(cq->t, cq->db_off, head);
 		}
 	}
 	pthread_mutex_unlock(&cq->db_lock);
@@ -277,7 +267,7 @@ unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 
 		n += 1 + m;
 		if (!m)
-			nvr_reg_write32(nvr_ctrl_transport(cq->ctrl), cq->db_off, nvr_cq_head(cq));
+			nvr_reg_write32(cq->t, cq->db_off, nvr_cq_head(cq));
 	}
 	pthread_mutex_unlock(&cq->lock);
 	return n;

@@ -41,6 +41,8 @@ struct nvr_cq_stats {
 
 struct nvr_cq {
 	struct nvr_ctrl *ctrl;
+	struct nvr_transport *t;	/* the controller's, cached for the doorbell */
+	struct nvr_sq *sq;	/* the first SQ completing here: the fast lookup */
 	uint16_t qid;
 	uint16_t depth;
 	int vector;		/* MSI-X vector, or -1 for a polled queue (IEN clear) */
@@ -68,6 +70,7 @@ struct nvr_cq {
 
 struct nvr_sq {
 	struct nvr_ctrl *ctrl;
+	struct nvr_transport *t;
 	struct nvr_cq *cq;
 	uint16_t qid;
 	uint16_t depth;
@@ -115,8 +118,16 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx);
  */
 void nvr_sq_ring(struct nvr_sq *sq);
 
-/* True when @sq can take another command now. */
-bool nvr_sq_has_room(const struct nvr_sq *sq);
+/* True when @sq can take another command now. One CID stays spare, so that
+ * the unfetched entries can never exceed depth - 1 whatever SQHD says. */
+static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
+{
+	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
+	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
+
+	return next != head &&
+	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
+}
 
 /**
  * nvr_cq_reap() - consume up to @max new CQEs, by phase tag.
