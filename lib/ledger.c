@@ -51,7 +51,7 @@ struct nvr_lcq {
 };
 
 struct lvec {
-	bool used;
+	_Atomic bool used;
 	_Atomic uint64_t wakes, irqs, handled, empty_polled, empty_early, spurious, missed,
 		stranded, triggered, repoints;
 	_Atomic uint64_t others;	/* CQEs of its CQs consumed by pollers and sweeps */
@@ -405,7 +405,8 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	if (vector >= NVR_STATS_MAX_V)
 		return;
 	v = &l->vec[vector];
-	v->used = true;
+	if (!atomic_load_explicit(&v->used, memory_order_relaxed))
+		atomic_store_explicit(&v->used, true, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->wakes, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->irqs, count, memory_order_relaxed);
 	if (!serviced) {
@@ -547,8 +548,8 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	s->stalled = true;
 	report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 	       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
-	       "(SQ tail %u rung %u, head %u; CQ %u head %u phase %u)",
-	       s->qid, out, (double)(now - last) / 1e6, sq->tail, sq->tail_rung,
+	       "(SQ tail rung %u, head %u; CQ %u head %u phase %u)",
+	       s->qid, out, (double)(now - last) / 1e6, atomic_load(&sq->tail_rung),
 	       atomic_load(&sq->head), cq->qid, nvr_cq_head(cq), nvr_cq_phase(cq));
 }
 
@@ -665,7 +666,7 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		for (int a = 0; a < NVR_AN_NR; a++)
 			q->anomalies[a] = atomic_load(&s->an[a]);
 		if (s->live) {
-			q->sq_tail = s->sq->tail;
+			q->sq_tail = atomic_load_explicit(&s->sq->tail_rung, memory_order_relaxed);
 			q->sq_head = atomic_load(&s->sq->head);
 			q->cq_head = nvr_cq_head(c->cq);
 			q->cq_phase = nvr_cq_phase(c->cq);
@@ -686,7 +687,7 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		struct lvec *v = &l->vec[vi];
 		struct nvr_vector_stats *o;
 
-		if (!v->used)
+		if (!atomic_load_explicit(&v->used, memory_order_relaxed))
 			continue;
 		o = &st->v[st->nr_vectors++];
 		o->vector = (uint16_t)vi;
@@ -716,6 +717,15 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 			o->dev_pending = t.pba;
 		}
 	}
+}
+
+uint64_t nvr_ledger_total(struct nvr_ledger *l)
+{
+	uint64_t n = 0;
+
+	for (int c = 0; c < NVR_AN_NR; c++)
+		n += atomic_load_explicit(&l->an[c], memory_order_relaxed);
+	return n;
 }
 
 void nvr_ledger_latency(struct nvr_ledger *l, struct nvr_hist *out)

@@ -178,6 +178,9 @@ struct nvr_stats {
 
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st);
 
+/* Anomalies of every class so far: cheap enough to ask every tick. */
+uint64_t nvr_ledger_total(struct nvr_ledger *l);
+
 /* All I/O latencies (submit to reap), merged. */
 void nvr_ledger_latency(struct nvr_ledger *l, struct nvr_hist *out);
 

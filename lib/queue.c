@@ -43,9 +43,9 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 
 void nvr_sq_ring(struct nvr_sq *sq)
 {
-	if (sq->tail == sq->tail_rung)
+	if (sq->tail == atomic_load_explicit(&sq->tail_rung, memory_order_relaxed))
 		return;
-	sq->tail_rung = sq->tail;
+	atomic_store_explicit(&sq->tail_rung, sq->tail, memory_order_relaxed);
 	/* The SQE stores must be visible before the device sees the tail. The
 	 * transport's write is a call the compiler cannot reorder across; on
 	 * x86 stores are not reordered with older stores. For VFIO the MMIO

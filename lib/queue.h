@@ -78,7 +78,7 @@ struct nvr_sq {
 	struct nvr_sqe *ring;
 	uint32_t db_off;
 	uint16_t tail;		/* the submitter's */
-	uint16_t tail_rung;	/* the tail last written to the doorbell */
+	_Atomic uint16_t tail_rung;	/* the tail last written to the doorbell; others may read it */
 	uint16_t cid_hint;
 	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
 	_Atomic uint32_t outstanding;

@@ -788,16 +788,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		}
 		if (scn->duration_ns && now - start >= scn->duration_ns)
 			break;
-		if (scn->stop_on_anomaly) {
-			struct nvr_stats st;
-			uint64_t n = 0;
-
-			nvr_ledger_snapshot(r->ledger, &st);
-			for (int c = 0; c < NVR_AN_NR; c++)
-				n += st.anomalies[c];
-			if (n)
-				break;
-		}
+		if (scn->stop_on_anomaly && nvr_ledger_total(r->ledger))
+			break;
 		if (opts->progress && now >= next_progress) {
 			nvr_ledger_snapshot(r->ledger, &res->stats);
 			opts->progress(&res->stats, opts->progress_arg);
