@@ -27,6 +27,12 @@ void nvr_journal_release(struct nvr_journal *j)
 void nvr_journal_add(struct nvr_journal *j, enum nvr_jev_type type, uint16_t qid, uint64_t a,
 		     uint32_t b, uint32_t c)
 {
+	nvr_journal_add_ts(j, nvr_now_ns(), type, qid, a, b, c);
+}
+
+void nvr_journal_add_ts(struct nvr_journal *j, uint64_t ts_ns, enum nvr_jev_type type,
+			uint16_t qid, uint64_t a, uint32_t b, uint32_t c)
+{
 	uint32_t idx = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
 	struct nvr_jslot *e = &j->ring[idx & (j->size - 1)];
 
@@ -34,7 +40,7 @@ void nvr_journal_add(struct nvr_journal *j, enum nvr_jev_type type, uint16_t qid
 	/* Mark the slot torn while it is rewritten (the exchange orders the
 	 * field stores after it), then publish it whole. */
 	atomic_exchange_explicit(&e->seq, 0, memory_order_acq_rel);
-	atomic_store_explicit(&e->ts_ns, nvr_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&e->ts_ns, ts_ns, memory_order_relaxed);
 	atomic_store_explicit(&e->a, a, memory_order_relaxed);
 	atomic_store_explicit(&e->b, b, memory_order_relaxed);
 	atomic_store_explicit(&e->c, c, memory_order_relaxed);

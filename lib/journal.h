@@ -65,6 +65,9 @@ void nvr_journal_release(struct nvr_journal *j);
 
 void nvr_journal_add(struct nvr_journal *j, enum nvr_jev_type type, uint16_t qid, uint64_t a,
 		     uint32_t b, uint32_t c);
+/* The same, stamped @ts_ns (the caller's clock reading, e.g. a worker's loop time). */
+void nvr_journal_add_ts(struct nvr_journal *j, uint64_t ts_ns, enum nvr_jev_type type,
+			uint16_t qid, uint64_t a, uint32_t b, uint32_t c);
 
 /* Counts of every event type since the journal was created. */
 void nvr_journal_counts(const struct nvr_journal *j, struct nvr_journal_counts *out);

@@ -60,6 +60,11 @@ static void pollers(struct nvr_scenario *s, enum nvr_cq_lock lock)
 	snprintf(a->name, sizeof(a->name), "timeout");
 	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_REAP, .queue = 1,
 						     .wake = NVR_WAKE_EVERY, .every_ns = 50000 };
+	/* The dump path polling without pause, as scenarios/concurrent-pollers.yaml has. */
+	a = &s->actors[s->nr_actors++];
+	snprintf(a->name, sizeof(a->name), "dump");
+	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_REAP, .queue = 1,
+						     .wake = NVR_WAKE_POLL };
 }
 
 static void run_pollers(enum nvr_cq_lock lock, struct nvr_result *r)

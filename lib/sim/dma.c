@@ -49,7 +49,7 @@ void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write)
 			return m->vaddr + off;
 	}
 	atomic_fetch_add_explicit(&s->st_dma_faults, 1, memory_order_relaxed);
-	nvr_journal_add(&s->journal, NVR_JEV_DMA_FAULT, 0, iova, (uint32_t)len, write);
+	sim_journal(s, NVR_JEV_DMA_FAULT, 0, iova, (uint32_t)len, write);
 	return NULL;
 }
 

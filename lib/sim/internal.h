@@ -135,6 +135,10 @@ struct nvr_sim {
 
 	struct nvr_journal journal;
 
+	/* The worker's loop time: what its journal events are stamped with (one
+	 * clock read per loop, not per event). Worker only. */
+	uint64_t now;
+
 	/* The worker and how it is woken. */
 	pthread_t worker;
 	bool worker_started;
@@ -149,6 +153,9 @@ static inline uint64_t sim_now(void)
 {
 	return nvr_now_ns();
 }
+
+/* Journal an event from the worker thread, stamped with its loop time. */
+#define sim_journal(s, ...) nvr_journal_add_ts(&(s)->journal, (s)->now, __VA_ARGS__)
 
 /* Should fault @f fire now? Draws from @rng, the stream of the queue or vector. */
 bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng);

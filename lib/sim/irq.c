@@ -93,17 +93,17 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 	atomic_fetch_add_explicit(&v->raised, 1, memory_order_relaxed);
 	if (io && sim_fault(s, NVR_FAULT_DROP_IRQ, &v->rng)) {
 		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
+		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
 		return;
 	}
 	if (atomic_load_explicit(&v->masked, memory_order_acquire)) {
 		if (s->cfg.no_pba) {
 			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
-			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 2);
+			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 2);
 		} else {
 			atomic_store(&v->pending, true);	/* fires on unmask */
 			atomic_fetch_add_explicit(&v->pended, 1, memory_order_relaxed);
-			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 1);
+			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 1);
 		}
 		return;
 	}
@@ -112,21 +112,21 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 
 		if (to < 0) {
 			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
-			nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, 0, 3);
+			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 3);
 			return;
 		}
 		target = (uint16_t)to;
 	}
 	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ, &v->rng)) {
 		target = other_vector(s, target);
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_MISROUTE_IRQ, vector, target);
+		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_MISROUTE_IRQ, vector, target);
 	}
 	delivered = deliver(s, target);
 	if (!delivered || target != vector)
 		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
-	nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered, target);
+	sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, delivered, target);
 	if (io && delivered && sim_fault(s, NVR_FAULT_SPURIOUS_IRQ, &v->rng)) {
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, 0, NVR_FAULT_SPURIOUS_IRQ, target, 0);
+		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_SPURIOUS_IRQ, target, 0);
 		deliver(s, target);	/* nothing new behind this one */
 	}
 }

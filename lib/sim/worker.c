@@ -92,12 +92,12 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 	released = (head + cq->size - cq->head_seen) % cq->size;
 	if (released > outstanding) {
 		atomic_fetch_add_explicit(&s->st_bad_db, 1, memory_order_relaxed);
-		nvr_journal_add(&s->journal, NVR_JEV_BAD_DOORBELL, cq->qid, head, 1, cq->head_seen);
+		sim_journal(s, NVR_JEV_BAD_DOORBELL, cq->qid, head, 1, cq->head_seen);
 		/* Forget the bad value so that it is reported once. */
 		atomic_compare_exchange_strong(&cq->db, &head, cq->head_seen);
 		return;
 	}
-	nvr_journal_add(&s->journal, NVR_JEV_CQ_DOORBELL, cq->qid, head, 0, 0);
+	sim_journal(s, NVR_JEV_CQ_DOORBELL, cq->qid, head, 0, 0);
 	cq->head_seen = head;
 }
 
@@ -136,7 +136,7 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 		dw3 = cqe->cid | (uint32_t)((cqe->status & ~1u) | phase) << 16;
 		atomic_store_explicit((_Atomic uint32_t *)((uint8_t *)slot + 12), dw3,
 				      memory_order_release);
-		nvr_journal_add(&s->journal, NVR_JEV_CQE_POST, cq->qid, cq->tail,
+		sim_journal(s, NVR_JEV_CQE_POST, cq->qid, cq->tail,
 				cqe->cid | (uint32_t)phase << 16, cqe->sqid);
 		atomic_fetch_add_explicit(&s->st_cqes, 1, memory_order_relaxed);
 	}
@@ -176,16 +176,16 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 		return;
 	}
 	if (sim_fault(s, NVR_FAULT_DROP_CQE, &cq->rng)) {
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
+		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
 		return;
 	}
 	if (sim_fault(s, NVR_FAULT_FLIP_PHASE, &cq->rng)) {
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
+		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
 		flags |= SIM_POST_FLIP_PHASE;
 	}
 	enqueue(s, cq, cqe, due, flags);
 	if (sim_fault(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
+		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
 		enqueue(s, cq, cqe, due, 0);
 	}
 	if (sim_fault(s, NVR_FAULT_BOGUS_CID, &cq->rng)) {
@@ -194,7 +194,7 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 
 		/* A CID no host can have outstanding: beyond the SQ's size. */
 		bogus.cid = (uint16_t)NVR_MIN(65535u, sqsize + (uint32_t)nvr_rng_range(&cq->rng, 0, 99));
-		nvr_journal_add(&s->journal, NVR_JEV_FAULT, cqid, NVR_FAULT_BOGUS_CID, bogus.cid, 0);
+		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_BOGUS_CID, bogus.cid, 0);
 		enqueue(s, cq, &bogus, due, SIM_POST_FABRICATED);
 	}
 }
@@ -241,7 +241,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 	unsigned int n = 0;
 
 	if (tail != sq->tail_seen) {
-		nvr_journal_add(&s->journal, NVR_JEV_SQ_DOORBELL, sq->qid, tail, 0, 0);
+		sim_journal(s, NVR_JEV_SQ_DOORBELL, sq->qid, tail, 0, 0);
 		sq->tail_seen = tail;
 	}
 	while (sq->head != tail && n < BATCH && atomic_load_explicit(&sq->live, memory_order_relaxed)) {
@@ -259,7 +259,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		memcpy(&sqe, p, sizeof(sqe));
 		if (sq->fetched)
 			atomic_fetch_add_explicit(&sq->fetched[sqe.cid], 1, memory_order_relaxed);
-		nvr_journal_add(&s->journal, NVR_JEV_SQE_FETCH, sq->qid, sq->head, sqe.cid,
+		sim_journal(s, NVR_JEV_SQE_FETCH, sq->qid, sq->head, sqe.cid,
 				sqe.opcode);
 		sq->head = (sq->head + 1) % sq->size;
 		n++;
@@ -420,6 +420,7 @@ void *sim_worker(void *arg)
 		unsigned int work = 0;
 		uint32_t k;
 
+		s->now = now;
 		pthread_mutex_lock(&s->lock);
 		pthread_rwlock_rdlock(&s->dma_lock);
 		if (sim_ready(s, now) && !shut_down(s, now)) {
