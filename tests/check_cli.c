@@ -15,6 +15,8 @@
 
 #include <json-c/json.h>
 
+#include "suite_main.h"
+
 struct out {
 	int status;		/* exit status, or 128 + signal */
 	char out[65536];
@@ -326,11 +328,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cli_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return nvr_run_suite(cli_suite());
 }

@@ -14,6 +14,8 @@
 
 #include "helpers.h"
 
+#include "suite_main.h"
+
 static void flush_sqe(struct nvr_sqe *sqe)
 {
 	memset(sqe, 0, sizeof(*sqe));
@@ -777,11 +779,5 @@ static Suite *ctrl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ctrl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
+	return nvr_run_suite(ctrl_suite());
 }

@@ -16,6 +16,8 @@
 #include "nvmerace.h"
 #include "runner.h"
 
+#include "suite_main.h"
+
 static void add_queue(struct nvr_scenario *s, uint16_t id, uint16_t depth, int vector)
 {
 	s->queues[s->nr_queues++] = (struct nvr_queue_def){ .id = id, .depth = depth, .vector = vector };
@@ -594,11 +596,5 @@ static Suite *ledger_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ledger_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return nvr_run_suite(ledger_suite());
 }

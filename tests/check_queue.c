@@ -14,6 +14,8 @@
 
 #include "helpers.h"
 
+#include "suite_main.h"
+
 #define PAGE NVR_PAGE_SIZE
 #define IOVA 0x40000000ull
 #define LIST_IOVA 0x7000000ull
@@ -556,11 +558,5 @@ static Suite *queue_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(queue_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
+	return nvr_run_suite(queue_suite());
 }

@@ -12,6 +12,8 @@
 #include "nvmerace.h"
 #include "runner.h"
 
+#include "suite_main.h"
+
 static bool under_tsan(void)
 {
 	return getenv("NVR_TSAN") != NULL;
@@ -145,11 +147,5 @@ static Suite *races_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(races_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return nvr_run_suite(races_suite());
 }

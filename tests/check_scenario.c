@@ -17,6 +17,8 @@
 #include "nvmerace.h"
 #include "scenario.h"
 
+#include "suite_main.h"
+
 #define CORPUS "tests/scenarios"
 #define ERR_MAX 2048
 
@@ -1016,11 +1018,5 @@ static Suite *scenario_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(scenario_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed < 255 ? failed : 255;
+	return nvr_run_suite(scenario_suite());
 }

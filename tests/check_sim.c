@@ -16,6 +16,8 @@
 #include "helpers.h"
 #include "sim/internal.h"	/* white box, for one layout check */
 
+#include "suite_main.h"
+
 #define CC_EN (NVME_CC_EN_MASK << NVME_CC_EN_SHIFT)
 #define CSTS_RDY(csts) NVME_CSTS_RDY(csts)
 #define CSTS_CFS(csts) NVME_CSTS_CFS(csts)
@@ -1253,11 +1255,5 @@ static Suite *sim_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sim_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
+	return nvr_run_suite(sim_suite());
 }
