@@ -518,15 +518,19 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 	ret = queue_cmd(ctrl, &sqe, status);
 	if (ret)
 		return ret;
-	/* Commands the deletion aborted have completed into the CQ: take them. */
+	/* Commands the deletion aborted have completed into the CQ: take them.
+	 * The device no longer has the SQ, so it goes now, whatever happens
+	 * to the CQ below. */
 	nvr_cq_reap(cq, cq->depth, NULL, NULL);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
+	if (cq->sq == sq)
+		cq->sq = NULL;
+	free_sq(sq);
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
 	ret = queue_cmd(ctrl, &sqe, status);
 	if (ret)
 		return ret;
 	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
-	free_sq(sq);
 	free_cq(cq);
 	return 0;
 }
