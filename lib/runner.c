@@ -18,94 +18,10 @@
 #include "irq.h"
 #include "ledger.h"
 #include "runner.h"
+#include "runner_int.h"
 #include "transport.h"
 #include "util.h"
 
-#define TICK_NS 1000000ull	/* ledger tick and sweep check */
-#define PROGRESS_NS 100000000ull
-
-struct run;
-struct actor_rt;
-
-enum io_state {
-	IO_IDLE,
-	IO_INFLIGHT,
-	IO_ABANDONED,	/* lost past the timeout: never reused, its block never again */
-};
-
-struct io {
-	struct actor_rt *a;
-	_Atomic int state;
-	uint64_t t_submit;
-	struct io *next;	/* on the actor's return stack */
-	uint8_t *buf;
-	uint64_t iova;
-	uint64_t *prp_list;
-	uint64_t prp_iova;
-	uint64_t block;		/* in units of the step's bs, within the actor's region */
-	uint64_t sector;	/* first 512-byte sector, for the stamps */
-	uint32_t len;		/* bytes; 0 for a flush */
-	uint64_t seq;		/* the write generation a read expects, 0: unwritten */
-	bool write;
-	bool verify;
-};
-
-struct barrier {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint32_t needed, arrived, generation;
-};
-
-struct actor_rt {
-	struct run *run;
-	const struct nvr_actor *def;
-	uint32_t index;
-	pthread_t thread;
-	bool started;
-	struct nvr_rng rng;
-	struct nvr_dma_buf bufs;
-	struct nvr_dma_buf prps;
-	struct io *ios;
-	uint32_t nr_ios;
-	struct io *idle;	/* the submitter's own free list */
-	_Atomic(struct io *) returned;	/* completed ios, pushed by any reaper */
-	_Atomic uint32_t outstanding;
-	uint64_t region_base;	/* first LBA of this actor's region */
-	uint64_t region_lbas;
-	uint64_t *written;	/* per block: last write generation */
-	bool *retired;		/* per block: its command was lost; never used again */
-	_Atomic uint8_t *inflight;
-	uint64_t blocks;	/* blocks in the region at the current bs */
-	uint64_t cursor;
-	uint64_t gen;
-	uint64_t fp;		/* folds in each choice: see nvr_result.fingerprint */
-	bool have_next;		/* the drawn, not yet submitted choice */
-	bool next_write;
-	uint64_t next_block;
-	_Atomic uint64_t mismatches, errors, done;
-	int err;
-};
-
-struct run {
-	const struct nvr_scenario *scn;
-	const struct nvr_row *row;
-	const struct nvr_run_opts *opts;
-	struct nvr_transport *t;
-	struct nvr_sim *sim;
-	struct nvr_ctrl *ctrl;
-	struct nvr_ledger *ledger;
-	struct nvr_irq *irq;
-	enum nvr_cq_lock cq_lock;
-	uint32_t lba_size;
-	uint64_t ns_lbas;
-	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
-	struct actor_rt actors[NVR_MAX_ACTORS];
-	struct barrier barriers[NVR_MAX_STEPS];
-	_Atomic uint32_t submitters_left;
-	_Atomic bool stop_submit;	/* issue no more; drain what is outstanding */
-	_Atomic bool stop_reapers;
-	_Atomic bool abort;		/* quit now, drain nothing */
-};
 
 const char *nvr_verdict_name(enum nvr_verdict v)
 {
@@ -142,7 +58,7 @@ void nvr_expect_str(const struct nvr_expect *e, char *buf, size_t len)
 		snprintf(buf, len, "%s%" PRIu64, ops[e->cmp], e->value);
 }
 
-static bool stopping(struct run *r)
+bool run_stopping(struct run *r)
 {
 	return atomic_load_explicit(&r->stop_submit, memory_order_relaxed) ||
 	       atomic_load_explicit(&r->abort, memory_order_relaxed) ||
@@ -226,7 +142,7 @@ static void barrier_wait(struct run *r, struct barrier *b)
 		b->generation++;
 		pthread_cond_broadcast(&b->cond);
 	} else {
-		while (gen == b->generation && !stopping(r)) {
+		while (gen == b->generation && !run_stopping(r)) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -241,11 +157,11 @@ static void barrier_wait(struct run *r, struct barrier *b)
 	pthread_mutex_unlock(&b->lock);
 }
 
-static void sleep_interruptible(struct run *r, uint64_t ns)
+void run_sleep(struct run *r, uint64_t ns)
 {
 	uint64_t end = nvr_now_ns() + ns;
 
-	while (!stopping(r)) {
+	while (!run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
 
 		if (now >= end)
@@ -383,7 +299,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 	uint64_t issued = 0, end = st->duration_ns ? nvr_now_ns() + st->duration_ns : 0;
 	uint64_t drain_end, next_check = 0;
 
-	while (!stopping(r)) {
+	while (!run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
 		uint32_t n = 0;
 
@@ -457,7 +373,7 @@ static void *actor_main(void *arg)
 
 	for (uint32_t i = 0; i < a->def->nr_steps; i++)
 		submitter |= a->def->steps[i].kind == NVR_STEP_SUBMIT;
-	for (uint32_t i = 0; i < a->def->nr_steps && !stopping(r); i++) {
+	for (uint32_t i = 0; i < a->def->nr_steps && !run_stopping(r); i++) {
 		const struct nvr_step *st = &a->def->steps[i];
 
 		switch (st->kind) {
@@ -468,7 +384,7 @@ static void *actor_main(void *arg)
 			step_reap(a, st);
 			break;
 		case NVR_STEP_SLEEP:
-			sleep_interruptible(r, st->sleep_ns);
+			run_sleep(r, st->sleep_ns);
 			break;
 		case NVR_STEP_BARRIER:
 			barrier_wait(r, &r->barriers[st->barrier]);

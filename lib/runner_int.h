@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runner's private state, shared by its files: runner.c (set up, actors,
+ * I/O, judge) and runner_admin.c (admin-queue actors: keep-alive, teardown,
+ * shadow doorbells).
+ */
+#ifndef NVR_RUNNER_INT_H
+#define NVR_RUNNER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "ctrl.h"
+#include "dma.h"
+#include "irq.h"
+#include "ledger.h"
+#include "runner.h"
+#include "util.h"
+
+#define TICK_NS 1000000ull	/* ledger tick and sweep check */
+#define PROGRESS_NS 100000000ull
+
+struct run;
+struct actor_rt;
+
+enum io_state {
+	IO_IDLE,
+	IO_INFLIGHT,
+	IO_ABANDONED,	/* lost past the timeout: never reused, its block never again */
+};
+
+struct io {
+	struct actor_rt *a;
+	_Atomic int state;
+	uint64_t t_submit;
+	struct io *next;	/* on the actor's return stack */
+	uint8_t *buf;
+	uint64_t iova;
+	uint64_t *prp_list;
+	uint64_t prp_iova;
+	uint64_t block;		/* in units of the step's bs, within the actor's region */
+	uint64_t sector;	/* first 512-byte sector, for the stamps */
+	uint32_t len;		/* bytes; 0 for a flush */
+	uint64_t seq;		/* the write generation a read expects, 0: unwritten */
+	bool write;
+	bool verify;
+};
+
+struct barrier {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t needed, arrived, generation;
+};
+
+struct actor_rt {
+	struct run *run;
+	const struct nvr_actor *def;
+	uint32_t index;
+	pthread_t thread;
+	bool started;
+	struct nvr_rng rng;
+	struct nvr_dma_buf bufs;
+	struct nvr_dma_buf prps;
+	struct io *ios;
+	uint32_t nr_ios;
+	struct io *idle;	/* the submitter's own free list */
+	_Atomic(struct io *) returned;	/* completed ios, pushed by any reaper */
+	_Atomic uint32_t outstanding;
+	uint64_t region_base;	/* first LBA of this actor's region */
+	uint64_t region_lbas;
+	uint64_t *written;	/* per block: last write generation */
+	bool *retired;		/* per block: its command was lost; never used again */
+	_Atomic uint8_t *inflight;
+	uint64_t blocks;	/* blocks in the region at the current bs */
+	uint64_t cursor;
+	uint64_t gen;
+	uint64_t fp;		/* folds in each choice: see nvr_result.fingerprint */
+	bool have_next;		/* the drawn, not yet submitted choice */
+	bool next_write;
+	uint64_t next_block;
+	_Atomic uint64_t mismatches, errors, done;
+	int err;
+};
+
+struct run {
+	const struct nvr_scenario *scn;
+	const struct nvr_row *row;
+	const struct nvr_run_opts *opts;
+	struct nvr_transport *t;
+	struct nvr_sim *sim;
+	struct nvr_ctrl *ctrl;
+	struct nvr_ledger *ledger;
+	struct nvr_irq *irq;
+	enum nvr_cq_lock cq_lock;
+	uint32_t lba_size;
+	uint64_t ns_lbas;
+	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
+	struct actor_rt actors[NVR_MAX_ACTORS];
+	struct barrier barriers[NVR_MAX_STEPS];
+	_Atomic uint32_t submitters_left;
+	_Atomic bool stop_submit;	/* issue no more; drain what is outstanding */
+	_Atomic bool stop_reapers;
+	_Atomic bool abort;		/* quit now, drain nothing */
+};
+
+/* True once the run should issue nothing more. */
+bool run_stopping(struct run *r);
+/* Sleep @ns, or less when the run stops. */
+void run_sleep(struct run *r, uint64_t ns);
+
+#endif
