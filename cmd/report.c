@@ -75,6 +75,16 @@ void report_line(FILE *f, const struct report_entry *e)
 		res->verdict == NVR_SKIP   ? "SKIP" : "ERROR",
 		name, res->stats.completed, total_anomalies(res), p50, p99,
 		(double)res->elapsed_ns / 1e9, res->interrupted ? "  (interrupted)" : "");
+	/* A row that expected its bug: say what caught it, first of all. */
+	if (res->verdict == NVR_PASS && res->nr_anomalies) {
+		const struct nvr_anomaly *an = &res->anomalies[0];
+
+		fprintf(f, "      caught %s at %.3f ms: %s\n", nvr_anomaly_name(an->cls),
+			(double)an->t_ns / 1e6, an->detail);
+	}
+	if (res->unfinished)
+		fprintf(f, "      stopped early: %" PRIu64 " commands left outstanding, not judged\n",
+			res->unfinished);
 }
 
 void report_failures(FILE *f, const struct report *r, const char *argv0)
@@ -166,6 +176,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 	json_object_object_add(o, "commands", json_object_new_uint64(res->stats.completed));
 	json_object_object_add(o, "submitted", json_object_new_uint64(res->stats.submitted));
 	json_object_object_add(o, "errors", json_object_new_uint64(res->errors));
+	json_object_object_add(o, "unfinished", json_object_new_uint64(res->unfinished));
 	for (int c = 0; c < NVR_AN_NR; c++)
 		json_object_object_add(an, nvr_anomaly_name(c),
 				       json_object_new_uint64(res->stats.anomalies[c]));

@@ -28,6 +28,10 @@ struct nvr_ctrl {
 	struct nvr_cq **cqs;
 	struct nvr_dma_buf idbuf;
 	struct nvr_ctrl_info info;
+	/* Doorbell Buffer Config: shadow doorbells (page 0), EventIdx (page 1). */
+	struct nvr_dma_buf dbbuf;
+	bool dbbuf_on;
+	struct nvr_dbbuf_policy dbbuf_policy;
 };
 
 struct admin_wait {
@@ -444,6 +448,8 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms)
 			 NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT, timeout_ms);
 }
 
+static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid);
+
 static int queue_cmd(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, uint16_t *status)
 {
 	struct nvr_cqe cqe;
@@ -496,12 +502,69 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	}
 	__atomic_store_n(&ctrl->cqs[qid], cq, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->sqs[qid], sq, __ATOMIC_RELEASE);
+	dbbuf_attach(ctrl, qid);
 	return 0;
 out_free:
 	*status = st;
 	free_sq(sq);
 	free_cq(cq);
 	return ret;
+}
+
+/* Point a queue pair's doorbells at their shadow slots (5.7: same layout as
+ * the doorbell registers). The admin queue keeps ringing MMIO every time: not
+ * every controller shadows it, and one that does also takes MMIO. */
+static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
+{
+	struct nvr_sq *sq = ctrl->sqs[qid];
+	struct nvr_cq *cq = ctrl->cqs[qid];
+	uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
+	uint32_t sq_off = db_off(ctrl, qid, false) - 0x1000u, cq_off = db_off(ctrl, qid, true) - 0x1000u;
+
+	if (!ctrl->dbbuf_on || !sq || !cq)
+		return;
+	atomic_store((_Atomic uint32_t *)(db + sq_off), sq->tail);
+	atomic_store((_Atomic uint32_t *)(db + cq_off), nvr_cq_head(cq));
+	sq->shadow.policy = cq->shadow.policy = ctrl->dbbuf_policy;
+	sq->shadow.always_mmio = cq->shadow.always_mmio = qid == 0;
+	sq->shadow.ei = (_Atomic uint32_t *)(ei + sq_off);
+	cq->shadow.ei = (_Atomic uint32_t *)(ei + cq_off);
+	__atomic_store_n(&sq->shadow.db, (_Atomic uint32_t *)(db + sq_off), __ATOMIC_RELEASE);
+	__atomic_store_n(&cq->shadow.db, (_Atomic uint32_t *)(db + cq_off), __ATOMIC_RELEASE);
+}
+
+int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *policy,
+			  uint16_t *status)
+{
+	struct nvr_sqe sqe = { .opcode = nvme_admin_dbbuf };
+	int ret;
+
+	*status = 0;
+	if (!(ctrl->info.oacs & NVME_CTRL_OACS_DBBUF_CFG))
+		return -EOPNOTSUPP;
+	if (ctrl->dbbuf_on)
+		return -EALREADY;
+	/* One stride per doorbell, two doorbells per queue, in one page each. */
+	if ((uint32_t)(ctrl->max_qid + 1) * 2 * ctrl->db_stride > NVR_PAGE_SIZE)
+		return -E2BIG;
+	ret = nvr_dma_alloc(ctrl->t, 2 * NVR_PAGE_SIZE, &ctrl->dbbuf);
+	if (ret)
+		return ret;
+	memset(ctrl->dbbuf.vaddr, 0, 2 * NVR_PAGE_SIZE);
+	sqe.prp1 = ctrl->dbbuf.iova;
+	sqe.prp2 = ctrl->dbbuf.iova + NVR_PAGE_SIZE;
+	ret = queue_cmd(ctrl, &sqe, status);
+	if (ret) {
+		nvr_dma_free(&ctrl->dbbuf);
+		return ret;
+	}
+	ctrl->dbbuf_policy = *policy;
+	ctrl->dbbuf_on = true;
+	pthread_mutex_lock(&ctrl->admin_lock);
+	for (uint16_t q = 0; q <= ctrl->max_qid; q++)
+		dbbuf_attach(ctrl, q);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return 0;
 }
 
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
@@ -549,6 +612,7 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 		}
 	}
 	nvr_dma_free(&ctrl->idbuf);
+	nvr_dma_free(&ctrl->dbbuf);
 	free(ctrl->sqs);
 	free(ctrl->cqs);
 	pthread_mutex_destroy(&ctrl->admin_lock);

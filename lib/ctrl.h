@@ -99,6 +99,20 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 			  uint16_t *status);
 
 /**
+ * nvr_ctrl_dbbuf_enable() - turn on shadow doorbells (Doorbell Buffer Config).
+ * @ctrl: the controller; best before I/O starts, queues created before and
+ *        after are covered.
+ * @policy: how the host orders its shadow store and EventIdx load, and which
+ *          need-event formula it applies (lib/dbbuf.h).
+ * @status: the command's status when the device refused it.
+ *
+ * Return: 0; -EOPNOTSUPP when Identify OACS does not offer it; -EREMOTEIO
+ * with @status set; or an admin or allocation error.
+ */
+int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *policy,
+			  uint16_t *status);
+
+/**
  * nvr_ctrl_delete_qpair() - delete the I/O SQ and CQ with @qid.
  * Return: 0, -ENOENT, -EREMOTEIO (device refused; @status), or a transport error.
  */

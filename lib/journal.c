@@ -101,6 +101,7 @@ const char *nvr_jev_name(enum nvr_jev_type type)
 		[NVR_JEV_REG_WRITE] = "reg-write",
 		[NVR_JEV_FATAL] = "fatal",
 		[NVR_JEV_FAULT] = "fault",
+		[NVR_JEV_SQ_IDLE] = "sq-idle",
 	};
 
 	return (unsigned)type < NVR_JEV_NR ? names[type] : "?";

@@ -25,6 +25,7 @@ enum nvr_jev_type {
 	NVR_JEV_REG_WRITE,	/* a = offset, b = value */
 	NVR_JEV_FATAL,		/* a = reason */
 	NVR_JEV_FAULT,		/* a fault knob fired: a = knob, qid, b = cid */
+	NVR_JEV_SQ_IDLE,	/* shadow doorbells: qid, a = head; the device waits for MMIO */
 	NVR_JEV_NR,
 };
 

@@ -35,6 +35,8 @@ struct nvr_lsq {
 	_Atomic uint64_t completed;
 	_Atomic uint64_t last_progress_ns;
 	bool stalled;		/* tick thread only */
+	uint64_t ei_probe;	/* shadow doorbells: MMIO writes + 1 when a tick saw the
+				 * device asleep behind the shadow tail; 0: not seen */
 	_Atomic uint64_t an[NVR_AN_NR];
 	struct nvr_hist lat;
 };
@@ -532,6 +534,41 @@ static void check_lost(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now, bo
 	}
 }
 
+/*
+ * With shadow doorbells, a quiet SQ is an EventIdx stall when the device is
+ * asleep waiting for an MMIO doorbell, has acted on every MMIO write, and the
+ * shadow tail is ahead of where it stopped, on two ticks in a row with no
+ * MMIO write in between: the host will not ring, the device will not look.
+ * Anything else (a device thread that is merely slow to run) is not one.
+ */
+#define EI_QUIET_NS 10000000ull	/* an EventIdx stall: quiet this long, and confirmed */
+
+static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, size_t len)
+{
+	struct nvr_sq *sq = s->sq;
+	struct nvr_sim_sq_truth t;
+	uint32_t shadow = atomic_load_explicit(sq->shadow.db, memory_order_relaxed);
+	uint32_t ei = atomic_load_explicit(sq->shadow.ei, memory_order_relaxed);
+	uint64_t probe;
+
+	if (!nvr_sim_sq_truth(l->o.sim, s->qid, &t) || !t.shadow || !t.waiting || t.mmio_unseen ||
+	    shadow == t.idle_head) {
+		s->ei_probe = 0;
+		return false;
+	}
+	probe = t.mmio_writes + 1;
+	if (s->ei_probe != probe) {
+		s->ei_probe = probe;	/* once more on the next tick */
+		return false;
+	}
+	snprintf(why, len,
+		 "shadow tail %u, EventIdx %u, last MMIO doorbell %u: the device went idle at %u "
+		 "waiting for an MMIO write the host skipped (EventIdx read before its shadow "
+		 "store was visible)",
+		 shadow, ei, t.mmio_tail, t.idle_head);
+	return true;
+}
+
 static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 {
 	uint64_t last = atomic_load(&s->last_progress_ns);
@@ -539,12 +576,41 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	struct nvr_sq *sq = s->sq;
 	struct nvr_cq *cq = sq->cq;
 
-	if (!out || now < last || now - last < l->o.stall_ns) {
+	uint64_t quiet = now - last;
+
+	/* Progress since the last look: a new quiet period may begin. */
+	if (!out || now < last || quiet < NVR_MIN(EI_QUIET_NS, l->o.stall_ns)) {
 		s->stalled = false;
+		s->ei_probe = 0;
 		return;
 	}
-	if (s->stalled || only_dropped(l, s))
+	if (s->stalled)
 		return;
+	/* Confirmed by the device itself, an EventIdx stall needs no long window. */
+	if (sq->shadow.db && l->o.sim) {
+		char why[320];
+
+		if (eventidx_stall(l, s, why, sizeof(why))) {
+			s->stalled = true;
+			report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
+			       "SQ %u: %" PRIu64 " commands outstanding, no completion for %.1f ms; %s",
+			       s->qid, out, (double)quiet / 1e6, why);
+			return;
+		}
+	}
+	if (quiet < l->o.stall_ns || only_dropped(l, s))
+		return;
+	if (sq->shadow.db) {
+		s->stalled = true;
+		report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
+		       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
+		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u)",
+		       s->qid, out, (double)(now - last) / 1e6,
+		       atomic_load_explicit(sq->shadow.db, memory_order_relaxed),
+		       atomic_load_explicit(sq->shadow.ei, memory_order_relaxed),
+		       atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed));
+		return;
+	}
 	s->stalled = true;
 	report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 	       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
@@ -637,6 +703,11 @@ void nvr_ledger_finish(struct nvr_ledger *l)
 		pthread_mutex_lock(&l->lock);
 	}
 	pthread_mutex_unlock(&l->lock);
+}
+
+void nvr_ledger_finish_early(struct nvr_ledger *l)
+{
+	nvr_ledger_tick(l);
 }
 
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)

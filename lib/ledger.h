@@ -57,7 +57,7 @@ struct nvr_anomaly {
 	int32_t cid;		/* -1 when not about a command */
 	int32_t vector;		/* -1 when not about a vector */
 	uint64_t t_ns;		/* when detected, since the ledger started */
-	char detail[200];
+	char detail[320];
 };
 
 struct nvr_ledger_opts {
@@ -119,6 +119,9 @@ void nvr_ledger_tick(struct nvr_ledger *l);
  * faults are reported. Call once, after the actors stopped.
  */
 void nvr_ledger_finish(struct nvr_ledger *l);
+/* A run stopped early (first anomaly, interrupted): one last tick, and the
+ * commands still outstanding are left unjudged instead of called lost. */
+void nvr_ledger_finish_early(struct nvr_ledger *l);
 
 /* Record an anomaly found elsewhere (e.g. the runner saw CSTS.CFS). */
 void nvr_ledger_report(struct nvr_ledger *l, enum nvr_anomaly_class cls, int qid, int cid,

@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "ctrl.h"
+#include "dbbuf.h"
 #include "dma.h"
 #include "hist.h"
 #include "irq.h"

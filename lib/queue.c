@@ -51,7 +51,17 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	 * x86 stores are not reordered with older stores. For VFIO the MMIO
 	 * write itself is ordered after normal stores (wmb before writel). */
 	atomic_thread_fence(memory_order_release);
+	if (sq->shadow.db && !nvr_shadow_update(&sq->shadow, sq->tail))
+		return;
 	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+}
+
+/* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
+static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
+{
+	if (cq->shadow.db && !nvr_shadow_update(&cq->shadow, head))
+		return;
+	nvr_reg_write32(cq->t, cq->db_off, head);
 }
 
 static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
@@ -148,7 +158,7 @@ unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, 
 		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
-		nvr_reg_write32(cq->t, cq->db_off, (uint16_t)hp);
+		cq_doorbell(cq, (uint16_t)hp);
 	}
 	return n;
 }
@@ -163,7 +173,7 @@ static void ring_cq_cas(struct nvr_cq *cq)
 		if (head != atomic_load_explicit(&cq->db_head, memory_order_relaxed)) {
 			atomic_store_explicit(&cq->db_head, head, memory_order_relaxed);
 			atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
-			nvr_reg_write32(cq->t, cq->db_off, head);
+			cq_doorbell(cq, head);
 		}
 	}
 	pthread_mutex_unlock(&cq->db_lock);
@@ -267,7 +277,7 @@ unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 
 		n += 1 + m;
 		if (!m)
-			nvr_reg_write32(cq->t, cq->db_off, nvr_cq_head(cq));
+			cq_doorbell(cq, nvr_cq_head(cq));
 	}
 	pthread_mutex_unlock(&cq->lock);
 	return n;

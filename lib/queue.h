@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dbbuf.h"
 #include "dma.h"
 #include "ledger.h"
 #include "nvr_wire.h"
@@ -66,6 +67,7 @@ struct nvr_cq {
 	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
 	pthread_mutex_t lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
+	struct nvr_shadow shadow;	/* the head's shadow doorbell, when configured */
 };
 
 struct nvr_sq {
@@ -85,6 +87,7 @@ struct nvr_sq {
 	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
 	_Atomic uint64_t submitted;
 	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
+	struct nvr_shadow shadow;	/* the tail's shadow doorbell, when configured */
 };
 
 #define NVR_HP(head, phase, pass) ((uint32_t)(head) | (uint32_t)(phase) << 16 | (uint32_t)(pass) << 17)

@@ -297,7 +297,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 	struct nvr_cq *cq = sq->cq;
 	bool inline_reap = !r->has_reaper[st->queue];
 	uint64_t issued = 0, end = st->duration_ns ? nvr_now_ns() + st->duration_ns : 0;
-	uint64_t drain_end, next_check = 0;
+	uint64_t drain_end, early_end = 0, next_check = 0;
 
 	while (!run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
@@ -315,6 +315,8 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 		       submit_one(a, st, sq)) {
 			issued++;
 			n++;
+			if (st->batch && n % st->batch == 0)
+				nvr_sq_ring(sq);
 		}
 		nvr_sq_ring(sq);
 		if (inline_reap)
@@ -333,6 +335,12 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 		abandon_lost(a, now);
 		if (now > drain_end + r->scn->timeout_ns)
 			break;
+		if (atomic_load(&r->early)) {
+			if (!early_end)
+				early_end = now + EARLY_DRAIN_NS;
+			if (now > early_end)
+				break;
+		}
 		if (inline_reap)
 			reap_policy(r, cq, NVR_REAP_POLL);
 		else
@@ -478,6 +486,38 @@ static void actor_release(struct actor_rt *a)
 	free((void *)a->inflight);
 }
 
+static int skip(struct nvr_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Not an error: the device cannot run this row. Setup returns 1. */
+static int skip(struct nvr_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_SKIP;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static int pick(int row, int scn, int dflt)
+{
+	return row >= 0 ? row : scn >= 0 ? scn : dflt;
+}
+
+static void resolve_policy(struct run *r)
+{
+	const struct nvr_policy *s = &r->scn->policy;
+	struct nvr_policy none = NVR_POLICY_UNSET;
+	const struct nvr_policy *w = r->row ? &r->row->policy : &none;
+
+	r->pol.cq_lock = pick(w->cq_lock, s->cq_lock, NVR_CQ_LOCK_MUTEX);
+	r->pol.shadow_doorbells = pick(w->shadow_doorbells, s->shadow_doorbells, 0);
+	r->pol.barrier = pick(w->barrier, s->barrier, NVR_DBBUF_BARRIER_FULL);
+	r->pol.need_event = pick(w->need_event, s->need_event, NVR_NEED_EVENT_LINUX);
+	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
+}
+
 static int setup(struct run *r, struct nvr_result *res)
 {
 	const struct nvr_scenario *scn = r->scn;
@@ -488,10 +528,8 @@ static int setup(struct run *r, struct nvr_result *res)
 	int ret;
 
 	cfg.seed = r->opts->seed;
-	r->cq_lock = scn->policy.cq_lock >= 0 ? (enum nvr_cq_lock)scn->policy.cq_lock :
-						 NVR_CQ_LOCK_MUTEX;
-	if (r->row && r->row->policy.cq_lock >= 0)
-		r->cq_lock = (enum nvr_cq_lock)r->row->policy.cq_lock;
+	resolve_policy(r);
+	r->cq_lock = (enum nvr_cq_lock)r->pol.cq_lock;
 	if (r->row) {
 		for (int f = 0; f < NVR_FAULT_NR; f++)
 			if (r->row->set_fault[f])
@@ -524,6 +562,18 @@ static int setup(struct run *r, struct nvr_result *res)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
 	if (ret)
 		return fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
+
+	if (r->pol.shadow_doorbells) {
+		struct nvr_dbbuf_policy dp = { .barrier = (enum nvr_dbbuf_barrier)r->pol.barrier,
+					       .need_event = (enum nvr_need_event)r->pol.need_event };
+
+		ret = nvr_ctrl_dbbuf_enable(r->ctrl, &dp, &st);
+		if (ret == -EOPNOTSUPP)
+			return skip(res, "shadow doorbells not supported (Identify OACS bit 8 clear)");
+		if (ret)
+			return fail(res, ret, "Doorbell Buffer Config failed: %s",
+				    ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
+	}
 
 	thr = scn->coalesce_thr;
 	tim = scn->coalesce_time;
@@ -678,8 +728,11 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	}
 	nvr_clock_init();
 	ret = setup(r, res);
-	if (ret)
+	if (ret) {
+		if (ret > 0)
+			ret = 0;	/* skipped */
 		goto out;
+	}
 
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		ret = -pthread_create(&r->actors[i].thread, NULL, actor_main, &r->actors[i]);
@@ -700,12 +753,15 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		sweep(r, now, last_reaped, last_change);
 		if (opts->stop && atomic_load(opts->stop)) {
 			res->interrupted = true;
+			atomic_store(&r->early, true);
 			break;
 		}
 		if (scn->duration_ns && now - start >= scn->duration_ns)
 			break;
-		if (scn->stop_on_anomaly && nvr_ledger_total(r->ledger))
+		if (scn->stop_on_anomaly && nvr_ledger_total(r->ledger)) {
+			atomic_store(&r->early, true);
 			break;
+		}
 		if (opts->progress && now >= next_progress) {
 			nvr_ledger_snapshot(r->ledger, &res->stats);
 			opts->progress(&res->stats, opts->progress_arg);
@@ -727,9 +783,14 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	if (NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
 		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
 				  "the controller set CSTS.CFS (controller fatal status)");
-	nvr_ledger_finish(r->ledger);
+	if (atomic_load(&r->early))
+		nvr_ledger_finish_early(r->ledger);
+	else
+		nvr_ledger_finish(r->ledger);
 	res->elapsed_ns = nvr_now_ns() - start;
 	nvr_ledger_snapshot(r->ledger, &res->stats);
+	if (atomic_load(&r->early))
+		res->unfinished = res->stats.submitted - res->stats.completed;
 	res->nr_anomalies = nvr_ledger_anomalies(r->ledger, res->anomalies,
 						 NVR_ARRAY_SIZE(res->anomalies));
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {

@@ -51,6 +51,7 @@ struct nvr_step {
 	uint32_t bs;		/* bytes per command, a multiple of the LBA size */
 	bool random;		/* random LBAs in the actor's region, else sequential */
 	bool verify;		/* reads check what this actor wrote */
+	uint32_t batch;		/* commands per SQ doorbell write at most; 0: all that fit */
 	/* reap */
 	enum nvr_wake wake;
 	uint64_t every_ns;
@@ -91,7 +92,22 @@ struct nvr_expect {
 /* The host policies of a run; -1: not set here. */
 struct nvr_policy {
 	int cq_lock;		/* enum nvr_cq_lock */
+	int shadow_doorbells;	/* 1: Doorbell Buffer Config at bring-up */
+	int barrier;		/* enum nvr_dbbuf_barrier */
+	int need_event;		/* enum nvr_need_event */
+	int keep_alive;		/* enum nvr_ka_policy */
 };
+
+/* How keep-alive and teardown share the admin queue (seed 001). */
+enum nvr_ka_policy {
+	NVR_KA_SYNC,		/* teardown waits for the keep-alive in flight: the fix */
+	NVR_KA_ASYNC,		/* fire and forget; teardown does not wait: the bug */
+};
+
+/* Every field -1: a row or scenario that sets nothing. */
+#define NVR_POLICY_UNSET                                                                       \
+	((struct nvr_policy){ .cq_lock = -1, .shadow_doorbells = -1, .barrier = -1,            \
+			      .need_event = -1, .keep_alive = -1 })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {
@@ -108,7 +124,7 @@ struct nvr_row {
 struct nvr_scenario {
 	char name[64];
 	char seed_doc[64];	/* the seed document it replays */
-	char description[512];
+	char description[1024];
 	char file[256];
 	bool needs_sim;
 	struct nvr_sim_config sim;
@@ -153,6 +169,9 @@ struct nvr_result {
 	 * the device's draws per queue. The same seed gives the same value. */
 	uint64_t fingerprint;
 	uint64_t errors;	/* completions with an error status */
+	/* Commands still outstanding when a run stopped early (first anomaly,
+	 * interrupted): not judged, not counted as lost. */
+	uint64_t unfinished;
 };
 
 struct nvr_run_opts {

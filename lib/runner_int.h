@@ -19,6 +19,7 @@
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull
+#define EARLY_DRAIN_NS 100000000ull	/* how long an early stop waits for completions */
 
 struct run;
 struct actor_rt;
@@ -92,6 +93,7 @@ struct run {
 	struct nvr_ledger *ledger;
 	struct nvr_irq *irq;
 	enum nvr_cq_lock cq_lock;
+	struct nvr_policy pol;	/* the row's over the scenario's over the defaults */
 	uint32_t lba_size;
 	uint64_t ns_lbas;
 	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
@@ -101,6 +103,9 @@ struct run {
 	_Atomic bool stop_submit;	/* issue no more; drain what is outstanding */
 	_Atomic bool stop_reapers;
 	_Atomic bool abort;		/* quit now, drain nothing */
+	/* Stopped early (first anomaly, interrupted): drain briefly, and leave
+	 * what is still outstanding unjudged rather than wait it out as lost. */
+	_Atomic bool early;
 };
 
 /* True once the run should issue nothing more. */

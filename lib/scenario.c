@@ -286,16 +286,32 @@ static void coalescing(struct sc_ctx *c, yaml_node_t *n, const char *where, int 
 /* Host policies: into @p. */
 static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct nvr_policy *p)
 {
-	static const struct sc_key keys[] = { { "cq_lock", false } };
-	/* In enum nvr_cq_lock order. */
+	static const struct sc_key keys[] = { { "cq_lock", false },
+					      { "shadow_doorbells", false },
+					      { "barrier", false },
+					      { "need_event", false },
+					      { "keep_alive", false } };
+	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
-	yaml_node_t *v[1];
+	static const char *const barriers[] = { "full", "none" };
+	static const char *const formulas[] = { "linux", "spdk" };
+	static const char *const kas[] = { "sync", "async" };
+	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
+	bool b;
 	int k;
 
-	if (!sc_map(c, n, "policy", where, keys, 1, v))
+	if (!sc_map(c, n, "policy", where, keys, NVR_ARRAY_SIZE(keys), v))
 		return;
 	if (v[0] && (k = sc_choice(c, v[0], "cq_lock", locks, NVR_ARRAY_SIZE(locks))) >= 0)
 		p->cq_lock = k;
+	if (v[1] && sc_bool(c, v[1], "shadow_doorbells", &b))
+		p->shadow_doorbells = b;
+	if (v[2] && (k = sc_choice(c, v[2], "barrier", barriers, NVR_ARRAY_SIZE(barriers))) >= 0)
+		p->barrier = k;
+	if (v[3] && (k = sc_choice(c, v[3], "need_event", formulas, NVR_ARRAY_SIZE(formulas))) >= 0)
+		p->need_event = k;
+	if (v[4] && (k = sc_choice(c, v[4], "keep_alive", kas, NVR_ARRAY_SIZE(kas))) >= 0)
+		p->keep_alive = k;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)
@@ -521,7 +537,7 @@ static void row_defaults(struct nvr_row *r)
 	r->no_pba = -1;
 	r->coalesce_thr = -1;
 	r->coalesce_time = -1;
-	r->policy.cq_lock = -1;
+	r->policy = NVR_POLICY_UNSET;
 }
 
 static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_node_t **names)
@@ -622,7 +638,7 @@ static void defaults(struct nvr_scenario *s, const char *file)
 	s->timeout_ns = 1000000000ull;
 	s->stall_ns = 200000000ull;
 	s->sweep_ns = 10000000ull;
-	s->policy.cq_lock = -1;
+	s->policy = NVR_POLICY_UNSET;
 }
 
 static void top(struct sc_ctx *c)

@@ -80,7 +80,8 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 
 /* --- submit --- */
 
-enum { SUB_QUEUE, SUB_OP, SUB_QD, SUB_COUNT, SUB_DURATION, SUB_BS, SUB_LBA, SUB_VERIFY, SUB_NR };
+enum { SUB_QUEUE, SUB_OP, SUB_QD, SUB_COUNT, SUB_DURATION, SUB_BS, SUB_LBA, SUB_VERIFY, SUB_BATCH,
+       SUB_NR };
 
 static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_QUEUE] = { "queue", true },
@@ -91,6 +92,7 @@ static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_BS] = { "bs", false },
 	[SUB_LBA] = { "lba", false },
 	[SUB_VERIFY] = { "verify", false },
+	[SUB_BATCH] = { "batch", false },
 };
 
 static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q, uint16_t id,
@@ -157,6 +159,7 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	struct nvr_step *st = push(c, out, k, NVR_STEP_SUBMIT);
 	struct sc_queue *q = NULL;
 	yaml_node_t *v[SUB_NR];
+	uint64_t x;
 	int i;
 
 	if (!st)
@@ -182,6 +185,8 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 		st->random = i == 1;
 	if (v[SUB_VERIFY])
 		sc_bool(c, v[SUB_VERIFY], "verify", &st->verify);
+	if (v[SUB_BATCH] && sc_uint(c, v[SUB_BATCH], "batch", 1, 65534, &x))
+		st->batch = (uint32_t)x;
 }
 
 /* --- reap --- */

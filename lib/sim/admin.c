@@ -183,6 +183,8 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	cq->nr_sqs = 0;
 	cq->unsignalled = 0;
 	sim_seed_stream(s, &cq->rng, 2, qid);
+	cq->shadow = false;
+	sim_dbbuf_queue(s, (uint16_t)qid, true);
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -224,6 +226,9 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	sq->tail_seen = 0;
 	atomic_store(&sq->db, 0);
 	s->cqs[cqid].nr_sqs++;
+	sq->shadow = sq->active = false;
+	atomic_store(&sq->mmio_seen, atomic_load(&sq->mmio_seq));
+	sim_dbbuf_queue(s, (uint16_t)qid, false);
 	atomic_store(&sq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -267,6 +272,8 @@ uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 		return delete_sq(s, sqe);
 	case nvme_admin_delete_cq:
 		return delete_cq(s, sqe);
+	case nvme_admin_dbbuf:
+		return sim_dbbuf_config(s, sqe);
 	default:
 		return GENERIC(NVME_SC_INVALID_OPCODE) | DNR;
 	}

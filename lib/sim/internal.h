@@ -29,6 +29,16 @@ struct sim_sq {
 	uint32_t head;		/* next entry the device fetches */
 	uint32_t tail_seen;	/* last tail the device acted on */
 	_Atomic uint32_t db;	/* last tail written to the MMIO doorbell */
+	/* Shadow doorbells (dbbuf.c): the device reads the tail from host
+	 * memory, and only while active; an MMIO write (mmio_seq moves) makes
+	 * it active, finding the shadow tail caught up makes it idle. */
+	bool shadow;
+	bool active;
+	_Atomic uint32_t mmio_seq;	/* MMIO doorbell writes, ever */
+	_Atomic uint32_t mmio_seen;	/* mmio_seq when it last looked (worker writes) */
+	_Atomic uint64_t idles;	/* times it stopped looking */
+	_Atomic bool waiting;	/* idle now: published for nvr_sim_sq_truth() */
+	_Atomic uint32_t idle_head;	/* the head (= EventIdx) when it went idle */
 	_Atomic uint32_t *fetched;	/* per CID ground truth, 65536 entries each */
 	_Atomic uint32_t *posted;
 	/* Each queue draws from its own generator, so its sequence of choices
@@ -49,6 +59,7 @@ struct sim_cq {
 	uint8_t phase;		/* phase tag of the current pass, starts at 1 */
 	uint32_t head_seen;
 	_Atomic uint32_t db;	/* last head written to the MMIO doorbell */
+	bool shadow;		/* the head comes from the shadow doorbell */
 	uint32_t nr_sqs;	/* SQs that complete into it */
 	uint32_t unsignalled;	/* CQEs posted since the last interrupt */
 	uint64_t first_unsignalled_ns;
@@ -110,6 +121,9 @@ struct nvr_sim {
 	_Atomic uint32_t fault_rate[NVR_FAULT_NR];
 	_Atomic uint32_t fault_once[NVR_FAULT_NR];
 	bool nq_set;
+	/* Doorbell Buffer Config: IOVAs of the shadow doorbell and EventIdx pages. */
+	_Atomic bool dbbuf_on;
+	uint64_t dbbuf_db, dbbuf_ei;
 
 	struct sim_sq *sqs;	/* [0, nr_io_queues] */
 	struct sim_cq *cqs;
@@ -189,6 +203,17 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 void sim_raise_due(struct nvr_sim *s, uint64_t now);
 void sim_queues_reset(struct nvr_sim *s);
 void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
+
+/* dbbuf.c: shadow doorbells and EventIdx */
+uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe);
+void sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq);
+void sim_dbbuf_reset(struct nvr_sim *s);
+/* False while the SQ sleeps waiting for an MMIO doorbell; else its shadow tail. */
+bool sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail);
+bool sim_dbbuf_sq_pending(const struct sim_sq *sq);
+/* The SQ is drained: publish EventIdx and stop looking unless the host went on. */
+void sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq);
+bool sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head);
 
 /* irq.c */
 /* The device owes an interrupt on @vector; @io: for an I/O CQ (faults may apply). */

@@ -203,6 +203,7 @@ static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
 		if (!atomic_load_explicit(&sq->live, memory_order_relaxed) || val >= sq->size)
 			goto bad;
 		atomic_store_explicit(&sq->db, val, memory_order_seq_cst);
+		atomic_fetch_add_explicit(&sq->mmio_seq, 1, memory_order_seq_cst);
 	}
 	sim_kick(s);
 	return;

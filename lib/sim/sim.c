@@ -78,6 +78,25 @@ bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t 
 	return true;
 }
 
+bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth *out)
+{
+	struct sim_sq *sq;
+
+	memset(out, 0, sizeof(*out));
+	if (sqid > s->cfg.nr_io_queues)
+		return false;
+	sq = &s->sqs[sqid];
+	out->shadow = atomic_load(&s->dbbuf_on) && sqid;
+	out->waiting = atomic_load_explicit(&sq->waiting, memory_order_relaxed);
+	out->idle_head = atomic_load_explicit(&sq->idle_head, memory_order_relaxed);
+	out->mmio_tail = atomic_load_explicit(&sq->db, memory_order_relaxed);
+	out->mmio_writes = atomic_load_explicit(&sq->mmio_seq, memory_order_relaxed);
+	out->idles = atomic_load_explicit(&sq->idles, memory_order_relaxed);
+	out->mmio_unseen = out->mmio_writes != atomic_load_explicit(&sq->mmio_seen,
+								    memory_order_relaxed);
+	return true;
+}
+
 void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out)
 {
 	struct sim_vector *v;

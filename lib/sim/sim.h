@@ -117,6 +117,19 @@ struct nvr_sim_vec_truth {
 };
 void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out);
 
+/* What the device thinks of an SQ with shadow doorbells. */
+struct nvr_sim_sq_truth {
+	bool shadow;		/* Doorbell Buffer Config applies to it */
+	bool waiting;		/* drained and asleep: only an MMIO doorbell wakes it */
+	uint32_t idle_head;	/* where it stopped, the EventIdx it wrote */
+	uint32_t mmio_tail;	/* the last tail written to the MMIO doorbell */
+	uint64_t mmio_writes;	/* MMIO doorbell writes to it, ever */
+	bool mmio_unseen;	/* an MMIO doorbell came that it has not acted on yet */
+	uint64_t idles;		/* times it went to sleep */
+};
+/* Return false for an unknown SQ. */
+bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth *out);
+
 /* A hash of every random draw the device made for SQ @sqid's commands
  * (completion latencies): equal seeds and equal commands give equal values. */
 uint64_t nvr_sim_sq_fingerprint(struct nvr_sim *s, uint16_t sqid);

@@ -86,6 +86,9 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 	uint32_t head = atomic_load_explicit(&cq->db, memory_order_acquire);
 	uint32_t outstanding, released;
 
+	if (cq->shadow && !sim_dbbuf_cq_head(s, cq, &head))
+		return;
+
 	if (head == cq->head_seen)
 		return;
 	outstanding = (cq->tail + cq->size - cq->head_seen) % cq->size;
@@ -237,8 +240,15 @@ static uint64_t draw_latency(struct nvr_sim *s, struct sim_sq *sq)
 
 static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t now)
 {
-	uint32_t tail = atomic_load_explicit(&sq->db, memory_order_acquire);
+	uint32_t tail;
 	unsigned int n = 0;
+
+	if (sq->shadow) {
+		if (!sim_dbbuf_sq_tail(s, sq, &tail))
+			return 0;
+	} else {
+		tail = atomic_load_explicit(&sq->db, memory_order_acquire);
+	}
 
 	if (tail != sq->tail_seen) {
 		sim_journal(s, NVR_JEV_SQ_DOORBELL, sq->qid, tail, 0, 0);
@@ -280,6 +290,8 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		if (atomic_load(&s->state) != SIM_ENABLED)
 			break;
 	}
+	if (sq->shadow && sq->head == tail)
+		sim_dbbuf_sq_idle(s, sq);
 	return n;
 }
 
@@ -288,6 +300,8 @@ void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 {
 	uint32_t tail = atomic_load(&sq->db);
 
+	if (sq->shadow)
+		sim_dbbuf_sq_tail(s, sq, &tail);
 	while (sq->head != tail) {
 		const struct nvr_sqe *p = sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
 		struct nvr_cqe cqe = { .sqid = sq->qid };
@@ -329,6 +343,8 @@ void sim_queues_reset(struct nvr_sim *s)
 		s->cqs[q].unsignalled = 0;
 	}
 	s->nr_pend = 0;
+	/* A reset clears Doorbell Buffer Config too. */
+	sim_dbbuf_reset(s);
 }
 
 /*
@@ -383,8 +399,10 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		struct sim_sq *sq = &s->sqs[q];
 
-		if (atomic_load_explicit(&sq->live, memory_order_relaxed) &&
-		    atomic_load_explicit(&sq->db, memory_order_seq_cst) != sq->head)
+		if (!atomic_load_explicit(&sq->live, memory_order_relaxed))
+			continue;
+		if (sq->shadow ? sim_dbbuf_sq_pending(sq) :
+				 atomic_load_explicit(&sq->db, memory_order_seq_cst) != sq->head)
 			return true;
 	}
 	return false;

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shadow doorbells, host side (Doorbell Buffer Config, NVMe 1.4, 5.7).
+ *
+ * With a doorbell buffer the host writes each new SQ tail or CQ head into a
+ * shadow slot in its own memory and reads the controller's EventIdx for that
+ * doorbell; it writes the MMIO doorbell only when the new value passes
+ * EventIdx. The store of the shadow value and the load of EventIdx are a
+ * store-load pair: without a full barrier between them the load may be
+ * satisfied before the store is visible (x86 keeps stores in a store buffer),
+ * and host and controller may each conclude that the other will act. That is
+ * seed 004 (Linux commit "Bugfix for handling of shadow doorbell buffer"),
+ * and the policy below lets a scenario run either side of the fix.
+ */
+#ifndef NVR_DBBUF_H
+#define NVR_DBBUF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum nvr_dbbuf_barrier {
+	NVR_DBBUF_BARRIER_FULL,	/* mb() between the shadow store and the EventIdx load */
+	NVR_DBBUF_BARRIER_NONE,	/* the bug: nothing orders them */
+};
+
+enum nvr_need_event {
+	NVR_NEED_EVENT_LINUX,	/* (u16)(new - ei - 1) < (u16)(new - old): ei in [old, new) */
+	NVR_NEED_EVENT_SPDK,	/* (u16)(new - ei) <= (u16)(new - old): ei in [old, new] */
+};
+
+struct nvr_dbbuf_policy {
+	enum nvr_dbbuf_barrier barrier;
+	enum nvr_need_event need_event;
+};
+
+/* One doorbell's shadow slot and EventIdx, and what writing it cost. */
+struct nvr_shadow {
+	_Atomic uint32_t *db;	/* NULL: no doorbell buffer, ring MMIO every time */
+	_Atomic uint32_t *ei;
+	struct nvr_dbbuf_policy policy;
+	bool always_mmio;	/* write the shadow, ring MMIO regardless (admin queue) */
+	_Atomic uint64_t mmio;	/* updates that rang the MMIO doorbell */
+	_Atomic uint64_t skipped;	/* updates that EventIdx said need not */
+	_Atomic uint32_t last_mmio;	/* the value the MMIO doorbell last got */
+};
+
+/*
+ * The two need-event formulas. They differ exactly when EventIdx equals the
+ * new value: Linux (like virtio's vring_need_event) does not ring, SPDK does.
+ * With a controller that writes EventIdx as the last value it has seen, the
+ * SPDK case rings for nothing; a controller that wrote "the value that must
+ * be reached" would stall under the Linux formula.
+ */
+static inline bool nvr_need_event_linux(uint16_t ei, uint16_t new_val, uint16_t old)
+{
+	return (uint16_t)(new_val - ei - 1) < (uint16_t)(new_val - old);
+}
+
+static inline bool nvr_need_event_spdk(uint16_t ei, uint16_t new_val, uint16_t old)
+{
+	return (uint16_t)(new_val - ei) <= (uint16_t)(new_val - old);
+}
+
+bool nvr_need_event(enum nvr_need_event f, uint16_t ei, uint16_t new_val, uint16_t old);
+
+/**
+ * nvr_shadow_update() - publish a new doorbell value in the shadow slot.
+ * @sh: the doorbell's shadow; sh->db must be set.
+ * @value: the new SQ tail or CQ head.
+ *
+ * Stores @value, then (under the FULL barrier policy only) a full barrier,
+ * then reads EventIdx and applies the need-event formula.
+ *
+ * Return: true when the caller must also write the MMIO doorbell.
+ */
+bool nvr_shadow_update(struct nvr_shadow *sh, uint16_t value);
+
+const char *nvr_dbbuf_barrier_name(enum nvr_dbbuf_barrier b);
+const char *nvr_need_event_name(enum nvr_need_event f);
+
+#endif
