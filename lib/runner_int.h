@@ -93,6 +93,7 @@ struct run {
 	struct nvr_irq *irq;
 	enum nvr_cq_lock cq_lock;
 	uint32_t lba_size;
+	uint64_t ns_base;	/* the LBAs the actors share: [ns_base, ns_base + ns_lbas) */
 	uint64_t ns_lbas;
 	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
 	struct actor_rt actors[NVR_MAX_ACTORS];
