@@ -88,7 +88,7 @@ int nvr_memlock_check(uint64_t want, uint64_t limit, int cap_ipc_lock, char *msg
 	    " MiB pinned: raise it ('ulimit -l %" PRIu64 "' in the shell that runs nvmerace, or "
 	    "'memlock' in /etc/security/limits.conf, or LimitMEMLOCK= for a service), or run "
 	    "with CAP_IPC_LOCK (root)",
-	    limit / 1024, (want + MiB - 1) / MiB, (want + MiB - 1) / 1024);
+	    limit / 1024, (want + MiB - 1) / MiB, (want + MiB - 1) / MiB * 1024);
 	return -ENOMEM;
 }
 
