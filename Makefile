@@ -3,6 +3,7 @@
 #   make check           install what is missing, build, run every test
 #   make run             install what is missing, build, run the shipped scenarios
 #   make bench           print performance figures (not a test)
+#   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
 #   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
@@ -18,6 +19,8 @@ VERSION := 0.1.0
 # Debian packages this tree needs, to build (first line) and to test.
 DEB_BUILD := gcc make pkg-config libpci-dev libnvme-dev libncurses-dev check libyaml-dev libjson-c-dev
 DEB_TEST := libxml2-utils tmux valgrind
+# The QEMU tier (tests/qemu): the emulator, and what builds its guest.
+DEB_TEST += qemu-system-x86 kmod cpio xz-utils
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 comma := ,
@@ -62,6 +65,7 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
+.PHONY: check-qemu bench-qemu
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
 
@@ -107,6 +111,14 @@ check: deps
 
 test: all $(TEST_BIN)
 	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
+
+# The QEMU tier alone, and its IOPS benchmark (nvmerace against the kernel with fio).
+check-qemu: deps nvmerace
+	@sh tests/qemu/run.sh build/nvmerace
+
+bench-qemu: deps nvmerace
+	@NVR_QEMU_TIMEOUT=600 sh tests/qemu/run.sh build/nvmerace --bench
 
 # ThreadSanitizer on the runs whose design is meant to be race free.
 check-tsan: deps

@@ -4,6 +4,7 @@
 #define NVR_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses, as nvmerace(1) documents them. */
@@ -18,6 +19,9 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
+int cmd_unbind(int argc, char **argv);
 
 /* Print @usage to stderr and return EXIT_USAGE. */
 int usage_error(const char *usage);
@@ -33,5 +37,28 @@ int finish_stdout(int status);
 
 /* Route library messages to stderr, prefixed with the program name. */
 void setup_logging(bool verbose);
+
+/* --device, --bind, --force, --write-range (cmd/device.c). */
+struct nvr_transport;
+struct nvr_run_opts;
+struct device_opts {
+	const char *bdf;	/* NULL: the simulator */
+	bool bind, force;
+	uint32_t write_nsid;	/* 0: no --write-range, real-device I/O is read only */
+	uint64_t write_start, write_end;
+	char addr[16];		/* bdf, normalised */
+	char orig[64];		/* the driver before --bind */
+	bool bound_here;
+};
+
+/* Parse NSID:START-END into @d; prints what is wrong. */
+bool device_parse_write_range(const char *s, struct device_opts *d);
+/* Refuse a controller in use unless @force, then bind it to vfio-pci. Returns an exit status. */
+int device_bind(const char *bdf, bool force, char *orig, size_t origlen);
+/* Open d->bdf through VFIO (binding it first with --bind); *t NULL without --device. */
+int device_open(struct device_opts *d, struct nvr_transport **t);
+/* Release @t and give a device bound by --bind back to its driver. Returns an exit status. */
+int device_close(struct device_opts *d, struct nvr_transport *t);
+void device_run_opts(const struct device_opts *d, struct nvr_transport *t, struct nvr_run_opts *o);
 
 #endif

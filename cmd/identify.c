@@ -3,6 +3,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,15 +13,28 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: nvmerace identify [--json] [--lba-size 512|4096] [--verbose]\n"
+	"usage: nvmerace identify [--device BDF [--bind [--force]]] [--json] [--lba-size 512|4096]\n"
+	"                         [--verbose]\n"
 	"\n"
-	"Brings the controller up (the built-in simulated controller) and prints its\n"
-	"model, serial, firmware, version, MQES, queue counts and namespaces.\n"
+	"Brings the controller up (the built-in simulated controller, or a real one\n"
+	"with --device) and prints its model, serial, firmware, version, MQES, queue\n"
+	"counts and namespaces.\n"
 	"\n"
+	"  -D, --device BDF    the controller at PCI address BDF, bound to vfio-pci\n"
+	"  -b, --bind          bind it to vfio-pci for the command, and back after\n"
+	"  -f, --force         with --bind: take it even when its namespaces are in use\n"
 	"  -j, --json          print JSON instead of text\n"
 	"      --lba-size N    the simulated namespace's LBA size (512 or 4096)\n"
 	"  -v, --verbose       log what the library does\n"
 	"  -h, --help          this text\n";
+
+static volatile sig_atomic_t got_signal;
+
+/* With --bind, a signal waits until the device is given back (a second of work at most). */
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
 
 static void print_text(const struct nvr_ctrl_info *in, const char *device)
 {
@@ -79,22 +93,35 @@ static int print_json(const struct nvr_ctrl_info *in, const char *device)
 int cmd_identify(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'D' },
+		{ "bind", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "lba-size", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct device_opts dev = { 0 };
 	struct nvr_sim_config cfg;
 	struct nvr_transport *t;
 	struct nvr_ctrl *ctrl;
 	bool json = false;
 	uint64_t v;
-	int c, ret;
+	int c, ret, status;
 
 	nvr_sim_config_init(&cfg);
-	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:bfjvh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'D':
+			dev.bdf = optarg;
+			break;
+		case 'b':
+			dev.bind = true;
+			break;
+		case 'f':
+			dev.force = true;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -122,22 +149,38 @@ int cmd_identify(int argc, char **argv)
 		return usage_error(usage);
 	}
 
-	ret = nvr_sim_create(&cfg, &t);
-	if (ret) {
-		warnx("cannot start the simulated controller: %s", strerror(-ret));
-		return EXIT_ENV;
+	if ((dev.bind || dev.force) && !dev.bdf) {
+		warnx("--bind and --force need --device");
+		return usage_error(usage);
+	}
+	if (dev.bind) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	if (dev.bdf) {
+		status = device_open(&dev, &t);
+		if (status)
+			return status;
+	} else {
+		ret = nvr_sim_create(&cfg, &t);
+		if (ret) {
+			warnx("cannot start the simulated controller: %s", strerror(-ret));
+			return EXIT_ENV;
+		}
 	}
 	ret = nvr_ctrl_open(t, 1, &ctrl);
 	if (ret) {
 		warnx("cannot bring up the controller: %s", strerror(-ret));
-		nvr_transport_destroy(t);
+		device_close(&dev, t);
 		return EXIT_ENV;
 	}
 	if (json)
-		ret = print_json(nvr_ctrl_info(ctrl), "sim");
+		ret = print_json(nvr_ctrl_info(ctrl), dev.bdf ? dev.addr : "sim");
 	else
-		print_text(nvr_ctrl_info(ctrl), "sim");
+		print_text(nvr_ctrl_info(ctrl), dev.bdf ? dev.addr : "sim");
 	nvr_ctrl_close(ctrl);
-	nvr_transport_destroy(t);
-	return finish_stdout(EXIT_OK);
+	status = device_close(&dev, t);
+	if (got_signal)
+		status = 130;
+	return finish_stdout(status);
 }

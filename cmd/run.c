@@ -21,9 +21,15 @@
 static const char usage[] =
 	"usage: nvmerace run [options] FILE...\n"
 	"\n"
-	"Runs each scenario FILE (every row of its matrix) on the simulated controller\n"
-	"and exits 0 when every expectation is met.\n"
+	"Runs each scenario FILE (every row of its matrix) on the simulated controller,\n"
+	"or on a real one with --device, and exits 0 when every expectation is met.\n"
 	"\n"
+	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
+	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
+	"  -f, --force           with --bind: take it even when its namespaces are in use\n"
+	"  -W, --write-range NSID:START-END\n"
+	"                        LBAs (inclusive) real-device writes may touch; without\n"
+	"                        it real-device I/O is read only\n"
 	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
 	"  -r, --repeat N        run each row N times, with seeds N, N+1, ...\n"
 	"  -d, --duration MS     stop each run after MS milliseconds\n"
@@ -43,10 +49,12 @@ static const char usage[] =
 #define MAX_ONLY 64
 
 static _Atomic int stop_requested;
+/* A device bound by --bind must go back to its driver: no hasty exit then. */
+static bool must_restore;
 
 static void on_signal(int sig)
 {
-	if (atomic_load(&stop_requested)) {
+	if (atomic_load(&stop_requested) && !must_restore) {
 		/* A second signal: leave now. The simulated device lives in this
 		 * process and goes with it. */
 		signal(sig, SIG_DFL);
@@ -67,6 +75,7 @@ struct run_cfg {
 	bool list, quiet;
 	const char *json, *junit;
 	bool progress;
+	struct device_opts dev;
 };
 
 static bool selected(const struct run_cfg *c, const char *name, const char *row)
@@ -113,6 +122,10 @@ static bool parse_set(struct run_cfg *c, char *arg)
 static int parse_args(int argc, char **argv, struct run_cfg *c)
 {
 	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'D' },
+		{ "bind", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "write-range", required_argument, NULL, 'W' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -130,8 +143,21 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 	int ch;
 
 	c->repeat = 1;
-	while ((ch = getopt_long(argc, argv, "s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "D:bfW:s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'D':
+			c->dev.bdf = optarg;
+			break;
+		case 'b':
+			c->dev.bind = true;
+			break;
+		case 'f':
+			c->dev.force = true;
+			break;
+		case 'W':
+			if (!device_parse_write_range(optarg, &c->dev))
+				return EXIT_USAGE;
+			break;
 		case 's':
 			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
 				return EXIT_USAGE;
@@ -183,6 +209,10 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		warnx("no scenario files given");
 		return usage_error(usage);
 	}
+	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
+		warnx("--bind, --force and --write-range need --device");
+		return usage_error(usage);
+	}
 	if (!have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		c->seed = (uint64_t)time(NULL);
 	c->seed &= 0xffffffffffffull;	/* short enough to type back */
@@ -216,7 +246,7 @@ static int load_all(const struct run_cfg *c, char **files, int n, struct nvr_sce
 }
 
 static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint32_t row,
-		   uint64_t seed, struct report *rep)
+		   uint64_t seed, struct nvr_transport *t, struct report *rep)
 {
 	struct nvr_run_opts o = { .seed = seed, .stop = &stop_requested };
 	struct nvr_result *res = calloc(1, sizeof(*res));
@@ -224,6 +254,7 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint
 
 	if (!res)
 		return -ENOMEM;
+	device_run_opts(&c->dev, t, &o);
 	snprintf(name, sizeof(name), "%s%s%s", scn->name, scn->nr_rows && scn->rows[row].name[0] ? "/" : "",
 		 scn->nr_rows ? scn->rows[row].name : "");
 	if (c->progress) {
@@ -247,6 +278,7 @@ int cmd_run(int argc, char **argv)
 	struct run_cfg c = { 0 };
 	struct nvr_scenario *scns = NULL;
 	struct report rep = { 0 };
+	struct nvr_transport *t = NULL;
 	int nfiles, ret, status = EXIT_OK;
 
 	ret = parse_args(argc, argv, &c);
@@ -272,6 +304,12 @@ int cmd_run(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	must_restore = c.dev.bind;
+	ret = device_open(&c.dev, &t);
+	if (ret) {
+		free(scns);
+		return ret;
+	}
 	if (!c.quiet)
 		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.seed);
 	for (int i = 0; i < nfiles && !stop_requested; i++) {
@@ -283,11 +321,13 @@ int cmd_run(int argc, char **argv)
 			if (!selected(&c, scns[i].name, row))
 				continue;
 			for (uint64_t k = 0; k < c.repeat && !stop_requested; k++)
-				if (run_one(&c, &scns[i], r, c.seed + k, &rep))
+				if (run_one(&c, &scns[i], r, c.seed + k, t, &rep))
 					err(EXIT_ENV, "out of memory");
 		}
 	}
 
+	if (device_close(&c.dev, t))
+		status = EXIT_ENV;
 	if (!c.quiet)
 		report_failures(stdout, &rep, "nvmerace");
 	report_totals(stdout, &rep);

@@ -16,11 +16,13 @@ struct nvr_dma_buf {
 };
 
 #define NVR_PAGE_SIZE 4096u
+#define NVR_HUGE_SIZE (2u << 20)	/* buffers this large try hugepages first */
 
 /**
  * nvr_dma_alloc() - allocate zeroed, page-aligned memory and map it for DMA.
  * @t: the transport that maps it.
- * @len: bytes wanted; rounded up to NVR_PAGE_SIZE.
+ * @len: bytes wanted; rounded up to NVR_PAGE_SIZE (to NVR_HUGE_SIZE when it
+ *       is at least that and hugepages are free).
  * @buf: filled on success.
  *
  * Return: 0, or -ENOMEM, -ENOSPC (IOVA space exhausted) or the transport's error.

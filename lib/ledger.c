@@ -61,6 +61,7 @@ struct lvec {
 	_Atomic uint64_t unserviced_ns;	/* a handler woke and did not reap, at */
 	/* The handler's own state: one handler thread per vector. */
 	uint64_t others_seen;
+	uint64_t polled;	/* hardware: CQEs pollers took whose interrupt may still come */
 	uint64_t credits;
 	uint64_t confirmed;
 	uint64_t missed_confirmed;	/* tick thread only */
@@ -309,9 +310,15 @@ bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_
 		       "CQE at CQ %u slot %u waited for a %s: its interrupt on vector %d came "
 		       "while the handler could not take the CQ, and it returned without reaping",
 		       c->qid, slot, who == NVR_REAP_SWEEP ? "timeout sweep" : "poller", c->vector);
-	} else {
+	} else if (c->l->o.sim || who == NVR_REAP_SWEEP) {
 		uint64_t zero = 0;
 
+		/*
+		 * Without the device's truth, only a CQE the timeout sweep had to
+		 * take is evidence: a real controller may rightly send no interrupt
+		 * for CQEs a poller consumed before it raised one (QEMU's nvme
+		 * checks the CQ head doorbell first).
+		 */
 		atomic_compare_exchange_strong(&v->await_since_ns, &zero, nvr_clock_ns());
 	}
 	return true;
@@ -422,6 +429,10 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	others = atomic_load_explicit(&v->others, memory_order_relaxed);
 	new_others = others - v->others_seen;
 	v->others_seen = others;
+	/* Without device truth, a poller's CQE may explain an interrupt that
+	 * arrives several wakes later (a handler thread scheduled late). */
+	if (!l->o.sim)
+		v->polled += new_others;
 
 	/*
 	 * Each interrupt must be explained by a CQE: one this wake reaped, one
@@ -434,6 +445,13 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 		if (count > reaped + v->credits)
 			deficit = count - reaped - v->credits;
 		v->credits = reaped > count ? reaped - count : 0;
+		if (deficit && !l->o.sim) {
+			uint64_t p = NVR_MIN(deficit, v->polled);
+
+			v->polled -= p;
+			deficit -= p;
+			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+		}
 		n = deficit ? confirm_spurious(l, vector, v, deficit) : 0;
 		atomic_fetch_add_explicit(&v->empty_early, deficit - n, memory_order_relaxed);
 	} else {
@@ -441,12 +459,20 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 
 		n = l->o.sim ? confirm_spurious(l, vector, v, count) : 0;
 		rest = count - n;
-		if (rest && new_others) {
+		if (rest && new_others && l->o.sim) {
 			/* The interrupt for CQEs a poller took: they were not missed. */
 			atomic_fetch_add_explicit(&v->empty_polled, rest, memory_order_relaxed);
 			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
 		} else if (rest) {
-			uint64_t early = NVR_MIN(rest, v->credits);
+			uint64_t early, p = l->o.sim ? 0 : NVR_MIN(rest, v->polled);
+
+			if (p) {
+				v->polled -= p;
+				rest -= p;
+				atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+			}
+			early = NVR_MIN(rest, v->credits);
 
 			v->credits -= early;
 			atomic_fetch_add_explicit(&v->empty_early, early, memory_order_relaxed);

@@ -13,9 +13,11 @@
 #include "ledger.h"
 #include "log.h"
 #include "nvr_wire.h"
+#include "pci.h"
 #include "queue.h"
 #include "sim/sim.h"
 #include "transport.h"
 #include "util.h"
+#include "vfio.h"
 
 #endif

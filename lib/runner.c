@@ -248,6 +248,8 @@ static bool submit_one(struct actor_rt *a, const struct nvr_step *st, struct nvr
 				stamp(io->buf, st->bs, io->sector, io->seq);
 		} else {
 			io->seq = a->written[b];
+			/* A real namespace holds anything where this run did not write. */
+			io->verify = st->verify && (io->seq || r->sim);
 		}
 		atomic_store_explicit(&a->inflight[b], 1, memory_order_relaxed);
 	}
@@ -422,6 +424,47 @@ static int fail(struct nvr_result *res, int err, const char *fmt, ...)
 	return err;
 }
 
+/* Not run, for a reason that is not an error (a simulator-only row on hardware). */
+#define NVR_SKIPPED 1
+
+static int skip(struct nvr_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int skip(struct nvr_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_SKIP;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return NVR_SKIPPED;
+}
+
+/* On a real controller: skip() when this row cannot run there, else 0. */
+static int hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+
+	if (scn->needs_sim)
+		return skip(res, "needs the simulated controller (needs_sim); skipped on real hardware");
+	for (int f = 0; f < NVR_FAULT_NR; f++)
+		if (cfg->fault_rate[f])
+			return skip(res, "injects the simulator fault '%s'; skipped on real hardware",
+				    nvr_sim_fault_name(f));
+	if (cfg->no_pba)
+		return skip(res, "no_pba is a simulator knob; skipped on real hardware");
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
+			const struct nvr_step *st = &scn->actors[i].steps[j];
+
+			if (st->kind == NVR_STEP_SUBMIT && !r->opts->write_ok &&
+			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
+				return skip(res, "writes to the namespace (line %u); real-device I/O is "
+					    "read only without --write-range", st->line);
+		}
+	return 0;
+}
+
 static int actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32_t nr_submitters,
 		       uint32_t submitter_index)
 {
@@ -447,7 +490,7 @@ static int actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32
 	/* Each submitter owns a slice of the namespace, so that verification
 	 * never races with another actor's writes. */
 	a->region_lbas = r->ns_lbas / nr_submitters;
-	a->region_base = a->region_lbas * submitter_index;
+	a->region_base = r->ns_base + a->region_lbas * submitter_index;
 	a->blocks = a->region_lbas / (first->bs / r->lba_size);
 	if (!a->blocks)
 		return -ENOSPC;
@@ -484,20 +527,6 @@ static void actor_release(struct actor_rt *a)
 	free(a->written);
 	free(a->retired);
 	free((void *)a->inflight);
-}
-
-static int skip(struct nvr_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Not an error: the device cannot run this row. Setup returns 1. */
-static int skip(struct nvr_result *res, const char *fmt, ...)
-{
-	va_list ap;
-
-	res->verdict = NVR_SKIP;
-	va_start(ap, fmt);
-	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
-	va_end(ap);
-	return 1;
 }
 
 static int pick(int row, int scn, int dflt)
@@ -539,24 +568,46 @@ static int setup(struct run *r, struct nvr_result *res)
 	}
 	for (uint32_t i = 0; i < scn->nr_queues; i++)
 		maxq = NVR_MAX(maxq, scn->queues[i].id);
-	ret = nvr_sim_create(&cfg, &r->t);
-	if (ret)
-		return fail(res, ret, "cannot start the simulated controller: %s", strerror(-ret));
-	r->sim = nvr_sim_of(r->t);
+	if (r->opts->transport) {
+		ret = hw_skip(r, &cfg, res);
+		if (ret)
+			return ret;
+		r->t = r->opts->transport;
+	} else {
+		ret = nvr_sim_create(&cfg, &r->t);
+		if (ret)
+			return fail(res, ret, "cannot start the simulated controller: %s",
+				    strerror(-ret));
+		r->sim = nvr_sim_of(r->t);
+	}
 	if (r->opts->live_sim)
 		*r->opts->live_sim = r->sim;
 	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl);
 	if (ret)
 		return fail(res, ret, "cannot bring the controller up: %s", strerror(-ret));
+	if (!nvr_ctrl_info(r->ctrl)->nr_ns || nvr_ctrl_info(r->ctrl)->ns[0].nsid != 1)
+		return fail(res, -EPROTO, "the controller has no namespace 1");
 	r->lba_size = nvr_ctrl_info(r->ctrl)->ns[0].lba_size;
 	r->ns_lbas = nvr_ctrl_info(r->ctrl)->ns[0].nsze;
 	if (!r->lba_size || !r->ns_lbas)
 		return fail(res, -EPROTO, "the controller has no usable namespace 1");
+	if (r->opts->transport && r->opts->write_ok) {
+		/* Every actor's region, reads included, lies inside the range. */
+		if (r->opts->write_start >= r->ns_lbas)
+			return fail(res, -ERANGE, "--write-range starts at LBA %" PRIu64 ", beyond "
+				    "namespace 1's %" PRIu64 " LBAs", r->opts->write_start, r->ns_lbas);
+		r->ns_base = r->opts->write_start;
+		r->ns_lbas = NVR_MIN(r->opts->write_end, r->ns_lbas - 1) - r->ns_base + 1;
+	}
 
 	nvr_ledger_opts_init(&lo);
 	lo.sim = r->sim;
 	lo.timeout_ns = scn->timeout_ns;
 	lo.stall_ns = scn->stall_ns;
+	/* Without device truth a late handler looks like a missed interrupt:
+	 * on hardware, wait as long as the scenario tolerates no progress. */
+	if (!r->sim)
+		lo.missed_grace_ns = NVR_MAX(lo.missed_grace_ns, scn->stall_ns);
 	ret = nvr_ledger_create(&lo, &r->ledger);
 	if (!ret)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
@@ -588,6 +639,9 @@ static int setup(struct run *r, struct nvr_result *res)
 		struct nvr_cqe cqe;
 
 		ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
+		if (!ret && (NVR_CQE_STATUS(cqe.status) & 0x7ff) && r->opts->transport)
+			return skip(res, "the controller refused Interrupt Coalescing (%s)",
+				    nvr_status_str(NVR_CQE_STATUS(cqe.status)));
 		if (ret || (NVR_CQE_STATUS(cqe.status) & 0x7ff))
 			return fail(res, ret ? ret : -EIO, "cannot set interrupt coalescing");
 	}
@@ -657,7 +711,8 @@ static void teardown(struct run *r)
 		pthread_mutex_destroy(&r->barriers[b].lock);
 		pthread_cond_destroy(&r->barriers[b].cond);
 	}
-	nvr_transport_destroy(r->t);
+	if (r->t != r->opts->transport)
+		nvr_transport_destroy(r->t);
 }
 
 /* The built-in timeout sweep: reap CQs that have work outstanding and made no
@@ -728,11 +783,10 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	}
 	nvr_clock_init();
 	ret = setup(r, res);
-	if (ret) {
-		if (ret > 0)
-			ret = 0;	/* skipped */
+	if (ret == NVR_SKIPPED)
+		ret = 0;
+	if (ret || res->verdict == NVR_SKIP)
 		goto out;
-	}
 
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		ret = -pthread_create(&r->actors[i].thread, NULL, actor_main, &r->actors[i]);
@@ -798,7 +852,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		res->errors += atomic_load(&r->actors[i].errors);
 		res->fingerprint = (res->fingerprint ^ r->actors[i].fp) * 0x100000001b3ull;
 	}
-	for (uint32_t i = 0; i < scn->nr_queues; i++)
+	for (uint32_t i = 0; r->sim && i < scn->nr_queues; i++)
 		res->fingerprint = (res->fingerprint ^ nvr_sim_sq_fingerprint(r->sim, scn->queues[i].id)) *
 				   0x100000001b3ull;
 	if (res->verdict != NVR_ERROR)

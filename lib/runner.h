@@ -184,6 +184,15 @@ struct nvr_run_opts {
 	void *progress_arg;
 	/* Lets the monitor inject faults by hand; filled by the runner while it runs. */
 	struct nvr_sim **live_sim;
+	/*
+	 * A real controller (VFIO), borrowed for the run; NULL: the simulator the
+	 * scenario describes. Rows that need the simulator are skipped on it.
+	 */
+	struct nvr_transport *transport;
+	/* On a real controller, the LBAs of namespace 1 writes may touch
+	 * (inclusive). Without write_ok its I/O is read only. */
+	bool write_ok;
+	uint64_t write_start, write_end;
 };
 
 /**

@@ -95,6 +95,7 @@ struct run {
 	enum nvr_cq_lock cq_lock;
 	struct nvr_policy pol;	/* the row's over the scenario's over the defaults */
 	uint32_t lba_size;
+	uint64_t ns_base;	/* the LBAs the actors share: [ns_base, ns_base + ns_lbas) */
 	uint64_t ns_lbas;
 	bool has_reaper[NVR_MAX_QUEUES + 1];	/* by queue id */
 	struct actor_rt actors[NVR_MAX_ACTORS];

@@ -1,0 +1,105 @@
+#!/bin/sh
+# The QEMU end-to-end tier: nvmerace in a Linux guest, on QEMU's emulated NVMe
+# controller behind an emulated Intel IOMMU and the guest kernel's vfio-pci.
+#
+#   tests/qemu/run.sh NVMERACE [--bench]
+#
+# The guest (Debian's kernel, busybox-static, nvme-cli, fio) is built once from
+# Debian packages by build-guest.sh and cached in $NVR_QEMU_CACHE (default
+# /var/cache/nvmerace-qemu, or ~/.cache/nvmerace-qemu when that is not
+# writable). Exits 0 when every check passed, 1 when one failed; when QEMU
+# cannot run here at all it says why and exits 0 (a skip, not a failure).
+# --bench also runs the IOPS benchmark and prints its table.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${1:?usage: run.sh NVMERACE [--bench]}
+bench=${2:-}
+limit=${NVR_QEMU_TIMEOUT:-270}
+
+skip() {
+	echo "qemu tier: SKIPPED: $*"
+	exit 0
+}
+
+command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+for tool in cpio apt-get dpkg-deb depmod; do
+	command -v $tool >/dev/null 2>&1 || skip "'$tool' is not installed"
+done
+if [ -n "${NVR_QEMU_CACHE:-}" ]; then
+	cache=$NVR_QEMU_CACHE
+elif mkdir -p /var/cache/nvmerace-qemu 2>/dev/null && [ -w /var/cache/nvmerace-qemu ]; then
+	cache=/var/cache/nvmerace-qemu
+else
+	cache=${XDG_CACHE_HOME:-$HOME/.cache}/nvmerace-qemu
+fi
+if [ ! -f "$cache/ready" ]; then
+	echo "qemu tier: building the guest in $cache (once)"
+	sh "$here/build-guest.sh" "$cache" > "$cache.log" 2>&1 ||
+		skip "cannot build the guest from Debian packages (see $cache.log)"
+fi
+read -r kver kernel < "$cache/kernel"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvr-qemu.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+root=$tmp/root
+cp -a "$cache/guest" "$root"
+mkdir -p "$root/share/scenarios" "$root/usr/share/misc"
+cp "$here/guest-init.sh" "$root/init"
+chmod 755 "$root/init"
+cp "$here"/*.yaml "$here/guest-bench.sh" "$root/share/"
+cp "$top"/scenarios/*.yaml "$root/share/scenarios/"
+[ -f /usr/share/misc/pci.ids ] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
+[ "$bench" = --bench ] && echo 1 > "$root/bench"
+# nvmerace and the shared libraries it links, as ldd lists them.
+cp "$bin" "$root/usr/bin/nvmerace"
+ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' | while read -r lib; do
+	case "$lib" in
+	/lib64/*) cp -L "$lib" "$root/lib64/" ;;
+	*) cp -L "$lib" "$root/lib/x86_64-linux-gnu/" ;;
+	esac
+done
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null) > "$tmp/initrd"
+truncate -s 1G "$tmp/nvm.img"
+
+echo "qemu tier: booting Linux $kver ($kernel) under $(qemu-system-x86_64 --version | head -1)"
+start=$(date +%s)
+timeout -k 5 "$limit" qemu-system-x86_64 -M q35,accel=tcg -cpu max -m 1G -smp 2 \
+	-nodefaults -display none -serial stdio -no-reboot -monitor none \
+	-device intel-iommu,intremap=on \
+	-kernel "$cache/$kernel" -initrd "$tmp/initrd" \
+	-append "console=ttyS0 panic=-1 intel_iommu=on quiet" \
+	-drive file="$tmp/nvm.img",if=none,id=nvm,format=raw \
+	-device nvme,serial=nvr0001,drive=nvm < /dev/null > "$tmp/console" 2>&1
+qst=$?
+took=$(( $(date +%s) - start ))
+tr -d '\r' < "$tmp/console" > "$tmp/log"
+cp "$tmp/log" "${NVR_QEMU_LOG:-/tmp/nvmerace-qemu.log}" 2>/dev/null
+
+if ! grep -q '^NVR-INFO\|^NVR-TEST' "$tmp/log"; then
+	if grep -qi 'could not\|failed to\|error' "$tmp/log" && [ $qst != 124 ]; then
+		tail -5 "$tmp/log"
+		skip "QEMU could not start the guest (exit $qst)"
+	fi
+	echo "qemu tier: FAILED: the guest printed nothing in ${took}s (exit $qst); last lines:"
+	tail -20 "$tmp/log"
+	exit 1
+fi
+grep '^NVR-INFO\|^NVR-TEST\|^    |' "$tmp/log" | grep -v '^    |' | sed 's/^/  /'
+if [ "$bench" = --bench ]; then
+	grep '^NVR-BENCH' "$tmp/log" | sed 's/^NVR-BENCH //'
+fi
+pass=$(grep -c '^NVR-TEST ok ' "$tmp/log")
+fail=$(grep -c '^NVR-TEST not ok ' "$tmp/log")
+skipped=$(grep -c '^NVR-TEST skip ' "$tmp/log")
+if ! grep -q '^NVR-DONE' "$tmp/log"; then
+	echo "qemu tier: FAILED: the guest did not finish within ${limit}s; its last lines:"
+	tail -30 "$tmp/log"
+	exit 1
+fi
+if [ "$fail" != 0 ]; then
+	echo "qemu tier: the output of the failed checks:"
+	awk '/^NVR-TEST not ok/ { p = 1; print; next } /^NVR-/ { p = 0 } p' "$tmp/log"
+fi
+echo "qemu tier: $pass passed, $fail failed, $skipped skipped in ${took}s"
+[ "$fail" = 0 ]
