@@ -35,9 +35,18 @@ struct nvr_ctrl {
 };
 
 struct admin_wait {
+	struct nvr_admin_cb cb;	/* first: the admin CQ's context points here */
 	bool done;
 	struct nvr_cqe cqe;
 };
+
+static void admin_wait_done(struct nvr_admin_cb *cb, const struct nvr_cqe *cqe)
+{
+	struct admin_wait *w = (struct admin_wait *)cb;
+
+	w->cqe = *cqe;
+	w->done = true;
+}
 
 const struct nvr_ctrl_info *nvr_ctrl_info(const struct nvr_ctrl *ctrl)
 {
@@ -185,28 +194,32 @@ static int alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct 
 
 static void admin_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
 {
-	struct admin_wait *w = ctx;
+	struct nvr_admin_cb *cb = ctx;
 
 	(void)sq;
 	(void)arg;
-	if (!w)
-		return;
-	w->cqe = *cqe;
-	w->done = true;
+	if (cb)
+		cb->fn(cb, cqe);
 }
 
 int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *cqe,
 		   unsigned int timeout_ms)
 {
-	struct nvr_sq *sq = ctrl->sqs[0];
-	struct nvr_cq *cq = ctrl->cqs[0];
-	struct admin_wait w = { 0 };
+	struct nvr_sq *sq;
+	struct nvr_cq *cq;
+	struct admin_wait w = { .cb.fn = admin_wait_done };
 	uint64_t start = nvr_now_ns(), deadline = start + (uint64_t)timeout_ms * 1000000;
 	unsigned int polls = 0;
 	int cid, ret = 0;
 
 	pthread_mutex_lock(&ctrl->admin_lock);
-	cid = nvr_sq_submit(sq, sqe, &w);
+	sq = ctrl->sqs[0];
+	cq = ctrl->cqs[0];
+	if (!sq || !cq) {
+		ret = -ENODEV;	/* the admin queue was torn down */
+		goto out;
+	}
+	cid = nvr_sq_submit(sq, sqe, &w.cb);
 	if (cid < 0) {
 		ret = cid;
 		goto out;
@@ -239,6 +252,41 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 out:
 	pthread_mutex_unlock(&ctrl->admin_lock);
 	return ret;
+}
+
+int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_admin_cb *cb)
+{
+	int cid = -ENODEV;
+
+	pthread_mutex_lock(&ctrl->admin_lock);
+	if (ctrl->sqs[0]) {
+		cid = nvr_sq_submit(ctrl->sqs[0], sqe, cb);
+		if (cid >= 0)
+			nvr_sq_ring(ctrl->sqs[0]);
+	}
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return cid;
+}
+
+unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&ctrl->admin_lock);
+	if (ctrl->cqs[0])
+		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, admin_done, NULL);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return n;
+}
+
+void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl)
+{
+	pthread_mutex_lock(&ctrl->admin_lock);
+	free_sq(ctrl->sqs[0]);
+	free_cq(ctrl->cqs[0]);
+	__atomic_store_n(&ctrl->sqs[0], NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctrl->cqs[0], NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ctrl->admin_lock);
 }
 
 /* Copy an Identify string: space padded, maybe unterminated, maybe garbage. */

@@ -98,6 +98,36 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vector,
 			  uint16_t *status);
 
+/* An admin command's completion, delivered by whoever reaps the admin CQ. */
+struct nvr_admin_cb {
+	void (*fn)(struct nvr_admin_cb *cb, const struct nvr_cqe *cqe);
+};
+
+/**
+ * nvr_ctrl_admin_async() - submit an admin command and return at once.
+ * @ctrl: the controller.
+ * @sqe: the command; its CID is set here.
+ * @cb: called, from nvr_ctrl_admin_poll() or from another admin command's
+ *      wait, when the completion is reaped; must live until then.
+ *
+ * Return: the CID; -EBUSY when the admin SQ is full; -ENODEV once the admin
+ * queue was freed (nvr_ctrl_admin_free()).
+ */
+int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_admin_cb *cb);
+
+/* Reap the admin CQ; returns the completions taken. */
+unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl);
+
+/**
+ * nvr_ctrl_admin_free() - tear down the admin queue: unmap its memory from
+ * the device and free it, whatever the device is doing. Admin commands fail
+ * with -ENODEV afterwards. A host that does this before the controller has
+ * finished with the queue is what seed 001 is about: a completion the device
+ * writes later is caught as DMA after teardown.
+ * @ctrl: the controller.
+ */
+void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl);
+
 /**
  * nvr_ctrl_dbbuf_enable() - turn on shadow doorbells (Doorbell Buffer Config).
  * @ctrl: the controller; best before I/O starts, queues created before and

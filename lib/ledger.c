@@ -80,7 +80,39 @@ struct nvr_ledger {
 	struct nvr_anomaly *rec;
 	uint32_t nr_rec;
 	uint64_t dma_faults_seen;
+	/* Memory the host gave up, named for the DMA-after-teardown messages
+	 * (under lock). */
+	struct {
+		uint64_t iova, len, t_ns;
+		char what[48];
+	} freed[8];
+	uint32_t nr_freed;
 };
+
+void nvr_ledger_freed(struct nvr_ledger *l, uint64_t iova, uint64_t len, const char *what)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->nr_freed < NVR_ARRAY_SIZE(l->freed)) {
+		l->freed[l->nr_freed].iova = iova;
+		l->freed[l->nr_freed].len = len;
+		l->freed[l->nr_freed].t_ns = nvr_clock_ns() - l->t0;
+		snprintf(l->freed[l->nr_freed].what, sizeof(l->freed[0].what), "%s", what);
+		l->nr_freed++;
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* What the host had at @iova before it freed it, or "". */
+static void freed_name(struct nvr_ledger *l, uint64_t iova, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	pthread_mutex_lock(&l->lock);
+	for (uint32_t i = 0; i < l->nr_freed; i++)
+		if (iova >= l->freed[i].iova && iova - l->freed[i].iova < l->freed[i].len)
+			snprintf(buf, len, ": %s, freed at %.3f ms", l->freed[i].what,
+				 (double)l->freed[i].t_ns / 1e6);
+	pthread_mutex_unlock(&l->lock);
+}
 
 static const char *const an_names[NVR_AN_NR] = {
 	[NVR_AN_LOST] = "lost",
@@ -553,6 +585,10 @@ static void check_lost(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now, bo
 			continue;
 		if (!all && (now < t || now - t < l->o.timeout_ns))
 			continue;
+		/* The device still holds its completion: a slow device (or a
+		 * thread that did not get a CPU), not a lost command. */
+		if (!all && l->o.sim && nvr_sim_cid_pending(l->o.sim, s->qid, cid))
+			continue;
 		s->reported[cid] = subs;
 		report(l, s, NVR_AN_LOST, cid, s->lcq->vector,
 		       "CID %u on SQ %u submitted %.3f ms before, never completed: %s", cid, s->qid,
@@ -657,12 +693,26 @@ static void check_dma(struct nvr_ledger *l)
 	if (st.dma_faults == l->dma_faults_seen)
 		return;
 	n = nvr_journal_copy(nvr_sim_journal(l->o.sim), ev, NVR_ARRAY_SIZE(ev));
+	/* The new faults are the newest ones in the journal: skip the older. */
+	{
+		uint64_t fresh = st.dma_faults - l->dma_faults_seen, seen = 0;
+		uint32_t first = n;
+
+		while (first > 0 && seen < fresh)
+			if (ev[--first].type == NVR_JEV_DMA_FAULT)
+				seen++;
+		memmove(ev, ev + first, (n - first) * sizeof(*ev));
+		n -= first;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		if (ev[i].type == NVR_JEV_DMA_FAULT && l->dma_faults_seen < st.dma_faults) {
+			char what[96];
+
 			l->dma_faults_seen++;
+			freed_name(l, ev[i].a, what, sizeof(what));
 			report(l, NULL, NVR_AN_DMA_AFTER_TEARDOWN, -1, -1,
-			       "the device %s %u bytes at IOVA 0x%" PRIx64 ", which is not mapped",
-			       ev[i].c ? "wrote" : "read", ev[i].b, ev[i].a);
+			       "the device %s %u bytes at IOVA 0x%" PRIx64 ", which is not mapped%s",
+			       ev[i].c ? "wrote" : "read", ev[i].b, ev[i].a, what);
 		}
 	/* Faults that scrolled out of the journal are still counted. */
 	while (l->dma_faults_seen < st.dma_faults) {

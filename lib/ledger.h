@@ -119,6 +119,10 @@ void nvr_ledger_tick(struct nvr_ledger *l);
  * faults are reported. Call once, after the actors stopped.
  */
 void nvr_ledger_finish(struct nvr_ledger *l);
+
+/* The host freed [@iova, @iova + @len), which held @what: a later device
+ * access there is reported with that name. */
+void nvr_ledger_freed(struct nvr_ledger *l, uint64_t iova, uint64_t len, const char *what);
 /* A run stopped early (first anomaly, interrupted): one last tick, and the
  * commands still outstanding are left unjudged instead of called lost. */
 void nvr_ledger_finish_early(struct nvr_ledger *l);

@@ -354,14 +354,18 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 {
 	struct run *r = a->run;
-	struct nvr_cq *cq = nvr_ctrl_cq(r->ctrl, st->queue);
+	struct nvr_cq *cq;
 
-	while (!atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
+	/* Counted before the check, so that a teardown that stopped the
+	 * reapers and saw none running cannot have its queue used here. */
+	atomic_fetch_add(&r->reapers_running, 1);
+	cq = atomic_load(&r->stop_reapers) ? NULL : nvr_ctrl_cq(r->ctrl, st->queue);
+	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:
 			if (nvr_irq_service(r->irq, (unsigned int)cq->vector, 10, r->cq_lock, io_done,
 					    NULL) == -ECANCELED)
-				return;
+				cq = NULL;
 			break;
 		case NVR_WAKE_POLL:
 			reap_policy(r, cq, NVR_REAP_POLL);
@@ -369,20 +373,34 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 			break;
 		case NVR_WAKE_EVERY:
 			nvr_sleep_ns(st->every_ns);
-			reap_policy(r, cq, NVR_REAP_POLL);
+			if (!atomic_load(&r->stop_reapers))
+				reap_policy(r, cq, NVR_REAP_POLL);
 			break;
 		}
 	}
+	atomic_fetch_sub(&r->reapers_running, 1);
+}
+
+/* An actor the run waits for: it submits, tears down, or sends a bounded
+ * number of keep-alives. Reapers and endless keep-alives run until the end. */
+static bool actor_finite(const struct nvr_actor *def)
+{
+	for (uint32_t i = 0; i < def->nr_steps; i++) {
+		const struct nvr_step *st = &def->steps[i];
+
+		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
+		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count))
+			return true;
+	}
+	return false;
 }
 
 static void *actor_main(void *arg)
 {
 	struct actor_rt *a = arg;
 	struct run *r = a->run;
-	bool submitter = false;
+	bool finite = actor_finite(a->def);
 
-	for (uint32_t i = 0; i < a->def->nr_steps; i++)
-		submitter |= a->def->steps[i].kind == NVR_STEP_SUBMIT;
 	for (uint32_t i = 0; i < a->def->nr_steps && !run_stopping(r); i++) {
 		const struct nvr_step *st = &a->def->steps[i];
 
@@ -399,11 +417,17 @@ static void *actor_main(void *arg)
 		case NVR_STEP_BARRIER:
 			barrier_wait(r, &r->barriers[st->barrier]);
 			break;
+		case NVR_STEP_KEEP_ALIVE:
+			step_keep_alive(r, st);
+			break;
+		case NVR_STEP_TEARDOWN:
+			step_teardown(r, st);
+			break;
 		default:
 			break;
 		}
 	}
-	if (submitter)
+	if (finite)
 		atomic_fetch_sub(&r->submitters_left, 1);
 	return NULL;
 }
@@ -625,6 +649,15 @@ static int setup(struct run *r, struct nvr_result *res)
 			return fail(res, ret, "Doorbell Buffer Config failed: %s",
 				    ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
 	}
+	{
+		char why[128];
+
+		ret = run_keep_alive_setup(r, why, sizeof(why));
+		if (ret > 0)
+			return skip(res, "%s", why);
+		if (ret)
+			return fail(res, ret, "cannot set the keep-alive timer: %s", strerror(-ret));
+	}
 
 	thr = scn->coalesce_thr;
 	tim = scn->coalesce_time;
@@ -693,6 +726,9 @@ static int setup(struct run *r, struct nvr_result *res)
 	}
 	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++)
 		barrier_init(&r->barriers[b], r->barriers[b].needed);
+	nr_sub = 0;
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		nr_sub += actor_finite(&scn->actors[i]);
 	atomic_store(&r->submitters_left, nr_sub);
 	return 0;
 }
@@ -711,6 +747,9 @@ static void teardown(struct run *r)
 		pthread_mutex_destroy(&r->barriers[b].lock);
 		pthread_cond_destroy(&r->barriers[b].cond);
 	}
+	free(r->ka_slots);	/* after close: nothing reaps the admin CQ any more */
+	pthread_mutex_destroy(&r->ka_lock);
+	pthread_mutex_destroy(&r->q_lock);
 	if (r->t != r->opts->transport)
 		nvr_transport_destroy(r->t);
 }
@@ -719,11 +758,17 @@ static void teardown(struct run *r)
  * progress for sweep_ns, as a driver's timeout handler does. */
 static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *last_change)
 {
+	pthread_mutex_lock(&r->q_lock);
 	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
 		uint16_t q = r->scn->queues[i].id;
 		struct nvr_sq *sq = nvr_ctrl_sq(r->ctrl, q);
 		struct nvr_cq *cq = nvr_ctrl_cq(r->ctrl, q);
-		uint64_t reaped = atomic_load(&cq->reaped);
+		uint64_t reaped;
+
+		/* Deleted by a teardown step. */
+		if (r->q_gone[q] || !sq || !cq)
+			continue;
+		reaped = atomic_load(&cq->reaped);
 
 		if (reaped != last_reaped[i] || !atomic_load(&sq->outstanding)) {
 			last_reaped[i] = reaped;
@@ -735,6 +780,7 @@ static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *
 			last_change[i] = now;
 		}
 	}
+	pthread_mutex_unlock(&r->q_lock);
 }
 
 static void judge(struct run *r, struct nvr_result *res)
@@ -767,7 +813,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 {
 	struct run *r = calloc(1, sizeof(*r));
 	uint64_t last_reaped[NVR_MAX_QUEUES] = { 0 }, last_change[NVR_MAX_QUEUES] = { 0 };
-	uint64_t start, next_progress, now;
+	uint64_t start, next_progress, now, ticks = 0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -777,6 +823,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		return fail(res, -ENOMEM, "out of memory");
 	r->scn = scn;
 	r->opts = opts;
+	pthread_mutex_init(&r->q_lock, NULL);
+	pthread_mutex_init(&r->ka_lock, NULL);
 	if (scn->nr_rows) {
 		r->row = &scn->rows[row < scn->nr_rows ? row : 0];
 		snprintf(res->row, sizeof(res->row), "%s", r->row->name);
@@ -816,6 +864,11 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 			atomic_store(&r->early, true);
 			break;
 		}
+		/* A controller in fatal status completes nothing more: stop. */
+		if (++ticks % 10 == 0 && run_check_cfs(r)) {
+			atomic_store(&r->early, true);
+			break;
+		}
 		if (opts->progress && now >= next_progress) {
 			nvr_ledger_snapshot(r->ledger, &res->stats);
 			opts->progress(&res->stats, opts->progress_arg);
@@ -834,9 +887,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		if (r->actors[i].started)
 			pthread_join(r->actors[i].thread, NULL);
-	if (NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
-		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
-				  "the controller set CSTS.CFS (controller fatal status)");
+	run_check_cfs(r);
+	run_keep_alive_finish(r);
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);
 	else

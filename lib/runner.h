@@ -37,6 +37,8 @@ enum nvr_step_kind {
 	NVR_STEP_REAP,
 	NVR_STEP_SLEEP,
 	NVR_STEP_BARRIER,
+	NVR_STEP_KEEP_ALIVE,	/* Keep Alive on the admin queue every every_ns */
+	NVR_STEP_TEARDOWN,	/* delete I/O queues, shut down, free the admin queue */
 	NVR_STEP_NR,
 };
 
@@ -57,6 +59,11 @@ struct nvr_step {
 	uint64_t every_ns;
 	/* sleep */
 	uint64_t sleep_ns;
+	/* keep_alive: KATO to set (Set Features), then every every_ns, count of them (0: until
+	 * the run stops) */
+	uint32_t kato_ms;
+	/* teardown: how long to keep watching after the admin queue was freed */
+	uint64_t linger_ns;
 	/* barrier: every actor that has this barrier id meets here */
 	uint32_t barrier;
 	uint32_t line;		/* where it came from, for messages */
@@ -102,6 +109,7 @@ struct nvr_policy {
 enum nvr_ka_policy {
 	NVR_KA_SYNC,		/* teardown waits for the keep-alive in flight: the fix */
 	NVR_KA_ASYNC,		/* fire and forget; teardown does not wait: the bug */
+	NVR_KA_CANCELLED,	/* one keep-alive, then none: the timer runs out */
 };
 
 /* Every field -1: a row or scenario that sets nothing. */

@@ -104,10 +104,31 @@ struct run {
 	_Atomic bool stop_submit;	/* issue no more; drain what is outstanding */
 	_Atomic bool stop_reapers;
 	_Atomic bool abort;		/* quit now, drain nothing */
+	/* Keep-alive and teardown (runner_admin.c). ka_lock orders the
+	 * keep-alive actor's "may I submit" with teardown's "no more". */
+	pthread_mutex_t ka_lock;
+	bool ka_dying;
+	uint32_t ka_inflight;
+	_Atomic uint64_t ka_sent, ka_done, ka_refused;
+	_Atomic uint64_t ka_freed_at;	/* when the admin queue was freed, 0: not */
+	bool cfs_reported;
+	struct ka_slot *ka_slots;	/* async keep-alives in flight */
+	_Atomic uint32_t reapers_running;
+	pthread_mutex_t q_lock;	/* a teardown deleting queues vs the sweep */
+	bool q_gone[NVR_MAX_QUEUES + 1];	/* deleted by a teardown step, by queue id */
 	/* Stopped early (first anomaly, interrupted): drain briefly, and leave
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
 };
+
+/* runner_admin.c */
+void step_keep_alive(struct run *r, const struct nvr_step *st);
+void step_teardown(struct run *r, const struct nvr_step *st);
+/* Set KATO for the first keep_alive step; 1 (with @reason) to skip the row. */
+int run_keep_alive_setup(struct run *r, char *reason, size_t len);
+/* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
+void run_keep_alive_finish(struct run *r);
+bool run_check_cfs(struct run *r);
 
 /* True once the run should issue nothing more. */
 bool run_stopping(struct run *r);

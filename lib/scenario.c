@@ -114,7 +114,8 @@ static int only_document(struct sc_ctx *c, yaml_parser_t *p, const char *buf, si
 /* --- device --- */
 
 enum { SIM_NS_MIB, SIM_LBA_SIZE, SIM_MQES, SIM_QUEUES, SIM_VECTORS, SIM_DSTRD, SIM_MDTS,
-       SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_NR };
+       SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_KA_US,
+       SIM_NR };
 
 static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NS_MIB] = { "ns_mib", false },
@@ -130,6 +131,7 @@ static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_SPIN] = { "spin_us", false },
 	[SIM_NO_PBA] = { "no_pba", false },
 	[SIM_FAULTS] = { "faults", false },
+	[SIM_KA_US] = { "keep_alive_us", false },
 };
 
 /* The ranges of the numbers in device.sim; latency_us and faults apart. */
@@ -146,6 +148,7 @@ static const struct {
 	[SIM_READY] = { 0, 5000000 },
 	[SIM_SHUTDOWN] = { 0, 5000000 },
 	[SIM_SPIN] = { 0, 1000000 },
+	[SIM_KA_US] = { 0, 10000000 },
 };
 
 #define LATENCY_MAX_US 1000000u
@@ -258,6 +261,8 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		cfg->shutdown_us = (uint32_t)x;
 	if (sim_num(c, v, SIM_SPIN, &x))
 		cfg->spin_us = (uint32_t)x;
+	if (sim_num(c, v, SIM_KA_US, &x))
+		cfg->keep_alive_us = (uint32_t)x;
 	if (v[SIM_LATENCY] && !latency(c, v[SIM_LATENCY], cfg))
 		c->sim_ok = false;
 	if (v[SIM_NO_PBA] && !sc_bool(c, v[SIM_NO_PBA], "no_pba", &cfg->no_pba))
@@ -295,7 +300,7 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
 	static const char *const formulas[] = { "linux", "spdk" };
-	static const char *const kas[] = { "sync", "async" };
+	static const char *const kas[] = { "sync", "async", "cancelled" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
 	bool b;
 	int k;

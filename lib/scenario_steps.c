@@ -340,11 +340,56 @@ static void parse_repeat(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	}
 }
 
+/* --- keep_alive: { kato_ms: N, every_ms: N, count: N } --- */
+
+static void parse_keep_alive(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n,
+			     struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "kato_ms", true }, { "every_ms", false },
+					      { "count", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_KEEP_ALIVE);
+	yaml_node_t *v[3];
+	uint64_t x;
+
+	if (!st || !sc_map(c, n, "keep_alive", "in keep_alive", keys, 3, v))
+		return;
+	/* The Keep Alive Timer feature holds milliseconds in 32 bits; 0 would
+	 * turn it off, which this step is not for. */
+	if (v[0] && sc_uint(c, v[0], "kato_ms", 1, 3600000, &x))
+		st->kato_ms = (uint32_t)x;
+	if (v[1] && sc_uint(c, v[1], "every_ms", 1, DURATION_MS_MAX, &x))
+		st->every_ns = x * 1000000ull;
+	if (v[2] && sc_uint(c, v[2], "count", 1, COUNT_MAX, &x))
+		st->count = x;
+}
+
+/* --- teardown: { linger_ms: N } --- */
+
+static void parse_teardown(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "linger_ms", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_TEARDOWN);
+	yaml_node_t *v[1];
+	uint64_t x;
+
+	if (!st)
+		return;
+	st->linger_ns = 50000000ull;
+	if (n->type == YAML_SCALAR_NODE && !n->data.scalar.length)
+		return;	/* teardown: with nothing after it */
+	if (!sc_map(c, n, "teardown", "in teardown", keys, 1, v))
+		return;
+	if (v[0] && sc_uint(c, v[0], "linger_ms", 0, 60000, &x))
+		st->linger_ns = x * 1000000ull;
+}
+
 static const struct step_kind step_kinds[] = {
 	{ "submit", parse_submit },
 	{ "reap", parse_reap },
 	{ "sleep", parse_sleep },
 	{ "barrier", parse_barrier },
+	{ "keep_alive", parse_keep_alive },
+	{ "teardown", parse_teardown },
 	{ "repeat", parse_repeat },
 };
 

@@ -38,6 +38,7 @@ void sim_build_identify(struct nvr_sim *s)
 	c->cntlid = 1;
 	c->ver = s->vs;
 	c->oacs = 1u << 8;	/* Doorbell Buffer Config */
+	c->kas = 1;		/* Keep Alive timer granularity: 100 ms */
 	c->acl = 3;
 	c->aerl = 3;
 	c->sqes = 0x66;		/* 64-byte SQEs, required and maximum */
@@ -121,6 +122,8 @@ static uint16_t features(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t 
 		else
 			*dw0 = (uint32_t)(s->cfg.nr_io_queues - 1) << 16 | (s->cfg.nr_io_queues - 1u);
 		return GENERIC(NVME_SC_SUCCESS);
+	case NVME_FEAT_FID_KATO:
+		return sim_kato_feature(s, set, sqe->cdw11, dw0);
 	case NVME_FEAT_FID_IRQ_COALESCE:
 		/* THR bits 7:0 (0-based), TIME bits 15:8 in 100 us units. */
 		if (set) {
@@ -274,6 +277,8 @@ uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 		return delete_cq(s, sqe);
 	case nvme_admin_dbbuf:
 		return sim_dbbuf_config(s, sqe);
+	case nvme_admin_keep_alive:
+		return sim_keep_alive(s, s->now);
 	default:
 		return GENERIC(NVME_SC_INVALID_OPCODE) | DNR;
 	}

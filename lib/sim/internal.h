@@ -91,6 +91,15 @@ struct sim_vector {
 	_Atomic uint64_t raised, delivered, unjustified, lost, pended;
 };
 
+/* Why the controller set CSTS.CFS (sim_fatal()). */
+enum sim_fatal_reason {
+	SIM_FATAL_NONE,
+	SIM_FATAL_BAD_ENABLE,	/* CC.EN with a bad admin queue or CC field */
+	SIM_FATAL_NOMEM,	/* no room to hold a completion */
+	SIM_FATAL_SQ_GONE,	/* an SQE fetch from memory that is not mapped */
+	SIM_FATAL_KATO,		/* the keep-alive timer ran out */
+};
+
 enum sim_state {
 	SIM_DISABLED,
 	SIM_ENABLED,
@@ -121,6 +130,12 @@ struct nvr_sim {
 	_Atomic uint32_t fault_rate[NVR_FAULT_NR];
 	_Atomic uint32_t fault_once[NVR_FAULT_NR];
 	bool nq_set;
+	/* Keep Alive (keepalive.c): KATO in ms, 0: off; when it runs out. */
+	_Atomic uint32_t kato_ms;
+	_Atomic uint64_t ka_deadline_ns;
+	_Atomic uint64_t ka_last_ns;
+	_Atomic uint64_t ka_count;
+	_Atomic uint32_t fatal_reason;	/* enum sim_fatal_reason; 0: none */
 	/* Doorbell Buffer Config: IOVAs of the shadow doorbell and EventIdx pages. */
 	_Atomic bool dbbuf_on;
 	uint64_t dbbuf_db, dbbuf_ei;
@@ -203,6 +218,13 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 void sim_raise_due(struct nvr_sim *s, uint64_t now);
 void sim_queues_reset(struct nvr_sim *s);
 void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
+
+/* keepalive.c */
+uint16_t sim_keep_alive(struct nvr_sim *s, uint64_t now);
+uint16_t sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t *dw0);
+void sim_kato_check(struct nvr_sim *s, uint64_t now);
+uint64_t sim_kato_deadline(struct nvr_sim *s);
+void sim_kato_reset(struct nvr_sim *s);
 
 /* dbbuf.c: shadow doorbells and EventIdx */
 uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe);

@@ -51,6 +51,7 @@ void sim_fatal(struct nvr_sim *s, uint32_t reason)
 	atomic_store(&s->fatal_rdy, sim_ready(s, sim_now()));
 	atomic_fetch_or(&s->csts_fixed, NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
 	atomic_store(&s->state, SIM_FATAL);
+	atomic_store(&s->fatal_reason, reason);
 	nvr_journal_add(&s->journal, NVR_JEV_FATAL, 0, reason, 0, 0);
 }
 
@@ -124,7 +125,7 @@ static void enable(struct nvr_sim *s, uint32_t cc)
 
 	if (!enable_config_valid(s, cc)) {
 		/* A real controller may do anything here; ours reports a fatal status. */
-		sim_fatal(s, 1);
+		sim_fatal(s, SIM_FATAL_BAD_ENABLE);
 		return;
 	}
 	cq->qid = 0;

@@ -78,6 +78,26 @@ bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t 
 	return true;
 }
 
+bool nvr_sim_cid_pending(struct nvr_sim *s, uint16_t sqid, uint16_t cid)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (uint32_t i = 0; i < s->nr_pend && !found; i++)
+		found = s->pend[i].cqe.sqid == sqid && s->pend[i].cqe.cid == cid &&
+			!(s->pend[i].flags & SIM_POST_FABRICATED);
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+void nvr_sim_ka_truth(struct nvr_sim *s, struct nvr_sim_ka_truth *out)
+{
+	out->kato_ms = atomic_load(&s->kato_ms);
+	out->keep_alives = atomic_load(&s->ka_count);
+	out->last_ns = atomic_load(&s->ka_last_ns);
+	out->expired = atomic_load(&s->fatal_reason) == SIM_FATAL_KATO;
+}
+
 bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth *out)
 {
 	struct sim_sq *sq;

@@ -48,6 +48,7 @@ struct nvr_sim_config {
 	uint32_t latency_min_us;	/* I/O completion latency, drawn uniformly */
 	uint32_t latency_max_us;
 	uint32_t spin_us;	/* how long an idle worker spins before it sleeps */
+	uint32_t keep_alive_us;	/* a Keep Alive command completes this long after its fetch */
 	uint64_t seed;		/* for every random choice the device makes */
 	uint32_t journal_size;	/* events kept in the journal ring, a power of two */
 	uint32_t fault_rate[NVR_FAULT_NR];	/* 1 in N events; 0: never */
@@ -116,6 +117,19 @@ struct nvr_sim_vec_truth {
 	bool pba;		/* the pending bit now */
 };
 void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out);
+
+/* True while the completion of CID @cid of SQ @sqid waits in the device
+ * (for its latency, or for room in its CQ): slow, not lost. */
+bool nvr_sim_cid_pending(struct nvr_sim *s, uint16_t sqid, uint16_t cid);
+
+/* Keep Alive as the device sees it. */
+struct nvr_sim_ka_truth {
+	uint32_t kato_ms;	/* 0: the timer is off */
+	uint64_t keep_alives;	/* Keep Alive commands executed */
+	uint64_t last_ns;	/* when the last one came (or the timer started) */
+	bool expired;		/* CSTS.CFS was set because the timer ran out */
+};
+void nvr_sim_ka_truth(struct nvr_sim *s, struct nvr_sim_ka_truth *out);
 
 /* What the device thinks of an SQ with shadow doorbells. */
 struct nvr_sim_sq_truth {

@@ -164,7 +164,7 @@ static void enqueue(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *
 	if (!due && post_cqe(s, cq, cqe, flags))
 		return;
 	if (pend_push(s, &p))
-		sim_fatal(s, 2);	/* out of memory: a device would hang; ours says so */
+		sim_fatal(s, SIM_FATAL_NOMEM);	/* out of memory: a device would hang; ours says so */
 }
 
 void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
@@ -263,7 +263,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 
 		if (!p) {
 			/* The SQ memory is gone: nothing sane to fetch. */
-			sim_fatal(s, 3);
+			sim_fatal(s, SIM_FATAL_SQ_GONE);
 			return n;
 		}
 		memcpy(&sqe, p, sizeof(sqe));
@@ -279,6 +279,8 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		cqe.cid = sqe.cid;
 		if (sq->qid == 0) {
 			cqe.status = (uint16_t)(sim_admin(s, &sqe, &cqe.dw0) << 1);
+			if (sqe.opcode == nvme_admin_keep_alive && s->cfg.keep_alive_us)
+				due = now + s->cfg.keep_alive_us * 1000ull;
 		} else {
 			cqe.status = (uint16_t)(sim_nvm(s, &sqe, &cqe.dw0) << 1);
 			due = draw_latency(s, sq);
@@ -343,8 +345,9 @@ void sim_queues_reset(struct nvr_sim *s)
 		s->cqs[q].unsignalled = 0;
 	}
 	s->nr_pend = 0;
-	/* A reset clears Doorbell Buffer Config too. */
+	/* A reset clears Doorbell Buffer Config and stops the keep-alive timer. */
 	sim_dbbuf_reset(s);
+	sim_kato_reset(s);
 }
 
 /*
@@ -389,9 +392,15 @@ static bool shut_down(struct nvr_sim *s, uint64_t now)
 
 static bool has_work(struct nvr_sim *s, uint64_t now)
 {
-	if (!sim_ready(s, now) || shut_down(s, now))
+	uint64_t kato = sim_kato_deadline(s);
+
+	if (!sim_ready(s, now))
 		return false;
 	if (s->nr_pend && s->pend[0].due_ns <= now)
+		return true;
+	if (shut_down(s, now))
+		return false;
+	if (kato && now >= kato)
 		return true;
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++)
 		if (s->cqs[q].unsignalled && now >= coalesce_deadline(s, &s->cqs[q]))
@@ -410,12 +419,14 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 
 static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 {
-	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns);
+	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns), kato = sim_kato_deadline(s);
 
 	if (s->nr_pend)
 		t = s->pend[0].due_ns > now ? NVR_MIN(t, s->pend[0].due_ns - now) : 1000;
 	if (ready > now)
 		t = NVR_MIN(t, ready - now);
+	if (kato)
+		t = NVR_MIN(t, kato > now ? kato - now : 1000);
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		const struct sim_cq *cq = &s->cqs[q];
 
@@ -441,10 +452,20 @@ void *sim_worker(void *arg)
 		s->now = now;
 		pthread_mutex_lock(&s->lock);
 		pthread_rwlock_rdlock(&s->dma_lock);
-		if (sim_ready(s, now) && !shut_down(s, now)) {
-			for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++)
-				if (atomic_load_explicit(&s->sqs[q].live, memory_order_relaxed))
-					work += process_sq(s, &s->sqs[q], now);
+		if (sim_ready(s, now)) {
+			/*
+			 * After shutdown processing completes nothing more is
+			 * fetched, but commands already fetched still complete
+			 * when their time comes: a host must wait for them
+			 * before it frees its queues (NVMe 1.4, 7.6.2).
+			 */
+			if (!shut_down(s, now)) {
+				for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++)
+					if (atomic_load_explicit(&s->sqs[q].live,
+								 memory_order_relaxed))
+						work += process_sq(s, &s->sqs[q], now);
+				sim_kato_check(s, now);
+			}
 			if (s->nr_pend)
 				work += run_pending(s, now);
 			sim_raise_due(s, now);

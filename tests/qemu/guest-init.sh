@@ -120,9 +120,18 @@ else
 fi
 
 # --- the shipped scenarios, each row bounded in time ---
+# A row whose bug is a CPU reordering against the device (seed 004's barrier:
+# none) may or may not show on this controller in a few seconds: it runs, and
+# what it found is reported, but it does not decide the tier.
+INFORMATIONAL="shadow-doorbells/barrier-none"
 for f in /share/scenarios/*.yaml; do
 	name=$(basename "$f" .yaml)
-	nvmerace run --seed 7 --duration 4000 --device "$BDF" --write-range $WR "$f" > /tmp/o 2>&1
+	only=
+	for row in $(nvmerace run --list "$f" | awk '{ print $1 }'); do
+		case " $INFORMATIONAL " in *" $row "*) continue ;; esac
+		only="$only --only $row"
+	done
+	nvmerace run --seed 7 --duration 4000 --device "$BDF" --write-range $WR $only "$f" > /tmp/o 2>&1
 	st=$?
 	rows=$(grep -E '^(PASS|FAIL|SKIP|ERROR) ' /tmp/o | awk '{ s = s (NR > 1 ? "; " : "") $2 " " $1 } END { print s }')
 	if [ $st = 0 ] && [ -n "$rows" ]; then
@@ -130,6 +139,18 @@ for f in /share/scenarios/*.yaml; do
 	else
 		bad "scenario-$name" "exit $st: $rows"
 	fi
+	show /tmp/o
+done
+
+for row in $INFORMATIONAL; do
+	f=/share/scenarios/${row%%/*}.yaml
+	nvmerace run --seed 7 --duration 4000 --device "$BDF" --only "$row" "$f" > /tmp/o 2>&1
+	st=$?
+	case $st in
+	0) ok "informational-$row" "caught on this controller" ;;
+	1) ok "informational-$row" "not caught within 4 s on this controller (exit 1)" ;;
+	*) bad "informational-$row" "exit $st" ;;
+	esac
 	show /tmp/o
 done
 
