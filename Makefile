@@ -65,7 +65,7 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
-.PHONY: check-qemu bench-qemu
+.PHONY: check-qemu bench-qemu bench-detect
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
 
@@ -133,6 +133,13 @@ run: deps
 
 bench: deps nvmerace $(B)/bench/bench_poll
 	@sh bench/run.sh $(B)/bench/bench_poll
+
+# How fast each seed race's buggy row is caught, over 20 seeds.
+DETECT_ROWS := concurrent-pollers.yaml/none concurrent-pollers.yaml/trylock \
+	keep-alive-shutdown.yaml/async keep-alive-shutdown.yaml/kato-expires \
+	shadow-doorbells.yaml/barrier-none
+bench-detect: deps $(B)/bench/bench_detect
+	@$(B)/bench/bench_detect --seeds $(or $(SEEDS),20) $(addprefix scenarios/,$(DETECT_ROWS))
 
 $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

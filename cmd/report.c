@@ -191,6 +191,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 		json_object_object_add(d, "cid", json_object_new_int(a->cid));
 		json_object_object_add(d, "vector", json_object_new_int(a->vector));
 		json_object_object_add(d, "t_ms", json_object_new_double((double)a->t_ns / 1e6));
+		json_object_object_add(d, "submitted", json_object_new_uint64(a->submitted));
 		json_object_object_add(d, "detail", json_object_new_string(a->detail));
 		json_object_array_add(det, d);
 	}

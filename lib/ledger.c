@@ -222,6 +222,10 @@ report(struct nvr_ledger *l, struct nvr_lsq *s, enum nvr_anomaly_class cls, int 
 		a->cid = cid;
 		a->vector = vector;
 		a->t_ns = nvr_clock_ns() - l->t0;
+		a->submitted = 0;
+		for (uint32_t i = 0; i < l->nr; i++)
+			a->submitted += atomic_load_explicit(&l->sqs[i]->submitted,
+							     memory_order_relaxed);
 		va_start(ap, fmt);
 		vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
 		va_end(ap);
@@ -233,7 +237,7 @@ void nvr_ledger_report(struct nvr_ledger *l, enum nvr_anomaly_class cls, int qid
 		       int vector, const char *fmt, ...)
 {
 	struct nvr_lsq *s = NULL;
-	char buf[200];
+	char buf[sizeof(((struct nvr_anomaly *)0)->detail)];
 	va_list ap;
 
 	for (uint32_t i = 0; i < l->nr; i++)

@@ -57,6 +57,7 @@ struct nvr_anomaly {
 	int32_t cid;		/* -1 when not about a command */
 	int32_t vector;		/* -1 when not about a vector */
 	uint64_t t_ns;		/* when detected, since the ledger started */
+	uint64_t submitted;	/* I/O commands submitted by then, all queues */
 	char detail[320];
 };
 
