@@ -40,6 +40,7 @@ bool nvr_shadow_update(struct nvr_shadow *sh, uint16_t value)
 		return true;
 	}
 	bump(&sh->skipped);
+	atomic_store_explicit(&sh->decided, value, memory_order_relaxed);
 	return false;
 }
 

@@ -43,6 +43,9 @@ struct nvr_shadow {
 	_Atomic uint64_t mmio;	/* updates that rang the MMIO doorbell */
 	_Atomic uint64_t skipped;	/* updates that EventIdx said need not */
 	_Atomic uint32_t last_mmio;	/* the value the MMIO doorbell last got */
+	/* The last value whose update is over: skipped, or its MMIO write done.
+	 * While it differs from *db the host is between the two. */
+	_Atomic uint32_t decided;
 };
 
 /*
@@ -75,6 +78,12 @@ bool nvr_need_event(enum nvr_need_event f, uint16_t ei, uint16_t new_val, uint16
  * Return: true when the caller must also write the MMIO doorbell.
  */
 bool nvr_shadow_update(struct nvr_shadow *sh, uint16_t value);
+
+/* After the MMIO write nvr_shadow_update() asked for. */
+static inline void nvr_shadow_rung(struct nvr_shadow *sh, uint16_t value)
+{
+	atomic_store_explicit(&sh->decided, value, memory_order_relaxed);
+}
 
 const char *nvr_dbbuf_barrier_name(enum nvr_dbbuf_barrier b);
 const char *nvr_need_event_name(enum nvr_need_event f);

@@ -617,6 +617,14 @@ static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, s
 	uint32_t ei = atomic_load_explicit(sq->shadow.ei, memory_order_relaxed);
 	uint64_t probe;
 
+	/* The host's half: it is done with its last update, and that update
+	 * skipped the MMIO write (not merely on its way to it). */
+	if (atomic_load_explicit(&sq->shadow.decided, memory_order_relaxed) != shadow ||
+	    atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed) == shadow) {
+		s->ei_probe = 0;
+		return false;
+	}
+	/* The device's half: asleep, every MMIO write acted on, behind the shadow. */
 	if (!nvr_sim_sq_truth(l->o.sim, s->qid, &t) || !t.shadow || !t.waiting || t.mmio_unseen ||
 	    shadow == t.idle_head) {
 		s->ei_probe = 0;

@@ -51,16 +51,26 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	 * x86 stores are not reordered with older stores. For VFIO the MMIO
 	 * write itself is ordered after normal stores (wmb before writel). */
 	atomic_thread_fence(memory_order_release);
-	if (sq->shadow.db && !nvr_shadow_update(&sq->shadow, sq->tail))
+	if (sq->shadow.db) {
+		if (!nvr_shadow_update(&sq->shadow, sq->tail))
+			return;
+		nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+		nvr_shadow_rung(&sq->shadow, sq->tail);
 		return;
+	}
 	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
 }
 
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
 static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 {
-	if (cq->shadow.db && !nvr_shadow_update(&cq->shadow, head))
+	if (cq->shadow.db) {
+		if (!nvr_shadow_update(&cq->shadow, head))
+			return;
+		nvr_reg_write32(cq->t, cq->db_off, head);
+		nvr_shadow_rung(&cq->shadow, head);
 		return;
+	}
 	nvr_reg_write32(cq->t, cq->db_off, head);
 }
 

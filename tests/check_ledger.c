@@ -67,7 +67,7 @@ static void dump(const struct nvr_result *r)
 	for (int c = 0; c < NVR_AN_NR; c++)
 		if (r->stats.anomalies[c])
 			fprintf(stderr, "  %s: %" PRIu64 "\n", nvr_anomaly_name(c), r->stats.anomalies[c]);
-	for (uint32_t i = 0; i < r->nr_anomalies && i < 5; i++)
+	for (uint32_t i = 0; i < r->nr_anomalies && i < (getenv("NVR_DUMP_ALL") ? 32u : 5u); i++)
 		fprintf(stderr, "  [%s] q%d cid%d v%d %s\n", nvr_anomaly_name(r->anomalies[i].cls),
 			r->anomalies[i].qid, r->anomalies[i].cid, r->anomalies[i].vector,
 			r->anomalies[i].detail);
@@ -185,6 +185,12 @@ START_TEST(test_knob)
 	 * clogged by a device that drops completions is a lost-command problem. */
 	s.timeout_ns = 60000000ull;
 	s.stall_ns = 400000000ull;
+	/* Only the knob that loses commands needs the short timeout; for the
+	 * others a slow (sanitizer) build on a loaded machine must not look lost. */
+	if (!(k->want & BIT(NVR_AN_LOST))) {
+		s.timeout_ns = 1000000000ull;
+		s.stall_ns = 2000000000ull;
+	}
 	if (k->irq) {
 		add_queue(&s, 1, 16, 1);
 		add_queue(&s, 2, 16, 2);
