@@ -18,6 +18,10 @@ struct irq_vec {
 	int efd;		/* -1: detached */
 	int epfd;		/* the eventfd and the stop fd */
 	uint64_t carried;	/* interrupts drained from a replaced eventfd */
+	/* The MSI-X entries whose interrupts this host vector's handler takes,
+	 * one bit each (entries 0-63; a higher entry is served by its own
+	 * vector only). Vector N serves entry N until a move says otherwise. */
+	_Atomic uint64_t serves;
 };
 
 struct nvr_irq {
@@ -51,6 +55,7 @@ int nvr_irq_create(struct nvr_ctrl *ctrl, struct nvr_ledger *ledger, struct nvr_
 		pthread_mutex_init(&irq->vec[v].lock, NULL);
 		irq->vec[v].efd = -1;
 		irq->vec[v].epfd = -1;
+		atomic_init(&irq->vec[v].serves, v < 64 ? 1ull << v : 0);
 	}
 	*out = irq;
 	return 0;
@@ -208,10 +213,79 @@ int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int targ
 		return -EINVAL;
 	if (!irq->t->ops->msix_write)
 		return -EOPNOTSUPP;
-	ret = irq->t->ops->msix_write(irq->t, vector, 0, 0xfee00000);
+	ret = irq->t->ops->msix_write(irq->t, vector, 0, nvr_msi_addr(target));
 	if (!ret)
-		ret = irq->t->ops->msix_write(irq->t, vector, 2, target);
+		ret = irq->t->ops->msix_write(irq->t, vector, 2, nvr_msi_data(target));
 	return ret;
+}
+
+int nvr_irq_serve(struct nvr_irq *irq, unsigned int vector, unsigned int entry, bool on)
+{
+	if (vector >= irq->nr || entry >= 64)
+		return -EINVAL;
+	if (on)
+		atomic_fetch_or(&irq->vec[vector].serves, 1ull << entry);
+	else
+		atomic_fetch_and(&irq->vec[vector].serves, ~(1ull << entry));
+	return 0;
+}
+
+bool nvr_irq_serves(struct nvr_irq *irq, unsigned int vector, unsigned int entry)
+{
+	if (vector >= irq->nr)
+		return false;
+	if (entry >= 64)
+		return entry == vector;
+	return atomic_load_explicit(&irq->vec[vector].serves, memory_order_relaxed) >> entry & 1;
+}
+
+int nvr_irq_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector)
+{
+	struct irq_vec *iv;
+	int ret;
+
+	if (entry >= irq->nr || vector >= irq->nr)
+		return -EINVAL;
+	iv = &irq->vec[vector];
+	/* Under the target's lock: its eventfd cannot be closed meanwhile. */
+	pthread_mutex_lock(&iv->lock);
+	ret = iv->efd < 0 ? -ENODEV : irq->t->ops->irq_set(irq->t, entry, iv->efd);
+	pthread_mutex_unlock(&iv->lock);
+	return ret;
+}
+
+int nvr_irq_hold(struct nvr_irq *irq, unsigned int vector)
+{
+	if (vector >= irq->nr)
+		return -EINVAL;
+	pthread_mutex_lock(&irq->vec[vector].lock);
+	if (irq->vec[vector].efd < 0) {
+		pthread_mutex_unlock(&irq->vec[vector].lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+uint64_t nvr_irq_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
+{
+	struct irq_vec *iv = &irq->vec[vector];
+	uint64_t n = 0;
+
+	/* The vector's IRR: what reached its eventfd and no handler took. */
+	if (read(iv->efd, &n, sizeof(n)) != sizeof(n))
+		n = 0;
+	if (n && keep && write(iv->efd, &n, sizeof(n)) != sizeof(n))
+		iv->carried += n;
+	pthread_mutex_unlock(&iv->lock);
+	return n;
+}
+
+int nvr_irq_retrigger(struct nvr_irq *irq, unsigned int vector)
+{
+	if (vector >= irq->nr)
+		return -EINVAL;
+	/* Not nvr_ledger_irq_triggered(): this one carries a device interrupt. */
+	return irq->t->ops->irq_trigger(irq->t, vector);
 }
 
 int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked)
@@ -287,7 +361,7 @@ int nvr_irq_service(struct nvr_irq *irq, unsigned int vector, int timeout_ms,
 
 		bool ok;
 
-		if (!cq || cq->vector != (int)vector)
+		if (!cq || cq->vector < 0 || !nvr_irq_serves(irq, vector, (unsigned int)cq->vector))
 			continue;
 		reaped += nvr_policy_reap(cq, lock, NVR_REAP_IRQ, fn, arg, &ok);
 		serviced &= ok;

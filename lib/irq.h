@@ -47,10 +47,36 @@ int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector);
 
 /*
  * Point MSI-X entry @vector at host vector @target: write its Message Address
- * then its Message Data, one dword each, unmasked, the way a driver that
- * forgets to mask does. -EOPNOTSUPP on vfio-pci (it owns the table).
+ * then its Message Data (nvr_msi_addr(), nvr_msi_data()), one dword each, as
+ * they are, masked or not. -EOPNOTSUPP on vfio-pci (it owns the table).
  */
 int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target);
+
+/*
+ * Which MSI-X entries the handler of host vector @vector takes: the queues
+ * whose CQ uses entry @entry are reaped by that handler while @on. Vector N
+ * serves entry N from the start. -EINVAL for entries past 63.
+ */
+int nvr_irq_serve(struct nvr_irq *irq, unsigned int vector, unsigned int entry, bool on);
+bool nvr_irq_serves(struct nvr_irq *irq, unsigned int vector, unsigned int entry);
+
+/*
+ * The VFIO way to move an interrupt: bind MSI-X entry @entry to the eventfd
+ * of host vector @vector (VFIO_DEVICE_SET_IRQS). The table is not touched.
+ */
+int nvr_irq_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector);
+
+/*
+ * Keep the handler of @vector off its eventfd, as disabling interrupts on
+ * its CPU does, until nvr_irq_unhold(). That returns how many interrupts
+ * reached the vector meanwhile (its IRR), and leaves them for the handler
+ * when @keep. nvr_irq_hold() returns -ENODEV for a detached vector.
+ */
+int nvr_irq_hold(struct nvr_irq *irq, unsigned int vector);
+uint64_t nvr_irq_unhold(struct nvr_irq *irq, unsigned int vector, bool keep);
+
+/* Replay an interrupt on @vector, as an IPI does: it carries a device interrupt. */
+int nvr_irq_retrigger(struct nvr_irq *irq, unsigned int vector);
 
 /* Mask or unmask the vector's MSI-X entry; -EOPNOTSUPP on vfio-pci. */
 int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked);

@@ -65,6 +65,8 @@ struct lvec {
 	uint64_t credits;
 	uint64_t confirmed;
 	uint64_t missed_confirmed;	/* tick thread only */
+	uint64_t stray_seen;	/* handler only: torn messages named in reports */
+	uint64_t torn_seen, masked_seen, nowhere_seen;	/* tick thread only: likewise */
 	struct nvr_hist lat;
 };
 
@@ -523,12 +525,58 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	}
 	v->confirmed += n;
 	for (uint64_t i = 0; i < n; i++) {
+		const char *why = l->o.sim ? "; the device confirms it sent it" : "";
+		struct nvr_sim_vec_truth t;
+
+		if (l->o.sim) {
+			nvr_sim_vec_truth(l->o.sim, (uint16_t)vector, &t);
+			if (t.stray > v->stray_seen) {
+				v->stray_seen++;
+				why = "; the device sent it: a torn MSI-X message, another entry "
+				      "sampled between its address and data writes";
+			}
+		}
 		atomic_fetch_add_explicit(&v->spurious, 1, memory_order_relaxed);
 		report(l, NULL, NVR_AN_SPURIOUS_IRQ, -1, (int)vector,
 		       "interrupt on vector %u with no new CQE on its queues (%" PRIu64
-		       " read from the eventfd, %u CQEs reaped)%s",
-		       vector, count, reaped, l->o.sim ? "; the device confirms it sent it" : "");
+		       " read from the eventfd, %u CQEs reaped)%s", vector, count, reaped, why);
 	}
+}
+
+/*
+ * A missed interrupt on @vi: CQEs found by polling, none came. On a
+ * simulator the device must say it lost one; then it also says how.
+ * Return: false when the device denies it. Tick thread only.
+ */
+static bool missed(struct nvr_ledger *l, unsigned int vi, struct lvec *v, const char *when)
+{
+	const char *why = "";
+
+	if (l->o.sim) {
+		struct nvr_sim_vec_truth t;
+
+		nvr_sim_vec_truth(l->o.sim, (uint16_t)vi, &t);
+		if (t.lost <= v->missed_confirmed)
+			return false;
+		v->missed_confirmed++;
+		if (t.dropped_masked > v->masked_seen) {
+			v->masked_seen++;
+			why = "; it was raised while the entry was masked and the device has no "
+			      "PBA to keep it pending";
+		} else if (t.torn > v->torn_seen) {
+			v->torn_seen++;
+			why = "; the device sampled the MSI-X entry between its address and data "
+			      "writes and sent it elsewhere";
+		} else if (t.nowhere > v->nowhere_seen) {
+			v->nowhere_seen++;
+			why = "; the device's message named a host vector with no eventfd";
+		}
+	}
+	atomic_fetch_add(&v->missed, 1);
+	report(l, NULL, NVR_AN_MISSED_IRQ, -1, (int)vi,
+	       "CQEs on vector %u's queues were found by polling and no interrupt followed %s%s",
+	       vi, when, why);
+	return true;
 }
 
 void nvr_ledger_irq_triggered(struct nvr_ledger *l, unsigned int vector)
@@ -737,6 +785,7 @@ static void check_dma(struct nvr_ledger *l)
 void nvr_ledger_tick(struct nvr_ledger *l)
 {
 	uint64_t now = nvr_clock_ns();
+	char when[32];
 
 	pthread_mutex_lock(&l->lock);
 	for (uint32_t i = 0; i < l->nr; i++) {
@@ -759,20 +808,8 @@ void nvr_ledger_tick(struct nvr_ledger *l)
 			continue;
 		if (!atomic_compare_exchange_strong(&v->await_since_ns, &since, 0))
 			continue;
-		if (l->o.sim) {
-			struct nvr_sim_vec_truth t;
-
-			/* The device says whether it really failed to deliver one. */
-			nvr_sim_vec_truth(l->o.sim, (uint16_t)vi, &t);
-			if (t.lost <= v->missed_confirmed)
-				continue;
-			v->missed_confirmed++;
-		}
-		atomic_fetch_add(&v->missed, 1);
-		report(l, NULL, NVR_AN_MISSED_IRQ, -1, (int)vi,
-		       "CQEs on vector %u's queues were found by polling and no interrupt followed "
-		       "within %.1f ms",
-		       vi, (double)l->o.missed_grace_ns / 1e6);
+		snprintf(when, sizeof(when), "within %.1f ms", (double)l->o.missed_grace_ns / 1e6);
+		missed(l, vi, v, when);
 	}
 	check_dma(l);
 }
@@ -782,6 +819,11 @@ void nvr_ledger_finish(struct nvr_ledger *l)
 	uint64_t now = nvr_clock_ns();
 
 	nvr_ledger_tick(l);
+	/* The run is over, so no interrupt can follow a polled CQE any more:
+	 * within the grace or not, one the device says it lost was missed. */
+	for (unsigned int vi = 0; vi < NVR_STATS_MAX_V && l->o.sim; vi++)
+		if (atomic_exchange(&l->vec[vi].await_since_ns, 0))
+			missed(l, vi, &l->vec[vi], "before the run ended");
 	pthread_mutex_lock(&l->lock);
 	for (uint32_t i = 0; i < l->nr; i++) {
 		struct nvr_lsq *s = l->sqs[i];

@@ -363,8 +363,8 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:
-			if (nvr_irq_service(r->irq, (unsigned int)cq->vector, 10, r->cq_lock, io_done,
-					    NULL) == -ECANCELED)
+			if (nvr_irq_service(r->irq, st->vector ? st->vector : (unsigned int)cq->vector,
+					    10, r->cq_lock, io_done, NULL) == -ECANCELED)
 				cq = NULL;
 			break;
 		case NVR_WAKE_POLL:
@@ -382,14 +382,16 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 }
 
 /* An actor the run waits for: it submits, tears down, or sends a bounded
- * number of keep-alives. Reapers and endless keep-alives run until the end. */
+ * number of keep-alives or moves. Reapers and endless keep-alives run until
+ * the end. */
 static bool actor_finite(const struct nvr_actor *def)
 {
 	for (uint32_t i = 0; i < def->nr_steps; i++) {
 		const struct nvr_step *st = &def->steps[i];
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
-		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count))
+		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
+		    (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
 	return false;
@@ -422,6 +424,9 @@ static void *actor_main(void *arg)
 			break;
 		case NVR_STEP_TEARDOWN:
 			step_teardown(r, st);
+			break;
+		case NVR_STEP_REPROGRAM:
+			run_reprogram(a, st);
 			break;
 		default:
 			break;
@@ -569,6 +574,7 @@ static void resolve_policy(struct run *r)
 	r->pol.barrier = pick(w->barrier, s->barrier, NVR_DBBUF_BARRIER_FULL);
 	r->pol.need_event = pick(w->need_event, s->need_event, NVR_NEED_EVENT_LINUX);
 	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
+	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
 }
 
 static int setup(struct run *r, struct nvr_result *res)
@@ -583,6 +589,7 @@ static int setup(struct run *r, struct nvr_result *res)
 	cfg.seed = r->opts->seed;
 	resolve_policy(r);
 	r->cq_lock = (enum nvr_cq_lock)r->pol.cq_lock;
+	r->msix_update = (enum nvr_msix_update)r->pol.msix_update;
 	if (r->row) {
 		for (int f = 0; f < NVR_FAULT_NR; f++)
 			if (r->row->set_fault[f])
@@ -695,6 +702,13 @@ static int setup(struct run *r, struct nvr_result *res)
 					nvr_ctrl_cq(r->ctrl, q->id));
 		if (ret)
 			return fail(res, ret, "cannot follow queue %u: %s", q->id, strerror(-ret));
+	}
+	{
+		char why[160];
+
+		ret = run_msix_setup(r, why, sizeof(why));
+		if (ret)
+			return fail(res, ret, "%s", why);
 	}
 
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
@@ -907,6 +921,10 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	for (uint32_t i = 0; r->sim && i < scn->nr_queues; i++)
 		res->fingerprint = (res->fingerprint ^ nvr_sim_sq_fingerprint(r->sim, scn->queues[i].id)) *
 				   0x100000001b3ull;
+	for (uint32_t i = 0; i < scn->nr_actors && res->verdict != NVR_ERROR; i++)
+		if (r->actors[i].err)
+			fail(res, r->actors[i].err, "actor '%s': %s", scn->actors[i].name,
+			     r->actors[i].err_msg);
 	if (res->verdict != NVR_ERROR)
 		judge(r, res);
 	ret = 0;

@@ -18,6 +18,7 @@
 #define NVR_MAX_QUEUES 32
 #define NVR_MAX_ACTORS 16
 #define NVR_MAX_STEPS 32
+#define NVR_MAX_MOVE_VECTORS 8	/* host vectors one reprogram step cycles through */
 
 enum nvr_op {
 	NVR_OP_READ,
@@ -39,6 +40,7 @@ enum nvr_step_kind {
 	NVR_STEP_BARRIER,
 	NVR_STEP_KEEP_ALIVE,	/* Keep Alive on the admin queue every every_ns */
 	NVR_STEP_TEARDOWN,	/* delete I/O queues, shut down, free the admin queue */
+	NVR_STEP_REPROGRAM,	/* move a queue's interrupt between host vectors */
 	NVR_STEP_NR,
 };
 
@@ -56,7 +58,12 @@ struct nvr_step {
 	uint32_t batch;		/* commands per SQ doorbell write at most; 0: all that fit */
 	/* reap */
 	enum nvr_wake wake;
-	uint64_t every_ns;
+	uint64_t every_ns;	/* also reprogram: between two moves */
+	uint16_t vector;	/* reap, wake irq: the host vector waited on; 0: the queue's */
+	/* reprogram: the host vectors the queue's interrupt visits, in turn;
+	 * count, when not 0, bounds the moves */
+	uint16_t move_to[NVR_MAX_MOVE_VECTORS];
+	uint32_t nr_move_to;
 	/* sleep */
 	uint64_t sleep_ns;
 	/* keep_alive: KATO to set (Set Features), then every every_ns, count of them (0: until
@@ -103,6 +110,7 @@ struct nvr_policy {
 	int barrier;		/* enum nvr_dbbuf_barrier */
 	int need_event;		/* enum nvr_need_event */
 	int keep_alive;		/* enum nvr_ka_policy */
+	int msix_update;	/* enum nvr_msix_update */
 };
 
 /* How keep-alive and teardown share the admin queue (seed 001). */
@@ -115,7 +123,7 @@ enum nvr_ka_policy {
 /* Every field -1: a row or scenario that sets nothing. */
 #define NVR_POLICY_UNSET                                                                       \
 	((struct nvr_policy){ .cq_lock = -1, .shadow_doorbells = -1, .barrier = -1,            \
-			      .need_event = -1, .keep_alive = -1 })
+			      .need_event = -1, .keep_alive = -1, .msix_update = -1 })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {
@@ -136,7 +144,8 @@ struct nvr_scenario {
 	char file[256];
 	bool needs_sim;
 	struct nvr_sim_config sim;
-	struct nvr_policy policy;	/* the default for every row (cq_lock -1: mutex) */
+	struct nvr_policy policy;	/* the default for every row (cq_lock -1: mutex,
+					 * msix_update -1: mask) */
 	uint8_t coalesce_thr;	/* Interrupt Coalescing, Set Features 0x08 */
 	uint8_t coalesce_time;	/* in 100 us */
 	uint32_t nr_queues;

@@ -14,6 +14,7 @@
 #include "dma.h"
 #include "irq.h"
 #include "ledger.h"
+#include "msix.h"
 #include "runner.h"
 #include "util.h"
 
@@ -81,6 +82,7 @@ struct actor_rt {
 	uint64_t next_block;
 	_Atomic uint64_t mismatches, errors, done;
 	int err;
+	char err_msg[160];	/* what failed, when err is set */
 };
 
 struct run {
@@ -94,6 +96,7 @@ struct run {
 	struct nvr_irq *irq;
 	enum nvr_cq_lock cq_lock;
 	struct nvr_policy pol;	/* the row's over the scenario's over the defaults */
+	enum nvr_msix_update msix_update;
 	uint32_t lba_size;
 	uint64_t ns_base;	/* the LBAs the actors share: [ns_base, ns_base + ns_lbas) */
 	uint64_t ns_lbas;
@@ -134,5 +137,10 @@ bool run_check_cfs(struct run *r);
 bool run_stopping(struct run *r);
 /* Sleep @ns, or less when the run stops. */
 void run_sleep(struct run *r, uint64_t ns);
+
+/* runner_msix.c: attach the host vectors reprogram and reap steps name. */
+int run_msix_setup(struct run *r, char *why, size_t len);
+/* The reprogram step: move the queue's interrupt until the run stops. */
+void run_reprogram(struct actor_rt *a, const struct nvr_step *st);
 
 #endif

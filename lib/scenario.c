@@ -295,12 +295,14 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "shadow_doorbells", false },
 					      { "barrier", false },
 					      { "need_event", false },
-					      { "keep_alive", false } };
+					      { "keep_alive", false },
+					      { "msix_update", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
 	static const char *const formulas[] = { "linux", "spdk" };
 	static const char *const kas[] = { "sync", "async", "cancelled" };
+	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
 	bool b;
 	int k;
@@ -317,6 +319,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->need_event = k;
 	if (v[4] && (k = sc_choice(c, v[4], "keep_alive", kas, NVR_ARRAY_SIZE(kas))) >= 0)
 		p->keep_alive = k;
+	if (v[5] && (k = sc_choice(c, v[5], "msix_update", updates, NVR_ARRAY_SIZE(updates))) >= 0)
+		p->msix_update = k;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)

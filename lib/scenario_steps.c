@@ -226,16 +226,32 @@ static void reap_wake(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q
 	}
 }
 
+/* A host vector an I/O queue's interrupt may reach: 1 .. vectors - 1. */
+static bool host_vector(struct sc_ctx *c, yaml_node_t *n, const char *name, uint16_t *out)
+{
+	uint64_t nv = c->sim_ok ? c->s->sim.nr_vectors : 2048, x;
+
+	if (nv < 2) {
+		sc_error(c, n, "%s: the device has one vector, the admin queue's", name);
+		return false;
+	}
+	if (!sc_uint(c, n, name, 1, nv - 1, &x))
+		return false;
+	*out = (uint16_t)x;
+	return true;
+}
+
 static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
 {
-	static const struct sc_key keys[] = { { "queue", true }, { "wake", true } };
+	static const struct sc_key keys[] = { { "queue", true }, { "wake", true },
+					      { "vector", false } };
 	struct nvr_step *st = push(c, out, k, NVR_STEP_REAP);
 	struct sc_queue *q = NULL;
-	yaml_node_t *v[2];
+	yaml_node_t *v[3];
 
 	if (!st)
 		return;
-	if (!sc_map(c, n, "reap", "in reap", keys, 2, v)) {
+	if (!sc_map(c, n, "reap", "in reap", keys, 3, v)) {
 		c->steps_partial = true;
 		return;
 	}
@@ -245,6 +261,84 @@ static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct 
 		q->reaped = true;
 	if (v[1])
 		reap_wake(c, v[1], q, st);
+	/* vector: the handler of another host vector, where a reprogram step
+	 * moves the queue's interrupt. */
+	if (v[2] && v[1] && st->wake != NVR_WAKE_IRQ)
+		sc_error(c, v[2], "vector is for wake: irq; this reaper does not wait for "
+			 "interrupts");
+	else if (v[2])
+		host_vector(c, v[2], "vector", &st->vector);
+}
+
+/* --- reprogram --- */
+
+enum { RP_QUEUE, RP_VECTORS, RP_EVERY, RP_COUNT, RP_NR };
+
+static void reprogram_vectors(struct sc_ctx *c, yaml_node_t *n, struct nvr_step *st)
+{
+	yaml_node_item_t *it;
+	long nr;
+
+	if (!sc_is_seq(c, n, "vectors"))
+		return;
+	it = n->data.sequence.items.start;
+	nr = n->data.sequence.items.top - it;
+	if (nr < 1 || nr > NVR_MAX_MOVE_VECTORS) {
+		sc_error(c, n, "vectors: expected 1 to %d host vectors, got %ld",
+			 NVR_MAX_MOVE_VECTORS, nr);
+		return;
+	}
+	for (long i = 0; i < nr; i++) {
+		yaml_node_t *x = sc_node(c, it[i]);
+		uint16_t hv;
+
+		if (!x || !sc_visit(c, x) || !host_vector(c, x, "vectors", &hv))
+			return;
+		for (uint32_t j = 0; j < st->nr_move_to; j++) {
+			if (st->move_to[j] == hv) {
+				sc_error(c, x, "vectors: %u is listed twice", hv);
+				return;
+			}
+		}
+		st->move_to[st->nr_move_to++] = hv;
+	}
+}
+
+/* reprogram: { queue: Q, vectors: [V, ...], every_us: N, count: N } */
+static void parse_reprogram(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n,
+			    struct sc_steps *out)
+{
+	static const struct sc_key keys[RP_NR] = {
+		[RP_QUEUE] = { "queue", true },
+		[RP_VECTORS] = { "vectors", true },
+		[RP_EVERY] = { "every_us", true },
+		[RP_COUNT] = { "count", false },
+	};
+	struct nvr_step *st = push(c, out, k, NVR_STEP_REPROGRAM);
+	struct sc_queue *q = NULL;
+	yaml_node_t *v[RP_NR];
+	uint64_t x;
+
+	if (!st)
+		return;
+	if (!sc_map(c, n, "reprogram", "in reprogram", keys, RP_NR, v)) {
+		c->steps_partial = true;
+		return;
+	}
+	if (v[RP_QUEUE])
+		q = step_queue(c, v[RP_QUEUE], &st->queue);
+	if (q && q->vector == -1)
+		sc_error(c, v[RP_QUEUE], "reprogram needs a queue with a vector; queue %u is "
+			 "polled", st->queue);
+	else if (q && q->vector >= 64)
+		sc_error(c, v[RP_QUEUE], "reprogram: queue %u's vector %d is above 63, the "
+			 "highest a move can follow", st->queue, q->vector);
+	if (v[RP_VECTORS])
+		reprogram_vectors(c, v[RP_VECTORS], st);
+	if (v[RP_EVERY] && sc_uint(c, v[RP_EVERY], "every_us", 1, EVERY_US_MAX, &x))
+		st->every_ns = x * 1000ull;
+	if (v[RP_COUNT] && sc_uint(c, v[RP_COUNT], "count", 1, COUNT_MAX, &x))
+		st->count = x;
 }
 
 /* --- sleep, barrier --- */
@@ -391,6 +485,7 @@ static const struct step_kind step_kinds[] = {
 	{ "keep_alive", parse_keep_alive },
 	{ "teardown", parse_teardown },
 	{ "repeat", parse_repeat },
+	{ "reprogram", parse_reprogram },
 };
 
 /* --- the step list --- */
@@ -407,7 +502,7 @@ static void step(struct sc_ctx *c, yaml_node_t *n, struct sc_steps *out)
 	p = n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start : NULL;
 	if (!p || p == n->data.mapping.pairs.top) {
 		sc_error(c, n, "a step is a mapping with one key, its kind (submit, reap, sleep, "
-			 "barrier or repeat), got %s", n->type == YAML_MAPPING_NODE ?
+			 "barrier, repeat or reprogram), got %s", n->type == YAML_MAPPING_NODE ?
 			 "an empty mapping" : sc_describe(n, d, sizeof(d)));
 		c->steps_partial = true;
 		return;

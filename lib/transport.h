@@ -16,6 +16,27 @@
 
 struct nvr_transport;
 
+/*
+ * Where an MSI-X message goes on the simulated platform, which is x86-like
+ * (Intel SDM vol. 3A, 11.11): the Message Address is 0xFEExxxxx with the
+ * destination ID, a CPU, in bits 19:12, and the Message Data carries the
+ * vector on that CPU in bits 7:0. Each destination has NVR_MSI_VECS_PER_DEST
+ * vectors, so host vector N is vector N % 4 of destination N / 4. An entry
+ * sampled between its address and data writes names a third host vector: the
+ * new CPU with the old vector (seed 003).
+ */
+#define NVR_MSI_VECS_PER_DEST 4u
+
+static inline uint32_t nvr_msi_addr(unsigned int host_vector)
+{
+	return 0xfee00000u | (host_vector / NVR_MSI_VECS_PER_DEST) << 12;
+}
+
+static inline uint32_t nvr_msi_data(unsigned int host_vector)
+{
+	return host_vector % NVR_MSI_VECS_PER_DEST;
+}
+
 struct nvr_transport_ops {
 	/* Register access at a BAR0 offset. */
 	uint32_t (*read32)(struct nvr_transport *t, uint32_t off);

@@ -88,7 +88,24 @@ struct sim_vector {
 	bool coalesce_off;	/* Interrupt Vector Configuration CD bit */
 	bool new_cqe;		/* a CQE was posted on one of its CQs since the last delivery */
 	struct nvr_rng rng;	/* for the interrupt faults */
+	/*
+	 * A table update under way: the address written and the data not yet.
+	 * An interrupt sampled meanwhile is held in flight until the data write
+	 * (or SIM_TEAR_MAX_NS) tells whether it was torn: sent to neither the
+	 * host vector the entry named before the update nor the one it names
+	 * after. Under the device lock, but for half, read by the host.
+	 */
+	_Atomic bool half;
+	uint64_t half_since;
+	int pre_slot;		/* the host vector named before the address write; -1: none */
+	bool inflight;
+	int inflight_slot;
+	bool inflight_justified;	/* new CQEs were behind the sample */
+	/* The torn_sample fault holds the host's address write open until the
+	 * device has sampled the entry. */
+	_Atomic bool sampled;
 	_Atomic uint64_t raised, delivered, unjustified, lost, pended;
+	_Atomic uint64_t dropped_masked, torn, stray, nowhere;
 };
 
 /* Why the controller set CSTS.CFS (sim_fatal()). */
@@ -174,6 +191,10 @@ struct nvr_sim {
 	_Atomic bool stop;
 	_Atomic uint32_t kick;
 	_Atomic uint32_t sleeping;
+	/* Worker loops completed, and the last one that had work or held
+	 * completions back: a loop after both with neither means the device
+	 * has nothing to raise until the host acts. */
+	_Atomic uint64_t loop_done, busy_loop;
 
 	_Atomic uint64_t st_commands, st_cqes, st_irqs, st_dma_faults, st_bad_db, st_sleeps;
 };

@@ -36,6 +36,7 @@ static const char *const fault_names[NVR_FAULT_NR] = {
 	[NVR_FAULT_DROP_IRQ] = "drop_irq",
 	[NVR_FAULT_SPURIOUS_IRQ] = "spurious_irq",
 	[NVR_FAULT_MISROUTE_IRQ] = "misroute_irq",
+	[NVR_FAULT_TORN_SAMPLE] = "torn_sample",
 };
 
 const char *nvr_sim_fault_name(enum nvr_sim_fault f)
@@ -132,6 +133,10 @@ void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_tr
 	out->pending = atomic_load(&v->pended);
 	out->masked = atomic_load(&v->masked);
 	out->pba = atomic_load(&v->pending);
+	out->dropped_masked = atomic_load(&v->dropped_masked);
+	out->torn = atomic_load(&v->torn);
+	out->stray = atomic_load(&v->stray);
+	out->nowhere = atomic_load(&v->nowhere);
 }
 
 static int config_check(const struct nvr_sim_config *cfg)
@@ -196,9 +201,11 @@ static int sim_reset(struct nvr_transport *t)
 	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++) {
 		atomic_store(&s->vec[v].masked, false);
 		atomic_store(&s->vec[v].pending, false);
-		atomic_store(&s->vec[v].addr_lo, 0xfee00000);
+		atomic_store(&s->vec[v].addr_lo, nvr_msi_addr(v));
 		atomic_store(&s->vec[v].addr_hi, 0);
-		atomic_store(&s->vec[v].data, v);
+		atomic_store(&s->vec[v].data, nvr_msi_data(v));
+		atomic_store(&s->vec[v].half, false);
+		s->vec[v].inflight = false;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
@@ -265,8 +272,8 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		goto err;
 	for (uint32_t v = 0; v < cfg->nr_vectors; v++) {
 		/* Firmware's programming: entry N sends data N to the interrupt address. */
-		atomic_init(&s->vec[v].addr_lo, 0xfee00000);
-		atomic_init(&s->vec[v].data, v);
+		atomic_init(&s->vec[v].addr_lo, nvr_msi_addr(v));
+		atomic_init(&s->vec[v].data, nvr_msi_data(v));
 		atomic_init(&s->vec[v].efd, -1);
 		sim_seed_stream(s, &s->vec[v].rng, 3, v);
 	}

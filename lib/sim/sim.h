@@ -27,6 +27,12 @@ enum nvr_sim_fault {
 	NVR_FAULT_DROP_IRQ,	/* an interrupt owed for new CQEs is never sent (7.5) */
 	NVR_FAULT_SPURIOUS_IRQ,	/* an interrupt is sent with no new CQE behind it */
 	NVR_FAULT_MISROUTE_IRQ,	/* the interrupt goes to another vector than the CQ's IV */
+	/* The device raises an interrupt right after a host write to an MSI-X
+	 * entry, before the host's next one: between an address and a data
+	 * write it samples an unmasked entry half-written (PCI 3.0, 6.8.2.9:
+	 * software must mask an entry to update it). The rate applies to table
+	 * writes; the write is held until the interrupt is raised (1 ms at most). */
+	NVR_FAULT_TORN_SAMPLE,
 	NVR_FAULT_NR,
 };
 
@@ -113,6 +119,11 @@ struct nvr_sim_vec_truth {
 	uint64_t lost;		/* raised here but never delivered here (dropped, masked
 				 * without PBA, misrouted elsewhere, no eventfd) */
 	uint64_t pending;	/* raised while masked, left pending */
+	uint64_t dropped_masked;	/* of lost: raised while masked, with no PBA to keep it */
+	uint64_t torn;		/* of lost: sampled half-updated, sent where neither the old
+				 * nor the new message points */
+	uint64_t nowhere;	/* of lost: the message named no host vector with an eventfd */
+	uint64_t stray;		/* as a host vector: torn messages that landed here */
 	bool masked;
 	bool pba;		/* the pending bit now */
 };

@@ -442,7 +442,7 @@ static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 void *sim_worker(void *arg)
 {
 	struct nvr_sim *s = arg;
-	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000;
+	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000, loop = 0;
 
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t now = sim_now();
@@ -472,6 +472,11 @@ void *sim_worker(void *arg)
 		}
 		pthread_rwlock_unlock(&s->dma_lock);
 		pthread_mutex_unlock(&s->lock);
+		/* For a torn_sample window: has the device anything left to raise? */
+		loop++;
+		if (work || s->nr_pend)
+			atomic_store_explicit(&s->busy_loop, loop, memory_order_relaxed);
+		atomic_store_explicit(&s->loop_done, loop, memory_order_release);
 
 		if (work) {
 			idle_since = 0;
