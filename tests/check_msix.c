@@ -297,7 +297,7 @@ static void clean_row(const char *name, struct nvr_result *out)
 
 	load();
 	/* ThreadSanitizer runs several times slower: fewer commands. */
-	count = under_tsan() ? 1000 : 5000;
+	count = under_tsan() ? 1000 : 3000;
 	scn.actors[0].steps[0].count = count;
 	run_row(name, 3, r);
 	ck_assert_int_eq(r->verdict, NVR_PASS);
