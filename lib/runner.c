@@ -355,16 +355,19 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 {
 	struct run *r = a->run;
 	struct nvr_cq *cq;
+	unsigned int vector;
 
 	/* Counted before the check, so that a teardown that stopped the
 	 * reapers and saw none running cannot have its queue used here. */
 	atomic_fetch_add(&r->reapers_running, 1);
 	cq = atomic_load(&r->stop_reapers) ? NULL : nvr_ctrl_cq(r->ctrl, st->queue);
+	/* Another host vector's handler, where a reprogram step moves the queue. */
+	vector = st->vector ? st->vector : cq ? (unsigned int)cq->vector : 0;
 	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:
-			if (nvr_irq_service(r->irq, st->vector ? st->vector : (unsigned int)cq->vector,
-					    10, r->cq_lock, io_done, NULL) == -ECANCELED)
+			if (nvr_irq_service(r->irq, vector, 10, r->cq_lock, io_done, NULL) ==
+			    -ECANCELED)
 				cq = NULL;
 			break;
 		case NVR_WAKE_POLL:

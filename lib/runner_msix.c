@@ -30,12 +30,11 @@ int run_msix_setup(struct run *r, char *why, size_t len)
 			for (uint32_t k = 0; k < n; k++) {
 				int ret = nvr_irq_attach(r->irq, want[k]);
 
-				if (ret && ret != -EBUSY) {
-					snprintf(why, len, "actor '%s' (line %u): cannot attach vector "
-						 "%u: %s", ad->name, st->line, want[k],
-						 strerror(-ret));
-					return ret;
-				}
+				if (!ret || ret == -EBUSY)
+					continue;
+				snprintf(why, len, "actor '%s' (line %u): cannot attach vector "
+					 "%u: %s", ad->name, st->line, want[k], strerror(-ret));
+				return ret;
 			}
 		}
 	}
@@ -71,11 +70,11 @@ void run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 		if (to != at) {
 			ret = nvr_msix_move(r->irq, entry, at, to, r->msix_update, &ms);
 			if (ret) {
-				actor_failed(a, ret, "line %u: cannot move queue %u's interrupt from "
-					     "vector %u to %u (%s): %s", st->line, st->queue, at, to,
-					     nvr_msix_update_name(r->msix_update),
-					     ret == -ERANGE ? "no intermediate vector on the old "
-					     "CPU" : strerror(-ret));
+				actor_failed(a, ret, "line %u: cannot move queue %u's interrupt "
+					     "from vector %u to %u (%s): %s", st->line, st->queue,
+					     at, to, nvr_msix_update_name(r->msix_update),
+					     ret == -ERANGE ? "no intermediate vector on the "
+					     "old CPU" : strerror(-ret));
 				return;
 			}
 			/*

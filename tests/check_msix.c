@@ -71,7 +71,8 @@ static void rig_up(struct rig *g, unsigned int entry, bool no_pba, uint32_t late
 	ck_assert_int_eq(nvr_irq_attach(g->irq, 5), 0);
 	ck_assert_int_eq(nvr_irq_attach(g->irq, 6), 0);
 	ck_assert_int_eq(nvr_ctrl_create_qpair(g->ctrl, 1, 8, (int)entry, &st), 0);
-	ck_assert_int_eq(nvr_ledger_attach(g->l, nvr_ctrl_sq(g->ctrl, 1), nvr_ctrl_cq(g->ctrl, 1)), 0);
+	ck_assert_int_eq(nvr_ledger_attach(g->l, nvr_ctrl_sq(g->ctrl, 1), nvr_ctrl_cq(g->ctrl, 1)),
+			 0);
 	ck_assert_int_eq(nvr_dma_alloc(g->t, 4096, &g->buf), 0);
 }
 
