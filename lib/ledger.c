@@ -814,16 +814,23 @@ void nvr_ledger_tick(struct nvr_ledger *l)
 	check_dma(l);
 }
 
+/*
+ * The run is over, so no interrupt can follow a polled CQE any more: within
+ * the grace or not, one the device says it lost was missed.
+ */
+static void missed_at_end(struct nvr_ledger *l)
+{
+	for (unsigned int vi = 0; vi < NVR_STATS_MAX_V && l->o.sim; vi++)
+		if (atomic_exchange(&l->vec[vi].await_since_ns, 0))
+			missed(l, vi, &l->vec[vi], "before the run ended");
+}
+
 void nvr_ledger_finish(struct nvr_ledger *l)
 {
 	uint64_t now = nvr_clock_ns();
 
 	nvr_ledger_tick(l);
-	/* The run is over, so no interrupt can follow a polled CQE any more:
-	 * within the grace or not, one the device says it lost was missed. */
-	for (unsigned int vi = 0; vi < NVR_STATS_MAX_V && l->o.sim; vi++)
-		if (atomic_exchange(&l->vec[vi].await_since_ns, 0))
-			missed(l, vi, &l->vec[vi], "before the run ended");
+	missed_at_end(l);
 	pthread_mutex_lock(&l->lock);
 	for (uint32_t i = 0; i < l->nr; i++) {
 		struct nvr_lsq *s = l->sqs[i];
@@ -838,6 +845,7 @@ void nvr_ledger_finish(struct nvr_ledger *l)
 void nvr_ledger_finish_early(struct nvr_ledger *l)
 {
 	nvr_ledger_tick(l);
+	missed_at_end(l);
 }
 
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)

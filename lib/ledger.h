@@ -125,7 +125,9 @@ void nvr_ledger_finish(struct nvr_ledger *l);
  * access there is reported with that name. */
 void nvr_ledger_freed(struct nvr_ledger *l, uint64_t iova, uint64_t len, const char *what);
 /* A run stopped early (first anomaly, interrupted): one last tick, and the
- * commands still outstanding are left unjudged instead of called lost. */
+ * commands still outstanding are left unjudged instead of called lost. Both
+ * finishes report a polled CQE whose interrupt the device lost as missed,
+ * even before the grace has passed. */
 void nvr_ledger_finish_early(struct nvr_ledger *l);
 
 /* Record an anomaly found elsewhere (e.g. the runner saw CSTS.CFS). */
