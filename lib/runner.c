@@ -493,6 +493,10 @@ static int hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct
 			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
 				return skip(res, "writes to the namespace (line %u); real-device I/O is "
 					    "read only without --write-range", st->line);
+			if (st->kind == NVR_STEP_REPROGRAM && r->msix_update != NVR_MSIX_EVENTFD)
+				return skip(res, "msix_update %s writes the MSI-X table (line %u), "
+					    "which vfio-pci owns; only eventfd runs on real hardware",
+					    nvr_msix_update_name(r->msix_update), st->line);
 		}
 	return 0;
 }

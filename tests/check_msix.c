@@ -415,6 +415,30 @@ START_TEST(test_two_step_nocheck_caught)
 }
 END_TEST
 
+/*
+ * On a real controller vfio-pci owns the MSI-X table: the styles that write
+ * it are skipped, with the reason. A simulator passed as the run's transport
+ * stands in for the hardware here.
+ */
+START_TEST(test_hardware_skips_table_writes)
+{
+	static struct nvr_result r;
+	struct nvr_sim_config cfg;
+	struct nvr_run_opts o = { .seed = 3 };
+
+	load();
+	/* The row's fault is skipped first otherwise. */
+	scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE] = 0;
+	nvr_sim_config_init(&cfg);
+	ck_assert_int_eq(nvr_sim_create(&cfg, &o.transport), 0);
+	ck_assert_int_eq(nvr_run_row(&scn, (uint32_t)row_index("two-step"), &o, &r), 0);
+	ck_assert_int_eq(r.verdict, NVR_SKIP);
+	ck_assert_msg(strstr(r.reason, "msix_update two-step writes the MSI-X table"), "%s",
+		      r.reason);
+	nvr_transport_destroy(o.transport);
+}
+END_TEST
+
 /* --- the scenario language --- */
 
 static const char *bad_cases[][2] = {
@@ -521,6 +545,7 @@ static Suite *msix_suite(void)
 	tcase_add_test(tc, test_no_pba_caught);
 	tcase_add_test(tc, test_unmasked_caught);
 	tcase_add_test(tc, test_two_step_nocheck_caught);
+	tcase_add_test(tc, test_hardware_skips_table_writes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("language");
