@@ -502,8 +502,9 @@ static void step(struct sc_ctx *c, yaml_node_t *n, struct sc_steps *out)
 	p = n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start : NULL;
 	if (!p || p == n->data.mapping.pairs.top) {
 		sc_error(c, n, "a step is a mapping with one key, its kind (submit, reap, sleep, "
-			 "barrier, repeat or reprogram), got %s", n->type == YAML_MAPPING_NODE ?
-			 "an empty mapping" : sc_describe(n, d, sizeof(d)));
+			 "barrier, keep_alive, teardown, repeat or reprogram), got %s",
+			 n->type == YAML_MAPPING_NODE ? "an empty mapping" :
+							sc_describe(n, d, sizeof(d)));
 		c->steps_partial = true;
 		return;
 	}
