@@ -137,7 +137,8 @@ bench: deps nvmerace $(B)/bench/bench_poll
 # How fast each seed race's buggy row is caught, over 20 seeds.
 DETECT_ROWS := concurrent-pollers.yaml/none concurrent-pollers.yaml/trylock \
 	keep-alive-shutdown.yaml/async keep-alive-shutdown.yaml/kato-expires \
-	shadow-doorbells.yaml/barrier-none
+	shadow-doorbells.yaml/barrier-none \
+	msix-reprogram.yaml/no-pba msix-reprogram.yaml/unmasked
 bench-detect: deps $(B)/bench/bench_detect
 	@$(B)/bench/bench_detect --seeds $(or $(SEEDS),20) $(addprefix scenarios/,$(DETECT_ROWS))
 
