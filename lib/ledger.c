@@ -708,7 +708,10 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	}
 	if (s->stalled)
 		return;
-	/* Confirmed by the device itself, an EventIdx stall needs no long window. */
+	/* Confirmed by the device itself, an EventIdx stall needs no long window;
+	 * and with the device's word at hand, a queue that is merely slow (the
+	 * device has work it knows of) is not called stalled: a command that
+	 * never completes is still caught as lost. */
 	if (sq->shadow.db && l->o.sim) {
 		char why[320];
 
@@ -717,8 +720,8 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 			report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 			       "SQ %u: %" PRIu64 " commands outstanding, no completion for %.1f ms; %s",
 			       s->qid, out, (double)quiet / 1e6, why);
-			return;
 		}
+		return;
 	}
 	if (quiet < l->o.stall_ns || only_dropped(l, s))
 		return;
