@@ -68,7 +68,7 @@ START_TEST(test_keep_alive_keeps_it_alive)
 	}
 	ck_assert(!NVME_CSTS_CFS(nvr_ctrl_csts(d.ctrl)));
 	nvr_sim_ka_truth(d.sim, &t);
-	ck_assert_uint_ge(t.keep_alives, 20);
+	ck_assert_uint_ge(t.keep_alives, 10);	/* about 25; fewer when threads wait for a CPU */
 	ck_assert(!t.expired);
 	tdev_close(&d);
 }
