@@ -85,6 +85,7 @@ static uint16_t identify(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	default:
 		return GENERIC(NVME_SC_INVALID_FIELD) | DNR;
 	}
+	sim_hostile_identify(s, cns, buf);
 	if (sim_dma_copy(s, sqe->prp1, sqe->prp2, buf, sizeof(buf), true))
 		return GENERIC(NVME_SC_DATA_XFER_ERROR);
 	return GENERIC(NVME_SC_SUCCESS);
@@ -121,6 +122,7 @@ static uint16_t features(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t 
 			*dw0 = (uint32_t)s->ncqa << 16 | s->nsqa;
 		else
 			*dw0 = (uint32_t)(s->cfg.nr_io_queues - 1) << 16 | (s->cfg.nr_io_queues - 1u);
+		*dw0 = sim_hostile_nr_queues(s, *dw0);
 		return GENERIC(NVME_SC_SUCCESS);
 	case NVME_FEAT_FID_KATO:
 		return sim_kato_feature(s, set, sqe->cdw11, dw0);

@@ -76,6 +76,10 @@ struct sim_pending {
 
 #define SIM_POST_FLIP_PHASE 0x1	/* fault: post with the previous pass's phase */
 #define SIM_POST_FABRICATED 0x2	/* fault: not a real command's completion */
+#define SIM_POST_GARBAGE 0x4	/* hostile: random bytes in every field but the phase */
+#define SIM_POST_BAD_SQHD 0x8	/* hostile: an SQ Head Pointer beyond the SQ */
+#define SIM_POST_STORM 0x10	/* hostile: post it again and again, past a full CQ */
+#define SIM_POST_OVERRUN 0x20	/* hostile: post even though the CQ is full */
 
 struct sim_vector {
 	_Atomic int efd;	/* -1: nothing attached: the host's side of vector N */
@@ -121,6 +125,7 @@ enum sim_state {
 	SIM_DISABLED,
 	SIM_ENABLED,
 	SIM_FATAL,
+	SIM_HUNG,		/* hostile: stopped responding; registers frozen */
 };
 
 struct nvr_sim {
@@ -197,6 +202,13 @@ struct nvr_sim {
 	_Atomic uint64_t loop_done, busy_loop;
 
 	_Atomic uint64_t st_commands, st_cqes, st_irqs, st_dma_faults, st_bad_db, st_sleeps;
+
+	/* Hostile knobs (hostile.c): I/O commands fetched, for the count knobs;
+	 * when the interrupt storm fires next (worker only); a generator. */
+	_Atomic uint64_t io_fetched;
+	_Atomic bool hostile_fired;
+	uint64_t storm_next_ns;
+	struct nvr_rng hostile_rng;
 };
 
 static inline uint64_t sim_now(void)
@@ -257,6 +269,30 @@ bool sim_dbbuf_sq_pending(const struct sim_sq *sq);
 /* The SQ is drained: publish EventIdx and stop looking unless the host went on. */
 void sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq);
 bool sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head);
+
+/* hostile.c: the hooks the other files call; each is a no-op when its knob is off. */
+static inline uint64_t sim_hostile(const struct nvr_sim *s, enum nvr_sim_hostile h)
+{
+	return s->cfg.hostile[h];
+}
+/* SIM_POST_* flags for an I/O completion about to be queued on @cq. */
+uint8_t sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid);
+/* Rewrite @cqe as posted with hostile @flags; return true to skip the host's truth count. */
+bool sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cqe, uint8_t flags);
+/* An I/O command was fetched: the count knobs may stop the controller now. */
+void sim_hostile_fetched(struct nvr_sim *s);
+/* The worker's loop, device lock held: the interrupt storm. */
+void sim_hostile_tick(struct nvr_sim *s, uint64_t now);
+/* The longest the worker may sleep (ns) with the storm on; UINT64_MAX otherwise. */
+uint64_t sim_hostile_sleep_max(struct nvr_sim *s);
+/* When CSTS.RDY may follow CC.EN, given when it would. */
+uint64_t sim_hostile_ready_at(struct nvr_sim *s, uint64_t at);
+/* When a shutdown completes, given when it would. */
+uint64_t sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at);
+/* Mangle an Identify data buffer of CNS @cns about to be returned. */
+void sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf);
+/* Number of Queues' Dword 0, given what it would be. */
+uint32_t sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0);
 
 /* irq.c */
 /* The device owes an interrupt on @vector; @io: for an I/O CQ (faults may apply). */

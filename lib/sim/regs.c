@@ -34,6 +34,8 @@ static uint32_t sim_csts(struct nvr_sim *s)
 		rdy = now >= atomic_load(&s->ready_at_ns);
 	else if (state == SIM_FATAL)
 		rdy = atomic_load(&s->fatal_rdy);	/* RDY stays as it was; CFS tells the host */
+	else if (state == SIM_HUNG)
+		rdy = true;	/* hostile.c: frozen as it was, ready */
 	else
 		rdy = now < atomic_load(&s->ready_at_ns);
 	if (rdy)
@@ -149,7 +151,8 @@ static void enable(struct nvr_sim *s, uint32_t cc)
 	atomic_store(&sq->db, 0);
 	atomic_store(&sq->live, true);
 
-	atomic_store(&s->ready_at_ns, sim_now() + (uint64_t)s->cfg.ready_delay_us * 1000);
+	atomic_store(&s->ready_at_ns,
+		     sim_hostile_ready_at(s, sim_now() + (uint64_t)s->cfg.ready_delay_us * 1000));
 	atomic_store(&s->state, SIM_ENABLED);
 }
 
@@ -173,6 +176,8 @@ static void write_cc(struct nvr_sim *s, uint32_t val)
 {
 	uint32_t old = atomic_load(&s->cc);
 
+	if (atomic_load(&s->state) == SIM_HUNG)
+		return;	/* hostile.c: a hung controller acts on nothing */
 	atomic_store(&s->cc, val);
 	if (!NVME_CC_EN(old) && NVME_CC_EN(val))
 		enable(s, val);
@@ -181,7 +186,8 @@ static void write_cc(struct nvr_sim *s, uint32_t val)
 
 	/* CC.SHN: shutdown processing takes cfg.shutdown_us, then SHST says complete. */
 	if (NVME_CC_SHN(val) && !NVME_CC_SHN(old) && NVME_CC_EN(val))
-		atomic_store(&s->shn_done_at_ns, sim_now() + (uint64_t)s->cfg.shutdown_us * 1000 + 1);
+		atomic_store(&s->shn_done_at_ns,
+			     sim_hostile_shutdown_at(s, sim_now() + (uint64_t)s->cfg.shutdown_us * 1000 + 1));
 }
 
 static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)

@@ -324,6 +324,14 @@ void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st)
 	st->dma_faults = atomic_load(&s->st_dma_faults);
 	st->bad_doorbells = atomic_load(&s->st_bad_db);
 	st->sleeps = atomic_load(&s->st_sleeps);
+	pthread_rwlock_rdlock(&s->dma_lock);
+	st->live_maps = s->nr_maps;
+	pthread_rwlock_unlock(&s->dma_lock);
+	st->attached_vectors = 0;
+	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++)
+		st->attached_vectors += atomic_load(&s->vec[v].efd) >= 0;
+	st->enabled = NVME_CC_EN(atomic_load(&s->cc));
+	st->hostile_fired = atomic_load(&s->hostile_fired);
 }
 
 int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len)

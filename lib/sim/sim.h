@@ -40,6 +40,37 @@ const char *nvr_sim_fault_name(enum nvr_sim_fault f);
 /* The fault named @name, or -1. */
 int nvr_sim_fault_by_name(const char *name);
 
+/*
+ * Hostile knobs: the device misbehaves the way real broken firmware does,
+ * beyond one bad event. Unlike the faults above they may stop the controller
+ * altogether. Each value is a rate (1 in N CQEs; 0: never), a count (after N
+ * I/O commands; 0: never) or a switch (0 or 1), as nvr_sim_hostile_kind()
+ * says. lib/sim/hostile.c has each one's rule and where the device breaks it.
+ */
+enum nvr_sim_hostile {
+	NVR_HOSTILE_GARBAGE_CQE,	/* rate: a CQE with random bytes in every field */
+	NVR_HOSTILE_CQE_STORM,		/* rate: a CQE posted over and over, past a full CQ */
+	NVR_HOSTILE_BAD_SQHD,		/* rate: a CQE whose SQ Head Pointer is beyond the SQ */
+	NVR_HOSTILE_IRQ_STORM,		/* switch: I/O vectors fire continuously */
+	NVR_HOSTILE_NEVER_READY,	/* switch: CSTS.RDY never follows CC.EN */
+	NVR_HOSTILE_CFS_AFTER,		/* count: CSTS.CFS once N I/O commands were fetched */
+	NVR_HOSTILE_HANG_AFTER,		/* count: stops responding once N were fetched */
+	NVR_HOSTILE_BAD_IDENTIFY,	/* switch: unterminated strings, absurd counts */
+	NVR_HOSTILE_SHUTDOWN_HANGS,	/* switch: CC.SHN never reaches SHST complete */
+	NVR_HOSTILE_NR,
+};
+
+enum nvr_sim_hostile_kind {
+	NVR_HOSTILE_RATE,
+	NVR_HOSTILE_COUNT,
+	NVR_HOSTILE_SWITCH,
+};
+
+const char *nvr_sim_hostile_name(enum nvr_sim_hostile h);
+/* The knob named @name, or -1. */
+int nvr_sim_hostile_by_name(const char *name);
+enum nvr_sim_hostile_kind nvr_sim_hostile_kind(enum nvr_sim_hostile h);
+
 struct nvr_sim_config {
 	uint64_t ns_bytes;	/* namespace 1 capacity; RAM backed, touched lazily */
 	uint32_t lba_size;	/* 512 or 4096 */
@@ -61,6 +92,7 @@ struct nvr_sim_config {
 	/* An interrupt raised while its vector is masked is dropped instead of
 	 * set pending: no Pending Bit Array, the bhyve bug (PCI 3.0, 6.8.2.9). */
 	bool no_pba;
+	uint64_t hostile[NVR_HOSTILE_NR];	/* see enum nvr_sim_hostile; 0: off */
 	char model[41];
 	char serial[21];
 	char firmware[9];
@@ -95,6 +127,11 @@ struct nvr_sim_stats {
 	uint64_t dma_faults;	/* device accesses outside a live mapping */
 	uint64_t bad_doorbells;	/* doorbell writes the spec calls invalid */
 	uint64_t sleeps;	/* times the worker went to sleep */
+	/* What the host left behind: read them after a teardown. */
+	uint32_t live_maps;	/* DMA mappings still in the IOVA table */
+	uint32_t attached_vectors;	/* vectors with an eventfd bound */
+	bool enabled;		/* CC.EN is set */
+	bool hostile_fired;	/* a count or switch knob has taken effect (cfs, hang...) */
 };
 void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st);
 

@@ -113,7 +113,7 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	uint32_t dw3;
 
 	cq_update_head(s, cq);
-	if ((cq->tail + 1) % cq->size == cq->head_seen)
+	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN))
 		return false;
 
 	if (flags & SIM_POST_FLIP_PHASE)
@@ -123,6 +123,9 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	if (cqe->sqid <= s->cfg.nr_io_queues && atomic_load_explicit(&s->sqs[cqe->sqid].live,
 								      memory_order_relaxed))
 		copy.sqhd = (uint16_t)s->sqs[cqe->sqid].head;
+	if (unlikely(flags & (SIM_POST_GARBAGE | SIM_POST_BAD_SQHD)) &&
+	    sim_hostile_mangle(s, cq, &copy, flags))
+		flags |= SIM_POST_FABRICATED;
 	slot = sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
 	/* Count it before the host can see it, so the truth is never behind. */
 	if (slot && !(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
@@ -153,6 +156,10 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 		if (!cq->unsignalled++)
 			cq->first_unsignalled_ns = sim_now();
 	}
+	/* hostile.c: the same entry again and again, lapping the host's head. */
+	if (unlikely(flags & SIM_POST_STORM))
+		for (uint32_t i = 0; i < 2 * cq->size; i++)
+			post_cqe(s, cq, in, SIM_POST_OVERRUN);
 	return true;
 }
 
@@ -186,6 +193,7 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
 		flags |= SIM_POST_FLIP_PHASE;
 	}
+	flags |= sim_hostile_cqe_flags(s, cq, cqe->cid);
 	enqueue(s, cq, cqe, due, flags);
 	if (sim_fault(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
@@ -274,6 +282,8 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		sq->head = (sq->head + 1) % sq->size;
 		n++;
 		atomic_fetch_add_explicit(&s->st_commands, 1, memory_order_relaxed);
+		if (sq->qid)
+			sim_hostile_fetched(s);
 
 		cqe.sqid = sq->qid;
 		cqe.cid = sqe.cid;
@@ -436,6 +446,7 @@ static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 			t = NVR_MIN(t, d > now ? d - now : 1000);
 		}
 	}
+	t = NVR_MIN(t, sim_hostile_sleep_max(s));
 	return t ? t : 1000;
 }
 
@@ -469,6 +480,7 @@ void *sim_worker(void *arg)
 			if (s->nr_pend)
 				work += run_pending(s, now);
 			sim_raise_due(s, now);
+			sim_hostile_tick(s, now);
 		}
 		pthread_rwlock_unlock(&s->dma_lock);
 		pthread_mutex_unlock(&s->lock);
