@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,16 +352,31 @@ static int identify_all(struct nvr_ctrl *ctrl)
 	for (unsigned int i = 0; i < NVR_ARRAY_SIZE(list) && list[i]; i++) {
 		const struct nvme_id_ns *ns = ctrl->idbuf.vaddr;
 		uint32_t nsid = list[i];
-		uint8_t ds;
+		uint8_t ds, fmt;
 
+		/* The list is in increasing order and ends at the first 0
+		 * (NVMe 1.4, 5.15.2.3); the broadcast NSID is never in it. */
+		if (nsid == 0xffffffff || (i && nsid <= list[i - 1])) {
+			nvr_warn("identify: active namespace list entry %u is %u, after %u: "
+				 "ignoring the rest", i, nsid, i ? list[i - 1] : 0);
+			break;
+		}
 		ret = identify(ctrl, NVME_IDENTIFY_CNS_NS, nsid);
 		if (ret)
 			return ret;
-		ds = ns->lbaf[ns->flbas & 0xf].ds;
+		fmt = ns->flbas & 0xf;
+		ds = ns->lbaf[fmt].ds;
 		info->ns[info->nr_ns].nsid = nsid;
 		info->ns[info->nr_ns].nsze = ns->nsze;
-		/* A data size outside 512 B..64 KiB is nonsense: record 0. */
-		info->ns[info->nr_ns].lba_size = ds >= 9 && ds <= 16 ? 1u << ds : 0;
+		/* A data size outside 512 B..64 KiB, a format beyond NLBAF, or more
+		 * bytes than 64 bits count, is nonsense: record 0. */
+		info->ns[info->nr_ns].lba_size = ds >= 9 && ds <= 16 && fmt <= ns->nlbaf ? 1u << ds : 0;
+		if (!info->ns[info->nr_ns].lba_size || ns->nsze > UINT64_MAX >> ds) {
+			nvr_warn("identify: namespace %u: format %u of NLBAF %u, LBA data size 2^%u, "
+				 "%" PRIu64 " blocks: unusable", nsid, fmt, ns->nlbaf, ds, (uint64_t)ns->nsze);
+			info->ns[info->nr_ns].lba_size = 0;
+			info->ns[info->nr_ns].nsze = 0;
+		}
 		info->nr_ns++;
 	}
 	return 0;
@@ -385,7 +401,14 @@ static int set_nr_queues(struct nvr_ctrl *ctrl, uint16_t want)
 		nvr_err("set features number of queues failed: %s", nvr_status_str(st));
 		return -EIO;
 	}
-	/* The controller may grant more or fewer than asked (NVMe 1.4, 5.21.1.7). */
+	/* The controller may grant more or fewer than asked (NVMe 1.4, 5.21.1.7),
+	 * but 65535 (0-based) is invalid in either half. */
+	if ((cqe.dw0 & 0xffff) == 0xffff || cqe.dw0 >> 16 == 0xffff) {
+		nvr_err("set features number of queues: the controller allocated %u submission "
+			"and %u completion queues, beyond the 65535 allowed",
+			(cqe.dw0 & 0xffff) + 1, (cqe.dw0 >> 16) + 1);
+		return -EPROTO;
+	}
 	ctrl->info.nr_sq = (uint16_t)((cqe.dw0 & 0xffff) + 1);
 	ctrl->info.nr_cq = (uint16_t)((cqe.dw0 >> 16) + 1);
 	return 0;
@@ -460,8 +483,16 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	nvr_reg_write32(t, NVME_REG_CC, cc);
 	ctrl->enabled = true;
 	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
-	if (ret)
+	if (ret) {
+		if (ret == -ETIMEDOUT)
+			nvr_err("CSTS.RDY did not become 1 within CAP.TO (%u ms) after CC.EN was set",
+				ctrl->timeout_ms);
+		else
+			nvr_err("%s after CC.EN was set",
+				ret == -EIO ? "CSTS.CFS (controller fatal status) came" :
+					      "registers read as all ones (the device is gone)");
 		goto err;
+	}
 
 	ret = identify_all(ctrl);
 	if (ret)
@@ -650,9 +681,11 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 {
 	if (!ctrl)
 		return;
-	/* Disable first: once the device stops, freeing its queues is safe. */
-	if (ctrl->enabled)
-		nvr_ctrl_disable(ctrl);
+	/* Disable first: once the device stops, freeing its queues is safe. A
+	 * controller that does not stop may still be doing DMA: a function level
+	 * reset stops it before any memory goes. */
+	if (ctrl->enabled && nvr_ctrl_disable(ctrl))
+		ctrl->t->ops->reset(ctrl->t);
 	if (ctrl->sqs && ctrl->cqs) {
 		for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
 			free_sq(ctrl->sqs[q]);

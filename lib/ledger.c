@@ -127,6 +127,8 @@ static const char *const an_names[NVR_AN_NR] = {
 	[NVR_AN_DMA_AFTER_TEARDOWN] = "dma_after_teardown",
 	[NVR_AN_CFS] = "cfs",
 	[NVR_AN_DATA_MISMATCH] = "data_mismatch",
+	[NVR_AN_BAD_SQHD] = "bad_sqhd",
+	[NVR_AN_UNRESPONSIVE] = "unresponsive",
 };
 
 const char *nvr_anomaly_name(enum nvr_anomaly_class c)
@@ -418,6 +420,15 @@ void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_sq *sq, const struct nvr_c
 		report(l, s, NVR_AN_SPURIOUS, cqe->cid, c->vector,
 		       "CQE for CID %u on SQ %u, which is not outstanding (CQ %u slot %u)", cqe->cid,
 		       s->qid, c->qid, slot);
+}
+
+void nvr_ledger_bad_sqhd(struct nvr_lcq *c, const struct nvr_cqe *cqe, uint16_t slot,
+			 uint16_t sq_depth)
+{
+	report(c->l, c->lsq, NVR_AN_BAD_SQHD, cqe->cid, c->vector,
+	       "CQE at CQ %u slot %u says SQ %u's head is %u, beyond its %u entries (NVMe 1.4, "
+	       "4.6); the command completed, the head was not moved",
+	       c->qid, slot, cqe->sqid, cqe->sqhd, sq_depth);
 }
 
 void nvr_ledger_wrong_phase(struct nvr_lcq *c, uint16_t slot, uint16_t cid)

@@ -36,6 +36,8 @@ enum nvr_anomaly_class {
 	NVR_AN_DMA_AFTER_TEARDOWN,	/* the device touched memory no longer mapped */
 	NVR_AN_CFS,		/* the controller reported a fatal status */
 	NVR_AN_DATA_MISMATCH,	/* a read returned other data than was written */
+	NVR_AN_BAD_SQHD,	/* a CQE's SQ Head Pointer names no slot of its SQ */
+	NVR_AN_UNRESPONSIVE,	/* the controller did not act on CC (disable, shutdown) within CAP.TO */
 	NVR_AN_NR,
 };
 
@@ -94,6 +96,9 @@ void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, en
 /* A CQE that named no outstanding command. @sq may be NULL (unknown SQ ID). */
 void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_sq *sq, const struct nvr_cqe *cqe,
 			uint16_t slot);
+/* A CQE completed an outstanding command but its SQHD is beyond the SQ: not believed. */
+void nvr_ledger_bad_sqhd(struct nvr_lcq *c, const struct nvr_cqe *cqe, uint16_t slot,
+			 uint16_t sq_depth);
 /* A CQE whose phase tag is wrong: a later entry is valid while this one is not. */
 void nvr_ledger_wrong_phase(struct nvr_lcq *c, uint16_t slot, uint16_t cid);
 

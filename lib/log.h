@@ -25,6 +25,14 @@ void nvr_log_set_sink(nvr_log_fn fn, void *arg, enum nvr_log_level max);
 
 void nvr_log(enum nvr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The last error this thread logged, kept whether or not a sink took it, so
+ * that a caller can put the library's reason into its own report; "" when
+ * none since nvr_log_clear_error().
+ */
+const char *nvr_log_last_error(void);
+void nvr_log_clear_error(void);
+
 #define nvr_err(...) nvr_log(NVR_LOG_ERR, __VA_ARGS__)
 #define nvr_warn(...) nvr_log(NVR_LOG_WARN, __VA_ARGS__)
 #define nvr_info(...) nvr_log(NVR_LOG_INFO, __VA_ARGS__)

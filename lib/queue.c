@@ -112,7 +112,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 
 	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
-	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth || cqe->sqhd >= sq->depth))
+	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
@@ -124,7 +124,12 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 		goto spurious;
 	ctx = cmd->ctx;
 	atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
-	atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
+	/* A head beyond the SQ is not believed: the command did complete, but
+	 * the SQ keeps the last head that made sense (a hostile device). */
+	if (likely(cqe->sqhd < sq->depth))
+		atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
+	else if (lcq)
+		nvr_ledger_bad_sqhd(lcq, cqe, slot, sq->depth);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
 	if (sq->lsq)
 		nvr_ledger_completed(sq->lsq, lcq, cqe->cid, who);
