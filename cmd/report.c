@@ -196,6 +196,16 @@ static struct json_object *entry_json(const struct report_entry *e)
 		json_object_array_add(det, d);
 	}
 	json_object_object_add(o, "details", det);
+	if (res->teardown.checked || res->teardown.reset) {
+		struct json_object *td = json_object_new_object();
+
+		json_object_object_add(td, "controller_enabled",
+				       json_object_new_boolean(res->teardown.enabled));
+		json_object_object_add(td, "dma_maps", json_object_new_int64(res->teardown.dma_maps));
+		json_object_object_add(td, "vectors", json_object_new_int64(res->teardown.vectors));
+		json_object_object_add(td, "reset", json_object_new_boolean(res->teardown.reset));
+		json_object_object_add(o, "teardown", td);
+	}
 	return o;
 }
 

@@ -17,11 +17,14 @@
 #include "ctrl.h"
 #include "irq.h"
 #include "ledger.h"
+#include "log.h"
 #include "runner.h"
 #include "runner_int.h"
 #include "transport.h"
 #include "util.h"
 
+/* Blocks an actor tracks at most: a large real namespace would need gigabytes of state. */
+#define MAX_BLOCKS (1ull << 20)
 
 const char *nvr_verdict_name(enum nvr_verdict v)
 {
@@ -299,7 +302,8 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 	struct nvr_cq *cq = sq->cq;
 	bool inline_reap = !r->has_reaper[st->queue];
 	uint64_t issued = 0, end = st->duration_ns ? nvr_now_ns() + st->duration_ns : 0;
-	uint64_t drain_end, early_end = 0, next_check = 0;
+	uint64_t drain_end, early_end = 0, next_check = 0, last_done = atomic_load(&a->done);
+	uint64_t progress = nvr_now_ns();
 
 	while (!run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
@@ -310,6 +314,17 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 		if (now >= next_check) {
 			abandon_lost(a, now);
 			next_check = now + 1000000;
+			if (atomic_load(&a->done) != last_done) {
+				last_done = atomic_load(&a->done);
+				progress = now;
+			}
+			/* Nothing completed for two command timeouts (the second
+			 * for commands sent after the first were given up) and every
+			 * command in flight was given up: the device is not working
+			 * (hung, or its SQ full of lost commands). Submitting more
+			 * would only lose them too. */
+			if (!atomic_load(&a->outstanding) && now - progress > 2 * r->scn->timeout_ns)
+				break;
 		}
 		recycle(a);
 		while ((!st->count || issued < st->count) &&
@@ -527,7 +542,7 @@ static int actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32
 	 * never races with another actor's writes. */
 	a->region_lbas = r->ns_lbas / nr_submitters;
 	a->region_base = r->ns_base + a->region_lbas * submitter_index;
-	a->blocks = a->region_lbas / (first->bs / r->lba_size);
+	a->blocks = NVR_MIN(a->region_lbas / (first->bs / r->lba_size), MAX_BLOCKS);
 	if (!a->blocks)
 		return -ENOSPC;
 	/* Spare ios replace the ones given up as lost. */
@@ -603,6 +618,9 @@ static int setup(struct run *r, struct nvr_result *res)
 				cfg.fault_rate[f] = r->row->fault_rate[f];
 		if (r->row->no_pba >= 0)
 			cfg.no_pba = r->row->no_pba;
+		for (int h = 0; h < NVR_HOSTILE_NR; h++)
+			if (r->row->set_hostile[h])
+				cfg.hostile[h] = r->row->hostile[h];
 	}
 	for (uint32_t i = 0; i < scn->nr_queues; i++)
 		maxq = NVR_MAX(maxq, scn->queues[i].id);
@@ -620,9 +638,11 @@ static int setup(struct run *r, struct nvr_result *res)
 	}
 	if (r->opts->live_sim)
 		*r->opts->live_sim = r->sim;
+	nvr_log_clear_error();
 	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl);
 	if (ret)
-		return fail(res, ret, "cannot bring the controller up: %s", strerror(-ret));
+		return fail(res, ret, "cannot bring the controller up: %s",
+			    nvr_log_last_error()[0] ? nvr_log_last_error() : strerror(-ret));
 	if (!nvr_ctrl_info(r->ctrl)->nr_ns || nvr_ctrl_info(r->ctrl)->ns[0].nsid != 1)
 		return fail(res, -EPROTO, "the controller has no namespace 1");
 	r->lba_size = nvr_ctrl_info(r->ctrl)->ns[0].lba_size;
@@ -754,8 +774,50 @@ static int setup(struct run *r, struct nvr_result *res)
 	return 0;
 }
 
-static void teardown(struct run *r)
+/*
+ * Stop the controller before the verdict, so that what it does wrong here is
+ * judged too: a normal shutdown (CC.SHN, NVMe 1.4, 7.6.2) unless it reports a
+ * fatal status, then CC.EN cleared; each within CAP.TO. One that does neither
+ * may still be doing DMA: a function level reset stops it before any memory
+ * goes (the VFIO transport resets the function; the simulator starts over).
+ */
+static void quiesce(struct run *r)
 {
+	unsigned int to_ms = NVR_MAX(nvr_ctrl_info(r->ctrl)->cap_to, 1u) * 500u;
+	uint32_t csts = nvr_ctrl_csts(r->ctrl);
+	int ret;
+
+	if (csts == 0xffffffff) {
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+				  "the controller's registers read as all ones: it is gone");
+		r->reset = true;
+		r->t->ops->reset(r->t);
+		return;
+	}
+	if (!NVME_CSTS_CFS(csts)) {
+		ret = nvr_ctrl_shutdown(r->ctrl, to_ms);
+		if (ret == -ETIMEDOUT)
+			nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+					  "CSTS.SHST did not say shutdown complete within CAP.TO "
+					  "(%u ms) of CC.SHN = 01b",
+					  to_ms);
+	}
+	ret = nvr_ctrl_disable(r->ctrl);
+	if (ret == -ETIMEDOUT)
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+				  "CSTS.RDY was still 1 CAP.TO (%u ms) after CC.EN was cleared; "
+				  "the controller was reset",
+				  to_ms);
+	if (ret) {
+		r->reset = true;
+		r->t->ops->reset(r->t);
+	}
+}
+
+static void teardown(struct run *r, struct nvr_result *res)
+{
+	struct nvr_sim_stats st;
+
 	if (r->opts->live_sim)
 		*r->opts->live_sim = NULL;
 	nvr_ledger_destroy(r->ledger);
@@ -771,6 +833,15 @@ static void teardown(struct run *r)
 	free(r->ka_slots);	/* after close: nothing reaps the admin CQ any more */
 	pthread_mutex_destroy(&r->ka_lock);
 	pthread_mutex_destroy(&r->q_lock);
+	/* The device's own count of what the host left behind. */
+	if (r->sim) {
+		nvr_sim_get_stats(r->sim, &st);
+		res->teardown.checked = true;
+		res->teardown.enabled = st.enabled;
+		res->teardown.dma_maps = st.live_maps;
+		res->teardown.vectors = st.attached_vectors;
+	}
+	res->teardown.reset = r->reset;
 	if (r->t != r->opts->transport)
 		nvr_transport_destroy(r->t);
 }
@@ -814,8 +885,9 @@ static void judge(struct run *r, struct nvr_result *res)
 		struct nvr_expect e = r->row ? r->row->expect[c] : (struct nvr_expect){ 0 };
 		int n;
 
-		/* Data corruption fails a run unless the row says otherwise. */
-		if (c == NVR_AN_DATA_MISMATCH && e.cmp == NVR_CMP_UNSET)
+		/* Data corruption, and a controller that could not be stopped,
+		 * fail a run unless the row says otherwise. */
+		if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) && e.cmp == NVR_CMP_UNSET)
 			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
 		if (nvr_expect_met(&e, res->stats.anomalies[c]))
 			continue;
@@ -834,7 +906,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 {
 	struct run *r = calloc(1, sizeof(*r));
 	uint64_t last_reaped[NVR_MAX_QUEUES] = { 0 }, last_change[NVR_MAX_QUEUES] = { 0 };
-	uint64_t start, next_progress, now, ticks = 0;
+	uint64_t start = nvr_now_ns(), next_progress, now, ticks = 0;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -854,8 +926,10 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	ret = setup(r, res);
 	if (ret == NVR_SKIPPED)
 		ret = 0;
-	if (ret || res->verdict == NVR_SKIP)
+	if (ret || res->verdict == NVR_SKIP) {
+		res->elapsed_ns = nvr_now_ns() - start;
 		goto out;
+	}
 
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		ret = -pthread_create(&r->actors[i].thread, NULL, actor_main, &r->actors[i]);
@@ -910,6 +984,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 			pthread_join(r->actors[i].thread, NULL);
 	run_check_cfs(r);
 	run_keep_alive_finish(r);
+	quiesce(r);
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);
 	else
@@ -936,7 +1011,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		judge(r, res);
 	ret = 0;
 out:
-	teardown(r);
+	teardown(r, res);
 	free(r);
 	return ret;
 }

@@ -134,6 +134,8 @@ struct nvr_row {
 	int no_pba;		/* -1: as the scenario says */
 	int coalesce_thr;	/* -1: as the scenario says */
 	int coalesce_time;
+	uint64_t hostile[NVR_HOSTILE_NR];	/* over the scenario's, where set */
+	bool set_hostile[NVR_HOSTILE_NR];
 	struct nvr_expect expect[NVR_AN_NR];
 };
 
@@ -189,6 +191,15 @@ struct nvr_result {
 	/* Commands still outstanding when a run stopped early (first anomaly,
 	 * interrupted): not judged, not counted as lost. */
 	uint64_t unfinished;
+	/* What the teardown left behind, by the simulated device's own count
+	 * just before it goes: all zero and false when the teardown is whole. */
+	struct {
+		bool checked;	/* false on real hardware, or when no device was made */
+		bool enabled;	/* CC.EN still set */
+		uint32_t dma_maps;	/* DMA mappings still live */
+		uint32_t vectors;	/* vectors still bound to an eventfd */
+		bool reset;	/* the controller had to be stopped by a function level reset */
+	} teardown;
 };
 
 struct nvr_run_opts {
@@ -219,8 +230,10 @@ struct nvr_run_opts {
  * @opts: seed, stop flag, progress callback.
  * @res: the outcome; its verdict says whether expectations were met.
  *
- * The device is disabled and every resource released before it returns, also
- * when stopped early. Return: 0 when the run happened (whatever its verdict),
+ * The device is shut down (CC.SHN) and disabled, each within CAP.TO, and every
+ * resource released before it returns, also when stopped early; a controller
+ * that does neither is reset (FLR) and reported as unresponsive. A run stops
+ * early when the controller reports a fatal status (CSTS.CFS). Return: 0 when the run happened (whatever its verdict),
  * or a negative errno when it could not be set up (res->verdict is ERROR and
  * res->reason says why).
  */

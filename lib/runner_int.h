@@ -122,6 +122,7 @@ struct run {
 	/* Stopped early (first anomaly, interrupted): drain briefly, and leave
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
+	bool reset;			/* the controller had to be reset to stop */
 };
 
 /* runner_admin.c */

@@ -20,6 +20,7 @@
 
 _Static_assert(NVR_AN_NR <= SC_MAX_KEYS, "expect maps are read with sc_map_of()");
 _Static_assert(NVR_FAULT_NR <= SC_MAX_KEYS, "fault maps are read with sc_map_of()");
+_Static_assert(NVR_HOSTILE_NR <= SC_MAX_KEYS, "hostile maps are read with sc_map_of()");
 
 /* --- libyaml's own errors --- */
 
@@ -115,7 +116,7 @@ static int only_document(struct sc_ctx *c, yaml_parser_t *p, const char *buf, si
 
 enum { SIM_NS_MIB, SIM_LBA_SIZE, SIM_MQES, SIM_QUEUES, SIM_VECTORS, SIM_DSTRD, SIM_MDTS,
        SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_KA_US,
-       SIM_NR };
+       SIM_CAP_TO, SIM_HOSTILE, SIM_NR };
 
 static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NS_MIB] = { "ns_mib", false },
@@ -132,6 +133,8 @@ static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NO_PBA] = { "no_pba", false },
 	[SIM_FAULTS] = { "faults", false },
 	[SIM_KA_US] = { "keep_alive_us", false },
+	[SIM_CAP_TO] = { "cap_to", false },
+	[SIM_HOSTILE] = { "hostile", false },
 };
 
 /* The ranges of the numbers in device.sim; latency_us and faults apart. */
@@ -149,10 +152,12 @@ static const struct {
 	[SIM_SHUTDOWN] = { 0, 5000000 },
 	[SIM_SPIN] = { 0, 1000000 },
 	[SIM_KA_US] = { 0, 10000000 },
+	[SIM_CAP_TO] = { 1, 255 },
 };
 
 #define LATENCY_MAX_US 1000000u
 #define FAULT_RATE_MAX 4294967295ull
+#define HOSTILE_COUNT_MAX (1ull << 48)
 
 /* A number of device.sim: true when present and valid. */
 static bool sim_num(struct sc_ctx *c, yaml_node_t **v, int k, uint64_t *out)
@@ -187,6 +192,47 @@ static bool faults(struct sc_ctx *c, yaml_node_t *n, const char *where, uint32_t
 		rate[f] = (uint32_t)x;
 		if (set)
 			set[f] = true;
+	}
+	return ok;
+}
+
+/*
+ * hostile: { garbage_cqe: 100, irq_storm: true, cfs_after: 5000, ... } for
+ * device.sim and for matrix rows: rates and counts are numbers, switches true
+ * or false.
+ */
+static bool hostile(struct sc_ctx *c, yaml_node_t *n, const char *where, uint64_t *val, bool *set)
+{
+	struct sc_key keys[NVR_HOSTILE_NR];
+	yaml_node_t *v[NVR_HOSTILE_NR];
+	bool ok = true, good, b = false;
+	uint64_t x = 0;
+
+	for (int h = 0; h < NVR_HOSTILE_NR; h++)
+		keys[h] = (struct sc_key){ nvr_sim_hostile_name(h), false };
+	if (!sc_map_of(c, n, "hostile", where, "hostile knob", keys, NVR_HOSTILE_NR, v))
+		return false;
+	for (int h = 0; h < NVR_HOSTILE_NR; h++) {
+		if (!v[h])
+			continue;
+		switch (nvr_sim_hostile_kind(h)) {
+		case NVR_HOSTILE_SWITCH:
+			good = sc_bool(c, v[h], keys[h].name, &b);
+			x = b;
+			break;
+		case NVR_HOSTILE_RATE:
+			good = sc_uint(c, v[h], keys[h].name, 0, FAULT_RATE_MAX, &x);
+			break;
+		default:
+			good = sc_uint(c, v[h], keys[h].name, 0, HOSTILE_COUNT_MAX, &x);
+			break;
+		}
+		ok &= good;
+		if (!good)
+			continue;
+		val[h] = x;
+		if (set)
+			set[h] = true;
 	}
 	return ok;
 }
@@ -263,12 +309,17 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		cfg->spin_us = (uint32_t)x;
 	if (sim_num(c, v, SIM_KA_US, &x))
 		cfg->keep_alive_us = (uint32_t)x;
+	if (sim_num(c, v, SIM_CAP_TO, &x))
+		cfg->cap_to = (uint8_t)x;
 	if (v[SIM_LATENCY] && !latency(c, v[SIM_LATENCY], cfg))
 		c->sim_ok = false;
 	if (v[SIM_NO_PBA] && !sc_bool(c, v[SIM_NO_PBA], "no_pba", &cfg->no_pba))
 		c->sim_ok = false;
 	if (v[SIM_FAULTS] && !faults(c, v[SIM_FAULTS], "in device.sim.faults", cfg->fault_rate,
 				     NULL))
+		c->sim_ok = false;
+	if (v[SIM_HOSTILE] && !hostile(c, v[SIM_HOSTILE], "in device.sim.hostile", cfg->hostile,
+				       NULL))
 		c->sim_ok = false;
 }
 
@@ -553,13 +604,14 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 {
 	static const struct sc_key keys[] = { { "name", false }, { "faults", false },
 					      { "no_pba", false }, { "expect", false },
-					      { "policy", false }, { "coalescing", false } };
+					      { "policy", false }, { "coalescing", false },
+					      { "hostile", false } };
 	struct nvr_row *r = &c->s->rows[i];
-	yaml_node_t *v[6];
+	yaml_node_t *v[7];
 	bool b;
 
 	row_defaults(r);
-	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 6, v))
+	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 7, v))
 		return;
 	if (!v[0] && nr > 1)
 		sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
@@ -586,6 +638,8 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 	if (v[5])
 		coalescing(c, v[5], "in a matrix row's coalescing", &r->coalesce_thr,
 			   &r->coalesce_time);
+	if (v[6])
+		hostile(c, v[6], "in a matrix row's hostile", r->hostile, r->set_hostile);
 }
 
 static void matrix(struct sc_ctx *c, yaml_node_t *n)

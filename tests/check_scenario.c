@@ -338,6 +338,12 @@ START_TEST(test_full)
 	ck_assert(scn.sim.no_pba);
 	for (int f = 0; f < NVR_FAULT_NR; f++)
 		ck_assert_uint_eq(scn.sim.fault_rate[f], 1000u * (unsigned int)(f + 1));
+	ck_assert_uint_eq(scn.sim.cap_to, 3);
+	for (int h = 0; h < NVR_HOSTILE_NR; h++)
+		ck_assert_uint_eq(scn.sim.hostile[h],
+				  nvr_sim_hostile_kind(h) == NVR_HOSTILE_SWITCH ? 1 :
+				  h == NVR_HOSTILE_CFS_AFTER ? 400 :
+				  h == NVR_HOSTILE_HANG_AFTER ? 500 : 100u * (unsigned int)(h + 1));
 	ck_assert_uint_eq(scn.coalesce_thr, 7);
 	ck_assert_uint_eq(scn.coalesce_time, 2);
 
@@ -363,7 +369,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(st->bs, 8192);
 	ck_assert(st->random);
 	ck_assert(st->verify);
-	ck_assert_uint_eq(st->line, 34);
+	ck_assert_uint_eq(st->line, 38);
 	st = &scn.actors[0].steps[2];
 	ck_assert_int_eq(st->kind, NVR_STEP_SLEEP);
 	ck_assert_uint_eq(st->sleep_ns, 10000000);
@@ -412,6 +418,11 @@ START_TEST(test_full)
 	ck_assert(r->set_fault[NVR_FAULT_MISROUTE_IRQ]);
 	ck_assert_uint_eq(r->fault_rate[NVR_FAULT_MISROUTE_IRQ], 0);
 	ck_assert(!r->set_fault[NVR_FAULT_DUP_CQE]);
+	ck_assert(r->set_hostile[NVR_HOSTILE_GARBAGE_CQE]);
+	ck_assert_uint_eq(r->hostile[NVR_HOSTILE_GARBAGE_CQE], 50);
+	ck_assert(r->set_hostile[NVR_HOSTILE_IRQ_STORM]);
+	ck_assert_uint_eq(r->hostile[NVR_HOSTILE_IRQ_STORM], 0);
+	ck_assert(!r->set_hostile[NVR_HOSTILE_HANG_AFTER]);
 	ck_assert_int_eq(r->expect[NVR_AN_LOST].cmp, NVR_CMP_GT);
 	ck_assert_int_eq(r->expect[NVR_AN_DUPLICATE].cmp, NVR_CMP_GE);
 	ck_assert_uint_eq(r->expect[NVR_AN_DUPLICATE].value, 1);
