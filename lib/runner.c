@@ -970,6 +970,10 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 			next_progress = now + PROGRESS_NS;
 		}
 	}
+	/* A stop that came before the loop (during setup, when the actors quit
+	 * at once) interrupts the run just the same. */
+	if (opts->stop && atomic_load(opts->stop))
+		res->interrupted = true;
 	/* Stop submitting; the submitters drain while the ledger and the sweep go on. */
 	atomic_store(&r->stop_submit, true);
 	while (atomic_load(&r->submitters_left)) {
