@@ -3,6 +3,7 @@
 #ifndef NVR_CMD_H
 #define NVR_CMD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@ enum {
 	EXIT_FAILED = 1,	/* expectations not met, anomalies found, data mismatch */
 	EXIT_USAGE = 2,		/* bad arguments or bad input files */
 	EXIT_ENV = 3,		/* environment or device error */
+	EXIT_INTERRUPTED = 130,	/* SIGINT or SIGTERM */
 };
 
 int cmd_help(int argc, char **argv);
@@ -60,5 +62,17 @@ int device_open(struct device_opts *d, struct nvr_transport **t);
 /* Release @t and give a device bound by --bind back to its driver. Returns an exit status. */
 int device_close(struct device_opts *d, struct nvr_transport *t);
 void device_run_opts(const struct device_opts *d, struct nvr_transport *t, struct nvr_run_opts *o);
+
+/* signals.c: set by the first SIGINT or SIGTERM once signals_install() ran. */
+extern _Atomic int stop_requested;
+void signals_install(void);
+/*
+ * Run @fn on a second signal, just before exiting 130 without teardown: it
+ * must be async-signal-safe (raw write(2)s: a terminal escape).
+ * Return: 0, or -1 when the table is full.
+ */
+int signals_on_emergency(void (*fn)(void));
+/* While @on, a second signal does not exit: the teardown must finish (--bind). */
+void signals_hold(bool on);
 
 #endif

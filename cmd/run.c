@@ -42,25 +42,20 @@ static const char usage[] =
 	"  -v, --verbose         log what the library does\n"
 	"  -h, --help            this text\n"
 	"\n"
+	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
+	"a second one exits at once.\n"
+	"\n"
 	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
 	"3 environment or device error, 130 interrupted\n";
 
 #define MAX_SETS 64
 #define MAX_ONLY 64
 
-static _Atomic int stop_requested;
-/* A device bound by --bind must go back to its driver: no hasty exit then. */
-static bool must_restore;
-
-static void on_signal(int sig)
+/* On a second signal: wipe the progress line (it is only drawn on a terminal). */
+static void clear_progress(void)
 {
-	if (atomic_load(&stop_requested) && !must_restore) {
-		/* A second signal: leave now. The simulated device lives in this
-		 * process and goes with it. */
-		signal(sig, SIG_DFL);
-		_exit(130);
-	}
-	atomic_store(&stop_requested, 1);
+	if (write(STDERR_FILENO, "\r\033[K", 4) < 0)
+		return;
 }
 
 struct run_cfg {
@@ -302,9 +297,11 @@ int cmd_run(int argc, char **argv)
 		return finish_stdout(EXIT_OK);
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	must_restore = c.dev.bind;
+	signals_install();
+	if (c.progress)
+		signals_on_emergency(clear_progress);
+	/* A device bound by --bind must go back to its driver: no hasty exit then. */
+	signals_hold(c.dev.bind);
 	ret = device_open(&c.dev, &t);
 	if (ret) {
 		free(scns);
@@ -328,6 +325,9 @@ int cmd_run(int argc, char **argv)
 
 	if (device_close(&c.dev, t))
 		status = EXIT_ENV;
+	/* A signal between rows (or in a row's teardown) interrupts the run too. */
+	if (stop_requested)
+		rep.interrupted = true;
 	if (!c.quiet)
 		report_failures(stdout, &rep, "nvmerace");
 	report_totals(stdout, &rep);
@@ -349,8 +349,8 @@ int cmd_run(int argc, char **argv)
 		warnx("cannot write '%s': %s", c.junit, strerror(-ret));
 		status = EXIT_ENV;
 	}
-	if (rep.interrupted || stop_requested)
-		status = 130;
+	if (rep.interrupted)
+		status = EXIT_INTERRUPTED;
 	report_release(&rep);
 	free(scns);
 	return finish_stdout(status);
