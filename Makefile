@@ -93,6 +93,7 @@ $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
+$(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
