@@ -7,7 +7,7 @@
 static nvr_log_fn sink;
 static void *sink_arg;
 static enum nvr_log_level sink_max = NVR_LOG_WARN;
-static __thread char last_error[256];
+static __thread char last_error[512];
 
 const char *nvr_log_last_error(void)
 {
@@ -31,15 +31,13 @@ void nvr_log(enum nvr_log_level level, const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 
-	if (level == NVR_LOG_ERR) {
-		va_start(ap, fmt);
-		vsnprintf(last_error, sizeof(last_error), fmt, ap);
-		va_end(ap);
-	}
-	if (!sink || level > sink_max)
+	if (level != NVR_LOG_ERR && (!sink || level > sink_max))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	sink(level, buf, sink_arg);
+	if (level == NVR_LOG_ERR)
+		snprintf(last_error, sizeof(last_error), "%s", buf);
+	if (sink && level <= sink_max)
+		sink(level, buf, sink_arg);
 }
