@@ -370,10 +370,12 @@ static int identify_all(struct nvr_ctrl *ctrl)
 		info->ns[info->nr_ns].nsze = ns->nsze;
 		/* A data size outside 512 B..64 KiB, a format beyond NLBAF, or more
 		 * bytes than 64 bits count, is nonsense: record 0. */
-		info->ns[info->nr_ns].lba_size = ds >= 9 && ds <= 16 && fmt <= ns->nlbaf ? 1u << ds : 0;
+		info->ns[info->nr_ns].lba_size =
+			ds >= 9 && ds <= 16 && fmt <= ns->nlbaf ? 1u << ds : 0;
 		if (!info->ns[info->nr_ns].lba_size || ns->nsze > UINT64_MAX >> ds) {
-			nvr_warn("identify: namespace %u: format %u of NLBAF %u, LBA data size 2^%u, "
-				 "%" PRIu64 " blocks: unusable", nsid, fmt, ns->nlbaf, ds, (uint64_t)ns->nsze);
+			nvr_warn("identify: namespace %u: format %u of NLBAF %u, LBA data size "
+				 "2^%u, %" PRIu64 " blocks: unusable",
+				 nsid, fmt, ns->nlbaf, ds, (uint64_t)ns->nsze);
 			info->ns[info->nr_ns].lba_size = 0;
 			info->ns[info->nr_ns].nsze = 0;
 		}

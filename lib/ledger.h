@@ -37,7 +37,7 @@ enum nvr_anomaly_class {
 	NVR_AN_CFS,		/* the controller reported a fatal status */
 	NVR_AN_DATA_MISMATCH,	/* a read returned other data than was written */
 	NVR_AN_BAD_SQHD,	/* a CQE's SQ Head Pointer names no slot of its SQ */
-	NVR_AN_UNRESPONSIVE,	/* the controller did not act on CC (disable, shutdown) within CAP.TO */
+	NVR_AN_UNRESPONSIVE,	/* the controller did not act on CC (disable, shutdown) in CAP.TO */
 	NVR_AN_NR,
 };
 

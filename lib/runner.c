@@ -887,7 +887,8 @@ static void judge(struct run *r, struct nvr_result *res)
 
 		/* Data corruption, and a controller that could not be stopped,
 		 * fail a run unless the row says otherwise. */
-		if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) && e.cmp == NVR_CMP_UNSET)
+		if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) &&
+		    e.cmp == NVR_CMP_UNSET)
 			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
 		if (nvr_expect_met(&e, res->stats.anomalies[c]))
 			continue;

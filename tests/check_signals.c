@@ -44,6 +44,7 @@ static const char two_rows[] =
 	"verify: true } } ] }\n"
 	"  - { name: io2, steps: [ { submit: { queue: 2, op: write, qd: 8, duration_ms: 100 } } ] }\n"
 	"  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n"
+	"timeouts: { command_ms: 10000, stall_ms: 10000 }\n"
 	"matrix:\n"
 	"  - { name: a, expect: { lost: 0 } }\n"
 	"  - { name: b, expect: { lost: 0 } }\n";
@@ -188,7 +189,9 @@ START_TEST(test_signal_at_random_moments)
 			ck_assert_int_eq(json_object_get_int64(get(td, "vectors")), 0);
 			ck_assert(!json_object_get_boolean(get(td, "reset")));
 			/* Stopping early loses nothing that was measured. */
-			ck_assert_int_eq(json_object_get_int64(get(get(e, "anomalies"), "lost")), 0);
+			ck_assert_msg(!json_object_get_int64(get(get(e, "anomalies"), "lost")),
+				      "run %u (%s after %d ms): lost commands: %s", i, strsignal(sig),
+				      delay_ms, json_object_to_json_string(get(e, "details")));
 		}
 		if (WEXITSTATUS(st) == 130)
 			interrupted++;
@@ -299,6 +302,10 @@ START_TEST(test_stop_flag_at_random_moments)
 					    sizeof(err)), 0);
 	fprintf(stderr, "stop flag: random delays seeded with %u\n", seed);
 	srand(seed);
+	/* A first thread, so that ThreadSanitizer's own has started before the count. */
+	ck_assert_int_eq(pthread_create(&t, NULL, bg, &b), 0);
+	atomic_store(&b.stop, 1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	tasks = count_dir("/proc/self/task");
 	fds = count_dir("/proc/self/fd");
 	for (unsigned int i = 0; i < 30; i++) {

@@ -111,14 +111,17 @@ bool sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cq
 		/* SQHD must name a slot of the SQ named by SQID (4.6): one beyond it. */
 		uint32_t size = cqe->sqid <= s->cfg.nr_io_queues ? s->sqs[cqe->sqid].size : 0;
 
-		cqe->sqhd = (uint16_t)NVR_MIN(65535u, size + (uint32_t)nvr_rng_range(&cq->rng, 0, 999));
+		uint32_t beyond = size + (uint32_t)nvr_rng_range(&cq->rng, 0, 999);
+
+		cqe->sqhd = (uint16_t)NVR_MIN(65535u, beyond);
 	}
 	return false;
 }
 
 void sim_hostile_fetched(struct nvr_sim *s)
 {
-	uint64_t cfs = sim_hostile(s, NVR_HOSTILE_CFS_AFTER), hang = sim_hostile(s, NVR_HOSTILE_HANG_AFTER);
+	uint64_t cfs = sim_hostile(s, NVR_HOSTILE_CFS_AFTER);
+	uint64_t hang = sim_hostile(s, NVR_HOSTILE_HANG_AFTER);
 	uint64_t n;
 
 	if (!cfs && !hang)

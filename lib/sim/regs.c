@@ -187,7 +187,8 @@ static void write_cc(struct nvr_sim *s, uint32_t val)
 	/* CC.SHN: shutdown processing takes cfg.shutdown_us, then SHST says complete. */
 	if (NVME_CC_SHN(val) && !NVME_CC_SHN(old) && NVME_CC_EN(val))
 		atomic_store(&s->shn_done_at_ns,
-			     sim_hostile_shutdown_at(s, sim_now() + (uint64_t)s->cfg.shutdown_us * 1000 + 1));
+			     sim_hostile_shutdown_at(s, sim_now() +
+							(uint64_t)s->cfg.shutdown_us * 1000 + 1));
 }
 
 static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
