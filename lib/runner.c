@@ -500,6 +500,10 @@ static int hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct
 				    nvr_sim_fault_name(f));
 	if (cfg->no_pba)
 		return skip(res, "no_pba is a simulator knob; skipped on real hardware");
+	for (int h = 0; h < NVR_HOSTILE_NR; h++)
+		if (cfg->hostile[h])
+			return skip(res, "makes the simulator hostile ('%s'); skipped on real hardware",
+				    nvr_sim_hostile_name(h));
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
 			const struct nvr_step *st = &scn->actors[i].steps[j];
