@@ -211,6 +211,11 @@ START_TEST(test_hostile)
 	if (c->reason)
 		ck_assert_msg(strstr(res.reason, c->reason), "%s: reason '%s' lacks '%s'", c->name,
 			      res.reason, c->reason);
+	/* A fatal status the knob caused is not blamed on anything else. */
+	for (uint32_t i = 0; i < res.nr_anomalies; i++)
+		if (res.anomalies[i].cls == NVR_AN_CFS)
+			ck_assert_msg(!strstr(res.anomalies[i].detail, "keep-alive"), "%s: %s",
+				      c->name, res.anomalies[i].detail);
 
 	/* Nothing left behind, by the device's count and by the process's. */
 	ck_assert(res.teardown.checked);

@@ -130,7 +130,7 @@ void sim_hostile_fetched(struct nvr_sim *s)
 	if (n == cfs) {
 		/* Controller Fatal Status (3.1.6) in the middle of the run. */
 		fired(s, NVR_HOSTILE_CFS_AFTER, 0, 0);
-		sim_fatal(s, 4);
+		sim_fatal(s, SIM_FATAL_HOSTILE);
 	}
 	if (n == hang && atomic_load(&s->state) == SIM_ENABLED) {
 		/*

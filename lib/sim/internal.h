@@ -119,6 +119,7 @@ enum sim_fatal_reason {
 	SIM_FATAL_NOMEM,	/* no room to hold a completion */
 	SIM_FATAL_SQ_GONE,	/* an SQE fetch from memory that is not mapped */
 	SIM_FATAL_KATO,		/* the keep-alive timer ran out */
+	SIM_FATAL_HOSTILE,	/* hostile.c: cfs_after */
 };
 
 enum sim_state {
