@@ -69,6 +69,7 @@ struct nvr_ledger_opts {
 	uint64_t missed_grace_ns;	/* how long a polled CQE may wait for its interrupt (20 ms) */
 	struct nvr_sim *sim;	/* the device's truth, or NULL on real hardware */
 	uint32_t keep;		/* anomaly records kept in full (default 256); counts are exact */
+	uint32_t recent;	/* the newest records also kept in a ring of this size (0: none) */
 };
 
 void nvr_ledger_opts_init(struct nvr_ledger_opts *o);
@@ -201,5 +202,28 @@ void nvr_ledger_latency(struct nvr_ledger *l, struct nvr_hist *out);
 
 /* The anomaly records kept, oldest first; returns how many were copied. */
 uint32_t nvr_ledger_anomalies(struct nvr_ledger *l, struct nvr_anomaly *out, uint32_t max);
+
+/**
+ * nvr_ledger_recent() - the newest anomaly records, newest first.
+ * @l: the ledger.
+ * @out: filled with at most @max records from the ring of opts.recent.
+ * @max: room in @out.
+ * @total: when not NULL, set to the number of anomalies recorded so far;
+ *         out[i] is then record number *total - 1 - i (counting from 0).
+ *
+ * Return: how many records were copied (0 when opts.recent is 0).
+ */
+uint32_t nvr_ledger_recent(struct nvr_ledger *l, struct nvr_anomaly *out, uint32_t max,
+			   uint64_t *total);
+
+/**
+ * nvr_ledger_queue_latency() - the submit-to-reap latencies of one queue.
+ * @l: the ledger.
+ * @qid: the queue's ID; the newest queue attached with it, live or detached.
+ * @out: overwritten with a copy of its histogram.
+ *
+ * Return: 0, or -ENOENT when no queue with @qid was attached.
+ */
+int nvr_ledger_queue_latency(struct nvr_ledger *l, uint16_t qid, struct nvr_hist *out);
 
 #endif

@@ -670,7 +670,10 @@ static int setup(struct run *r, struct nvr_result *res)
 	 * on hardware, wait as long as the scenario tolerates no progress. */
 	if (!r->sim)
 		lo.missed_grace_ns = NVR_MAX(lo.missed_grace_ns, scn->stall_ns);
+	lo.recent = r->opts->recent;
 	ret = nvr_ledger_create(&lo, &r->ledger);
+	if (!ret && r->opts->live_ledger)
+		*r->opts->live_ledger = r->ledger;
 	if (!ret)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
 	if (ret)
@@ -824,6 +827,8 @@ static void teardown(struct run *r, struct nvr_result *res)
 
 	if (r->opts->live_sim)
 		*r->opts->live_sim = NULL;
+	if (r->opts->live_ledger)
+		*r->opts->live_ledger = NULL;
 	nvr_ledger_destroy(r->ledger);
 	/* Disabling the controller stops all device DMA before memory goes. */
 	nvr_ctrl_close(r->ctrl);
@@ -1004,6 +1009,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		res->unfinished = res->stats.submitted - res->stats.completed;
 	res->nr_anomalies = nvr_ledger_anomalies(r->ledger, res->anomalies,
 						 NVR_ARRAY_SIZE(res->anomalies));
+	if (opts->progress)
+		opts->progress(&res->stats, opts->progress_arg);
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		res->mismatches += atomic_load(&r->actors[i].mismatches);
 		res->errors += atomic_load(&r->actors[i].errors);
