@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvmerace monitor: a live view of a running scenario. The only file that
+ * includes curses; numbers and lines come from monitor_fmt.c, frames from
+ * monitor_run.c.
+ *
+ * Two threads of ours: this one draws, and a runner thread calls
+ * nvr_run_row() for each row (the actors and the device are threads it
+ * starts). The runner's progress callback, on the runner's thread about
+ * every 100 ms, copies the ledger's snapshot, each queue's latency histogram
+ * and the newest anomaly records into a frame and swaps it in under a lock
+ * only the two of us take; this thread swaps the newest out and draws it.
+ * The actors never see that lock: the data path only ever pays for the
+ * ledger's snapshot, which the runner takes for its progress callback anyway.
+ *
+ * The terminal is restored on every way out: q, SIGINT, SIGTERM and SIGHUP
+ * (the run is stopped cleanly and the summary printed on the normal screen),
+ * an exit() from anywhere (atexit), and a crash (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT: the saved terminal modes and the terminal's own "leave
+ * the full-screen mode" string are written back before the signal kills us).
+ */
+#include <curses.h>
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nvmerace.h"
+#include "cmd.h"
+#include "monitor.h"
+
+static const char usage[] =
+	"usage: nvmerace monitor [options] [FILE]\n"
+	"\n"
+	"Runs scenario FILE (each row of its matrix in turn) on the simulated controller\n"
+	"and shows its queues, vectors, latency and anomalies live. Without FILE it shows\n"
+	"an idle controller: one queue pair on vector 1, one read, then nothing.\n"
+	"\n"
+	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
+	"  -o, --only ROW        run only this row of the matrix\n"
+	"  -d, --duration MS     stop each row after MS milliseconds\n"
+	"  -S, --set PATH=VALUE  override a scenario field, as 'nvmerace run' does\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"keys: q quit, p pause/resume the display, Tab or Left/Right change pane,\n"
+	"Up/Down select a queue, vector or anomaly, Enter show the anomaly's detail,\n"
+	"f choose a fault knob, i inject it once (simulator), ? help\n"
+	"\n"
+	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
+	"3 environment or device error, 130 stopped by SIGINT, SIGTERM or SIGHUP\n";
+
+#define MAX_SETS 64
+
+enum pane { P_QUEUES, P_VECTORS, P_LOG, P_NR };
+
+struct ui {
+	struct mon_view v;
+	bool help, detail, color;
+	enum pane focus;
+	uint32_t sel[P_NR], top[P_NR];
+	uint64_t sel_rec;	/* the selected anomaly's record number */
+	bool follow;		/* the log selection stays on the newest */
+	struct nvr_anomaly shown;	/* the record in the detail view */
+	int fault;		/* index into m->faults */
+	char note[160];		/* shown in the footer for a while */
+	uint64_t note_until_ns;
+};
+
+enum { C_TITLE = 1, C_BAD, C_GOOD, C_WARN };
+
+/* --- the terminal, restored on every way out --- */
+
+static _Atomic int *g_stop;
+static volatile sig_atomic_t g_quit;
+static volatile sig_atomic_t g_curses_on;
+static struct termios g_tios;
+static bool g_have_tios;
+static char g_leave[256];	/* the terminal's strings to leave full-screen mode */
+static size_t g_leave_len;
+
+/* Async-signal-safe: what endwin() does, from saved strings. */
+static void restore_raw(void)
+{
+	if (!g_curses_on)
+		return;
+	if (g_leave_len && write(STDOUT_FILENO, g_leave, g_leave_len) < 0)
+		g_leave_len = 0;
+	if (g_have_tios)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_tios);
+	g_curses_on = 0;
+}
+
+static void on_quit_signal(int sig)
+{
+	if (g_quit) {
+		/* A second signal: leave now; the simulated device goes with us. */
+		restore_raw();
+		_exit(130);
+	}
+	g_quit = sig;
+	if (g_stop)
+		atomic_store(g_stop, 1);
+}
+
+static void on_fatal_signal(int sig)
+{
+	/* SA_RESETHAND: raising it again kills us the default way. */
+	restore_raw();
+	raise(sig);
+}
+
+static void leave_curses(void)
+{
+	if (!g_curses_on)
+		return;
+	endwin();
+	g_curses_on = 0;
+}
+
+static void add_leave(const char *cap)
+{
+	char *s = tigetstr(cap);
+	size_t n;
+
+	if (!s || s == (char *)-1)
+		return;
+	n = strlen(s);
+	if (g_leave_len + n < sizeof(g_leave)) {
+		memcpy(g_leave + g_leave_len, s, n);
+		g_leave_len += n;
+	}
+}
+
+static void install_signals(struct mon *m)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa;
+
+	g_stop = &m->stop;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_quit_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(fatal); i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
+static bool start_curses(struct ui *u)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	g_have_tios = tcgetattr(STDIN_FILENO, &g_tios) == 0;
+	if (!newterm(NULL, stdout, stdin))
+		return false;
+	g_curses_on = 1;
+	atexit(leave_curses);
+	add_leave("sgr0");
+	add_leave("cnorm");
+	add_leave("rmkx");
+	add_leave("rmcup");
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	timeout(100);		/* the display refreshes at about 10 Hz */
+	/* Colours when the terminal has them and NO_COLOR (no-color.org) is not set. */
+	u->color = has_colors() && !(nc && *nc);
+	if (u->color) {
+		start_color();
+		use_default_colors();
+		init_pair(C_TITLE, COLOR_CYAN, -1);
+		init_pair(C_BAD, COLOR_RED, -1);
+		init_pair(C_GOOD, COLOR_GREEN, -1);
+		init_pair(C_WARN, COLOR_YELLOW, -1);
+	}
+	return true;
+}
+
+/* --- the display --- */
+
+static void put(int y, int x, int w, const char *s, attr_t attr)
+{
+	if (w <= 0)
+		return;
+	attron(attr);
+	mvaddnstr(y, x, s, w);
+	attroff(attr);
+}
+
+static attr_t color(const struct ui *u, int pair)
+{
+	return u->color ? COLOR_PAIR(pair) : 0;
+}
+
+static void title(const struct ui *u, const struct mon_rect *r, const char *text, bool focused)
+{
+	char buf[520];
+
+	snprintf(buf, sizeof(buf), "%s %s", focused ? ">" : " ", text);
+	put(r->y, r->x, r->w, buf, A_BOLD | color(u, C_TITLE));
+}
+
+/* Keep @sel within [0, n) and visible in @rows lines from *top. */
+static void scroll_to(uint32_t *sel, uint32_t *top, uint32_t n, uint32_t rows)
+{
+	if (!n) {
+		*sel = *top = 0;
+		return;
+	}
+	if (*sel >= n)
+		*sel = n - 1;
+	if (*sel < *top)
+		*top = *sel;
+	if (rows && *sel >= *top + rows)
+		*top = *sel - rows + 1;
+}
+
+static void draw_head(struct mon *m, struct ui *u, const struct mon_layout *lo)
+{
+	const struct mon_frame *f = u->v.cur;
+	uint32_t row = f->row < m->nr_rows ? f->row : 0;
+	struct mon_head h = {
+		.device = m->device,
+		.scenario = m->scn->name,
+		.row = m->scn->rows[m->rows[row]].name,
+		.row_pos = row + 1,
+		.nr_rows = m->nr_rows,
+		.seed = m->seed,
+		.elapsed_ns = f->st.elapsed_ns,
+		.rate = f->rate,
+		.completed = f->st.completed,
+	};
+	char l1[512], l2[512], why[128] = "", verdict[200];
+	attr_t va;
+	int col;
+
+	for (int c = 0; c < NVR_AN_NR; c++)
+		h.anomalies += f->st.anomalies[c];
+	if (f->final && row < u->v.nr_done) {
+		/* The runner's verdict, which also knows about errors. */
+		snprintf(verdict, sizeof(verdict), "%s%s%s",
+			 u->v.verdict[row] == NVR_PASS ? "PASS" :
+			 u->v.verdict[row] == NVR_FAIL ? "FAIL" : "ERROR",
+			 u->v.reason[row][0] ? ": " : "", u->v.reason[row]);
+		va = color(u, u->v.verdict[row] == NVR_PASS ? C_GOOD : C_BAD) | A_BOLD;
+	} else {
+		enum mon_verdict v = mon_verdict_so_far(m->scn, m->rows[row], f->st.anomalies, why,
+							sizeof(why));
+
+		snprintf(verdict, sizeof(verdict), "%s%s%s", mon_verdict_name(v), why[0] ? ": " : "",
+			 why);
+		va = color(u, v == MON_PASSING ? C_GOOD : v == MON_WAITING ? C_WARN : C_BAD) |
+		     A_BOLD;
+	}
+	h.verdict = verdict;
+	h.state = u->v.paused ? "PAUSED" : u->v.done ? "finished" : f->final ? "row done" : "running";
+	mon_head_lines(&h, l1, l2, sizeof(l1), &col);
+	put(lo->head.y, 0, lo->head.w, l1, A_BOLD);
+	put(lo->head.y + 1, 0, lo->head.w, l2, u->v.paused ? color(u, C_WARN) | A_BOLD : 0);
+	if (col >= 0 && col < lo->head.w)
+		put(lo->head.y + 1, col, lo->head.w - col, verdict, va);
+}
+
+static attr_t row_attr(const struct ui *u, enum pane p, uint32_t i, bool bad)
+{
+	attr_t a = bad ? color(u, C_BAD) : 0;
+
+	if (i == u->sel[p])
+		a |= u->focus == p ? A_REVERSE : A_BOLD;
+	return a;
+}
+
+static void draw_queues(struct ui *u, const struct mon_layout *lo)
+{
+	const struct mon_frame *f = u->v.cur;
+	const struct mon_rect *r = &lo->queues;
+	uint32_t rows = (uint32_t)r->h - 2;
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "Queues (%u)", f->st.nr_queues);
+	title(u, r, buf, u->focus == P_QUEUES);
+	mon_queue_header(buf, sizeof(buf));
+	put(r->y + 1, r->x, r->w, buf, A_UNDERLINE);
+	scroll_to(&u->sel[P_QUEUES], &u->top[P_QUEUES], f->st.nr_queues, rows);
+	for (uint32_t k = 0; k < rows && u->top[P_QUEUES] + k < f->st.nr_queues; k++) {
+		uint32_t i = u->top[P_QUEUES] + k;
+		const struct nvr_queue_stats *q = &f->st.q[i];
+		uint64_t an = 0;
+
+		for (int c = 0; c < NVR_AN_NR; c++)
+			an += q->anomalies[c];
+		mon_queue_row(buf, sizeof(buf), q, f->q_rate[i]);
+		put(r->y + 2 + (int)k, r->x, r->w, buf, row_attr(u, P_QUEUES, i, an));
+	}
+	if (!f->st.nr_queues)
+		put(r->y + 2, r->x, r->w, "   (no queue yet)", 0);
+}
+
+static void draw_vectors(struct ui *u, const struct mon_layout *lo)
+{
+	const struct mon_frame *f = u->v.cur;
+	const struct mon_rect *r = &lo->vectors;
+	uint32_t rows = (uint32_t)r->h - 2;
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "Vectors (%u)", f->st.nr_vectors);
+	title(u, r, buf, u->focus == P_VECTORS);
+	mon_vector_header(buf, sizeof(buf));
+	put(r->y + 1, r->x, r->w, buf, A_UNDERLINE);
+	scroll_to(&u->sel[P_VECTORS], &u->top[P_VECTORS], f->st.nr_vectors, rows);
+	for (uint32_t k = 0; k < rows && u->top[P_VECTORS] + k < f->st.nr_vectors; k++) {
+		uint32_t i = u->top[P_VECTORS] + k;
+		const struct nvr_vector_stats *v = &f->st.v[i];
+
+		mon_vector_row(buf, sizeof(buf), v, f->v_rate[i]);
+		put(r->y + 2 + (int)k, r->x, r->w, buf,
+		    row_attr(u, P_VECTORS, i, v->spurious || v->missed || v->stranded));
+	}
+	if (!f->st.nr_vectors)
+		put(r->y + 2, r->x, r->w, "   (no vector in use: every queue is polled)", 0);
+}
+
+static void draw_latency(struct ui *u, const struct mon_layout *lo)
+{
+	const struct mon_frame *f = u->v.cur;
+	const struct mon_rect *r = &lo->lat;
+	const struct nvr_hist *h = &f->lat[u->sel[P_QUEUES]];
+	struct mon_bar bars[64];
+	uint32_t n, max = (uint32_t)r->h - 2;
+	uint64_t peak = 0;
+	char buf[512];
+
+	if (!f->st.nr_queues) {
+		title(u, r, "Latency", false);
+		return;
+	}
+	mon_lat_title(buf, sizeof(buf), f->st.q[u->sel[P_QUEUES]].qid, h);
+	title(u, r, buf, false);
+	mon_lat_summary(buf, sizeof(buf), h);
+	put(r->y + 1, r->x + 2, r->w - 2, buf, 0);
+	n = mon_hist_bars(h, bars, NVR_MIN(max, 64u));
+	for (uint32_t i = 0; i < n; i++)
+		peak = NVR_MAX(peak, bars[i].count);
+	for (uint32_t i = 0; i < n; i++) {
+		mon_bar_row(buf, sizeof(buf), &bars[i], peak, (uint32_t)r->w - 2);
+		put(r->y + 2 + (int)i, r->x + 2, r->w - 2, buf, 0);
+	}
+}
+
+static void draw_log(struct ui *u, const struct mon_layout *lo)
+{
+	const struct mon_frame *f = u->v.cur;
+	const struct mon_rect *r = &lo->log;
+	uint32_t rows = (uint32_t)r->h - 2, idx;
+	char buf[512];
+
+	/* The selection is a record number; it moves down the list as new ones come. */
+	if (u->follow || !f->nr_records || u->sel_rec >= f->nr_records)
+		u->sel_rec = f->nr_records ? f->nr_records - 1 : 0;
+	idx = f->nr_records ? (uint32_t)NVR_MIN(f->nr_records - 1 - u->sel_rec, (uint64_t)UINT32_MAX) : 0;
+	if (f->nr_recent && idx >= f->nr_recent) {
+		idx = f->nr_recent - 1;
+		u->sel_rec = f->nr_records - 1 - idx;
+	}
+	u->sel[P_LOG] = idx;
+	scroll_to(&u->sel[P_LOG], &u->top[P_LOG], f->nr_recent, rows);
+	snprintf(buf, sizeof(buf), "Anomalies (%" PRIu64 " recorded, newest first%s)",
+		 f->nr_records, u->focus == P_LOG ? "; Enter shows one" : "");
+	title(u, r, buf, u->focus == P_LOG);
+	mon_anomaly_header(buf, sizeof(buf));
+	put(r->y + 1, r->x, r->w, buf, A_UNDERLINE);
+	for (uint32_t k = 0; k < rows && u->top[P_LOG] + k < f->nr_recent; k++) {
+		uint32_t i = u->top[P_LOG] + k;
+
+		mon_anomaly_row(buf, sizeof(buf), &f->recent[i]);
+		put(r->y + 2 + (int)k, r->x, r->w, buf, row_attr(u, P_LOG, i, true));
+	}
+	if (!f->nr_recent)
+		put(r->y + 2, r->x, r->w, "   (none)", 0);
+}
+
+static void draw_foot(struct mon *m, struct ui *u, const struct mon_layout *lo)
+{
+	char buf[512];
+
+	if (u->note[0] && nvr_now_ns() < u->note_until_ns)
+		snprintf(buf, sizeof(buf), "%s", u->note);
+	else
+		snprintf(buf, sizeof(buf),
+			 "q quit  p pause  Tab/arrows move  Enter detail  f %s  i inject (%" PRIu64
+			 ")  ? help",
+			 m->nr_faults ? nvr_sim_fault_name((enum nvr_sim_fault)m->faults[u->fault]) :
+					"none",
+			 u->v.cur->injected);
+	put(lo->foot.y, 0, lo->foot.w, buf, A_REVERSE);
+}
+
+/* A box over the panes with @n lines of text. */
+static void draw_box(const char *head, char (*lines)[MON_WRAP_MAX], uint32_t n)
+{
+	int w = NVR_MIN(COLS - 4, 76), h = NVR_MIN((int)n + 4, LINES - 2);
+	WINDOW *win = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+
+	if (!win)
+		return;
+	werase(win);
+	box(win, 0, 0);
+	wattron(win, A_BOLD);
+	mvwaddnstr(win, 0, 2, head, w - 4);
+	wattroff(win, A_BOLD);
+	for (uint32_t i = 0; i < n && (int)i < h - 4; i++)
+		mvwaddnstr(win, 2 + (int)i, 2, lines[i], w - 4);
+	wnoutrefresh(stdscr);
+	wnoutrefresh(win);
+	delwin(win);
+}
+
+static void draw_help(void)
+{
+	static const char *const keys[] = {
+		"q            quit: stop the run, print the summary",
+		"p            pause or resume the display (the run goes on)",
+		"Tab, S-Tab   next or previous pane (also Left and Right)",
+		"Up, Down     select a queue (its latency is shown), a vector,",
+		"             or an anomaly; PgUp, PgDn, Home, End in the log",
+		"Enter        the selected anomaly in full (in the log)",
+		"f            choose the fault knob to inject",
+		"i            inject it once, at the next snapshot (simulator)",
+		"Esc          close this box",
+		"?            this help",
+	};
+	char lines[NVR_ARRAY_SIZE(keys)][MON_WRAP_MAX];
+
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(keys); i++)
+		snprintf(lines[i], MON_WRAP_MAX, "%s", keys[i]);
+	draw_box("keys", lines, NVR_ARRAY_SIZE(keys));
+}
+
+static void draw_detail(const struct ui *u)
+{
+	const struct nvr_anomaly *a = &u->shown;
+	char lines[24][MON_WRAP_MAX], q[16], cid[16], vec[16];
+	uint32_t n = 0, w = (uint32_t)NVR_MIN(COLS - 4, 76) - 4;
+
+	snprintf(q, sizeof(q), "%d", a->qid);
+	snprintf(cid, sizeof(cid), "%d", a->cid);
+	snprintf(vec, sizeof(vec), "%d", a->vector);
+	snprintf(lines[n++], MON_WRAP_MAX, "class   %s: %s", nvr_anomaly_name(a->cls),
+		 mon_class_meaning(a->cls));
+	snprintf(lines[n++], MON_WRAP_MAX, "time    %.6f s after the run started",
+		 (double)a->t_ns / 1e9);
+	snprintf(lines[n++], MON_WRAP_MAX, "queue   %s   CID %s   vector %s", a->qid < 0 ? "-" : q,
+		 a->cid < 0 ? "-" : cid, a->vector < 0 ? "-" : vec);
+	lines[n++][0] = '\0';
+	n += mon_wrap(a->detail, w, lines + n, NVR_ARRAY_SIZE(lines) - n);
+	draw_box("anomaly (Esc or Enter closes)", lines, n);
+}
+
+static void draw(struct mon *m, struct ui *u)
+{
+	struct mon_layout lo;
+	char buf[256];
+
+	erase();
+	if (!mon_layout(LINES, COLS, u->v.cur->st.nr_queues, u->v.cur->st.nr_vectors, &lo)) {
+		mon_too_small(buf, sizeof(buf), LINES, COLS);
+		put(0, 0, COLS, buf, A_BOLD);
+		put(1, 0, COLS, "q quits", 0);
+		refresh();
+		return;
+	}
+	draw_head(m, u, &lo);
+	draw_queues(u, &lo);
+	draw_vectors(u, &lo);
+	draw_latency(u, &lo);
+	draw_log(u, &lo);
+	draw_foot(m, u, &lo);
+	wnoutrefresh(stdscr);
+	if (u->help)
+		draw_help();
+	else if (u->detail)
+		draw_detail(u);
+	doupdate();
+}
+
+/* --- keys --- */
+
+static void move_sel(struct ui *u, int by)
+{
+	const struct mon_frame *f = u->v.cur;
+	uint32_t n = u->focus == P_QUEUES ? f->st.nr_queues :
+		     u->focus == P_VECTORS ? f->st.nr_vectors : f->nr_recent;
+	int64_t s = (int64_t)u->sel[u->focus] + by;
+
+	if (!n)
+		return;
+	s = s < 0 ? 0 : s >= n ? n - 1 : s;
+	u->sel[u->focus] = (uint32_t)s;
+	if (u->focus == P_LOG) {
+		u->sel_rec = f->nr_records - 1 - (uint64_t)s;
+		u->follow = s == 0;
+	}
+}
+
+static void note(struct ui *u, const char *text)
+{
+	snprintf(u->note, sizeof(u->note), "%s", text);
+	u->note_until_ns = nvr_now_ns() + 2000000000ull;
+}
+
+/* Return false to quit. */
+static bool key(struct mon *m, struct ui *u, int ch)
+{
+	char buf[160];
+
+	u->note[0] = '\0';
+	if (ch == 'q' || ch == 'Q')
+		return false;
+	if (u->help || u->detail) {
+		/* A box is open: Esc, Enter or its own key closes it. */
+		if (ch == 27 || ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == '?')
+			u->help = u->detail = false;
+		return true;
+	}
+	switch (ch) {
+	case 'p':
+	case ' ':
+		u->v.paused = !u->v.paused;
+		break;
+	case '?':
+		u->help = true;
+		break;
+	case '\t':
+	case KEY_RIGHT:
+		u->focus = (u->focus + 1) % P_NR;
+		break;
+	case KEY_BTAB:
+	case KEY_LEFT:
+		u->focus = (u->focus + P_NR - 1) % P_NR;
+		break;
+	case KEY_UP:
+	case 'k':
+		move_sel(u, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		move_sel(u, 1);
+		break;
+	case KEY_PPAGE:
+		move_sel(u, -10);
+		break;
+	case KEY_NPAGE:
+		move_sel(u, 10);
+		break;
+	case KEY_HOME:
+		move_sel(u, -MON_RECENT);
+		break;
+	case KEY_END:
+		move_sel(u, MON_RECENT);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (u->focus == P_LOG && u->v.cur->nr_recent) {
+			u->shown = u->v.cur->recent[u->sel[P_LOG]];
+			u->detail = true;
+		}
+		break;
+	case 'f':
+		if (m->nr_faults)
+			u->fault = (u->fault + 1) % m->nr_faults;
+		break;
+	case 'i':
+		if (u->v.done || u->v.cur->final) {
+			note(u, "the run is over: nothing to inject into");
+		} else if (m->nr_faults) {
+			mon_inject(m, m->faults[u->fault]);
+			snprintf(buf, sizeof(buf), "injecting one %s: the device fires it at its "
+				 "next chance",
+				 nvr_sim_fault_name((enum nvr_sim_fault)m->faults[u->fault]));
+			note(u, buf);
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* --- the command --- */
+
+struct mon_cfg {
+	uint64_t seed;
+	bool have_seed;
+	uint64_t duration_ms;
+	bool have_duration;
+	const char *only;
+	const char *file;
+	struct nvr_override sets[MAX_SETS];
+	size_t nr_sets;
+};
+
+static int parse_args(int argc, char **argv, struct mon_cfg *c)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "s:o:d:S:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
+				return EXIT_USAGE;
+			c->have_seed = true;
+			break;
+		case 'o':
+			c->only = optarg;
+			break;
+		case 'd':
+			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
+				return EXIT_USAGE;
+			c->have_duration = true;
+			break;
+		case 'S': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg) {
+				warnx("invalid --set '%s': expected PATH=VALUE", optarg);
+				return EXIT_USAGE;
+			}
+			if (c->nr_sets == MAX_SETS) {
+				warnx("too many --set options (at most %d)", MAX_SETS);
+				return EXIT_USAGE;
+			}
+			*eq = '\0';
+			c->sets[c->nr_sets++] = (struct nvr_override){ optarg, eq + 1 };
+			break;
+		}
+		case 'h':
+			fputs(usage, stdout);
+			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
+		default:
+			return usage_error(usage);
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one scenario file at most; 'nvmerace run' takes several");
+		return usage_error(usage);
+	}
+	c->file = optind < argc ? argv[optind] : NULL;
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint64_t)time(NULL);
+	if (!c->have_seed)
+		c->seed &= 0xffffffffffffull;	/* short enough to type back */
+	return 0;
+}
+
+static int summary(struct mon *m, bool signalled)
+{
+	int status = EXIT_OK;
+
+	printf("nvmerace monitor: seed %" PRIu64 "\n", m->seed);
+	for (size_t i = 0; i < m->rep.n; i++)
+		report_line(stdout, &m->rep.e[i]);
+	report_failures(stdout, &m->rep, "nvmerace");
+	report_totals(stdout, &m->rep);
+	for (size_t i = 0; i < m->rep.n; i++) {
+		if (m->rep.e[i].res.verdict == NVR_ERROR)
+			status = EXIT_ENV;
+		else if (m->rep.e[i].res.verdict == NVR_FAIL && status == EXIT_OK)
+			status = EXIT_FAILED;
+	}
+	if (signalled)
+		status = 130;
+	return finish_stdout(status);
+}
+
+/* Run the rows with the display on; the terminal is ours until it returns. */
+static int monitor(struct mon *m, struct ui *u)
+{
+	sigset_t block, old;
+	pthread_t runner;
+	int ret;
+
+	install_signals(m);
+	if (!start_curses(u)) {
+		warnx("cannot drive the terminal '%s' (see TERM); 'nvmerace run' works without one",
+		      getenv("TERM") ? getenv("TERM") : "");
+		return EXIT_ENV;
+	}
+	/* Signals are ours to take here, never the runner's or the actors'. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTSTP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = pthread_create(&runner, NULL, mon_runner, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		leave_curses();
+		warnx("cannot start the runner: %s", strerror(ret));
+		return EXIT_ENV;
+	}
+
+	for (;;) {
+		int ch;
+
+		mon_take(m, &u->v);
+		if (g_quit)
+			break;
+		draw(m, u);
+		ch = getch();
+		if (ch != ERR && !key(m, u, ch))
+			break;
+	}
+	atomic_store(&m->stop, 1);
+	if (!u->v.done) {
+		erase();
+		mvaddstr(0, 0, "stopping: the outstanding commands drain, then the device is disabled");
+		refresh();
+	}
+	pthread_join(runner, NULL);
+	leave_curses();
+	return summary(m, g_quit != 0);
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct mon_cfg c = { 0 };
+	struct mon *m;
+	struct ui u = { .follow = true };
+	int ret;
+
+	ret = parse_args(argc, argv, &c);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	m = malloc(sizeof(*m));
+	if (!m || mon_init(m, &u.v, c.seed))
+		err(EXIT_ENV, "out of memory");
+	ret = mon_load(m, c.file, c.sets, c.nr_sets, c.only, c.have_duration ? c.duration_ms : 0);
+	if (!ret && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		warnx("the monitor needs a terminal on standard input and output; "
+		      "'nvmerace run' works without one");
+		ret = EXIT_USAGE;
+	}
+	if (!ret)
+		ret = monitor(m, &u);
+	mon_release(m, &u.v);
+	free(m);
+	return ret;
+}
