@@ -876,6 +876,18 @@ void nvr_ledger_finish_early(struct nvr_ledger *l)
 	missed_at_end(l);
 }
 
+/* A doorbell's shadow slot and EventIdx, as the host and the device last wrote them. */
+static void snap_shadow(struct nvr_shadow *sh, struct nvr_shadow_stats *o)
+{
+	if (!sh->db)
+		return;
+	o->on = true;
+	o->shadow = (uint16_t)atomic_load_explicit(sh->db, memory_order_relaxed);
+	o->eventidx = (uint16_t)atomic_load_explicit(sh->ei, memory_order_relaxed);
+	o->mmio = atomic_load_explicit(&sh->mmio, memory_order_relaxed);
+	o->skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+}
+
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 {
 	struct nvr_hist all;
@@ -907,6 +919,8 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 			q->sq_head = atomic_load(&s->sq->head);
 			q->cq_head = nvr_cq_head(c->cq);
 			q->cq_phase = nvr_cq_phase(c->cq);
+			snap_shadow(&s->sq->shadow, &q->sq_db);
+			snap_shadow(&c->cq->shadow, &q->cq_db);
 		}
 		q->lat_p50_ns = nvr_hist_quantile(&s->lat, 0.5);
 		q->lat_p99_ns = nvr_hist_quantile(&s->lat, 0.99);

@@ -145,6 +145,15 @@ void nvr_ledger_report(struct nvr_ledger *l, enum nvr_anomaly_class cls, int qid
 #define NVR_STATS_MAX_Q 64
 #define NVR_STATS_MAX_V 66
 
+/* A shadow doorbell (Doorbell Buffer Config), when the queue has one. */
+struct nvr_shadow_stats {
+	bool on;
+	uint16_t shadow;	/* the value in the host's shadow slot */
+	uint16_t eventidx;	/* the device's EventIdx */
+	uint64_t mmio;		/* updates that also rang the MMIO doorbell */
+	uint64_t skipped;	/* updates EventIdx said need not */
+};
+
 struct nvr_queue_stats {
 	uint16_t qid;
 	uint16_t depth;
@@ -158,6 +167,7 @@ struct nvr_queue_stats {
 	uint16_t sq_tail, sq_head, cq_head;
 	uint8_t cq_phase;
 	uint64_t lat_p50_ns, lat_p99_ns, lat_max_ns;
+	struct nvr_shadow_stats sq_db, cq_db;	/* the SQ tail's and CQ head's shadows */
 };
 
 struct nvr_vector_stats {
