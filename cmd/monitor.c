@@ -42,10 +42,17 @@
 static const char usage[] =
 	"usage: nvmerace monitor [options] [FILE]\n"
 	"\n"
-	"Runs scenario FILE (each row of its matrix in turn) on the simulated controller\n"
-	"and shows its queues, vectors, latency and anomalies live. Without FILE it shows\n"
-	"an idle controller: one queue pair on vector 1, one read, then nothing.\n"
+	"Runs scenario FILE (each row of its matrix in turn) on the simulated controller,\n"
+	"or on a real one with --device, and shows its queues, vectors, latency and\n"
+	"anomalies live. Without FILE it shows an idle controller: one queue pair on\n"
+	"vector 1, one read, then nothing.\n"
 	"\n"
+	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
+	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
+	"  -f, --force           with --bind: take it even when its namespaces are in use\n"
+	"  -W, --write-range NSID:START-END\n"
+	"                        LBAs (inclusive) real-device writes may touch; without\n"
+	"                        it real-device I/O is read only\n"
 	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
 	"  -o, --only ROW        run only this row of the matrix\n"
 	"  -d, --duration MS     stop each row after MS milliseconds\n"
@@ -100,9 +107,12 @@ static void restore_raw(void)
 	g_curses_on = 0;
 }
 
+/* A device bound by --bind must go back to its driver: no hasty exit then. */
+static bool g_must_restore;
+
 static void on_quit_signal(int sig)
 {
-	if (g_quit) {
+	if (g_quit && !g_must_restore) {
 		/* A second signal: leave now; the simulated device goes with us. */
 		restore_raw();
 		_exit(130);
@@ -291,11 +301,15 @@ static void draw_queues(struct ui *u, const struct mon_layout *lo)
 	const struct mon_frame *f = u->v.cur;
 	const struct mon_rect *r = &lo->queues;
 	uint32_t rows = (uint32_t)r->h - 2;
+	bool shadow = false;
 	char buf[512];
 
-	snprintf(buf, sizeof(buf), "Queues (%u)", f->st.nr_queues);
+	for (uint32_t i = 0; i < f->st.nr_queues; i++)
+		shadow |= f->st.q[i].sq_db.on || f->st.q[i].cq_db.on;
+	snprintf(buf, sizeof(buf), "Queues (%u)%s", f->st.nr_queues,
+		 shadow ? ", shadow doorbells: slot, EventIdx, share of SQ updates rung" : "");
 	title(u, r, buf, u->focus == P_QUEUES);
-	mon_queue_header(buf, sizeof(buf));
+	mon_queue_header(buf, sizeof(buf), shadow);
 	put(r->y + 1, r->x, r->w, buf, A_UNDERLINE);
 	scroll_to(&u->sel[P_QUEUES], &u->top[P_QUEUES], f->st.nr_queues, rows);
 	for (uint32_t k = 0; k < rows && u->top[P_QUEUES] + k < f->st.nr_queues; k++) {
@@ -305,7 +319,7 @@ static void draw_queues(struct ui *u, const struct mon_layout *lo)
 
 		for (int c = 0; c < NVR_AN_NR; c++)
 			an += q->anomalies[c];
-		mon_queue_row(buf, sizeof(buf), q, f->q_rate[i]);
+		mon_queue_row(buf, sizeof(buf), q, f->q_rate[i], shadow);
 		put(r->y + 2 + (int)k, r->x, r->w, buf, row_attr(u, P_QUEUES, i, an));
 	}
 	if (!f->st.nr_queues)
@@ -406,7 +420,7 @@ static void draw_foot(struct mon *m, struct ui *u, const struct mon_layout *lo)
 			 "q quit  p pause  Tab/arrows move  Enter detail  f %s  i inject (%" PRIu64
 			 ")  ? help",
 			 m->nr_faults ? nvr_sim_fault_name((enum nvr_sim_fault)m->faults[u->fault]) :
-					"none",
+					"-",
 			 u->v.cur->injected);
 	put(lo->foot.y, 0, lo->foot.w, buf, A_REVERSE);
 }
@@ -587,9 +601,11 @@ static bool key(struct mon *m, struct ui *u, int ch)
 			u->fault = (u->fault + 1) % m->nr_faults;
 		break;
 	case 'i':
-		if (u->v.done || u->v.cur->final) {
+		if (!m->nr_faults) {
+			note(u, "faults are injected into the simulator only");
+		} else if (u->v.done || u->v.cur->final) {
 			note(u, "the run is over: nothing to inject into");
-		} else if (m->nr_faults) {
+		} else {
 			mon_inject(m, m->faults[u->fault]);
 			snprintf(buf, sizeof(buf), "injecting one %s: the device fires it at its "
 				 "next chance",
@@ -606,10 +622,10 @@ static bool key(struct mon *m, struct ui *u, int ch)
 /* --- the command --- */
 
 struct mon_cfg {
+	struct device_opts dev;
 	uint64_t seed;
 	bool have_seed;
-	uint64_t duration_ms;
-	bool have_duration;
+	uint64_t duration_ms;	/* 0: as the scenario says */
 	const char *only;
 	const char *file;
 	struct nvr_override sets[MAX_SETS];
@@ -619,6 +635,10 @@ struct mon_cfg {
 static int parse_args(int argc, char **argv, struct mon_cfg *c)
 {
 	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'D' },
+		{ "bind", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "write-range", required_argument, NULL, 'W' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -628,8 +648,21 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:o:d:S:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "D:bfW:s:o:d:S:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'D':
+			c->dev.bdf = optarg;
+			break;
+		case 'b':
+			c->dev.bind = true;
+			break;
+		case 'f':
+			c->dev.force = true;
+			break;
+		case 'W':
+			if (!device_parse_write_range(optarg, &c->dev))
+				return EXIT_USAGE;
+			break;
 		case 's':
 			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
 				return EXIT_USAGE;
@@ -641,7 +674,6 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 		case 'd':
 			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
 				return EXIT_USAGE;
-			c->have_duration = true;
 			break;
 		case 'S': {
 			char *eq = strchr(optarg, '=');
@@ -667,6 +699,10 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 	}
 	if (argc - optind > 1) {
 		warnx("one scenario file at most; 'nvmerace run' takes several");
+		return usage_error(usage);
+	}
+	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
+		warnx("--bind, --force and --write-range need --device");
 		return usage_error(usage);
 	}
 	c->file = optind < argc ? argv[optind] : NULL;
@@ -704,7 +740,6 @@ static int monitor(struct mon *m, struct ui *u)
 	pthread_t runner;
 	int ret;
 
-	install_signals(m);
 	if (!start_curses(u)) {
 		warnx("cannot drive the terminal '%s' (see TERM); 'nvmerace run' works without one",
 		      getenv("TERM") ? getenv("TERM") : "");
@@ -748,12 +783,26 @@ static int monitor(struct mon *m, struct ui *u)
 	return summary(m, g_quit != 0);
 }
 
+/* The header names a real controller as Identify does: address, model, serial. */
+static void name_device(struct mon *m, const char *addr)
+{
+	struct nvr_ctrl *ctrl = NULL;
+
+	if (nvr_ctrl_open(m->transport, 1, &ctrl) == 0)
+		snprintf(m->device, sizeof(m->device), "%s: %s (SN %s)", addr,
+			 nvr_ctrl_info(ctrl)->model, nvr_ctrl_info(ctrl)->serial);
+	else
+		snprintf(m->device, sizeof(m->device), "%s", addr);
+	nvr_ctrl_close(ctrl);
+}
+
 int cmd_monitor(int argc, char **argv)
 {
 	struct mon_cfg c = { 0 };
 	struct mon *m;
 	struct ui u = { .follow = true };
-	int ret;
+	struct nvr_run_opts dev_opts = { 0 };
+	int ret, closed;
 
 	ret = parse_args(argc, argv, &c);
 	if (ret)
@@ -761,14 +810,34 @@ int cmd_monitor(int argc, char **argv)
 	m = malloc(sizeof(*m));
 	if (!m || mon_init(m, &u.v, c.seed))
 		err(EXIT_ENV, "out of memory");
-	ret = mon_load(m, c.file, c.sets, c.nr_sets, c.only, c.have_duration ? c.duration_ms : 0);
+	/* The scenario first: its errors come before any device is touched. */
+	ret = mon_load(m, c.file, c.sets, c.nr_sets, c.only, c.duration_ms);
 	if (!ret && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		warnx("the monitor needs a terminal on standard input and output; "
 		      "'nvmerace run' works without one");
 		ret = EXIT_USAGE;
 	}
-	if (!ret)
-		ret = monitor(m, &u);
+	if (ret)
+		goto out;
+	/* Signals stop the run from here on; a device bound here is given back. */
+	install_signals(m);
+	g_must_restore = c.dev.bind;
+	ret = device_open(&c.dev, &m->transport);
+	if (ret)
+		goto out;
+	if (m->transport) {
+		device_run_opts(&c.dev, m->transport, &dev_opts);
+		m->write_ok = dev_opts.write_ok;
+		m->write_start = dev_opts.write_start;
+		m->write_end = dev_opts.write_end;
+		m->nr_faults = 0;	/* a real controller takes no fault by hand */
+		name_device(m, c.dev.addr);
+	}
+	ret = monitor(m, &u);
+	closed = device_close(&c.dev, m->transport);
+	if (closed && !ret)
+		ret = closed;
+out:
 	mon_release(m, &u.v);
 	free(m);
 	return ret;

@@ -30,6 +30,10 @@ struct mon {
 	char device[128];	/* "simulator: <model> (SN <serial>)" */
 	int faults[NVR_FAULT_NR];	/* the knobs a user may inject by hand */
 	int nr_faults;
+	/* A real controller (--device), its write range; NULL: the simulator. */
+	struct nvr_transport *transport;
+	bool write_ok;
+	uint64_t write_start, write_end;
 
 	_Atomic int stop;	/* the runner's stop flag: set it to end the run */
 	_Atomic int inject;	/* a fault to inject at the next snapshot, or -1 */

@@ -128,32 +128,66 @@ void mon_fmt_classes(char *buf, size_t len, const uint64_t an[NVR_AN_NR])
 
 /* --- rows --- */
 
-void mon_queue_header(char *buf, size_t len)
+void mon_queue_header(char *buf, size_t len, bool shadow)
 {
-	snprintf(buf, len, "%4s %5s %5s %5s %5s %2s %3s %7s %7s %7s %7s %s", "Q", "depth", "out",
-		 "SQtl", "CQhd", "ph", "vec", "cmd/s", "p50", "p99", "max", "anomalies");
+	if (shadow)
+		snprintf(buf, len, "%4s %5s %5s %5s %5s %2s %3s %7s %5s %5s %5s %5s %5s %s", "Q",
+			 "depth", "out", "SQtl", "CQhd", "ph", "vec", "cmd/s", "SQsh", "SQei", "CQsh",
+			 "CQei", "ring", "anomalies");
+	else
+		snprintf(buf, len, "%4s %5s %5s %5s %5s %2s %3s %7s %7s %7s %7s %s", "Q", "depth",
+			 "out", "SQtl", "CQhd", "ph", "vec", "cmd/s", "p50", "p99", "max",
+			 "anomalies");
 }
 
-void mon_queue_row(char *buf, size_t len, const struct nvr_queue_stats *q, double rate)
+/* The shadow columns: slot and EventIdx of each doorbell, and how often the SQ's rang. */
+static void shadow_cols(char *buf, size_t len, const struct nvr_queue_stats *q)
 {
-	char vec[16], r[16], p50[16], p99[16], max[16], an[160];
+	char v[4][8], ring[8];
+	const struct nvr_shadow_stats *d[2] = { &q->sq_db, &q->cq_db };
+	uint64_t all = q->sq_db.mmio + q->sq_db.skipped;
+
+	for (int i = 0; i < 2; i++) {
+		if (d[i]->on && q->live) {
+			snprintf(v[2 * i], sizeof(v[0]), "%u", d[i]->shadow);
+			snprintf(v[2 * i + 1], sizeof(v[0]), "%u", d[i]->eventidx);
+		} else {
+			snprintf(v[2 * i], sizeof(v[0]), "-");
+			snprintf(v[2 * i + 1], sizeof(v[0]), "-");
+		}
+	}
+	if (q->sq_db.on && all)
+		snprintf(ring, sizeof(ring), "%u%%", (unsigned int)(q->sq_db.mmio * 100 / all));
+	else
+		snprintf(ring, sizeof(ring), "-");
+	snprintf(buf, len, "%5s %5s %5s %5s %5s", v[0], v[1], v[2], v[3], ring);
+}
+
+void mon_queue_row(char *buf, size_t len, const struct nvr_queue_stats *q, double rate,
+		   bool shadow)
+{
+	char vec[16], r[16], p50[16], p99[16], max[16], an[160], mid[48], sq[8], cq[8], ph[4];
 
 	if (q->vector < 0)
 		snprintf(vec, sizeof(vec), "-");
 	else
 		snprintf(vec, sizeof(vec), "%d", q->vector);
 	mon_fmt_si(r, sizeof(r), rate);
-	mon_fmt_ns(p50, sizeof(p50), q->lat_p50_ns);
-	mon_fmt_ns(p99, sizeof(p99), q->lat_p99_ns);
-	mon_fmt_ns(max, sizeof(max), q->lat_max_ns);
 	mon_fmt_classes(an, sizeof(an), q->anomalies);
-	if (!q->live)
-		snprintf(buf, len, "%4u %5u %5" PRIu64 " %5s %5s %2s %3s %7s %7s %7s %7s %s", q->qid,
-			 q->depth, q->outstanding, "gone", "", "", vec, r, p50, p99, max, an);
-	else
-		snprintf(buf, len, "%4u %5u %5" PRIu64 " %5u %5u %2u %3s %7s %7s %7s %7s %s", q->qid,
-			 q->depth, q->outstanding, q->sq_tail, q->cq_head, q->cq_phase, vec, r, p50,
-			 p99, max, an);
+	if (shadow) {
+		shadow_cols(mid, sizeof(mid), q);
+	} else {
+		mon_fmt_ns(p50, sizeof(p50), q->lat_p50_ns);
+		mon_fmt_ns(p99, sizeof(p99), q->lat_p99_ns);
+		mon_fmt_ns(max, sizeof(max), q->lat_max_ns);
+		snprintf(mid, sizeof(mid), "%7s %7s %7s", p50, p99, max);
+	}
+	/* A queue deleted during the run has no doorbells left to show. */
+	snprintf(sq, sizeof(sq), q->live ? "%u" : "gone", q->sq_tail);
+	snprintf(cq, sizeof(cq), q->live ? "%u" : "", q->cq_head);
+	snprintf(ph, sizeof(ph), q->live ? "%u" : "", q->cq_phase);
+	snprintf(buf, len, "%4u %5u %5" PRIu64 " %5s %5s %2s %3s %7s %s %s", q->qid, q->depth,
+		 q->outstanding, sq, cq, ph, vec, r, mid, an);
 }
 
 void mon_vector_header(char *buf, size_t len)

@@ -19,7 +19,7 @@
 #define MON_RATE_SAMPLES 11	/* rates are over the last ten snapshots, about 1 s */
 #define MON_MIN_ROWS 24
 #define MON_MIN_COLS 80
-#define MON_WIDE_COLS 120	/* from here the latency pane sits beside the tables */
+#define MON_WIDE_COLS 132	/* from here the latency pane sits beside the tables */
 #define MON_LAT_W 40		/* its width then */
 
 /* What the display draws: one snapshot of a running row, taken by the runner's thread. */
@@ -74,8 +74,14 @@ void mon_fmt_classes(char *buf, size_t len, const uint64_t an[NVR_AN_NR]);
 
 /* --- rows: each fills @buf (a line without newline, cut at @len - 1) --- */
 
-void mon_queue_header(char *buf, size_t len);
-void mon_queue_row(char *buf, size_t len, const struct nvr_queue_stats *q, double rate);
+/*
+ * With @shadow (some queue has shadow doorbells) the latency columns give way
+ * to the shadow slots and EventIdx of the SQ tail and CQ head doorbells, and
+ * the share of SQ tail updates that rang the MMIO doorbell.
+ */
+void mon_queue_header(char *buf, size_t len, bool shadow);
+void mon_queue_row(char *buf, size_t len, const struct nvr_queue_stats *q, double rate,
+		   bool shadow);
 void mon_vector_header(char *buf, size_t len);
 void mon_vector_row(char *buf, size_t len, const struct nvr_vector_stats *v, double rate);
 void mon_anomaly_header(char *buf, size_t len);

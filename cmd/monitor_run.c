@@ -146,6 +146,10 @@ void *mon_runner(void *arg)
 			.live_sim = &m->sim,
 			.live_ledger = &m->ledger,
 			.recent = MON_RECENT,
+			.transport = m->transport,
+			.write_ok = m->write_ok,
+			.write_start = m->write_start,
+			.write_end = m->write_end,
 		};
 
 		mon_rates_reset(&m->rates);

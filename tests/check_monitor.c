@@ -103,10 +103,10 @@ START_TEST(test_queue_rows)
 	struct nvr_queue_stats q = fixed_queue();
 	char hdr[256], row[256];
 
-	mon_queue_header(hdr, sizeof(hdr));
+	mon_queue_header(hdr, sizeof(hdr), false);
 	ck_assert_str_eq(hdr, "   Q depth   out  SQtl  CQhd ph vec   cmd/s     p50     p99     max "
 			      "anomalies");
-	mon_queue_row(row, sizeof(row), &q, 123456);
+	mon_queue_row(row, sizeof(row), &q, 123456, false);
 	ck_assert_str_eq(row, "   1   128    32    45    13  1   1    123k  12.3us  45.6us  1.20ms "
 			      "lost 1, duplicate 2");
 	/* Columns line up with the header. */
@@ -118,12 +118,36 @@ START_TEST(test_queue_rows)
 	q.depth = 32;
 	q.vector = -1;
 	q.live = true;
-	mon_queue_row(row, sizeof(row), &q, 0);
+	mon_queue_row(row, sizeof(row), &q, 0, false);
 	ck_assert_str_eq(row, "   2    32     0     0     0  0   -       0       -       -       - -");
 	/* A queue deleted during the run: its doorbells are gone. */
 	q.live = false;
-	mon_queue_row(row, sizeof(row), &q, 0);
+	mon_queue_row(row, sizeof(row), &q, 0, false);
 	ck_assert_str_eq(row, "   2    32     0  gone            -       0       -       -       - -");
+}
+END_TEST
+
+START_TEST(test_queue_rows_shadow)
+{
+	struct nvr_queue_stats q = fixed_queue();
+	char hdr[256], row[256];
+
+	q.sq_db = (struct nvr_shadow_stats){ .on = true, .shadow = 45, .eventidx = 44, .mmio = 25,
+					     .skipped = 75 };
+	q.cq_db = (struct nvr_shadow_stats){ .on = true, .shadow = 13, .eventidx = 9 };
+	mon_queue_header(hdr, sizeof(hdr), true);
+	ck_assert_str_eq(hdr, "   Q depth   out  SQtl  CQhd ph vec   cmd/s  SQsh  SQei  CQsh  CQei  ring "
+			      "anomalies");
+	mon_queue_row(row, sizeof(row), &q, 2000, true);
+	ck_assert_str_eq(row, "   1   128    32    45    13  1   1   2.00k    45    44    13     9   25% "
+			      "lost 1, duplicate 2");
+	ck_assert_uint_eq(strstr(hdr, "anomalies") - hdr, strstr(row, "lost") - row);
+	/* A queue without a doorbell buffer beside one with it. */
+	memset(&q.sq_db, 0, sizeof(q.sq_db));
+	memset(&q.cq_db, 0, sizeof(q.cq_db));
+	mon_queue_row(row, sizeof(row), &q, 0, true);
+	ck_assert_str_eq(row, "   1   128    32    45    13  1   1       0     -     -     -     -     - "
+			      "lost 1, duplicate 2");
 }
 END_TEST
 
@@ -386,12 +410,18 @@ START_TEST(test_layout_sizes)
 	ck_assert_int_eq(lo.log.y + lo.log.h, 23);
 	ck_assert_int_eq(lo.foot.y, 23);
 
-	/* 120x40: the latency pane beside the tables, eight bars. */
+	/* 120x40: still stacked, eight bars, the log the rest. */
 	ck_assert(mon_layout(40, 120, 2, 1, &lo));
-	ck_assert_int_eq(lo.lat.x, 120 - MON_LAT_W);
+	ck_assert_int_eq(lo.lat.x, 0);
+	ck_assert_int_eq(lo.lat.h, 2 + 8);
+	ck_assert_int_eq(lo.log.h, 40 - 1 - 2 - 4 - 3 - 10);
+
+	/* 140x40: the latency pane beside the tables, which keep 99 columns. */
+	ck_assert(mon_layout(40, 140, 2, 1, &lo));
+	ck_assert_int_eq(lo.lat.x, 140 - MON_LAT_W);
 	ck_assert_int_eq(lo.lat.y, 2);
 	ck_assert_int_eq(lo.lat.h, 2 + 8);
-	ck_assert_int_eq(lo.queues.w, 120 - MON_LAT_W - 1);
+	ck_assert_int_eq(lo.queues.w, 140 - MON_LAT_W - 1);
 }
 END_TEST
 
@@ -705,6 +735,9 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(run_cmd((const char *const[]){ "nvmerace", "monitor", "--seed", "x",
 							NULL }, err, sizeof(err)), 2);
 	ck_assert_ptr_nonnull(strstr(err, "invalid seed 'x'"));
+	ck_assert_int_eq(run_cmd((const char *const[]){ "nvmerace", "monitor", "--bind", NULL }, err,
+				 sizeof(err)), 2);
+	ck_assert_ptr_nonnull(strstr(err, "--bind, --force and --write-range need --device"));
 	ck_assert_int_eq(run_cmd((const char *const[]){ "nvmerace", "monitor", "a.yaml", "b.yaml",
 							NULL }, err, sizeof(err)), 2);
 	ck_assert_ptr_nonnull(strstr(err, "one scenario file at most"));
@@ -739,6 +772,7 @@ static Suite *monitor_suite(void)
 	tcase_add_test(tc, test_ns);
 	tcase_add_test(tc, test_classes);
 	tcase_add_test(tc, test_queue_rows);
+	tcase_add_test(tc, test_queue_rows_shadow);
 	tcase_add_test(tc, test_vector_rows);
 	tcase_add_test(tc, test_anomaly_rows);
 	tcase_add_test(tc, test_wrap);

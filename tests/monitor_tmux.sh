@@ -68,6 +68,7 @@ start() {
 	shift 3
 	cat >"$dir/run.$S" <<EOS
 cd "$top" || exit 1
+ulimit -c 0
 env $env "$nvr" monitor $* 2>"$dir/stderr.$S"
 echo "monitor-exit=\$?"
 exec sleep 600
@@ -132,7 +133,7 @@ t kill-session -t "$S"
 
 # --- 2. SIGTERM mid-run: stopped cleanly, summary, status 130 ---
 start term 120x40 "" --seed 2 "$scn"
-wait_for 30 '^running '
+wait_for 30 '^running .* +[1-9][0-9.]*[kM]? done '
 pane=$(t display -p -t "$S" '#{pane_pid}')
 pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
 [ -n "$pid" ] || fail "cannot find the monitor's process"
@@ -178,4 +179,21 @@ for nc in "" 1; do
 	wait_for 30 '^monitor-exit='
 	t kill-session -t "$S"
 done
+# --- 5. a crash: the terminal modes and the normal screen come back ---
+start crash 120x40 "" --seed 5
+wait_for 30 '^idle \(row 1/1\)'
+pane=$(t display -p -t "$S" '#{pane_pid}')
+pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
+[ -n "$pid" ] || fail "cannot find the monitor's process"
+kill -SEGV $pid
+wait_for 30 '^monitor-exit=139$'
+restored
+t kill-session -t "$S"
+
+# --- 6. a bad --device: the message on the normal screen, no full-screen mode ---
+start dev 120x40 "" --device nonsense
+wait_for 30 '^monitor-exit=2$'
+grep -q "invalid PCI address 'nonsense'" "$dir/stderr.$S" || fail "no message for a bad --device"
+restored
+t kill-session -t "$S"
 echo "monitor end-to-end: all checks passed"
