@@ -89,7 +89,8 @@ void mon_fmt_ns(char *buf, size_t len, uint64_t ns)
 	else if (ns < 1000000)
 		snprintf(buf, len, v < 9995 ? "%.2fus" : v < 99950 ? "%.1fus" : "%.0fus", v / 1e3);
 	else if (ns < 1000000000)
-		snprintf(buf, len, v < 9995e3 ? "%.2fms" : v < 99950e3 ? "%.1fms" : "%.0fms", v / 1e6);
+		snprintf(buf, len, v < 9995e3 ? "%.2fms" : v < 99950e3 ? "%.1fms" : "%.0fms",
+			 v / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", v / 1e9);
 }
@@ -132,8 +133,8 @@ void mon_queue_header(char *buf, size_t len, bool shadow)
 {
 	if (shadow)
 		snprintf(buf, len, "%4s %5s %5s %5s %5s %2s %3s %7s %5s %5s %5s %5s %5s %s", "Q",
-			 "depth", "out", "SQtl", "CQhd", "ph", "vec", "cmd/s", "SQsh", "SQei", "CQsh",
-			 "CQei", "ring", "anomalies");
+			 "depth", "out", "SQtl", "CQhd", "ph", "vec", "cmd/s", "SQsh", "SQei",
+			 "CQsh", "CQei", "ring", "anomalies");
 	else
 		snprintf(buf, len, "%4s %5s %5s %5s %5s %2s %3s %7s %7s %7s %7s %s", "Q", "depth",
 			 "out", "SQtl", "CQhd", "ph", "vec", "cmd/s", "p50", "p99", "max",
@@ -245,10 +246,12 @@ const char *mon_class_meaning(enum nvr_anomaly_class c)
 	static const char *const meaning[NVR_AN_NR] = {
 		[NVR_AN_LOST] = "a command submitted and not completed within the command timeout",
 		[NVR_AN_DUPLICATE] = "one submission completed twice",
-		[NVR_AN_SPURIOUS] = "a CQE for no outstanding command, a bad SQ ID, or a wrong phase",
-		[NVR_AN_SPURIOUS_IRQ] = "an interrupt with no new CQE behind it on its vector's queues",
-		[NVR_AN_MISSED_IRQ] = "CQEs found only by polling; no interrupt followed in the grace "
-				      "period",
+		[NVR_AN_SPURIOUS] = "a CQE for no outstanding command, a bad SQ ID, "
+				    "or a wrong phase",
+		[NVR_AN_SPURIOUS_IRQ] = "an interrupt with no new CQE behind it on its "
+					"vector's queues",
+		[NVR_AN_MISSED_IRQ] = "CQEs found only by polling; no interrupt followed in "
+				      "the grace period",
 		[NVR_AN_STRANDED] = "an interrupt came and its handler left the CQE for a later "
 				    "sweep",
 		[NVR_AN_STALL] = "commands outstanding and no completion for the stall window",
@@ -405,8 +408,8 @@ enum mon_verdict mon_verdict_so_far(const struct nvr_scenario *scn, uint32_t row
 		if (here > v) {
 			v = here;
 			nvr_expect_str(&e, want, sizeof(want));
-			snprintf(why, len, "%s %" PRIu64 ", expected %s", nvr_anomaly_name(c), an[c],
-				 want);
+			snprintf(why, len, "%s %" PRIu64 ", expected %s", nvr_anomaly_name(c),
+				 an[c], want);
 		}
 	}
 	return v;

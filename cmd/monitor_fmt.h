@@ -3,7 +3,7 @@
  * nvmerace monitor, without curses: the frame the runner hands to the
  * display, the rates computed from successive snapshots, the screen layout,
  * and every line the monitor draws, as plain strings. tests/check_monitor.c
- * calls these on fixed snapshots; cmd/monitor.c only puts them on screen.
+ * calls these on fixed snapshots; cmd/monitor_draw.c only puts them on screen.
  */
 #ifndef NVR_CMD_MONITOR_FMT_H
 #define NVR_CMD_MONITOR_FMT_H

@@ -1027,10 +1027,11 @@ int nvr_ledger_queue_latency(struct nvr_ledger *l, uint16_t qid, struct nvr_hist
 			s = l->sqs[i];
 	if (s) {
 		/* A copy: relaxed loads, like a snapshot, off the data path. */
-		for (unsigned int b = 0; b < NVR_HIST_BUCKETS; b++)
-			atomic_store_explicit(&out->b[b],
-					      atomic_load_explicit(&s->lat.b[b], memory_order_relaxed),
-					      memory_order_relaxed);
+		for (unsigned int b = 0; b < NVR_HIST_BUCKETS; b++) {
+			uint64_t n = atomic_load_explicit(&s->lat.b[b], memory_order_relaxed);
+
+			atomic_store_explicit(&out->b[b], n, memory_order_relaxed);
+		}
 		atomic_store_explicit(&out->count,
 				      atomic_load_explicit(&s->lat.count, memory_order_relaxed),
 				      memory_order_relaxed);
