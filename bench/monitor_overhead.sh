@@ -30,6 +30,8 @@ cleanup() { tmux -S "$sock" kill-server >/dev/null 2>&1 || true; rm -rf "$dir"; 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 printf 'set -g default-terminal screen\nset -g status off\n' >"$dir/conf"
+# A session that stays keeps one server for all the runs.
+tmux -S "$sock" -f "$dir/conf" new-session -d -s keep "sleep 3600"
 name=$(sed -n 's/^name: *//p' "$scn" | head -n 1)
 
 # rate LINE: commands/s from a summary line "PASS  name/row  N cmds ... T.TTs".

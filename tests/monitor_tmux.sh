@@ -24,7 +24,10 @@ cleanup() { tmux -S "$sock" kill-server >/dev/null 2>&1; rm -rf "$dir"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 # A private server: its own socket, a terminal type every ncurses install has.
+# A session that stays keeps the server up between the tests: a server that
+# exits with its last session may still hold the socket when the next starts.
 printf 'set -g default-terminal screen\nset -g status off\nset -g escape-time 0\n' >"$dir/conf"
+t -f "$dir/conf" new-session -d -s keep "sleep 900" || { echo "FAIL: cannot start tmux"; exit 1; }
 
 fail() {
 	echo "FAIL: $*"
