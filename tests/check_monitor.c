@@ -595,7 +595,7 @@ START_TEST(test_mon_frames)
 		"actors:\n"
 		"  - { name: a, steps: [ { submit: { queue: 1, op: read, qd: 8, count: 5000 } } ] }\n"
 		"  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n"
-		"timeouts: { command_ms: 300, stall_ms: 5000 }\n"
+		"timeouts: { command_ms: 1000, stall_ms: 5000 }\n"
 		"matrix:\n"
 		"  - { name: clean, faults: { drop_cqe: 0 }, expect: { lost: 0 } }\n"
 		"  - { name: drops, expect: { lost: \">0\" } }\n";
@@ -626,7 +626,8 @@ START_TEST(test_mon_frames)
 	ck_assert_uint_eq(v.cur->row, 1);
 	ck_assert(v.cur->final);
 	ck_assert_uint_eq(v.cur->st.submitted, 5000);
-	ck_assert_uint_eq(v.cur->st.completed + v.cur->st.anomalies[NVR_AN_LOST], 5000);
+	/* Every command completed or lost (a late completion may count as both). */
+	ck_assert_uint_ge(v.cur->st.completed + v.cur->st.anomalies[NVR_AN_LOST], 5000);
 	ck_assert_uint_gt(v.cur->st.anomalies[NVR_AN_LOST], 0);
 	ck_assert_uint_eq(v.cur->nr_records, v.cur->st.anomalies[NVR_AN_LOST]);
 	ck_assert_uint_eq(v.cur->nr_recent, NVR_MIN(v.cur->nr_records, (uint64_t)MON_RECENT));
@@ -647,6 +648,7 @@ START_TEST(test_mon_inject)
 	char path[] = "/tmp/nvr-monitor-XXXXXX";
 	pthread_t t;
 	uint64_t seen = 0;
+	uint32_t n;
 
 	/* The idle view has no knob of its own: every one is offered. */
 	ck_assert_int_eq(mon_init(&m, &v, 12), 0);
@@ -661,7 +663,8 @@ START_TEST(test_mon_inject)
 			 "actors:\n"
 			 "  - { name: a, steps: [ { submit: { queue: 1, op: read, qd: 4, "
 			 "duration_ms: 60000 } } ] }\n"
-			 "  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n");
+			 "  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n"
+			 "timeouts: { command_ms: 3000, stall_ms: 5000 }\n");
 	ck_assert_int_eq(mon_init(&m, &v, 12), 0);
 	ck_assert_int_eq(mon_load(&m, path, NULL, 0, NULL, 0), 0);
 	unlink(path);
@@ -679,8 +682,14 @@ START_TEST(test_mon_inject)
 	ck_assert_uint_eq(seen, 1);
 	ck_assert_uint_eq(v.cur->st.anomalies[NVR_AN_SPURIOUS_IRQ], 1);
 	ck_assert_uint_eq(v.cur->injected, 1);
-	ck_assert_int_eq(v.cur->recent[0].cls, NVR_AN_SPURIOUS_IRQ);
-	ck_assert_int_eq(v.cur->recent[0].vector, 1);
+	/* Its record is in the newest ones, on the queue's vector. */
+	n = 0;
+	for (uint32_t i = 0; i < v.cur->nr_recent; i++)
+		if (v.cur->recent[i].cls == NVR_AN_SPURIOUS_IRQ) {
+			ck_assert_int_eq(v.cur->recent[i].vector, 1);
+			n++;
+		}
+	ck_assert_uint_eq(n, 1);
 	ck_assert(m.rep.e[0].res.interrupted);
 	mon_release(&m, &v);
 }
