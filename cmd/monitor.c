@@ -72,15 +72,13 @@ static const char usage[] =
 
 /* --- the terminal, restored on every way out --- */
 
-static _Atomic int *g_stop;
-static volatile sig_atomic_t g_quit;
 static volatile sig_atomic_t g_curses_on;
 static struct termios g_tios;
 static bool g_have_tios;
 static char g_leave[256];	/* the terminal's strings to leave full-screen mode */
 static size_t g_leave_len;
 
-/* Async-signal-safe: what endwin() does, from saved strings. */
+/* Async-signal-safe: what endwin() does, from saved strings (also the emergency hook). */
 static void restore_raw(void)
 {
 	if (!g_curses_on)
@@ -92,19 +90,11 @@ static void restore_raw(void)
 	g_curses_on = 0;
 }
 
-/* A device bound by --bind must go back to its driver: no hasty exit then. */
-static bool g_must_restore;
-
-static void on_quit_signal(int sig)
+/* The terminal went away: stop as on a first SIGINT (there is no one to ask twice). */
+static void on_hangup(int sig)
 {
-	if (g_quit && !g_must_restore) {
-		/* A second signal: leave now; the simulated device goes with us. */
-		restore_raw();
-		_exit(130);
-	}
-	g_quit = sig;
-	if (g_stop)
-		atomic_store(g_stop, 1);
+	(void)sig;
+	atomic_store(&stop_requested, 1);
 }
 
 static void on_fatal_signal(int sig)
@@ -136,17 +126,23 @@ static void add_leave(const char *cap)
 	}
 }
 
-static void install_signals(struct mon *m)
+/*
+ * SIGINT and SIGTERM as every command that holds a device takes them
+ * (cmd/signals.c): the first stops the run, a second restores the terminal
+ * and exits, unless --bind holds it for the teardown. SIGHUP stops too; a
+ * crash restores the terminal and dies of its signal.
+ */
+static void install_signals(bool hold)
 {
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct sigaction sa;
 
-	g_stop = &m->stop;
+	signals_install();
+	signals_on_emergency(restore_raw);
+	signals_hold(hold);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_quit_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hangup;
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
@@ -438,7 +434,7 @@ static int monitor(struct mon *m, struct ui *u)
 		int ch;
 
 		mon_take(m, &u->v);
-		if (g_quit)
+		if (atomic_load(&stop_requested))
 			break;
 		mon_draw(m, u);
 		ch = getch();
@@ -453,7 +449,7 @@ static int monitor(struct mon *m, struct ui *u)
 	}
 	pthread_join(runner, NULL);
 	leave_curses();
-	return summary(m, g_quit != 0);
+	return summary(m, atomic_load(&stop_requested) != 0);
 }
 
 /* The header names a real controller as Identify does: address, model, serial. */
@@ -493,8 +489,7 @@ int cmd_monitor(int argc, char **argv)
 	if (ret)
 		goto out;
 	/* Signals stop the run from here on; a device bound here is given back. */
-	install_signals(m);
-	g_must_restore = c.dev.bind;
+	install_signals(c.dev.bind);
 	ret = device_open(&c.dev, &m->transport);
 	if (ret)
 		goto out;

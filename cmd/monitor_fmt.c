@@ -258,9 +258,12 @@ const char *mon_class_meaning(enum nvr_anomaly_class c)
 		[NVR_AN_DMA_AFTER_TEARDOWN] = "the device read or wrote an IOVA that is not mapped",
 		[NVR_AN_CFS] = "the controller reported Controller Fatal Status",
 		[NVR_AN_DATA_MISMATCH] = "a verified read returned other data than was written",
+		[NVR_AN_BAD_SQHD] = "a CQE's SQ Head Pointer named no slot of its SQ",
+		[NVR_AN_UNRESPONSIVE] = "the controller did not act on CC (disable, shutdown) "
+					"within CAP.TO",
 	};
 
-	return (unsigned int)c < NVR_AN_NR ? meaning[c] : "?";
+	return (unsigned int)c < NVR_AN_NR && meaning[c] ? meaning[c] : "";
 }
 
 uint32_t mon_wrap(const char *text, uint32_t width, char (*lines)[MON_WRAP_MAX], uint32_t max)
@@ -390,14 +393,12 @@ enum mon_verdict mon_verdict_so_far(const struct nvr_scenario *scn, uint32_t row
 	if (len)
 		why[0] = '\0';
 	for (int c = 0; c < NVR_AN_NR; c++) {
-		struct nvr_expect e = { NVR_CMP_UNSET, 0 };
+		const struct nvr_row *r = scn->nr_rows ? &scn->rows[row < scn->nr_rows ? row : 0] :
+							 NULL;
+		struct nvr_expect e = nvr_row_expect(r, c);
 		enum mon_verdict here;
 		char want[32];
 
-		if (scn->nr_rows)
-			e = scn->rows[row < scn->nr_rows ? row : 0].expect[c];
-		if (c == NVR_AN_DATA_MISMATCH && e.cmp == NVR_CMP_UNSET)
-			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
 		if (nvr_expect_met(&e, an[c]))
 			continue;
 		/* Counts only grow: a lower bound may still be reached, an upper one not. */

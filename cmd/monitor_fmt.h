@@ -86,7 +86,7 @@ void mon_vector_header(char *buf, size_t len);
 void mon_vector_row(char *buf, size_t len, const struct nvr_vector_stats *v, double rate);
 void mon_anomaly_header(char *buf, size_t len);
 void mon_anomaly_row(char *buf, size_t len, const struct nvr_anomaly *a);
-/* One line: what the class means (nvmerace(1), ANOMALIES). */
+/* One line: what the class means (nvmerace(1), ANOMALIES); "" for a class it does not know. */
 const char *mon_class_meaning(enum nvr_anomaly_class c);
 
 /*
@@ -127,9 +127,8 @@ enum mon_verdict {
 };
 
 /*
- * Judge the counts @an so far against row @row's expectations (the same rule
- * as the runner's verdict: data_mismatch must be 0 unless the row says
- * otherwise). @why names the first expectation not met ("duplicate 0,
+ * Judge the counts @an so far against row @row's expectations, with the
+ * runner's defaults (nvr_row_expect()). @why names the first expectation not met ("duplicate 0,
  * expected >0"), or is empty.
  */
 enum mon_verdict mon_verdict_so_far(const struct nvr_scenario *scn, uint32_t row,

@@ -884,6 +884,17 @@ static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *
 	pthread_mutex_unlock(&r->q_lock);
 }
 
+struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c)
+{
+	struct nvr_expect e = row ? row->expect[c] : (struct nvr_expect){ 0 };
+
+	/* Data corruption, and a controller that could not be stopped,
+	 * fail a run unless the row says otherwise. */
+	if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) && e.cmp == NVR_CMP_UNSET)
+		e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
+	return e;
+}
+
 static void judge(struct run *r, struct nvr_result *res)
 {
 	char want[32];
@@ -891,14 +902,9 @@ static void judge(struct run *r, struct nvr_result *res)
 
 	res->verdict = NVR_PASS;
 	for (int c = 0; c < NVR_AN_NR; c++) {
-		struct nvr_expect e = r->row ? r->row->expect[c] : (struct nvr_expect){ 0 };
+		struct nvr_expect e = nvr_row_expect(r->row, c);
 		int n;
 
-		/* Data corruption, and a controller that could not be stopped,
-		 * fail a run unless the row says otherwise. */
-		if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) &&
-		    e.cmp == NVR_CMP_UNSET)
-			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
 		if (nvr_expect_met(&e, res->stats.anomalies[c]))
 			continue;
 		res->verdict = NVR_FAIL;

@@ -245,6 +245,12 @@ struct nvr_run_opts {
 int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		struct nvr_result *res);
 
+/*
+ * What @row (NULL: a scenario without rows) expects of anomaly class @c, with
+ * the defaults the verdict applies: data_mismatch and unresponsive must be 0
+ * unless the row says otherwise.
+ */
+struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c);
 /* Does @value meet @e? */
 bool nvr_expect_met(const struct nvr_expect *e, uint64_t value);
 /* "0", ">0", "<= 5": the expectation as a scenario file writes it. */

@@ -194,8 +194,11 @@ START_TEST(test_anomaly_rows)
 	ck_assert_str_eq(row, "   0.005s spurious_irq         -     -   2  interrupt on vector 2");
 	mon_anomaly_row(cut, sizeof(cut), &a);
 	ck_assert_uint_eq(strlen(cut), sizeof(cut) - 1);
+	/* Every class has its meaning (a class added to the ledger needs one here). */
 	for (int c = 0; c < NVR_AN_NR; c++)
-		ck_assert_uint_gt(strlen(mon_class_meaning(c)), 10);
+		ck_assert_msg(strlen(mon_class_meaning(c)) > 10, "no meaning for class %s",
+			      nvr_anomaly_name(c));
+	ck_assert_str_eq(mon_class_meaning(NVR_AN_NR), "");
 }
 END_TEST
 
@@ -306,11 +309,16 @@ START_TEST(test_verdict)
 	an[NVR_AN_STALL] = 3;
 	ck_assert_int_eq(mon_verdict_so_far(&s, 1, an, why, sizeof(why)), MON_FAILING);
 	ck_assert_str_eq(why, "stall 3, expected <=2");
-	/* Data corruption fails a row that says nothing about it, as the runner judges. */
+	/* Data corruption, and a controller that could not be stopped, fail a row
+	 * that says nothing about them, as the runner judges. */
 	memset(an, 0, sizeof(an));
 	an[NVR_AN_DATA_MISMATCH] = 1;
 	ck_assert_int_eq(mon_verdict_so_far(&s, 0, an, why, sizeof(why)), MON_FAILING);
 	ck_assert_str_eq(why, "data_mismatch 1, expected 0");
+	an[NVR_AN_DATA_MISMATCH] = 0;
+	an[NVR_AN_UNRESPONSIVE] = 1;
+	ck_assert_int_eq(mon_verdict_so_far(&s, 0, an, why, sizeof(why)), MON_FAILING);
+	ck_assert_str_eq(why, "unresponsive 1, expected 0");
 	ck_assert_str_eq(mon_verdict_name(MON_PASSING), "PASS so far");
 }
 END_TEST
