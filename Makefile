@@ -95,6 +95,13 @@ $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 $(B)/tests/check_cli: $(B)/nvmerace
 $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
+# The monitor's parts without curses are tested alone (no curses linked), and
+# its end-to-end test runs the binary in tmux.
+MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o
+$(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
 # deps: install what is missing when root, else say exactly what to run.
 deps:
 	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done | xargs); \

@@ -24,6 +24,7 @@ int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_bind(int argc, char **argv);
 int cmd_unbind(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 /* Print @usage to stderr and return EXIT_USAGE. */
 int usage_error(const char *usage);

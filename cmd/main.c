@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "list the NVMe controllers, their drivers and IOMMU groups" },
 	{ "bind", cmd_bind, "give a controller to vfio-pci" },
 	{ "unbind", cmd_unbind, "give a controller back to its driver" },
+	{ "monitor", cmd_monitor, "run a scenario with a live view of queues, vectors, anomalies" },
 };
 
 static const char main_usage[] =

@@ -81,6 +81,8 @@ struct nvr_ledger {
 	_Atomic uint64_t an[NVR_AN_NR];
 	struct nvr_anomaly *rec;
 	uint32_t nr_rec;
+	struct nvr_anomaly *ring;	/* the newest o.recent records, for the monitor */
+	uint64_t nr_seen;		/* records made, kept or not */
 	uint64_t dma_faults_seen;
 	/* Memory the host gave up, named for the DMA-after-teardown messages
 	 * (under lock). */
@@ -164,7 +166,10 @@ int nvr_ledger_create(const struct nvr_ledger_opts *o, struct nvr_ledger **out)
 	if (!l->o.keep)
 		l->o.keep = 1;
 	l->rec = calloc(l->o.keep, sizeof(*l->rec));
-	if (!l->rec) {
+	if (l->o.recent)
+		l->ring = calloc(l->o.recent, sizeof(*l->ring));
+	if (!l->rec || (l->o.recent && !l->ring)) {
+		free(l->rec);
 		free(l);
 		return -ENOMEM;
 	}
@@ -204,6 +209,7 @@ void nvr_ledger_destroy(struct nvr_ledger *l)
 	}
 	pthread_mutex_destroy(&l->lock);
 	free(l->rec);
+	free(l->ring);
 	free(l);
 }
 
@@ -219,8 +225,11 @@ report(struct nvr_ledger *l, struct nvr_lsq *s, enum nvr_anomaly_class cls, int 
 	if (s)
 		atomic_fetch_add(&s->an[cls], 1);
 	pthread_mutex_lock(&l->lock);
-	if (l->nr_rec < l->o.keep) {
-		a = &l->rec[l->nr_rec++];
+	/* The ring, when there is one, has the newest; the first keep records stay. */
+	a = l->ring ? &l->ring[l->nr_seen % l->o.recent] :
+	    l->nr_rec < l->o.keep ? &l->rec[l->nr_rec] : NULL;
+	l->nr_seen++;
+	if (a) {
 		a->cls = cls;
 		a->qid = s ? s->qid : -1;
 		a->cid = cid;
@@ -233,6 +242,11 @@ report(struct nvr_ledger *l, struct nvr_lsq *s, enum nvr_anomaly_class cls, int 
 		va_start(ap, fmt);
 		vsnprintf(a->detail, sizeof(a->detail), fmt, ap);
 		va_end(ap);
+		if (l->nr_rec < l->o.keep) {
+			if (a != &l->rec[l->nr_rec])
+				l->rec[l->nr_rec] = *a;
+			l->nr_rec++;
+		}
 	}
 	pthread_mutex_unlock(&l->lock);
 }
@@ -862,6 +876,18 @@ void nvr_ledger_finish_early(struct nvr_ledger *l)
 	missed_at_end(l);
 }
 
+/* A doorbell's shadow slot and EventIdx, as the host and the device last wrote them. */
+static void snap_shadow(struct nvr_shadow *sh, struct nvr_shadow_stats *o)
+{
+	if (!sh->db)
+		return;
+	o->on = true;
+	o->shadow = (uint16_t)atomic_load_explicit(sh->db, memory_order_relaxed);
+	o->eventidx = (uint16_t)atomic_load_explicit(sh->ei, memory_order_relaxed);
+	o->mmio = atomic_load_explicit(&sh->mmio, memory_order_relaxed);
+	o->skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+}
+
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 {
 	struct nvr_hist all;
@@ -893,6 +919,8 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 			q->sq_head = atomic_load(&s->sq->head);
 			q->cq_head = nvr_cq_head(c->cq);
 			q->cq_phase = nvr_cq_phase(c->cq);
+			snap_shadow(&s->sq->shadow, &q->sq_db);
+			snap_shadow(&c->cq->shadow, &q->cq_db);
 		}
 		q->lat_p50_ns = nvr_hist_quantile(&s->lat, 0.5);
 		q->lat_p99_ns = nvr_hist_quantile(&s->lat, 0.99);
@@ -969,4 +997,48 @@ uint32_t nvr_ledger_anomalies(struct nvr_ledger *l, struct nvr_anomaly *out, uin
 	memcpy(out, l->rec, n * sizeof(*out));
 	pthread_mutex_unlock(&l->lock);
 	return n;
+}
+
+uint32_t nvr_ledger_recent(struct nvr_ledger *l, struct nvr_anomaly *out, uint32_t max,
+			   uint64_t *total)
+{
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (total)
+		*total = l->nr_seen;
+	if (l->ring) {
+		uint64_t have = NVR_MIN(l->nr_seen, (uint64_t)l->o.recent);
+
+		for (; n < max && n < have; n++)
+			out[n] = l->ring[(l->nr_seen - 1 - n) % l->o.recent];
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+int nvr_ledger_queue_latency(struct nvr_ledger *l, uint16_t qid, struct nvr_hist *out)
+{
+	struct nvr_lsq *s = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	for (uint32_t i = 0; i < l->nr; i++)
+		if (l->sqs[i]->qid == qid)
+			s = l->sqs[i];
+	if (s) {
+		/* A copy: relaxed loads, like a snapshot, off the data path. */
+		for (unsigned int b = 0; b < NVR_HIST_BUCKETS; b++) {
+			uint64_t n = atomic_load_explicit(&s->lat.b[b], memory_order_relaxed);
+
+			atomic_store_explicit(&out->b[b], n, memory_order_relaxed);
+		}
+		atomic_store_explicit(&out->count,
+				      atomic_load_explicit(&s->lat.count, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&out->max,
+				      atomic_load_explicit(&s->lat.max, memory_order_relaxed),
+				      memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return s ? 0 : -ENOENT;
 }

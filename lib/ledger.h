@@ -69,6 +69,7 @@ struct nvr_ledger_opts {
 	uint64_t missed_grace_ns;	/* how long a polled CQE may wait for its interrupt (20 ms) */
 	struct nvr_sim *sim;	/* the device's truth, or NULL on real hardware */
 	uint32_t keep;		/* anomaly records kept in full (default 256); counts are exact */
+	uint32_t recent;	/* the newest records also kept in a ring of this size (0: none) */
 };
 
 void nvr_ledger_opts_init(struct nvr_ledger_opts *o);
@@ -144,6 +145,15 @@ void nvr_ledger_report(struct nvr_ledger *l, enum nvr_anomaly_class cls, int qid
 #define NVR_STATS_MAX_Q 64
 #define NVR_STATS_MAX_V 66
 
+/* A shadow doorbell (Doorbell Buffer Config), when the queue has one. */
+struct nvr_shadow_stats {
+	bool on;
+	uint16_t shadow;	/* the value in the host's shadow slot */
+	uint16_t eventidx;	/* the device's EventIdx */
+	uint64_t mmio;		/* updates that also rang the MMIO doorbell */
+	uint64_t skipped;	/* updates EventIdx said need not */
+};
+
 struct nvr_queue_stats {
 	uint16_t qid;
 	uint16_t depth;
@@ -157,6 +167,7 @@ struct nvr_queue_stats {
 	uint16_t sq_tail, sq_head, cq_head;
 	uint8_t cq_phase;
 	uint64_t lat_p50_ns, lat_p99_ns, lat_max_ns;
+	struct nvr_shadow_stats sq_db, cq_db;	/* the SQ tail's and CQ head's shadows */
 };
 
 struct nvr_vector_stats {
@@ -201,5 +212,28 @@ void nvr_ledger_latency(struct nvr_ledger *l, struct nvr_hist *out);
 
 /* The anomaly records kept, oldest first; returns how many were copied. */
 uint32_t nvr_ledger_anomalies(struct nvr_ledger *l, struct nvr_anomaly *out, uint32_t max);
+
+/**
+ * nvr_ledger_recent() - the newest anomaly records, newest first.
+ * @l: the ledger.
+ * @out: filled with at most @max records from the ring of opts.recent.
+ * @max: room in @out.
+ * @total: when not NULL, set to the number of anomalies recorded so far;
+ *         out[i] is then record number *total - 1 - i (counting from 0).
+ *
+ * Return: how many records were copied (0 when opts.recent is 0).
+ */
+uint32_t nvr_ledger_recent(struct nvr_ledger *l, struct nvr_anomaly *out, uint32_t max,
+			   uint64_t *total);
+
+/**
+ * nvr_ledger_queue_latency() - the submit-to-reap latencies of one queue.
+ * @l: the ledger.
+ * @qid: the queue's ID; the newest queue attached with it, live or detached.
+ * @out: overwritten with a copy of its histogram.
+ *
+ * Return: 0, or -ENOENT when no queue with @qid was attached.
+ */
+int nvr_ledger_queue_latency(struct nvr_ledger *l, uint16_t qid, struct nvr_hist *out);
 
 #endif

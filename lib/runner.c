@@ -670,7 +670,10 @@ static int setup(struct run *r, struct nvr_result *res)
 	 * on hardware, wait as long as the scenario tolerates no progress. */
 	if (!r->sim)
 		lo.missed_grace_ns = NVR_MAX(lo.missed_grace_ns, scn->stall_ns);
+	lo.recent = r->opts->recent;
 	ret = nvr_ledger_create(&lo, &r->ledger);
+	if (!ret && r->opts->live_ledger)
+		*r->opts->live_ledger = r->ledger;
 	if (!ret)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
 	if (ret)
@@ -824,6 +827,8 @@ static void teardown(struct run *r, struct nvr_result *res)
 
 	if (r->opts->live_sim)
 		*r->opts->live_sim = NULL;
+	if (r->opts->live_ledger)
+		*r->opts->live_ledger = NULL;
 	nvr_ledger_destroy(r->ledger);
 	/* Disabling the controller stops all device DMA before memory goes. */
 	nvr_ctrl_close(r->ctrl);
@@ -879,6 +884,17 @@ static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *
 	pthread_mutex_unlock(&r->q_lock);
 }
 
+struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c)
+{
+	struct nvr_expect e = row ? row->expect[c] : (struct nvr_expect){ 0 };
+
+	/* Data corruption, and a controller that could not be stopped,
+	 * fail a run unless the row says otherwise. */
+	if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) && e.cmp == NVR_CMP_UNSET)
+		e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
+	return e;
+}
+
 static void judge(struct run *r, struct nvr_result *res)
 {
 	char want[32];
@@ -886,14 +902,9 @@ static void judge(struct run *r, struct nvr_result *res)
 
 	res->verdict = NVR_PASS;
 	for (int c = 0; c < NVR_AN_NR; c++) {
-		struct nvr_expect e = r->row ? r->row->expect[c] : (struct nvr_expect){ 0 };
+		struct nvr_expect e = nvr_row_expect(r->row, c);
 		int n;
 
-		/* Data corruption, and a controller that could not be stopped,
-		 * fail a run unless the row says otherwise. */
-		if ((c == NVR_AN_DATA_MISMATCH || c == NVR_AN_UNRESPONSIVE) &&
-		    e.cmp == NVR_CMP_UNSET)
-			e = (struct nvr_expect){ NVR_CMP_EQ, 0 };
 		if (nvr_expect_met(&e, res->stats.anomalies[c]))
 			continue;
 		res->verdict = NVR_FAIL;
@@ -1004,6 +1015,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		res->unfinished = res->stats.submitted - res->stats.completed;
 	res->nr_anomalies = nvr_ledger_anomalies(r->ledger, res->anomalies,
 						 NVR_ARRAY_SIZE(res->anomalies));
+	if (opts->progress)
+		opts->progress(&res->stats, opts->progress_arg);
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		res->mismatches += atomic_load(&r->actors[i].mismatches);
 		res->errors += atomic_load(&r->actors[i].errors);

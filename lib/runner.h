@@ -207,7 +207,8 @@ struct nvr_run_opts {
 	/* Set by a signal handler or the monitor: stop now, keep what was measured.
 	 * A lock-free atomic, so a signal handler may store to it. */
 	_Atomic int *stop;
-	/* Called about every 100 ms with a live snapshot (the progress line, the monitor). */
+	/* Called about every 100 ms with a live snapshot (the progress line, the monitor),
+	 * and once more with the final counts, before the device goes away. */
 	void (*progress)(const struct nvr_stats *st, void *arg);
 	void *progress_arg;
 	/* Lets the monitor inject faults by hand; filled by the runner while it runs. */
@@ -221,6 +222,10 @@ struct nvr_run_opts {
 	 * (inclusive). Without write_ok its I/O is read only. */
 	bool write_ok;
 	uint64_t write_start, write_end;
+	/* The run's ledger, filled while it runs: the progress callback may read it
+	 * (nvr_ledger_recent, nvr_ledger_queue_latency); other threads must not. */
+	struct nvr_ledger **live_ledger;
+	uint32_t recent;	/* newest anomaly records the ledger keeps in a ring (0: none) */
 };
 
 /**
@@ -240,6 +245,12 @@ struct nvr_run_opts {
 int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		struct nvr_result *res);
 
+/*
+ * What @row (NULL: a scenario without rows) expects of anomaly class @c, with
+ * the defaults the verdict applies: data_mismatch and unresponsive must be 0
+ * unless the row says otherwise.
+ */
+struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c);
 /* Does @value meet @e? */
 bool nvr_expect_met(const struct nvr_expect *e, uint64_t value);
 /* "0", ">0", "<= 5": the expectation as a scenario file writes it. */

@@ -154,6 +154,31 @@ for row in $INFORMATIONAL; do
 	show /tmp/o
 done
 
+# --- the monitor on the device, drawn on the first virtual console (80x25) ---
+# /dev/vcs1 holds that console's text: what a user would see, like tmux's capture-pane.
+screen() { fold -w "$(stty -F /dev/tty1 size 2>/dev/null | cut -d' ' -f2)" /dev/vcs1 2>/dev/null | sed 's/ *$//'; }
+if [ -c /dev/tty1 ] && [ -e /dev/vcs1 ] && [ -f /lib/terminfo/l/linux ]; then
+	TERM=linux nvmerace monitor --seed 1 --device "$BDF" --write-range $WR \
+		/share/roundtrip-msix.yaml < /dev/tty1 > /dev/tty1 2> /tmp/e &
+	pid=$!
+	i=0
+	until screen | grep -q '^finished ' || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+	screen > /tmp/during
+	kill -TERM $pid
+	wait $pid
+	st=$?
+	screen > /tmp/after
+	if [ $st = 130 ] && grep -q "seed 1  $BDF: QEMU NVMe Ctrl (SN nvr0001)" /tmp/during &&
+	   grep -Eq '^ +1 +64 +0 .* 1 ' /tmp/during && grep -q 'anomalies  PASS$' /tmp/during &&
+	   grep -q 'n/a  n/a' /tmp/during && grep -Eq '^PASS +roundtrip-msix +2000 cmds' /tmp/after; then
+		ok monitor-device "the panes of a run on $BDF, SIGTERM: exit 130, summary printed"
+	else
+		bad monitor-device "exit $st"; show /tmp/during; show /tmp/after; show /tmp/e
+	fi
+else
+	skip monitor-device "no /dev/tty1, /dev/vcs1 or terminfo for 'linux' in the guest"
+fi
+
 # --- give it back; the kernel driver must work again ---
 if nvmerace unbind "$BDF" > /tmp/o 2>&1 && [ "$(driver)" = nvme ] && wait_for /dev/nvme0n1 &&
    dd if=/dev/nvme0n1 of=/dev/null bs=4096 count=64 2>/dev/null; then

@@ -50,6 +50,11 @@ chmod 755 "$root/init"
 cp "$here"/*.yaml "$here/guest-bench.sh" "$root/share/"
 cp "$top"/scenarios/*.yaml "$root/share/scenarios/"
 [ -f /usr/share/misc/pci.ids ] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
+# The monitor draws on the guest's first virtual console: its terminfo entry.
+if [ -f /lib/terminfo/l/linux ]; then
+	mkdir -p "$root/lib/terminfo/l"
+	cp /lib/terminfo/l/linux "$root/lib/terminfo/l/"
+fi
 [ "$bench" = --bench ] && echo 1 > "$root/bench"
 # nvmerace and the shared libraries it links, as ldd lists them.
 cp "$bin" "$root/usr/bin/nvmerace"

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvmerace monitor: a live view of a running scenario. This file has the
+ * command, the terminal and the keys; monitor_draw.c draws (the two are the
+ * only files that include curses); numbers and lines come from
+ * monitor_fmt.c, frames from monitor_run.c.
+ *
+ * Two threads of ours: this one draws, and a runner thread calls
+ * nvr_run_row() for each row (the actors and the device are threads it
+ * starts). The runner's progress callback, on the runner's thread about
+ * every 100 ms, copies the ledger's snapshot, each queue's latency histogram
+ * and the newest anomaly records into a frame and swaps it in under a lock
+ * only the two of us take; this thread swaps the newest out and draws it.
+ * The actors never see that lock: the data path only ever pays for the
+ * ledger's snapshot, which the runner takes for its progress callback anyway.
+ *
+ * The terminal is restored on every way out: q, SIGINT, SIGTERM and SIGHUP
+ * (the run is stopped cleanly and the summary printed on the normal screen),
+ * an exit() from anywhere (atexit), and a crash (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT: the saved terminal modes and the terminal's own "leave
+ * the full-screen mode" string are written back before the signal kills us).
+ */
+#include <curses.h>
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nvmerace.h"
+#include "cmd.h"
+#include "monitor.h"
+#include "monitor_ui.h"
+
+static const char usage[] =
+	"usage: nvmerace monitor [options] [FILE]\n"
+	"\n"
+	"Runs scenario FILE (each row of its matrix in turn) on the simulated controller,\n"
+	"or on a real one with --device, and shows its queues, vectors, latency and\n"
+	"anomalies live. Without FILE it shows an idle controller: one queue pair on\n"
+	"vector 1, one read, then nothing.\n"
+	"\n"
+	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
+	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
+	"  -f, --force           with --bind: take it even when its namespaces are in use\n"
+	"  -W, --write-range NSID:START-END\n"
+	"                        LBAs (inclusive) real-device writes may touch; without\n"
+	"                        it real-device I/O is read only\n"
+	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
+	"  -o, --only ROW        run only this row of the matrix\n"
+	"  -d, --duration MS     stop each row after MS milliseconds\n"
+	"  -S, --set PATH=VALUE  override a scenario field, as 'nvmerace run' does\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"keys: q quit, p pause/resume the display, Tab or Left/Right change pane,\n"
+	"Up/Down select a queue, vector or anomaly, Enter show the anomaly's detail,\n"
+	"f choose a fault knob, i inject it once (simulator), ? help\n"
+	"\n"
+	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
+	"3 environment or device error, 130 stopped by SIGINT, SIGTERM or SIGHUP\n";
+
+#define MAX_SETS 64
+
+/* --- the terminal, restored on every way out --- */
+
+static volatile sig_atomic_t g_curses_on;
+static struct termios g_tios;
+static bool g_have_tios;
+static char g_leave[256];	/* the terminal's strings to leave full-screen mode */
+static size_t g_leave_len;
+
+/* Async-signal-safe: what endwin() does, from saved strings (also the emergency hook). */
+static void restore_raw(void)
+{
+	if (!g_curses_on)
+		return;
+	if (g_leave_len && write(STDOUT_FILENO, g_leave, g_leave_len) < 0)
+		g_leave_len = 0;
+	if (g_have_tios)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_tios);
+	g_curses_on = 0;
+}
+
+/* The terminal went away: stop as on a first SIGINT (there is no one to ask twice). */
+static void on_hangup(int sig)
+{
+	(void)sig;
+	atomic_store(&stop_requested, 1);
+}
+
+static void on_fatal_signal(int sig)
+{
+	/* SA_RESETHAND: raising it again kills us the default way. */
+	restore_raw();
+	raise(sig);
+}
+
+static void leave_curses(void)
+{
+	if (!g_curses_on)
+		return;
+	endwin();
+	g_curses_on = 0;
+}
+
+static void add_leave(const char *cap)
+{
+	char *s = tigetstr(cap);
+	size_t n;
+
+	if (!s || s == (char *)-1)
+		return;
+	n = strlen(s);
+	if (g_leave_len + n < sizeof(g_leave)) {
+		memcpy(g_leave + g_leave_len, s, n);
+		g_leave_len += n;
+	}
+}
+
+/*
+ * SIGINT and SIGTERM as every command that holds a device takes them
+ * (cmd/signals.c): the first stops the run, a second restores the terminal
+ * and exits, unless --bind holds it for the teardown. SIGHUP stops too; a
+ * crash restores the terminal and dies of its signal.
+ */
+static void install_signals(bool hold)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa;
+
+	signals_install();
+	signals_on_emergency(restore_raw);
+	signals_hold(hold);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_hangup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_fatal_signal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(fatal); i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
+static bool start_curses(struct ui *u)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	g_have_tios = tcgetattr(STDIN_FILENO, &g_tios) == 0;
+	if (!newterm(NULL, stdout, stdin))
+		return false;
+	g_curses_on = 1;
+	atexit(leave_curses);
+	add_leave("sgr0");
+	add_leave("cnorm");
+	add_leave("rmkx");
+	add_leave("rmcup");
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	timeout(100);		/* the display refreshes at about 10 Hz */
+	/* Colours when the terminal has them and NO_COLOR (no-color.org) is not set. */
+	u->color = has_colors() && !(nc && *nc);
+	if (u->color) {
+		start_color();
+		use_default_colors();
+		init_pair(C_TITLE, COLOR_CYAN, -1);
+		init_pair(C_BAD, COLOR_RED, -1);
+		init_pair(C_GOOD, COLOR_GREEN, -1);
+		init_pair(C_WARN, COLOR_YELLOW, -1);
+	}
+	return true;
+}
+/* --- keys --- */
+
+static void move_sel(struct ui *u, int by)
+{
+	const struct mon_frame *f = u->v.cur;
+	uint32_t n = u->focus == P_QUEUES ? f->st.nr_queues :
+		     u->focus == P_VECTORS ? f->st.nr_vectors : f->nr_recent;
+	int64_t s = (int64_t)u->sel[u->focus] + by;
+
+	if (!n)
+		return;
+	s = s < 0 ? 0 : s >= n ? n - 1 : s;
+	u->sel[u->focus] = (uint32_t)s;
+	if (u->focus == P_LOG) {
+		u->sel_rec = f->nr_records - 1 - (uint64_t)s;
+		u->follow = s == 0;
+	}
+}
+
+static void note(struct ui *u, const char *text)
+{
+	snprintf(u->note, sizeof(u->note), "%s", text);
+	u->note_until_ns = nvr_now_ns() + 2000000000ull;
+}
+
+/* Return false to quit. */
+static bool key(struct mon *m, struct ui *u, int ch)
+{
+	char buf[160];
+
+	u->note[0] = '\0';
+	if (ch == 'q' || ch == 'Q')
+		return false;
+	if (u->help || u->detail) {
+		/* A box is open: Esc, Enter or its own key closes it. */
+		if (ch == 27 || ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == '?')
+			u->help = u->detail = false;
+		return true;
+	}
+	switch (ch) {
+	case 'p':
+	case ' ':
+		u->v.paused = !u->v.paused;
+		break;
+	case '?':
+		u->help = true;
+		break;
+	case '\t':
+	case KEY_RIGHT:
+		u->focus = (u->focus + 1) % P_NR;
+		break;
+	case KEY_BTAB:
+	case KEY_LEFT:
+		u->focus = (u->focus + P_NR - 1) % P_NR;
+		break;
+	case KEY_UP:
+	case 'k':
+		move_sel(u, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		move_sel(u, 1);
+		break;
+	case KEY_PPAGE:
+		move_sel(u, -10);
+		break;
+	case KEY_NPAGE:
+		move_sel(u, 10);
+		break;
+	case KEY_HOME:
+		move_sel(u, -MON_RECENT);
+		break;
+	case KEY_END:
+		move_sel(u, MON_RECENT);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (u->focus == P_LOG && u->v.cur->nr_recent) {
+			u->shown = u->v.cur->recent[u->sel[P_LOG]];
+			u->detail = true;
+		}
+		break;
+	case 'f':
+		if (m->nr_faults)
+			u->fault = (u->fault + 1) % m->nr_faults;
+		break;
+	case 'i':
+		if (!m->nr_faults) {
+			note(u, "faults are injected into the simulator only");
+		} else if (u->v.done || u->v.cur->final) {
+			note(u, "the run is over: nothing to inject into");
+		} else {
+			mon_inject(m, m->faults[u->fault]);
+			snprintf(buf, sizeof(buf), "injecting one %s: the device fires it at its "
+				 "next chance",
+				 nvr_sim_fault_name((enum nvr_sim_fault)m->faults[u->fault]));
+			note(u, buf);
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* --- the command --- */
+
+struct mon_cfg {
+	struct device_opts dev;
+	uint64_t seed;
+	bool have_seed;
+	uint64_t duration_ms;	/* 0: as the scenario says */
+	const char *only;
+	const char *file;
+	struct nvr_override sets[MAX_SETS];
+	size_t nr_sets;
+};
+
+static int parse_args(int argc, char **argv, struct mon_cfg *c)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'D' },
+		{ "bind", no_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "write-range", required_argument, NULL, 'W' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "D:bfW:s:o:d:S:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			c->dev.bdf = optarg;
+			break;
+		case 'b':
+			c->dev.bind = true;
+			break;
+		case 'f':
+			c->dev.force = true;
+			break;
+		case 'W':
+			if (!device_parse_write_range(optarg, &c->dev))
+				return EXIT_USAGE;
+			break;
+		case 's':
+			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
+				return EXIT_USAGE;
+			c->have_seed = true;
+			break;
+		case 'o':
+			c->only = optarg;
+			break;
+		case 'd':
+			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
+				return EXIT_USAGE;
+			break;
+		case 'S': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg) {
+				warnx("invalid --set '%s': expected PATH=VALUE", optarg);
+				return EXIT_USAGE;
+			}
+			if (c->nr_sets == MAX_SETS) {
+				warnx("too many --set options (at most %d)", MAX_SETS);
+				return EXIT_USAGE;
+			}
+			*eq = '\0';
+			c->sets[c->nr_sets++] = (struct nvr_override){ optarg, eq + 1 };
+			break;
+		}
+		case 'h':
+			fputs(usage, stdout);
+			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
+		default:
+			return usage_error(usage);
+		}
+	}
+	if (argc - optind > 1) {
+		warnx("one scenario file at most; 'nvmerace run' takes several");
+		return usage_error(usage);
+	}
+	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
+		warnx("--bind, --force and --write-range need --device");
+		return usage_error(usage);
+	}
+	c->file = optind < argc ? argv[optind] : NULL;
+	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint64_t)time(NULL);
+	if (!c->have_seed)
+		c->seed &= 0xffffffffffffull;	/* short enough to type back */
+	return 0;
+}
+
+static int summary(struct mon *m, bool signalled)
+{
+	int status = EXIT_OK;
+
+	printf("nvmerace monitor: seed %" PRIu64 "\n", m->seed);
+	for (size_t i = 0; i < m->rep.n; i++)
+		report_line(stdout, &m->rep.e[i]);
+	report_failures(stdout, &m->rep, "nvmerace");
+	report_totals(stdout, &m->rep);
+	for (size_t i = 0; i < m->rep.n; i++) {
+		if (m->rep.e[i].res.verdict == NVR_ERROR)
+			status = EXIT_ENV;
+		else if (m->rep.e[i].res.verdict == NVR_FAIL && status == EXIT_OK)
+			status = EXIT_FAILED;
+	}
+	if (signalled)
+		status = 130;
+	return finish_stdout(status);
+}
+
+/* Run the rows with the display on; the terminal is ours until it returns. */
+static int monitor(struct mon *m, struct ui *u)
+{
+	sigset_t block, old;
+	pthread_t runner;
+	int ret;
+
+	if (!start_curses(u)) {
+		warnx("cannot drive the terminal '%s' (see TERM); 'nvmerace run' works without one",
+		      getenv("TERM") ? getenv("TERM") : "");
+		return EXIT_ENV;
+	}
+	/* Signals are ours to take here, never the runner's or the actors'. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTSTP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = pthread_create(&runner, NULL, mon_runner, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		leave_curses();
+		warnx("cannot start the runner: %s", strerror(ret));
+		return EXIT_ENV;
+	}
+
+	for (;;) {
+		int ch;
+
+		mon_take(m, &u->v);
+		if (atomic_load(&stop_requested))
+			break;
+		mon_draw(m, u);
+		ch = getch();
+		if (ch != ERR && !key(m, u, ch))
+			break;
+	}
+	atomic_store(&m->stop, 1);
+	if (!u->v.done) {
+		erase();
+		mvaddstr(0, 0, "stopping: outstanding commands drain, then the device is disabled");
+		refresh();
+	}
+	pthread_join(runner, NULL);
+	leave_curses();
+	return summary(m, atomic_load(&stop_requested) != 0);
+}
+
+/* The header names a real controller as Identify does: address, model, serial. */
+static void name_device(struct mon *m, const char *addr)
+{
+	struct nvr_ctrl *ctrl = NULL;
+
+	if (nvr_ctrl_open(m->transport, 1, &ctrl) == 0)
+		snprintf(m->device, sizeof(m->device), "%s: %s (SN %s)", addr,
+			 nvr_ctrl_info(ctrl)->model, nvr_ctrl_info(ctrl)->serial);
+	else
+		snprintf(m->device, sizeof(m->device), "%s", addr);
+	nvr_ctrl_close(ctrl);
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct mon_cfg c = { 0 };
+	struct mon *m;
+	struct ui u = { .follow = true };
+	struct nvr_run_opts dev_opts = { 0 };
+	int ret, closed;
+
+	ret = parse_args(argc, argv, &c);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	m = malloc(sizeof(*m));
+	if (!m || mon_init(m, &u.v, c.seed))
+		err(EXIT_ENV, "out of memory");
+	/* The scenario first: its errors come before any device is touched. */
+	ret = mon_load(m, c.file, c.sets, c.nr_sets, c.only, c.duration_ms);
+	if (!ret && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		warnx("the monitor needs a terminal on standard input and output; "
+		      "'nvmerace run' works without one");
+		ret = EXIT_USAGE;
+	}
+	if (ret)
+		goto out;
+	/* Signals stop the run from here on; a device bound here is given back. */
+	install_signals(c.dev.bind);
+	ret = device_open(&c.dev, &m->transport);
+	if (ret)
+		goto out;
+	if (m->transport) {
+		device_run_opts(&c.dev, m->transport, &dev_opts);
+		m->write_ok = dev_opts.write_ok;
+		m->write_start = dev_opts.write_start;
+		m->write_end = dev_opts.write_end;
+		m->nr_faults = 0;	/* a real controller takes no fault by hand */
+		name_device(m, c.dev.addr);
+	}
+	ret = monitor(m, &u);
+	closed = device_close(&c.dev, m->transport);
+	if (closed && !ret)
+		ret = closed;
+out:
+	mon_release(m, &u.v);
+	free(m);
+	return ret;
+}
