@@ -4,6 +4,7 @@
 #   make run             install what is missing, build, run the shipped scenarios
 #   make bench           print performance figures (not a test)
 #   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
+#   make fuzz            run each fuzz harness for FUZZ_SECONDS (tests/fuzz/fuzz.mk)
 #   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
@@ -154,5 +155,7 @@ install: nvmerace
 
 clean:
 	rm -rf build nvmerace
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
