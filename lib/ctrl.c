@@ -410,7 +410,8 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 		goto err;
 	}
 	ctrl->info.version = nvr_reg_read32(t, NVME_REG_VS);
-	ctrl->info.mqes = (uint16_t)(NVME_CAP_MQES(ctrl->cap) + 1);
+	/* MQES is 0's based: 0xffff is 65536 entries, which a uint16_t cannot hold. */
+	ctrl->info.mqes = (uint32_t)NVME_CAP_MQES(ctrl->cap) + 1;
 	if (ctrl->info.mqes < 2) {
 		ret = -EPROTO;	/* MQES 0 is reserved */
 		goto err;
@@ -440,7 +441,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 			goto err;
 	}
 
-	adepth = NVR_MIN((uint16_t)ADMIN_DEPTH, ctrl->info.mqes);
+	adepth = (uint16_t)NVR_MIN((uint32_t)ADMIN_DEPTH, ctrl->info.mqes);
 	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
 	if (ret)
 		goto err;
