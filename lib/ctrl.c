@@ -385,9 +385,10 @@ static int set_nr_queues(struct nvr_ctrl *ctrl, uint16_t want)
 		nvr_err("set features number of queues failed: %s", nvr_status_str(st));
 		return -EIO;
 	}
-	/* The controller may grant more or fewer than asked (NVMe 1.4, 5.21.1.7). */
-	ctrl->info.nr_sq = (uint16_t)((cqe.dw0 & 0xffff) + 1);
-	ctrl->info.nr_cq = (uint16_t)((cqe.dw0 >> 16) + 1);
+	/* The controller may grant more or fewer than asked (NVMe 1.4, 5.21.1.7).
+	 * Both counts are 0's based: 0xffff is 65536 queues, not 0. */
+	ctrl->info.nr_sq = (cqe.dw0 & 0xffff) + 1;
+	ctrl->info.nr_cq = (cqe.dw0 >> 16) + 1;
 	return 0;
 }
 

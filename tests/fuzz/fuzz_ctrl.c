@@ -72,8 +72,8 @@ static void check_info(const struct nvr_ctrl_info *in, uint64_t cap)
 	FUZZ_ASSERT(in->mqes == NVME_CAP_MQES(cap) + 1u);
 	FUZZ_ASSERT(in->mdts_bytes == 0 || in->mdts_bytes == NVR_PAGE_SIZE << in->mdts);
 	/* Number of Queues: 0's based counts (NVMe 1.4, 5.21.1.7), 1..65536. */
-	FUZZ_ASSERT(in->nr_sq >= 1);
-	FUZZ_ASSERT(in->nr_cq >= 1);
+	FUZZ_ASSERT(in->nr_sq >= 1 && in->nr_sq <= 65536);
+	FUZZ_ASSERT(in->nr_cq >= 1 && in->nr_cq <= 65536);
 	FUZZ_ASSERT(in->nr_ns <= NVR_ARRAY_SIZE(in->ns));
 	for (uint32_t i = 0; i < in->nr_ns; i++) {
 		uint32_t b = in->ns[i].lba_size;
