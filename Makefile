@@ -109,6 +109,8 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory fuzz-short
 
 test: all $(TEST_BIN)
 	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
