@@ -568,11 +568,14 @@ static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
 {
 	struct nvr_sq *sq = ctrl->sqs[qid];
 	struct nvr_cq *cq = ctrl->cqs[qid];
-	uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
 	uint32_t sq_off = db_off(ctrl, qid, false) - 0x1000u, cq_off = db_off(ctrl, qid, true) - 0x1000u;
+	uint8_t *db, *ei;
 
+	/* Without a buffer there is nothing to point at (and NULL + offset is UB). */
 	if (!ctrl->dbbuf_on || !sq || !cq)
 		return;
+	db = ctrl->dbbuf.vaddr;
+	ei = db + NVR_PAGE_SIZE;
 	atomic_store((_Atomic uint32_t *)(db + sq_off), sq->tail);
 	atomic_store((_Atomic uint32_t *)(db + cq_off), nvr_cq_head(cq));
 	sq->shadow.policy = cq->shadow.policy = ctrl->dbbuf_policy;
