@@ -4,6 +4,7 @@
 #   make run             install what is missing, build, run the shipped scenarios
 #   make bench           print performance figures (not a test)
 #   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
+#   make fuzz            run each fuzz harness for FUZZ_SECONDS (tests/fuzz/fuzz.mk)
 #   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
@@ -116,6 +117,8 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory fuzz-short
 
 test: all $(TEST_BIN)
 	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
@@ -162,5 +165,7 @@ install: nvmerace
 
 clean:
 	rm -rf build nvmerace
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -435,7 +435,8 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 		goto err;
 	}
 	ctrl->info.version = nvr_reg_read32(t, NVME_REG_VS);
-	ctrl->info.mqes = (uint16_t)(NVME_CAP_MQES(ctrl->cap) + 1);
+	/* MQES is 0's based: 0xffff is 65536 entries, which a uint16_t cannot hold. */
+	ctrl->info.mqes = (uint32_t)NVME_CAP_MQES(ctrl->cap) + 1;
 	if (ctrl->info.mqes < 2) {
 		ret = -EPROTO;	/* MQES 0 is reserved */
 		goto err;
@@ -465,7 +466,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 			goto err;
 	}
 
-	adepth = NVR_MIN((uint16_t)ADMIN_DEPTH, ctrl->info.mqes);
+	adepth = (uint16_t)NVR_MIN((uint32_t)ADMIN_DEPTH, ctrl->info.mqes);
 	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
 	if (ret)
 		goto err;
@@ -599,11 +600,14 @@ static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
 {
 	struct nvr_sq *sq = ctrl->sqs[qid];
 	struct nvr_cq *cq = ctrl->cqs[qid];
-	uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
 	uint32_t sq_off = db_off(ctrl, qid, false) - 0x1000u, cq_off = db_off(ctrl, qid, true) - 0x1000u;
+	uint8_t *db, *ei;
 
+	/* Without a buffer there is nothing to point at (and NULL + offset is UB). */
 	if (!ctrl->dbbuf_on || !sq || !cq)
 		return;
+	db = ctrl->dbbuf.vaddr;
+	ei = db + NVR_PAGE_SIZE;
 	atomic_store((_Atomic uint32_t *)(db + sq_off), sq->tail);
 	atomic_store((_Atomic uint32_t *)(db + cq_off), nvr_cq_head(cq));
 	sq->shadow.policy = cq->shadow.policy = ctrl->dbbuf_policy;

@@ -25,13 +25,13 @@ struct nvr_ctrl_info {
 	uint16_t vid;
 	uint16_t ssvid;
 	uint32_t version;	/* VS register */
-	uint16_t mqes;		/* CAP.MQES + 1: entries in the largest queue */
+	uint32_t mqes;		/* CAP.MQES + 1: entries in the largest queue, up to 65536 */
 	uint8_t dstrd;
 	uint8_t cap_to;
 	uint8_t mdts;
 	uint32_t mdts_bytes;	/* 0: no limit */
-	uint16_t nr_sq;		/* I/O SQs allocated by Set Features */
-	uint16_t nr_cq;
+	uint32_t nr_sq;		/* I/O SQs allocated by Set Features, 1..65536 */
+	uint32_t nr_cq;
 	uint32_t nn;
 	uint16_t oacs;
 	uint16_t kas;
@@ -53,7 +53,7 @@ struct nvr_ctrl_info {
  * CSTS.RDY within CAP.TO, then Identify controller, namespaces, and Number of
  * Queues. Return: 0; -ETIMEDOUT when RDY never came; -EIO when CSTS.CFS was
  * set or an admin command failed; -EPROTO when the device answered with
- * nonsense; -ENOMEM.
+ * nonsense; -ENODEV when its registers read all ones; -ENOMEM.
  */
 int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out);
 

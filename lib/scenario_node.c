@@ -67,8 +67,8 @@ static long node_override(const struct sc_ctx *c, const yaml_node_t *n)
 	return ov;
 }
 
-static void verror(struct sc_ctx *c, bool is_ov, size_t ov, yaml_mark_t m, const char *fmt,
-		   va_list ap)
+static void __attribute__((format(printf, 5, 0)))
+verror(struct sc_ctx *c, bool is_ov, size_t ov, yaml_mark_t m, const char *fmt, va_list ap)
 {
 	struct sc_err e = { .is_ov = is_ov, .ov = ov, .line = m.line, .col = m.column };
 
