@@ -30,7 +30,7 @@ struct nvr_ctrl_info {
 	uint8_t cap_to;
 	uint8_t mdts;
 	uint32_t mdts_bytes;	/* 0: no limit */
-	uint32_t nr_sq;		/* I/O SQs allocated by Set Features, 1..65536 */
+	uint32_t nr_sq;		/* I/O SQs allocated by Set Features, 1..65535 */
 	uint32_t nr_cq;
 	uint32_t nn;
 	uint16_t oacs;
