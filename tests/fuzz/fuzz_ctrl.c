@@ -31,6 +31,7 @@
 struct script {
 	struct fuzz_in in;
 	unsigned int answers;
+	bool nq_65536;	/* a Number of Queues grant had a half of 0xffff */
 };
 
 static void answer(struct fdev *d, const struct nvr_sqe *sqe, struct nvr_cqe *cqe, void *arg)
@@ -40,6 +41,10 @@ static void answer(struct fdev *d, const struct nvr_sqe *sqe, struct nvr_cqe *cq
 	sc->answers++;
 	cqe->status = (uint16_t)(fuzz_u16(&sc->in) << 1);
 	cqe->dw0 = fuzz_u32(&sc->in);
+	if (sqe->opcode == nvme_admin_set_features && (sqe->cdw10 & 0xff) == NVME_FEAT_FID_NUM_QUEUES &&
+	    !(cqe->status >> 1 & 0x7ff) &&
+	    ((cqe->dw0 & 0xffff) == 0xffff || cqe->dw0 >> 16 == 0xffff))
+		sc->nq_65536 = true;
 	if (sqe->opcode == nvme_admin_identify) {
 		uint8_t *page = fdev_ptr(d, sqe->prp1, NVR_PAGE_SIZE);
 		uint16_t len = fuzz_u16(&sc->in);
@@ -71,9 +76,9 @@ static void check_info(const struct nvr_ctrl_info *in, uint64_t cap)
 	check_string(in->firmware, sizeof(in->firmware));
 	FUZZ_ASSERT(in->mqes == NVME_CAP_MQES(cap) + 1u);
 	FUZZ_ASSERT(in->mdts_bytes == 0 || in->mdts_bytes == NVR_PAGE_SIZE << in->mdts);
-	/* Number of Queues: 0's based counts (NVMe 1.4, 5.21.1.7), 1..65536. */
-	FUZZ_ASSERT(in->nr_sq >= 1 && in->nr_sq <= 65536);
-	FUZZ_ASSERT(in->nr_cq >= 1 && in->nr_cq <= 65536);
+	/* Number of Queues: 0's based counts (NVMe 1.4, 5.21.1.7); 65536 is refused. */
+	FUZZ_ASSERT(in->nr_sq >= 1 && in->nr_sq <= 65535);
+	FUZZ_ASSERT(in->nr_cq >= 1 && in->nr_cq <= 65535);
 	FUZZ_ASSERT(in->nr_ns <= NVR_ARRAY_SIZE(in->ns));
 	for (uint32_t i = 0; i < in->nr_ns; i++) {
 		uint32_t b = in->ns[i].lba_size;
@@ -105,8 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ret = nvr_ctrl_open(&d.t, nr_io, &ctrl);
 	FUZZ_ASSERT(ret == 0 || ret == -ETIMEDOUT || ret == -EIO || ret == -EPROTO ||
 		    ret == -ENODEV || ret == -ENOMEM);
-	/* CAP.MQES 0 is reserved; every other value is a queue size. */
-	FUZZ_ASSERT(ret != -EPROTO || NVME_CAP_MQES(cap) == 0);
+	/* CAP.MQES 0 is reserved; every other value is a queue size. A grant
+	 * of 65536 queues (0xffff, 0's based) is refused: no queue ID reaches it. */
+	FUZZ_ASSERT(ret != -EPROTO || NVME_CAP_MQES(cap) == 0 || sc.nq_65536);
 	if (ret) {
 		FUZZ_ASSERT(!ctrl);
 		FUZZ_ASSERT(d.nr_maps == 0);
