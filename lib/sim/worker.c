@@ -458,6 +458,7 @@ void *sim_worker(void *arg)
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t now = sim_now();
 		unsigned int work = 0;
+		bool pending;
 		uint32_t k;
 
 		s->now = now;
@@ -482,11 +483,12 @@ void *sim_worker(void *arg)
 			sim_raise_due(s, now);
 			sim_hostile_tick(s, now);
 		}
+		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
 		pthread_rwlock_unlock(&s->dma_lock);
 		pthread_mutex_unlock(&s->lock);
 		/* For a torn_sample window: has the device anything left to raise? */
 		loop++;
-		if (work || s->nr_pend)
+		if (work || pending)
 			atomic_store_explicit(&s->busy_loop, loop, memory_order_relaxed);
 		atomic_store_explicit(&s->loop_done, loop, memory_order_release);
 
