@@ -56,6 +56,12 @@ struct device_opts {
 
 /* Parse NSID:START-END into @d; prints what is wrong. */
 bool device_parse_write_range(const char *s, struct device_opts *d);
+/*
+ * The device options as getopt returns them ('D', 'b', 'f', 'W' with @arg):
+ * 1 when @ch was one and is taken into @d, 0 when it is not a device option,
+ * -1 when its argument is bad (already said).
+ */
+int device_getopt(int ch, const char *arg, struct device_opts *d);
 /* Refuse a controller in use unless @force, then bind it to vfio-pci. Returns an exit status. */
 int device_bind(const char *bdf, bool force, char *orig, size_t origlen);
 /* Open d->bdf through VFIO (binding it first with --bind); *t NULL without --device. */

@@ -15,6 +15,25 @@
 #include "cmd.h"
 #include "runner.h"
 
+int device_getopt(int ch, const char *arg, struct device_opts *d)
+{
+	switch (ch) {
+	case 'D':
+		d->bdf = arg;
+		return 1;
+	case 'b':
+		d->bind = true;
+		return 1;
+	case 'f':
+		d->force = true;
+		return 1;
+	case 'W':
+		return device_parse_write_range(arg, d) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
 bool device_parse_write_range(const char *s, struct device_opts *d)
 {
 	uint64_t nsid, start, end;

@@ -112,16 +112,9 @@ int cmd_identify(int argc, char **argv)
 
 	nvr_sim_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "D:bfjvh", opts, NULL)) != -1) {
+		if (device_getopt(c, optarg, &dev))
+			continue;	/* no --write-range here: never -1 */
 		switch (c) {
-		case 'D':
-			dev.bdf = optarg;
-			break;
-		case 'b':
-			dev.bind = true;
-			break;
-		case 'f':
-			dev.force = true;
-			break;
 		case 'j':
 			json = true;
 			break;

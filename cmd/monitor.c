@@ -318,20 +318,13 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "D:bfW:s:o:d:S:h", opts, NULL)) != -1) {
+		int dev = device_getopt(ch, optarg, &c->dev);
+
+		if (dev < 0)
+			return EXIT_USAGE;
+		if (dev)
+			continue;
 		switch (ch) {
-		case 'D':
-			c->dev.bdf = optarg;
-			break;
-		case 'b':
-			c->dev.bind = true;
-			break;
-		case 'f':
-			c->dev.force = true;
-			break;
-		case 'W':
-			if (!device_parse_write_range(optarg, &c->dev))
-				return EXIT_USAGE;
-			break;
 		case 's':
 			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
 				return EXIT_USAGE;

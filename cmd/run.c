@@ -139,20 +139,13 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 
 	c->repeat = 1;
 	while ((ch = getopt_long(argc, argv, "D:bfW:s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
+		int dev = device_getopt(ch, optarg, &c->dev);
+
+		if (dev < 0)
+			return EXIT_USAGE;
+		if (dev)
+			continue;
 		switch (ch) {
-		case 'D':
-			c->dev.bdf = optarg;
-			break;
-		case 'b':
-			c->dev.bind = true;
-			break;
-		case 'f':
-			c->dev.force = true;
-			break;
-		case 'W':
-			if (!device_parse_write_range(optarg, &c->dev))
-				return EXIT_USAGE;
-			break;
 		case 's':
 			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
 				return EXIT_USAGE;
