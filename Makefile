@@ -30,8 +30,13 @@ TEST_PKGS := check
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Ilib -MMD -MP
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pthread $(LDFLAGS)
+# The library and its tests see its private headers; cmd/ and bench/ see only
+# the public API (lib/include/nvmerace/), so a stray internal include fails.
+LIB_INC := -Ilib -Ilib/include
+PUB_INC := -Ilib/include
+CMD_INC := $(LIB_INC)
 ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
@@ -44,7 +49,8 @@ endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
 B := build$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
-LIB_SRC := $(wildcard lib/*.c lib/sim/*.c)
+# Every .c under lib/, whatever folder it lives in (lib/sched, lib/dev/tcp...).
+LIB_SRC := $(sort $(shell find lib -name '*.c'))
 CMD_SRC := $(wildcard cmd/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -72,7 +78,7 @@ all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(if $(findstring monitor,$<),$(curses_cflags)) -DNVR_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(filter lib/%,$<),$(LIB_INC),$(CMD_INC)) $(lib_cflags) $(if $(findstring monitor,$<),$(curses_cflags)) -DNVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -90,7 +96,7 @@ endif
 
 $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
@@ -101,7 +107,7 @@ $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
@@ -155,7 +161,7 @@ bench-detect: deps $(B)/bench/bench_detect
 
 $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+	$(CC) $(ALL_CFLAGS) $(CMD_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 
 install: nvmerace
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #define RECENT 64
 

@@ -13,7 +13,7 @@
 
 #include "nvmerace.h"
 #include "cmd.h"
-#include "runner.h"
+#include "run/runner.h"
 
 int device_getopt(int ch, const char *arg, struct device_opts *d)
 {

@@ -16,8 +16,8 @@
 
 #include "monitor_fmt.h"
 #include "report.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #define MON_MAX_ROWS 16
 

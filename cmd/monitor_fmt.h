@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "nvmerace.h"
-#include "runner.h"
+#include "run/runner.h"
 
 #define MON_RECENT 64		/* newest anomaly records the monitor shows */
 #define MON_RATE_SAMPLES 11	/* rates are over the last ten snapshots, about 1 s */

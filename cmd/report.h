@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "nvmerace.h"
-#include "runner.h"
+#include "run/runner.h"
 
 struct report_entry {
 	char file[256];

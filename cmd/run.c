@@ -15,8 +15,8 @@
 #include "nvmerace.h"
 #include "cmd.h"
 #include "report.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 static const char usage[] =
 	"usage: nvmerace run [options] FILE...\n"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * lib/ctrl against the simulated controller: identify, the number of queues,
+ * lib/host/ctrl against the simulated controller: identify, the number of queues,
  * every status of Create and Delete I/O SQ/CQ (NVMe 1.4, 5.3 to 5.6),
  * commands aborted by SQ deletion, status strings, shutdown and bring-up
  * failure.

@@ -12,7 +12,7 @@
 
 #include <nvme/types.h>
 
-#include "dbbuf.h"
+#include "host/dbbuf.h"
 #include "helpers.h"
 
 #include "suite_main.h"

@@ -22,8 +22,8 @@
 #include <json-c/json.h>
 
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #include "suite_main.h"
 

@@ -12,8 +12,8 @@
 #include <nvme/types.h>
 
 #include "helpers.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #include "suite_main.h"
 

@@ -14,7 +14,7 @@
 #include <nvme/types.h>
 
 #include "nvmerace.h"
-#include "runner.h"
+#include "run/runner.h"
 
 #include "suite_main.h"
 

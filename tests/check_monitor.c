@@ -19,8 +19,8 @@
 #include "nvmerace.h"
 #include "monitor.h"
 #include "monitor_fmt.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #include "suite_main.h"
 

@@ -15,10 +15,10 @@
 
 #include <nvme/types.h>
 
-#include "msix.h"
+#include "host/msix.h"
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
 
 #include "suite_main.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * lib/queue: PRP construction, the phase tag across wraps, SQ fullness,
+ * lib/host/queue: PRP construction, the phase tag across wraps, SQ fullness,
  * CID allocation, and SQ flow control driven by the SQHD of completions.
  * Queue behaviour is checked against the simulated controller's journal,
  * the device's ground truth.

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "nvmerace.h"
-#include "runner.h"
+#include "run/runner.h"
 
 #include "suite_main.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "nvmerace.h"
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include "suite_main.h"
 

@@ -23,9 +23,9 @@
 #include <json-c/json.h>
 
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
-#include "util.h"
+#include "run/runner.h"
+#include "scenario/scenario.h"
+#include "base/util.h"
 
 #include "suite_main.h"
 

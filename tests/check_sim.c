@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * lib/sim, the simulated NVMe 1.4 controller, as a host sees it through the
+ * lib/dev/sim, the simulated NVMe 1.4 controller, as a host sees it through the
  * transport: configuration checks, the journal, doorbells and their stride,
  * DMA faults, data on the RAM-backed namespace, LBA range and MDTS, and the
  * CC.EN / CSTS.RDY handshake.
@@ -14,7 +14,7 @@
 #include <nvme/types.h>
 
 #include "helpers.h"
-#include "sim/internal.h"	/* white box, for one layout check */
+#include "dev/sim/internal.h"	/* white box, for one layout check */
 
 #include "suite_main.h"
 

@@ -17,14 +17,14 @@
 
 #include <nvme/types.h>
 
-#include "ctrl.h"
-#include "dma.h"
-#include "journal.h"
-#include "nvr_wire.h"
-#include "queue.h"
-#include "sim/sim.h"
-#include "transport.h"
-#include "util.h"
+#include "host/ctrl.h"
+#include "host/dma.h"
+#include "dev/journal.h"
+#include "base/nvr_wire.h"
+#include "host/queue.h"
+#include "dev/sim/sim.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 /* Generous: a sanitizer build on a loaded two-core machine is slow. */
 #define T_TIMEOUT_S 60

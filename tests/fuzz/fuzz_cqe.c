@@ -2,7 +2,7 @@
 /*
  * Fuzz harness: completion queue entries, the device-written memory the host
  * reads most. Real I/O queue pairs are created on the scripted device (fdev.h)
- * through lib/ctrl; commands are submitted with the real nvr_sq_submit();
+ * through lib/host/ctrl; commands are submitted with the real nvr_sq_submit();
  * then the input plays the device, writing CQE bytes into the rings, while
  * the host reaps with every exclusion policy, sweeps for wrong phases and
  * polls, with or without the ledger watching.
@@ -29,12 +29,12 @@
 
 #include <nvme/types.h>
 
-#include "ctrl.h"
+#include "host/ctrl.h"
 #include "fdev.h"
 #include "fuzz.h"
-#include "ledger.h"
-#include "policy.h"
-#include "queue.h"
+#include "detect/ledger.h"
+#include "host/policy.h"
+#include "host/queue.h"
 
 #define MAX_OPS 512
 #define MAX_TOKENS 4096

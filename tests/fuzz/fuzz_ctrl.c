@@ -23,10 +23,10 @@
 
 #include <nvme/types.h>
 
-#include "ctrl.h"
+#include "host/ctrl.h"
 #include "fdev.h"
 #include "fuzz.h"
-#include "util.h"
+#include "base/util.h"
 
 struct script {
 	struct fuzz_in in;

@@ -17,10 +17,10 @@
 
 #include <nvme/types.h>
 
-#include "ctrl.h"
-#include "dma.h"
-#include "sim/sim.h"
-#include "transport.h"
+#include "host/ctrl.h"
+#include "host/dma.h"
+#include "dev/sim/sim.h"
+#include "dev/transport.h"
 
 struct out {
 	uint8_t buf[65536];

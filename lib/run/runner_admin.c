@@ -24,9 +24,9 @@
 
 #include <nvme/types.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "runner_int.h"
-#include "sim/sim.h"
+#include "dev/sim/sim.h"
 
 #define KA_SLOTS 64	/* async keep-alives in flight at most (the admin queue's depth) */
 

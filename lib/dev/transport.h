@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The transport: the only way host-side code (ctrl, queue, irq) reaches a
- * device. Two implementations share it: the simulated controller (lib/sim)
+ * device. Two implementations share it: the simulated controller (lib/dev/sim)
  * and VFIO. Queues and shadow doorbells live in ordinary host memory in both
  * cases; the transport only carries register accesses, DMA mappings,
  * interrupt vectors and reset.

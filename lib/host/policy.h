@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "ledger.h"
+#include "detect/ledger.h"
 #include "queue.h"
 
 /*

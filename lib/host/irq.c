@@ -6,12 +6,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "base/clock.h"
 #include "ctrl.h"
 #include "irq.h"
-#include "ledger.h"
-#include "transport.h"
-#include "util.h"
+#include "detect/ledger.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 struct irq_vec {
 	pthread_mutex_t lock;	/* the eventfd's lifetime */

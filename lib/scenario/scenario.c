@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "scenario_int.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_FILE (1u << 20)	/* a scenario is a few kilobytes */
 

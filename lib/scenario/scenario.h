@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "runner.h"
+#include "run/runner.h"
 
 /* A command-line override: "path.to.key=value" (see nvmerace-scenario(5)). */
 struct nvr_override {

@@ -3,7 +3,7 @@
  * The runner: a scenario (queues, actors and their steps, device knobs,
  * expectations) executed against a controller. Actors are threads; the
  * ledger watches everything; the verdict compares its counts with the
- * expectations. lib/scenario.c builds these structures from YAML.
+ * expectations. lib/scenario/scenario.c builds these structures from YAML.
  */
 #ifndef NVR_RUNNER_H
 #define NVR_RUNNER_H
@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ledger.h"
-#include "policy.h"
-#include "sim/sim.h"
+#include "detect/ledger.h"
+#include "host/policy.h"
+#include "dev/sim/sim.h"
 
 #define NVR_MAX_QUEUES 32
 #define NVR_MAX_ACTORS 16

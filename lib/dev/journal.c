@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "journal.h"
-#include "util.h"
+#include "base/util.h"
 
 int nvr_journal_init(struct nvr_journal *j, uint32_t size)
 {

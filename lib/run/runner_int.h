@@ -10,13 +10,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "ctrl.h"
-#include "dma.h"
-#include "irq.h"
-#include "ledger.h"
-#include "msix.h"
+#include "host/ctrl.h"
+#include "host/dma.h"
+#include "host/irq.h"
+#include "detect/ledger.h"
+#include "host/msix.h"
 #include "runner.h"
-#include "util.h"
+#include "base/util.h"
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull

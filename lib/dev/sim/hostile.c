@@ -6,7 +6,7 @@
  * dies or hangs) so that the host side can be shown to survive them: finish
  * within its timeouts, say what happened, and release everything.
  *
- * The other files of lib/sim call the small hooks below at the one place
+ * The other files of lib/dev/sim call the small hooks below at the one place
  * each rule is kept; every hook is a no-op while its knob is 0.
  */
 #include <string.h>

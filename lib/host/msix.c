@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "msix.h"
-#include "transport.h"
+#include "dev/transport.h"
 
 static const char *const update_names[NVR_MSIX_NR] = {
 	[NVR_MSIX_MASK] = "mask",

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "scenario_int.h"
-#include "util.h"
+#include "base/util.h"
 
 #define COUNT_MAX 1000000000000ull	/* commands in one submit step */
 #define DURATION_MS_MAX 86400000ull	/* a day */

@@ -17,8 +17,8 @@
 
 #include "dbbuf.h"
 #include "dma.h"
-#include "ledger.h"
-#include "nvr_wire.h"
+#include "detect/ledger.h"
+#include "base/nvr_wire.h"
 
 struct nvr_ctrl;
 struct nvr_sq;

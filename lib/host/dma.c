@@ -4,8 +4,8 @@
 #include <sys/mman.h>
 
 #include "dma.h"
-#include "transport.h"
-#include "util.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 int nvr_dma_alloc(struct nvr_transport *t, size_t len, struct nvr_dma_buf *buf)
 {

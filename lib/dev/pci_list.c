@@ -9,7 +9,7 @@
 #include <pci/pci.h>
 
 #include "pci.h"
-#include "util.h"
+#include "base/util.h"
 
 #define NVME_CLASS 0x0108	/* mass storage, non-volatile memory */
 #define NVME_PROG_IF 0x02	/* NVM Express */

@@ -23,7 +23,7 @@
 
 #include <linux/vfio.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "vfio_int.h"
 
 #define IOMMUFD_TYPE ';'

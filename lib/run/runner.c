@@ -13,15 +13,15 @@
 
 #include <nvme/types.h>
 
-#include "clock.h"
-#include "ctrl.h"
-#include "irq.h"
-#include "ledger.h"
-#include "log.h"
+#include "base/clock.h"
+#include "host/ctrl.h"
+#include "host/irq.h"
+#include "detect/ledger.h"
+#include "base/log.h"
 #include "runner.h"
 #include "runner_int.h"
-#include "transport.h"
-#include "util.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 /* Blocks an actor tracks at most: a large real namespace would need gigabytes of state. */
 #define MAX_BLOCKS (1ull << 20)

@@ -10,9 +10,9 @@
 
 #include "ctrl.h"
 #include "dma.h"
-#include "log.h"
-#include "transport.h"
-#include "util.h"
+#include "base/log.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 #define ADMIN_DEPTH 64
 #define ADMIN_TIMEOUT_MS 5000

@@ -5,7 +5,7 @@
  *   scenario_override.c  --set path=value, applied to the document;
  *   scenario_node.c      typed access to YAML nodes, each failure a message;
  *   scenario_steps.c     actors, the step table, barriers, who uses each queue.
- * Nothing outside lib/scenario*.c includes it.
+ * Nothing outside lib/scenario/ includes it.
  *
  * Errors are collected, not returned at once: every check that fails adds
  * one, the walk goes on, and the five earliest in the file are kept. The

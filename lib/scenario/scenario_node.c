@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "scenario_int.h"
-#include "util.h"
+#include "base/util.h"
 
 #define QUOTE_MAX 40		/* characters of a value shown in a message */
 

@@ -45,7 +45,7 @@ int nvr_sim_fault_by_name(const char *name);
  * beyond one bad event. Unlike the faults above they may stop the controller
  * altogether. Each value is a rate (1 in N CQEs; 0: never), a count (after N
  * I/O commands; 0: never) or a switch (0 or 1), as nvr_sim_hostile_kind()
- * says. lib/sim/hostile.c has each one's rule and where the device breaks it.
+ * says. lib/dev/sim/hostile.c has each one's rule and where the device breaks it.
  */
 enum nvr_sim_hostile {
 	NVR_HOSTILE_GARBAGE_CQE,	/* rate: a CQE with random bytes in every field */

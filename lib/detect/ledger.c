@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "journal.h"
+#include "base/clock.h"
+#include "dev/journal.h"
 #include "ledger.h"
-#include "nvr_wire.h"
-#include "queue.h"
-#include "sim/sim.h"
-#include "util.h"
+#include "base/nvr_wire.h"
+#include "host/queue.h"
+#include "dev/sim/sim.h"
+#include "base/util.h"
 
 struct nvr_lsq {
 	struct nvr_ledger *l;

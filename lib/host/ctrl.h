@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "nvr_wire.h"
+#include "base/nvr_wire.h"
 #include "queue.h"
 
 struct nvr_ctrl;
@@ -133,7 +133,7 @@ void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl);
  * @ctrl: the controller; best before I/O starts, queues created before and
  *        after are covered.
  * @policy: how the host orders its shadow store and EventIdx load, and which
- *          need-event formula it applies (lib/dbbuf.h).
+ *          need-event formula it applies (lib/host/dbbuf.h).
  * @status: the command's status when the device refused it.
  *
  * Return: 0; -EOPNOTSUPP when Identify OACS does not offer it; -EREMOTEIO

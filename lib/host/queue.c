@@ -4,8 +4,8 @@
 
 #include "ctrl.h"
 #include "queue.h"
-#include "transport.h"
-#include "util.h"
+#include "dev/transport.h"
+#include "base/util.h"
 
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The simulated controller's insides, shared by the files of lib/sim. */
+/* The simulated controller's insides, shared by the files of lib/dev/sim. */
 #ifndef NVR_SIM_INTERNAL_H
 #define NVR_SIM_INTERNAL_H
 
@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../journal.h"
-#include "../transport.h"
-#include "../nvr_wire.h"
-#include "../util.h"
+#include "dev/journal.h"
+#include "dev/transport.h"
+#include "base/nvr_wire.h"
+#include "base/util.h"
 #include "sim.h"
 
 struct sim_map {

@@ -24,10 +24,10 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "pci.h"
 #include "transport.h"
-#include "util.h"
+#include "base/util.h"
 #include "vfio.h"
 #include "vfio_int.h"
 

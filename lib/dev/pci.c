@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "pci.h"
-#include "util.h"
+#include "base/util.h"
 
 static char root_dir[PATH_MAX];
 
