@@ -127,6 +127,7 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-short
 
 test: all $(TEST_BIN)
+	@sh tests/symbols.sh $(LIBA)
 	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 

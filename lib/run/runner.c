@@ -61,7 +61,7 @@ void nvr_expect_str(const struct nvr_expect *e, char *buf, size_t len)
 		snprintf(buf, len, "%s%" PRIu64, ops[e->cmp], e->value);
 }
 
-bool run_stopping(struct run *r)
+bool nvr_run_stopping(struct run *r)
 {
 	return atomic_load_explicit(&r->stop_submit, memory_order_relaxed) ||
 	       atomic_load_explicit(&r->abort, memory_order_relaxed) ||
@@ -145,7 +145,7 @@ static void barrier_wait(struct run *r, struct barrier *b)
 		b->generation++;
 		pthread_cond_broadcast(&b->cond);
 	} else {
-		while (gen == b->generation && !run_stopping(r)) {
+		while (gen == b->generation && !nvr_run_stopping(r)) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -160,11 +160,11 @@ static void barrier_wait(struct run *r, struct barrier *b)
 	pthread_mutex_unlock(&b->lock);
 }
 
-void run_sleep(struct run *r, uint64_t ns)
+void nvr_run_sleep(struct run *r, uint64_t ns)
 {
 	uint64_t end = nvr_now_ns() + ns;
 
-	while (!run_stopping(r)) {
+	while (!nvr_run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
 
 		if (now >= end)
@@ -305,7 +305,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 	uint64_t drain_end, early_end = 0, next_check = 0, last_done = atomic_load(&a->done);
 	uint64_t progress = nvr_now_ns();
 
-	while (!run_stopping(r)) {
+	while (!nvr_run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
 		uint32_t n = 0;
 
@@ -421,7 +421,7 @@ static void *actor_main(void *arg)
 	struct run *r = a->run;
 	bool finite = actor_finite(a->def);
 
-	for (uint32_t i = 0; i < a->def->nr_steps && !run_stopping(r); i++) {
+	for (uint32_t i = 0; i < a->def->nr_steps && !nvr_run_stopping(r); i++) {
 		const struct nvr_step *st = &a->def->steps[i];
 
 		switch (st->kind) {
@@ -432,19 +432,19 @@ static void *actor_main(void *arg)
 			step_reap(a, st);
 			break;
 		case NVR_STEP_SLEEP:
-			run_sleep(r, st->sleep_ns);
+			nvr_run_sleep(r, st->sleep_ns);
 			break;
 		case NVR_STEP_BARRIER:
 			barrier_wait(r, &r->barriers[st->barrier]);
 			break;
 		case NVR_STEP_KEEP_ALIVE:
-			step_keep_alive(r, st);
+			nvr_step_keep_alive(r, st);
 			break;
 		case NVR_STEP_TEARDOWN:
-			step_teardown(r, st);
+			nvr_step_teardown(r, st);
 			break;
 		case NVR_STEP_REPROGRAM:
-			run_reprogram(a, st);
+			nvr_run_reprogram(a, st);
 			break;
 		default:
 			break;
@@ -693,7 +693,7 @@ static int setup(struct run *r, struct nvr_result *res)
 	{
 		char why[128];
 
-		ret = run_keep_alive_setup(r, why, sizeof(why));
+		ret = nvr_run_keep_alive_setup(r, why, sizeof(why));
 		if (ret > 0)
 			return skip(res, "%s", why);
 		if (ret)
@@ -740,7 +740,7 @@ static int setup(struct run *r, struct nvr_result *res)
 	{
 		char why[160];
 
-		ret = run_msix_setup(r, why, sizeof(why));
+		ret = nvr_run_msix_setup(r, why, sizeof(why));
 		if (ret)
 			return fail(res, ret, "%s", why);
 	}
@@ -976,7 +976,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 			break;
 		}
 		/* A controller in fatal status completes nothing more: stop. */
-		if (++ticks % 10 == 0 && run_check_cfs(r)) {
+		if (++ticks % 10 == 0 && nvr_run_check_cfs(r)) {
 			atomic_store(&r->early, true);
 			break;
 		}
@@ -1002,8 +1002,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		if (r->actors[i].started)
 			pthread_join(r->actors[i].thread, NULL);
-	run_check_cfs(r);
-	run_keep_alive_finish(r);
+	nvr_run_check_cfs(r);
+	nvr_run_keep_alive_finish(r);
 	quiesce(r);
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);

@@ -47,7 +47,7 @@ static const struct nvr_step *first_keep_alive(const struct nvr_scenario *scn)
 	return NULL;
 }
 
-int run_keep_alive_setup(struct run *r, char *reason, size_t len)
+int nvr_run_keep_alive_setup(struct run *r, char *reason, size_t len)
 {
 	const struct nvr_step *st = first_keep_alive(r->scn);
 	struct nvr_sqe sqe = { .opcode = nvme_admin_set_features, .cdw10 = NVME_FEAT_FID_KATO };
@@ -152,13 +152,13 @@ static bool ka_async(struct run *r)
 	return true;
 }
 
-void step_keep_alive(struct run *r, const struct nvr_step *st)
+void nvr_step_keep_alive(struct run *r, const struct nvr_step *st)
 {
 	enum nvr_ka_policy pol = (enum nvr_ka_policy)r->pol.keep_alive;
 	uint64_t every = st->every_ns ? st->every_ns : (uint64_t)st->kato_ms * 500000ull;
 	uint64_t next = nvr_now_ns();
 
-	for (uint64_t n = 0; (!st->count || n < st->count) && !run_stopping(r); n++) {
+	for (uint64_t n = 0; (!st->count || n < st->count) && !nvr_run_stopping(r); n++) {
 		if (pol == NVR_KA_ASYNC) {
 			if (!ka_async(r))
 				return;
@@ -168,7 +168,7 @@ void step_keep_alive(struct run *r, const struct nvr_step *st)
 				return;	/* the keep-alive work was cancelled */
 		}
 		next += every;
-		for (uint64_t now = nvr_now_ns(); now < next && !run_stopping(r);
+		for (uint64_t now = nvr_now_ns(); now < next && !nvr_run_stopping(r);
 		     now = nvr_now_ns()) {
 			if (pol == NVR_KA_ASYNC)
 				nvr_ctrl_admin_poll(r->ctrl);
@@ -186,7 +186,7 @@ static void stop_reapers(struct run *r)
 		nvr_sleep_ns(1000000);
 }
 
-void step_teardown(struct run *r, const struct nvr_step *st)
+void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 {
 	uint64_t deadline;
 	uint16_t status;
@@ -251,7 +251,7 @@ void step_teardown(struct run *r, const struct nvr_step *st)
 	nvr_sleep_ns(st->linger_ns);
 }
 
-void run_keep_alive_finish(struct run *r)
+void nvr_run_keep_alive_finish(struct run *r)
 {
 	uint64_t freed = atomic_load(&r->ka_freed_at);
 
@@ -269,7 +269,7 @@ void run_keep_alive_finish(struct run *r)
 	}
 }
 
-bool run_check_cfs(struct run *r)
+bool nvr_run_check_cfs(struct run *r)
 {
 	struct nvr_sim_ka_truth t;
 

@@ -126,22 +126,22 @@ struct run {
 };
 
 /* runner_admin.c */
-void step_keep_alive(struct run *r, const struct nvr_step *st);
-void step_teardown(struct run *r, const struct nvr_step *st);
+void nvr_step_keep_alive(struct run *r, const struct nvr_step *st);
+void nvr_step_teardown(struct run *r, const struct nvr_step *st);
 /* Set KATO for the first keep_alive step; 1 (with @reason) to skip the row. */
-int run_keep_alive_setup(struct run *r, char *reason, size_t len);
+int nvr_run_keep_alive_setup(struct run *r, char *reason, size_t len);
 /* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
-void run_keep_alive_finish(struct run *r);
-bool run_check_cfs(struct run *r);
+void nvr_run_keep_alive_finish(struct run *r);
+bool nvr_run_check_cfs(struct run *r);
 
 /* True once the run should issue nothing more. */
-bool run_stopping(struct run *r);
+bool nvr_run_stopping(struct run *r);
 /* Sleep @ns, or less when the run stops. */
-void run_sleep(struct run *r, uint64_t ns);
+void nvr_run_sleep(struct run *r, uint64_t ns);
 
 /* runner_msix.c: attach the host vectors reprogram and reap steps name. */
-int run_msix_setup(struct run *r, char *why, size_t len);
+int nvr_run_msix_setup(struct run *r, char *why, size_t len);
 /* The reprogram step: move the queue's interrupt until the run stops. */
-void run_reprogram(struct actor_rt *a, const struct nvr_step *st);
+void nvr_run_reprogram(struct actor_rt *a, const struct nvr_step *st);
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "runner_int.h"
 
-int run_msix_setup(struct run *r, char *why, size_t len)
+int nvr_run_msix_setup(struct run *r, char *why, size_t len)
 {
 	for (uint32_t i = 0; i < r->scn->nr_actors; i++) {
 		const struct nvr_actor *ad = &r->scn->actors[i];
@@ -55,7 +55,7 @@ static void actor_failed(struct actor_rt *a, int err, const char *fmt, ...)
 	atomic_store(&a->run->abort, true);
 }
 
-void run_reprogram(struct actor_rt *a, const struct nvr_step *st)
+void nvr_run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 {
 	struct run *r = a->run;
 	struct nvr_cq *cq = nvr_ctrl_cq(r->ctrl, st->queue);
@@ -64,7 +64,7 @@ void run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 	uint32_t i = 0;
 	int ret;
 
-	while (!run_stopping(r) && (!st->count || ms.moves < st->count)) {
+	while (!nvr_run_stopping(r) && (!st->count || ms.moves < st->count)) {
 		unsigned int to = st->move_to[i++ % st->nr_move_to];
 
 		if (to != at) {
@@ -90,6 +90,6 @@ void run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 				nvr_irq_serve(r->irq, entry, entry, false);
 			at = to;
 		}
-		run_sleep(r, st->every_ns);
+		nvr_run_sleep(r, st->every_ns);
 	}
 }

@@ -18,9 +18,9 @@
 
 #define MAX_FILE (1u << 20)	/* a scenario is a few kilobytes */
 
-_Static_assert(NVR_AN_NR <= SC_MAX_KEYS, "expect maps are read with sc_map_of()");
-_Static_assert(NVR_FAULT_NR <= SC_MAX_KEYS, "fault maps are read with sc_map_of()");
-_Static_assert(NVR_HOSTILE_NR <= SC_MAX_KEYS, "hostile maps are read with sc_map_of()");
+_Static_assert(NVR_AN_NR <= SC_MAX_KEYS, "expect maps are read with nvr_sc_map_of()");
+_Static_assert(NVR_FAULT_NR <= SC_MAX_KEYS, "fault maps are read with nvr_sc_map_of()");
+_Static_assert(NVR_HOSTILE_NR <= SC_MAX_KEYS, "hostile maps are read with nvr_sc_map_of()");
 
 /* --- libyaml's own errors --- */
 
@@ -68,21 +68,21 @@ static int yaml_failed(struct sc_ctx *c, const yaml_parser_t *p, const char *buf
 	case YAML_READER_ERROR:
 		m = mark_of(buf, len, p->problem_offset);
 		if (p->problem_value != -1)
-			sc_error_mark(c, m, "invalid YAML: %s (0x%x)", problem,
+			nvr_sc_error_mark(c, m, "invalid YAML: %s (0x%x)", problem,
 				      (unsigned int)p->problem_value);
 		else
-			sc_error_mark(c, m, "invalid YAML: %s", problem);
+			nvr_sc_error_mark(c, m, "invalid YAML: %s", problem);
 		break;
 	default:
 		m = clamp_mark(m, buf, len);
 		cm = clamp_mark(p->context_mark, buf, len);
 		if (p->context && (cm.line != m.line || cm.column != m.column))
-			sc_error_mark(c, m, "invalid YAML: %s %s at %zu:%zu", problem, p->context,
+			nvr_sc_error_mark(c, m, "invalid YAML: %s %s at %zu:%zu", problem, p->context,
 				      cm.line + 1, cm.column + 1);
 		else if (p->context)
-			sc_error_mark(c, m, "invalid YAML: %s %s", problem, p->context);
+			nvr_sc_error_mark(c, m, "invalid YAML: %s %s", problem, p->context);
 		else
-			sc_error_mark(c, m, "invalid YAML: %s", problem);
+			nvr_sc_error_mark(c, m, "invalid YAML: %s", problem);
 		break;
 	}
 	return -EINVAL;
@@ -104,7 +104,7 @@ static int only_document(struct sc_ctx *c, yaml_parser_t *p, const char *buf, si
 		root = yaml_document_get_root_node(&next);
 		empty = root && root->type == YAML_SCALAR_NODE && !root->data.scalar.length;
 		if (root && !empty)
-			sc_error_mark(c, next.start_mark,
+			nvr_sc_error_mark(c, next.start_mark,
 				      "a second YAML document; a scenario file holds one");
 		yaml_document_delete(&next);
 		if (!root || !empty)
@@ -164,7 +164,7 @@ static bool sim_num(struct sc_ctx *c, yaml_node_t **v, int k, uint64_t *out)
 {
 	if (!v[k])
 		return false;
-	if (sc_uint(c, v[k], sim_keys[k].name, sim_range[k].lo, sim_range[k].hi, out))
+	if (nvr_sc_uint(c, v[k], sim_keys[k].name, sim_range[k].lo, sim_range[k].hi, out))
 		return true;
 	c->sim_ok = false;
 	return false;
@@ -180,12 +180,12 @@ static bool faults(struct sc_ctx *c, yaml_node_t *n, const char *where, uint32_t
 
 	for (int f = 0; f < NVR_FAULT_NR; f++)
 		keys[f] = (struct sc_key){ nvr_sim_fault_name(f), false };
-	if (!sc_map_of(c, n, "faults", where, "fault", keys, NVR_FAULT_NR, v))
+	if (!nvr_sc_map_of(c, n, "faults", where, "fault", keys, NVR_FAULT_NR, v))
 		return false;
 	for (int f = 0; f < NVR_FAULT_NR; f++) {
 		if (!v[f])
 			continue;
-		if (!sc_uint(c, v[f], keys[f].name, 0, FAULT_RATE_MAX, &x)) {
+		if (!nvr_sc_uint(c, v[f], keys[f].name, 0, FAULT_RATE_MAX, &x)) {
 			ok = false;
 			continue;
 		}
@@ -210,21 +210,21 @@ static bool hostile(struct sc_ctx *c, yaml_node_t *n, const char *where, uint64_
 
 	for (int h = 0; h < NVR_HOSTILE_NR; h++)
 		keys[h] = (struct sc_key){ nvr_sim_hostile_name(h), false };
-	if (!sc_map_of(c, n, "hostile", where, "hostile knob", keys, NVR_HOSTILE_NR, v))
+	if (!nvr_sc_map_of(c, n, "hostile", where, "hostile knob", keys, NVR_HOSTILE_NR, v))
 		return false;
 	for (int h = 0; h < NVR_HOSTILE_NR; h++) {
 		if (!v[h])
 			continue;
 		switch (nvr_sim_hostile_kind(h)) {
 		case NVR_HOSTILE_SWITCH:
-			good = sc_bool(c, v[h], keys[h].name, &b);
+			good = nvr_sc_bool(c, v[h], keys[h].name, &b);
 			x = b;
 			break;
 		case NVR_HOSTILE_RATE:
-			good = sc_uint(c, v[h], keys[h].name, 0, FAULT_RATE_MAX, &x);
+			good = nvr_sc_uint(c, v[h], keys[h].name, 0, FAULT_RATE_MAX, &x);
 			break;
 		default:
-			good = sc_uint(c, v[h], keys[h].name, 0, HOSTILE_COUNT_MAX, &x);
+			good = nvr_sc_uint(c, v[h], keys[h].name, 0, HOSTILE_COUNT_MAX, &x);
 			break;
 		}
 		ok &= good;
@@ -244,24 +244,24 @@ static bool latency(struct sc_ctx *c, yaml_node_t *n, struct nvr_sim_config *cfg
 	uint64_t lo, hi;
 
 	if (n->type != YAML_SEQUENCE_NODE) {
-		if (!sc_uint(c, n, "latency_us", 0, LATENCY_MAX_US, &lo))
+		if (!nvr_sc_uint(c, n, "latency_us", 0, LATENCY_MAX_US, &lo))
 			return false;
 		cfg->latency_min_us = cfg->latency_max_us = (uint32_t)lo;
 		return true;
 	}
-	if (!sc_visit(c, n))
+	if (!nvr_sc_visit(c, n))
 		return false;
 	it = n->data.sequence.items.start;
 	if (n->data.sequence.items.top - it != 2) {
-		sc_error(c, n, "latency_us: expected a number or [min, max], got a sequence of %ld",
+		nvr_sc_error(c, n, "latency_us: expected a number or [min, max], got a sequence of %ld",
 			 (long)(n->data.sequence.items.top - it));
 		return false;
 	}
-	if (!sc_uint(c, sc_node(c, it[0]), "latency_us", 0, LATENCY_MAX_US, &lo) ||
-	    !sc_uint(c, sc_node(c, it[1]), "latency_us", 0, LATENCY_MAX_US, &hi))
+	if (!nvr_sc_uint(c, nvr_sc_node(c, it[0]), "latency_us", 0, LATENCY_MAX_US, &lo) ||
+	    !nvr_sc_uint(c, nvr_sc_node(c, it[1]), "latency_us", 0, LATENCY_MAX_US, &hi))
 		return false;
 	if (lo > hi) {
-		sc_error(c, n, "latency_us: the minimum %llu is above the maximum %llu",
+		nvr_sc_error(c, n, "latency_us: the minimum %llu is above the maximum %llu",
 			 (unsigned long long)lo, (unsigned long long)hi);
 		return false;
 	}
@@ -276,7 +276,7 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 	yaml_node_t *v[SIM_NR];
 	uint64_t x;
 
-	if (!sc_map(c, n, "sim", "in device.sim", sim_keys, SIM_NR, v)) {
+	if (!nvr_sc_map(c, n, "sim", "in device.sim", sim_keys, SIM_NR, v)) {
 		c->sim_ok = false;
 		return;
 	}
@@ -286,7 +286,7 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		if (x == 512 || x == 4096) {
 			cfg->lba_size = (uint32_t)x;
 		} else {
-			sc_error(c, v[SIM_LBA_SIZE], "lba_size must be 512 or 4096, got %llu",
+			nvr_sc_error(c, v[SIM_LBA_SIZE], "lba_size must be 512 or 4096, got %llu",
 				 (unsigned long long)x);
 			c->sim_ok = false;
 		}
@@ -313,7 +313,7 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		cfg->cap_to = (uint8_t)x;
 	if (v[SIM_LATENCY] && !latency(c, v[SIM_LATENCY], cfg))
 		c->sim_ok = false;
-	if (v[SIM_NO_PBA] && !sc_bool(c, v[SIM_NO_PBA], "no_pba", &cfg->no_pba))
+	if (v[SIM_NO_PBA] && !nvr_sc_bool(c, v[SIM_NO_PBA], "no_pba", &cfg->no_pba))
 		c->sim_ok = false;
 	if (v[SIM_FAULTS] && !faults(c, v[SIM_FAULTS], "in device.sim.faults", cfg->fault_rate,
 				     NULL))
@@ -331,11 +331,11 @@ static void coalescing(struct sc_ctx *c, yaml_node_t *n, const char *where, int 
 	yaml_node_t *v[2];
 	uint64_t x;
 
-	if (!sc_map(c, n, "coalescing", where, keys, 2, v))
+	if (!nvr_sc_map(c, n, "coalescing", where, keys, 2, v))
 		return;
-	if (v[0] && sc_uint(c, v[0], "threshold", 0, 255, &x))
+	if (v[0] && nvr_sc_uint(c, v[0], "threshold", 0, 255, &x))
 		*thr = (int)x;
-	if (v[1] && sc_uint(c, v[1], "time_100us", 0, 255, &x))
+	if (v[1] && nvr_sc_uint(c, v[1], "time_100us", 0, 255, &x))
 		*tim = (int)x;
 }
 
@@ -358,19 +358,19 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	bool b;
 	int k;
 
-	if (!sc_map(c, n, "policy", where, keys, NVR_ARRAY_SIZE(keys), v))
+	if (!nvr_sc_map(c, n, "policy", where, keys, NVR_ARRAY_SIZE(keys), v))
 		return;
-	if (v[0] && (k = sc_choice(c, v[0], "cq_lock", locks, NVR_ARRAY_SIZE(locks))) >= 0)
+	if (v[0] && (k = nvr_sc_choice(c, v[0], "cq_lock", locks, NVR_ARRAY_SIZE(locks))) >= 0)
 		p->cq_lock = k;
-	if (v[1] && sc_bool(c, v[1], "shadow_doorbells", &b))
+	if (v[1] && nvr_sc_bool(c, v[1], "shadow_doorbells", &b))
 		p->shadow_doorbells = b;
-	if (v[2] && (k = sc_choice(c, v[2], "barrier", barriers, NVR_ARRAY_SIZE(barriers))) >= 0)
+	if (v[2] && (k = nvr_sc_choice(c, v[2], "barrier", barriers, NVR_ARRAY_SIZE(barriers))) >= 0)
 		p->barrier = k;
-	if (v[3] && (k = sc_choice(c, v[3], "need_event", formulas, NVR_ARRAY_SIZE(formulas))) >= 0)
+	if (v[3] && (k = nvr_sc_choice(c, v[3], "need_event", formulas, NVR_ARRAY_SIZE(formulas))) >= 0)
 		p->need_event = k;
-	if (v[4] && (k = sc_choice(c, v[4], "keep_alive", kas, NVR_ARRAY_SIZE(kas))) >= 0)
+	if (v[4] && (k = nvr_sc_choice(c, v[4], "keep_alive", kas, NVR_ARRAY_SIZE(kas))) >= 0)
 		p->keep_alive = k;
-	if (v[5] && (k = sc_choice(c, v[5], "msix_update", updates, NVR_ARRAY_SIZE(updates))) >= 0)
+	if (v[5] && (k = nvr_sc_choice(c, v[5], "msix_update", updates, NVR_ARRAY_SIZE(updates))) >= 0)
 		p->msix_update = k;
 }
 
@@ -380,12 +380,12 @@ static void device(struct sc_ctx *c, yaml_node_t *n)
 					      { "coalescing", false } };
 	yaml_node_t *v[3];
 
-	if (!sc_map(c, n, "device", "in device", keys, 3, v)) {
+	if (!nvr_sc_map(c, n, "device", "in device", keys, 3, v)) {
 		c->sim_ok = false;
 		return;
 	}
 	if (v[0])
-		sc_bool(c, v[0], "needs_sim", &c->s->needs_sim);
+		nvr_sc_bool(c, v[0], "needs_sim", &c->s->needs_sim);
 	if (v[1])
 		sim(c, v[1]);
 	if (v[2]) {
@@ -408,23 +408,23 @@ static void queue_vector(struct sc_ctx *c, yaml_node_t *n, struct nvr_queue_def 
 	uint64_t x;
 	int ret;
 
-	if (!sc_scalar(c, n, "vector", "an integer or polled", &s))
+	if (!nvr_sc_scalar(c, n, "vector", "an integer or polled", &s))
 		return;
 	if (!strcmp(s, "polled")) {
 		q->vector = -1;
 		return;
 	}
-	ret = sc_parse_u64(s, &x);
+	ret = nvr_sc_parse_u64(s, &x);
 	if (ret == -EINVAL) {
-		sug = sc_suggest(s, polled, 1);
-		sc_error(c, n, "vector: expected an integer or polled, got %s%s",
-			 sc_describe(n, d, sizeof(d)), sug ? "; did you mean 'polled'?" : "");
+		sug = nvr_sc_suggest(s, polled, 1);
+		nvr_sc_error(c, n, "vector: expected an integer or polled, got %s%s",
+			 nvr_sc_describe(n, d, sizeof(d)), sug ? "; did you mean 'polled'?" : "");
 	} else if (ret || !x || x >= nv) {
 		if (nv < 2)
-			sc_error(c, n, "vector %.40s is out of range: the device has one vector, "
+			nvr_sc_error(c, n, "vector %.40s is out of range: the device has one vector, "
 				 "the admin queue's (use polled)", s);
 		else
-			sc_error(c, n, "vector %.40s is out of range (1..%u, or polled; vector 0 "
+			nvr_sc_error(c, n, "vector %.40s is out of range (1..%u, or polled; vector 0 "
 				 "is the admin queue's)", s, nv - 1);
 	} else {
 		q->vector = (int)x;
@@ -442,11 +442,11 @@ static void queue(struct sc_ctx *c, yaml_node_t *n)
 	yaml_node_t *v[3];
 	uint64_t x;
 
-	if (!sc_map(c, n, "a queue", "in a queue", keys, 3, v) || !v[0]) {
+	if (!nvr_sc_map(c, n, "a queue", "in a queue", keys, 3, v) || !v[0]) {
 		c->queues_partial = true;
 		return;
 	}
-	if (!sc_uint(c, v[0], "id", 1, NVR_MAX_QUEUES, &x)) {
+	if (!nvr_sc_uint(c, v[0], "id", 1, NVR_MAX_QUEUES, &x)) {
 		c->queues_partial = true;
 		return;
 	}
@@ -454,14 +454,14 @@ static void queue(struct sc_ctx *c, yaml_node_t *n)
 	if (c->q[q.id].node) {
 		const yaml_mark_t *m = &c->q[q.id].node->start_mark;
 
-		sc_error(c, v[0], "queue id %u is declared twice (first at %zu:%zu)", q.id,
+		nvr_sc_error(c, v[0], "queue id %u is declared twice (first at %zu:%zu)", q.id,
 			 m->line + 1, m->column + 1);
 		return;
 	}
 	if (q.id > maxq)
-		sc_error(c, v[0], "queue id %u is beyond device.sim.queues (%u)", q.id,
+		nvr_sc_error(c, v[0], "queue id %u is beyond device.sim.queues (%u)", q.id,
 			 c->s->sim.nr_io_queues);
-	if (v[1] && sc_uint(c, v[1], "depth", 2, maxd, &x))
+	if (v[1] && nvr_sc_uint(c, v[1], "depth", 2, maxd, &x))
 		q.depth = (uint16_t)x;
 	if (v[2])
 		queue_vector(c, v[2], &q);
@@ -474,17 +474,17 @@ static void queues(struct sc_ctx *c, yaml_node_t *n)
 {
 	yaml_node_item_t *it;
 
-	if (!sc_is_seq(c, n, "queues")) {
+	if (!nvr_sc_is_seq(c, n, "queues")) {
 		c->queues_partial = true;
 		return;
 	}
 	if (n->data.sequence.items.start == n->data.sequence.items.top)
-		sc_error(c, n, "queues: at least one queue is needed");
+		nvr_sc_error(c, n, "queues: at least one queue is needed");
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *q = sc_node(c, *it);
+		yaml_node_t *q = nvr_sc_node(c, *it);
 
 		if (c->s->nr_queues == NVR_MAX_QUEUES) {
-			sc_error(c, q, "too many queues (at most %d)", NVR_MAX_QUEUES);
+			nvr_sc_error(c, q, "too many queues (at most %d)", NVR_MAX_QUEUES);
 			c->queues_partial = true;
 			break;
 		}
@@ -505,10 +505,10 @@ static void timeouts(struct sc_ctx *c, yaml_node_t *n)
 	yaml_node_t *v[3];
 	uint64_t x;
 
-	if (!sc_map(c, n, "timeouts", "in timeouts", keys, 3, v))
+	if (!nvr_sc_map(c, n, "timeouts", "in timeouts", keys, 3, v))
 		return;
 	for (int i = 0; i < 3; i++)
-		if (v[i] && sc_uint(c, v[i], keys[i].name, 1, hi[i], &x))
+		if (v[i] && nvr_sc_uint(c, v[i], keys[i].name, 1, hi[i], &x))
 			*dst[i] = x * 1000000ull;
 }
 
@@ -519,12 +519,12 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 	yaml_node_t *v[2];
 	uint64_t x;
 
-	if (!sc_map(c, n, "stop", "in stop", keys, 2, v))
+	if (!nvr_sc_map(c, n, "stop", "in stop", keys, 2, v))
 		return;
-	if (v[0] && sc_uint(c, v[0], "duration_ms", 0, 86400000, &x))
+	if (v[0] && nvr_sc_uint(c, v[0], "duration_ms", 0, 86400000, &x))
 		c->s->duration_ns = x * 1000000ull;
 	if (v[1])
-		sc_bool(c, v[1], "on_anomaly", &c->s->stop_on_anomaly);
+		nvr_sc_bool(c, v[1], "on_anomaly", &c->s->stop_on_anomaly);
 }
 
 /* --- expectations and the matrix --- */
@@ -543,7 +543,7 @@ static void expect_value(struct sc_ctx *c, yaml_node_t *n, const char *name, str
 	size_t len;
 	int ret;
 
-	if (!sc_scalar(c, n, name, "a count", &s))
+	if (!nvr_sc_scalar(c, n, name, "a count", &s))
 		return;
 	s += strspn(s, " ");
 	len = strlen(s);
@@ -563,15 +563,15 @@ static void expect_value(struct sc_ctx *c, yaml_node_t *n, const char *name, str
 			break;
 		}
 	}
-	ret = len < sizeof(buf) ? sc_parse_u64(p, &e->value) : -EINVAL;
+	ret = len < sizeof(buf) ? nvr_sc_parse_u64(p, &e->value) : -EINVAL;
 	if (ret == -ERANGE) {
-		sc_error(c, n, "%s: %s is out of range (0..%llu)", name,
-			 sc_describe(n, d, sizeof(d)), (unsigned long long)UINT64_MAX);
+		nvr_sc_error(c, n, "%s: %s is out of range (0..%llu)", name,
+			 nvr_sc_describe(n, d, sizeof(d)), (unsigned long long)UINT64_MAX);
 	} else if (ret || *p == '-') {
-		sc_error(c, n, "%s: expected N, >N, >=N, <N, <=N, ==N or any, got %s", name,
-			 sc_describe(n, d, sizeof(d)));
+		nvr_sc_error(c, n, "%s: expected N, >N, >=N, <N, <=N, ==N or any, got %s", name,
+			 nvr_sc_describe(n, d, sizeof(d)));
 	} else if (cmp == NVR_CMP_LT && !e->value) {
-		sc_error(c, n, "%s: %s can never be met", name, sc_describe(n, d, sizeof(d)));
+		nvr_sc_error(c, n, "%s: %s can never be met", name, nvr_sc_describe(n, d, sizeof(d)));
 	} else {
 		e->cmp = cmp;
 	}
@@ -584,7 +584,7 @@ static void expect(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 
 	for (int a = 0; a < NVR_AN_NR; a++)
 		keys[a] = (struct sc_key){ nvr_anomaly_name(a), false };
-	if (!sc_map_of(c, n, "expect", where, "anomaly class", keys, NVR_AN_NR, v))
+	if (!nvr_sc_map_of(c, n, "expect", where, "anomaly class", keys, NVR_AN_NR, v))
 		return;
 	for (int a = 0; a < NVR_AN_NR; a++)
 		if (v[a])
@@ -611,15 +611,15 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 	bool b;
 
 	row_defaults(r);
-	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 7, v))
+	if (!nvr_sc_map(c, n, "a matrix row", "in a matrix row", keys, 7, v))
 		return;
 	if (!v[0] && nr > 1)
-		sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
+		nvr_sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
 			 "is named)", nr);
-	if (v[0] && sc_ident(c, v[0], "name", r->name, sizeof(r->name))) {
+	if (v[0] && nvr_sc_ident(c, v[0], "name", r->name, sizeof(r->name))) {
 		for (uint32_t j = 0; j < i; j++) {
 			if (names[j] && !strcmp(c->s->rows[j].name, r->name)) {
-				sc_error(c, v[0], "row name '%s' is used twice (first at %zu:%zu)",
+				nvr_sc_error(c, v[0], "row name '%s' is used twice (first at %zu:%zu)",
 					 r->name, names[j]->start_mark.line + 1,
 					 names[j]->start_mark.column + 1);
 				break;
@@ -629,7 +629,7 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 	}
 	if (v[1])
 		faults(c, v[1], "in a matrix row's faults", r->fault_rate, r->set_fault);
-	if (v[2] && sc_bool(c, v[2], "no_pba", &b))
+	if (v[2] && nvr_sc_bool(c, v[2], "no_pba", &b))
 		r->no_pba = b;
 	if (v[3])
 		expect(c, v[3], "in a matrix row's expect", r->expect);
@@ -648,19 +648,19 @@ static void matrix(struct sc_ctx *c, yaml_node_t *n)
 	yaml_node_item_t *it;
 	size_t nr;
 
-	if (!sc_is_seq(c, n, "matrix"))
+	if (!nvr_sc_is_seq(c, n, "matrix"))
 		return;
 	it = n->data.sequence.items.start;
 	nr = (size_t)(n->data.sequence.items.top - it);
 	if (!nr)
-		sc_error(c, n, "matrix: at least one row is needed");
+		nvr_sc_error(c, n, "matrix: at least one row is needed");
 	if (nr > NVR_ARRAY_SIZE(c->s->rows)) {
-		sc_error(c, sc_node(c, it[NVR_ARRAY_SIZE(c->s->rows)]),
+		nvr_sc_error(c, nvr_sc_node(c, it[NVR_ARRAY_SIZE(c->s->rows)]),
 			 "too many matrix rows (at most %zu)", NVR_ARRAY_SIZE(c->s->rows));
 		nr = NVR_ARRAY_SIZE(c->s->rows);
 	}
 	for (uint32_t i = 0; i < nr && !c->abort; i++)
-		row(c, sc_node(c, it[i]), i, (uint32_t)nr, names);
+		row(c, nvr_sc_node(c, it[i]), i, (uint32_t)nr, names);
 	c->s->nr_rows = (uint32_t)nr;
 }
 
@@ -688,8 +688,8 @@ static yaml_node_t *key_of(struct sc_ctx *c, yaml_node_t *map, yaml_node_t *val)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++)
-		if (sc_node(c, p->value) == val)
-			return sc_node(c, p->key);
+		if (nvr_sc_node(c, p->value) == val)
+			return nvr_sc_node(c, p->key);
 	return val;
 }
 
@@ -711,23 +711,23 @@ static void top(struct sc_ctx *c)
 	char d[64];
 
 	if (!root) {
-		sc_error_mark(c, c->doc->start_mark,
+		nvr_sc_error_mark(c, c->doc->start_mark,
 			      "the document is empty; a scenario needs name, queues and actors");
 		return;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		sc_error(c, root, "a scenario is a mapping, got %s",
-			 sc_describe(root, d, sizeof(d)));
+		nvr_sc_error(c, root, "a scenario is a mapping, got %s",
+			 nvr_sc_describe(root, d, sizeof(d)));
 		return;
 	}
 	c->sim_ok = true;
-	sc_map(c, root, "scenario", "at the top level", top_keys, TOP_NR, v);
+	nvr_sc_map(c, root, "scenario", "at the top level", top_keys, TOP_NR, v);
 	if (v[TOP_NAME])
-		sc_ident(c, v[TOP_NAME], "name", s->name, sizeof(s->name));
+		nvr_sc_ident(c, v[TOP_NAME], "name", s->name, sizeof(s->name));
 	if (v[TOP_SEED])
-		sc_text(c, v[TOP_SEED], "seed", s->seed_doc, sizeof(s->seed_doc), true);
+		nvr_sc_text(c, v[TOP_SEED], "seed", s->seed_doc, sizeof(s->seed_doc), true);
 	if (v[TOP_DESC])
-		sc_text(c, v[TOP_DESC], "description", s->description, sizeof(s->description),
+		nvr_sc_text(c, v[TOP_DESC], "description", s->description, sizeof(s->description),
 			false);
 	if (v[TOP_DEVICE])
 		device(c, v[TOP_DEVICE]);
@@ -736,7 +736,7 @@ static void top(struct sc_ctx *c)
 	else
 		c->queues_partial = true;
 	if (v[TOP_ACTORS])
-		sc_actors(c, v[TOP_ACTORS]);
+		nvr_sc_actors(c, v[TOP_ACTORS]);
 	if (v[TOP_TIMEOUTS])
 		timeouts(c, v[TOP_TIMEOUTS]);
 	if (v[TOP_STOP])
@@ -747,7 +747,7 @@ static void top(struct sc_ctx *c)
 		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]);
 		yaml_node_t *m = key_of(c, root, v[TOP_MATRIX]);
 
-		sc_error(c, m->start_mark.index > e->start_mark.index ? m : e,
+		nvr_sc_error(c, m->start_mark.index > e->start_mark.index ? m : e,
 			 "expect and matrix cannot both be given: with a matrix, each row has "
 			 "its own expect");
 	}
@@ -760,7 +760,7 @@ static void top(struct sc_ctx *c)
 		if (v[TOP_EXPECT])
 			expect(c, v[TOP_EXPECT], "in expect", s->rows[0].expect);
 	}
-	sc_check_usage(c);
+	nvr_sc_check_usage(c);
 }
 
 /* "file:line:col: message" (1-based) or "--set path: message", one per line. */
@@ -793,7 +793,7 @@ static int parse_doc(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t
 	int ret;
 
 	if (len > MAX_FILE) {
-		sc_error_mark(c, (yaml_mark_t){ 0 }, "too large (more than %u bytes)", MAX_FILE);
+		nvr_sc_error_mark(c, (yaml_mark_t){ 0 }, "too large (more than %u bytes)", MAX_FILE);
 		return -EINVAL;
 	}
 	yaml_parser_set_input_string(p, (const unsigned char *)buf, len);
@@ -803,7 +803,7 @@ static int parse_doc(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t
 	c->nr_orig_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
 	ret = only_document(c, p, buf, len);
 	if (!ret)
-		ret = sc_apply_overrides(c);
+		ret = nvr_sc_apply_overrides(c);
 	if (!ret)
 		top(c);
 	c->doc = NULL;

@@ -93,46 +93,46 @@ struct sc_key {
 
 /* --- scenario_node.c --- */
 
-void sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+void nvr_sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
+void nvr_sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
+void nvr_sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Count a visit of @n; false when the walk must stop. */
-bool sc_visit(struct sc_ctx *c, const yaml_node_t *n);
-yaml_node_t *sc_node(struct sc_ctx *c, int index);
-const char *sc_describe(const yaml_node_t *n, char *buf, size_t len);
-const char *sc_quote(const char *s, char *buf, size_t len);
-const char *sc_suggest(const char *word, const char *const *cands, size_t n);
-const char *sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
+bool nvr_sc_visit(struct sc_ctx *c, const yaml_node_t *n);
+yaml_node_t *nvr_sc_node(struct sc_ctx *c, int index);
+const char *nvr_sc_describe(const yaml_node_t *n, char *buf, size_t len);
+const char *nvr_sc_quote(const char *s, char *buf, size_t len);
+const char *nvr_sc_suggest(const char *word, const char *const *cands, size_t n);
+const char *nvr_sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
 		       const char *word, const char *where, const char *const *cands, size_t nr);
 
-bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+bool nvr_sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	    const struct sc_key *keys, size_t nr, yaml_node_t **vals);
-bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+bool nvr_sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	       const char *what, const struct sc_key *keys, size_t nr, yaml_node_t **vals);
-bool sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name);
-bool sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name);
-bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,
+bool nvr_sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name);
+bool nvr_sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name);
+bool nvr_sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,
 	       const char **out);
-bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, uint64_t hi,
+bool nvr_sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, uint64_t hi,
 	     uint64_t *out);
-bool sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out);
-bool sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size,
+bool nvr_sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out);
+bool nvr_sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size,
 	     bool word);
-bool sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size);
-int sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
+bool nvr_sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size);
+int nvr_sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
 	      size_t nr);
-int sc_parse_u64(const char *s, uint64_t *out);
+int nvr_sc_parse_u64(const char *s, uint64_t *out);
 
 /* --- scenario_override.c --- */
 
-int sc_apply_overrides(struct sc_ctx *c);
+int nvr_sc_apply_overrides(struct sc_ctx *c);
 
 /* --- scenario_steps.c --- */
 
-void sc_actors(struct sc_ctx *c, yaml_node_t *n);
-void sc_check_usage(struct sc_ctx *c);
+void nvr_sc_actors(struct sc_ctx *c, yaml_node_t *n);
+void nvr_sc_check_usage(struct sc_ctx *c);
 
 #endif

@@ -77,10 +77,10 @@ verror(struct sc_ctx *c, bool is_ov, size_t ov, yaml_mark_t m, const char *fmt, 
 }
 
 /**
- * sc_error() - record a message about node @n (at its place in the file, or
+ * nvr_sc_error() - record a message about node @n (at its place in the file, or
  * against the override that wrote it).
  */
-void sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+void nvr_sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	long ov = node_override(c, n);
 	va_list ap;
@@ -90,7 +90,7 @@ void sc_error(struct sc_ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
+void nvr_sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,7 +99,7 @@ void sc_error_mark(struct sc_ctx *c, yaml_mark_t m, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
+void nvr_sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
 {
 	yaml_mark_t m = { 0 };
 	va_list ap;
@@ -109,19 +109,19 @@ void sc_error_ov(struct sc_ctx *c, size_t ov, const char *fmt, ...)
 	va_end(ap);
 }
 
-bool sc_visit(struct sc_ctx *c, const yaml_node_t *n)
+bool nvr_sc_visit(struct sc_ctx *c, const yaml_node_t *n)
 {
 	if (c->abort)
 		return false;
 	if (++c->visits <= SC_BUDGET)
 		return true;
 	c->abort = true;
-	sc_error(c, n, "the document is too complex: more than %lu nodes to read (aliases?)",
+	nvr_sc_error(c, n, "the document is too complex: more than %lu nodes to read (aliases?)",
 		 SC_BUDGET);
 	return false;
 }
 
-yaml_node_t *sc_node(struct sc_ctx *c, int index)
+yaml_node_t *nvr_sc_node(struct sc_ctx *c, int index)
 {
 	return yaml_document_get_node(c->doc, index);
 }
@@ -129,11 +129,11 @@ yaml_node_t *sc_node(struct sc_ctx *c, int index)
 /* --- showing values in messages --- */
 
 /**
- * sc_quote() - @s in single quotes for a message: at most QUOTE_MAX bytes,
+ * nvr_sc_quote() - @s in single quotes for a message: at most QUOTE_MAX bytes,
  * cut on a character boundary, control characters shown as '?'.
  * Return: @buf.
  */
-const char *sc_quote(const char *s, char *buf, size_t len)
+const char *nvr_sc_quote(const char *s, char *buf, size_t len)
 {
 	size_t n = strlen(s), take = NVR_MIN(n, (size_t)QUOTE_MAX), o = 0;
 
@@ -163,7 +163,7 @@ static bool scalar_clean(const yaml_node_t *n)
 }
 
 /* What a node is, for "expected X, got Y". */
-const char *sc_describe(const yaml_node_t *n, char *buf, size_t len)
+const char *nvr_sc_describe(const yaml_node_t *n, char *buf, size_t len)
 {
 	if (!n)
 		return "nothing";
@@ -173,7 +173,7 @@ const char *sc_describe(const yaml_node_t *n, char *buf, size_t len)
 			return "an empty value";
 		if (!scalar_clean(n))
 			return "a value with a NUL character";
-		return sc_quote((const char *)n->data.scalar.value, buf, len);
+		return nvr_sc_quote((const char *)n->data.scalar.value, buf, len);
 	case YAML_SEQUENCE_NODE:
 		return "a sequence";
 	case YAML_MAPPING_NODE:
@@ -218,12 +218,12 @@ static unsigned int distance(const char *a, const char *b)
 }
 
 /**
- * sc_suggest() - the candidate @word was probably meant to be: within two
+ * nvr_sc_suggest() - the candidate @word was probably meant to be: within two
  * edits (and not a rewrite of a whole short word), else one that @word
  * begins with or is the beginning of (two characters at least).
  * Return: a member of @cands, or NULL.
  */
-const char *sc_suggest(const char *word, const char *const *cands, size_t n)
+const char *nvr_sc_suggest(const char *word, const char *const *cands, size_t n)
 {
 	size_t lw = strlen(word);
 	const char *best = NULL;
@@ -256,13 +256,13 @@ const char *sc_suggest(const char *word, const char *const *cands, size_t n)
  * "unknown key 'qdepth' in submit; did you mean 'qd'?"
  * Return: the suggestion, a member of @cands, or NULL.
  */
-const char *sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
+const char *nvr_sc_unknown(struct sc_ctx *c, const yaml_node_t *n, const char *what,
 		       const char *word, const char *where, const char *const *cands, size_t nr)
 {
-	const char *s = sc_suggest(word, cands, nr);
+	const char *s = nvr_sc_suggest(word, cands, nr);
 	char q[QUOTE_MAX + 8];
 
-	sc_error(c, n, "unknown %s %s%s%s%s%s%s", what, sc_quote(word, q, sizeof(q)),
+	nvr_sc_error(c, n, "unknown %s %s%s%s%s%s%s", what, nvr_sc_quote(word, q, sizeof(q)),
 		 where ? " " : "", where ? where : "", s ? "; did you mean '" : "", s ? s : "",
 		 s ? "'?" : "");
 	return s;
@@ -275,20 +275,20 @@ static bool want_type(struct sc_ctx *c, yaml_node_t *n, const char *name, yaml_n
 {
 	char q[QUOTE_MAX + 8];
 
-	if (!n || !sc_visit(c, n))
+	if (!n || !nvr_sc_visit(c, n))
 		return false;
 	if (n->type == t)
 		return true;
-	sc_error(c, n, "%s: expected %s, got %s", name, want, sc_describe(n, q, sizeof(q)));
+	nvr_sc_error(c, n, "%s: expected %s, got %s", name, want, nvr_sc_describe(n, q, sizeof(q)));
 	return false;
 }
 
-bool sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name)
+bool nvr_sc_is_map(struct sc_ctx *c, yaml_node_t *n, const char *name)
 {
 	return want_type(c, n, name, YAML_MAPPING_NODE, "a mapping");
 }
 
-bool sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name)
+bool nvr_sc_is_seq(struct sc_ctx *c, yaml_node_t *n, const char *name)
 {
 	return want_type(c, n, name, YAML_SEQUENCE_NODE, "a sequence");
 }
@@ -304,7 +304,7 @@ static int key_index(const yaml_node_t *k, const struct sc_key *keys, size_t nr)
 }
 
 /**
- * sc_map() - read mapping @n against the keys allowed there.
+ * nvr_sc_map() - read mapping @n against the keys allowed there.
  * @name: the mapping's name, for a type error; @where: "in submit" and the like.
  * @vals: filled with the value node of each key in @keys (NULL: absent).
  *
@@ -312,14 +312,14 @@ static int key_index(const yaml_node_t *k, const struct sc_key *keys, size_t nr)
  * scalars and missing required keys are reported.
  * Return: false only when @n is not a mapping (or the walk stops).
  */
-bool sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+bool nvr_sc_map(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	    const struct sc_key *keys, size_t nr, yaml_node_t **vals)
 {
-	return sc_map_of(c, n, name, where, "key", keys, nr, vals);
+	return nvr_sc_map_of(c, n, name, where, "key", keys, nr, vals);
 }
 
-/* sc_map() where the keys are not called keys: "unknown fault 'x' in ...". */
-bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
+/* nvr_sc_map() where the keys are not called keys: "unknown fault 'x' in ...". */
+bool nvr_sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *where,
 	       const char *what, const struct sc_key *keys, size_t nr, yaml_node_t **vals)
 {
 	const yaml_node_t *knodes[SC_MAX_KEYS] = { 0 };
@@ -330,25 +330,25 @@ bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 	if (nr > SC_MAX_KEYS)
 		return false;
 	memset(vals, 0, nr * sizeof(*vals));
-	if (!sc_is_map(c, n, name))
+	if (!nvr_sc_is_map(c, n, name))
 		return false;
 	for (size_t i = 0; i < nr; i++)
 		names[i] = keys[i].name;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *k = sc_node(c, p->key), *v = sc_node(c, p->value);
+		yaml_node_t *k = nvr_sc_node(c, p->key), *v = nvr_sc_node(c, p->value);
 		int i;
 
-		if (!k || !v || !sc_visit(c, k))
+		if (!k || !v || !nvr_sc_visit(c, k))
 			return !c->abort;
 		if (k->type != YAML_SCALAR_NODE || !scalar_clean(k)) {
-			sc_error(c, k, "a key must be a scalar, got %s",
-				 sc_describe(k, q, sizeof(q)));
+			nvr_sc_error(c, k, "a key must be a scalar, got %s",
+				 nvr_sc_describe(k, q, sizeof(q)));
 			continue;
 		}
 		i = key_index(k, keys, nr);
 		if (i < 0) {
-			const char *sug = sc_unknown(c, k, what, (const char *)k->data.scalar.value,
+			const char *sug = nvr_sc_unknown(c, k, what, (const char *)k->data.scalar.value,
 						     where, names, nr);
 
 			/* The misspelt key is the error; "missing 'queues'" would repeat it. */
@@ -360,7 +360,7 @@ bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 		if (vals[i]) {
 			const yaml_mark_t *m = &knodes[i]->start_mark;
 
-			sc_error(c, k, "duplicate %s '%s' %s (first at %zu:%zu)", what,
+			nvr_sc_error(c, k, "duplicate %s '%s' %s (first at %zu:%zu)", what,
 				 keys[i].name, where, m->line + 1, m->column + 1);
 			continue;
 		}
@@ -369,22 +369,22 @@ bool sc_map_of(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 	}
 	for (size_t i = 0; i < nr; i++)
 		if (keys[i].required && !vals[i] && !meant[i])
-			sc_error(c, n, "missing key '%s' %s", keys[i].name, where);
+			nvr_sc_error(c, n, "missing key '%s' %s", keys[i].name, where);
 	return true;
 }
 
 /* --- scalars --- */
 
 /* @n is a scalar without NUL characters; @want names the type for the message. */
-bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,
+bool nvr_sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *want,
 	       const char **out)
 {
 	char q[QUOTE_MAX + 8];
 
-	if (!n || !sc_visit(c, n))
+	if (!n || !nvr_sc_visit(c, n))
 		return false;
 	if (n->type != YAML_SCALAR_NODE || !scalar_clean(n)) {
-		sc_error(c, n, "%s: expected %s, got %s", name, want, sc_describe(n, q, sizeof(q)));
+		nvr_sc_error(c, n, "%s: expected %s, got %s", name, want, nvr_sc_describe(n, q, sizeof(q)));
 		return false;
 	}
 	*out = (const char *)n->data.scalar.value;
@@ -392,11 +392,11 @@ bool sc_scalar(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *w
 }
 
 /**
- * sc_parse_u64() - a decimal integer; '_' may separate digits (200_000).
+ * nvr_sc_parse_u64() - a decimal integer; '_' may separate digits (200_000).
  * Return: 0, -EINVAL when @s is not an integer, -ERANGE when it is negative
  * or does not fit 64 bits.
  */
-int sc_parse_u64(const char *s, uint64_t *out)
+int nvr_sc_parse_u64(const char *s, uint64_t *out)
 {
 	bool neg = *s == '-', digit = false;
 	uint64_t v = 0;
@@ -420,7 +420,7 @@ int sc_parse_u64(const char *s, uint64_t *out)
 	return neg && v ? -ERANGE : ret;
 }
 
-bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, uint64_t hi,
+bool nvr_sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, uint64_t hi,
 	     uint64_t *out)
 {
 	char q[QUOTE_MAX + 8];
@@ -428,17 +428,17 @@ bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, ui
 	uint64_t v = 0;
 	int ret;
 
-	if (!sc_scalar(c, n, name, "an integer", &s))
+	if (!nvr_sc_scalar(c, n, name, "an integer", &s))
 		return false;
-	ret = sc_parse_u64(s, &v);
+	ret = nvr_sc_parse_u64(s, &v);
 	if (ret == -EINVAL) {
-		sc_error(c, n, "%s: expected an integer, got %s", name,
-			 sc_describe(n, q, sizeof(q)));
+		nvr_sc_error(c, n, "%s: expected an integer, got %s", name,
+			 nvr_sc_describe(n, q, sizeof(q)));
 		return false;
 	}
 	if (ret || v < lo || v > hi) {
 		/* Only digits, '-' and '_' got here: no quoting needed. */
-		sc_error(c, n, "%s %.40s is out of range (%llu..%llu)", name, s,
+		nvr_sc_error(c, n, "%s %.40s is out of range (%llu..%llu)", name, s,
 			 (unsigned long long)lo, (unsigned long long)hi);
 		return false;
 	}
@@ -446,18 +446,18 @@ bool sc_uint(struct sc_ctx *c, yaml_node_t *n, const char *name, uint64_t lo, ui
 	return true;
 }
 
-bool sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out)
+bool nvr_sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out)
 {
 	char q[QUOTE_MAX + 8];
 	const char *s;
 
-	if (!sc_scalar(c, n, name, "true or false", &s))
+	if (!nvr_sc_scalar(c, n, name, "true or false", &s))
 		return false;
 	if (!strcmp(s, "true") || !strcmp(s, "false")) {
 		*out = s[0] == 't';
 		return true;
 	}
-	sc_error(c, n, "%s: expected true or false, got %s", name, sc_describe(n, q, sizeof(q)));
+	nvr_sc_error(c, n, "%s: expected true or false, got %s", name, nvr_sc_describe(n, q, sizeof(q)));
 	return false;
 }
 
@@ -465,31 +465,31 @@ bool sc_bool(struct sc_ctx *c, yaml_node_t *n, const char *name, bool *out)
  * Free text of at most @size - 1 bytes. With @word, it must be one word of
  * printable ASCII (a file name); without, trailing newlines are dropped.
  */
-bool sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size,
+bool nvr_sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size,
 	     bool word)
 {
 	char q[QUOTE_MAX + 8];
 	const char *s;
 	size_t len;
 
-	if (!sc_scalar(c, n, name, word ? "a word" : "a string", &s))
+	if (!nvr_sc_scalar(c, n, name, word ? "a word" : "a string", &s))
 		return false;
 	len = strlen(s);
 	while (!word && len && (s[len - 1] == '\n' || s[len - 1] == ' '))
 		len--;
 	for (size_t i = 0; word && i < len; i++) {
 		if (s[i] <= ' ' || s[i] > '~') {
-			sc_error(c, n, "%s: expected one word of printable ASCII, got %s", name,
-				 sc_describe(n, q, sizeof(q)));
+			nvr_sc_error(c, n, "%s: expected one word of printable ASCII, got %s", name,
+				 nvr_sc_describe(n, q, sizeof(q)));
 			return false;
 		}
 	}
 	if (word && !len) {
-		sc_error(c, n, "%s: expected a word, got an empty value", name);
+		nvr_sc_error(c, n, "%s: expected a word, got an empty value", name);
 		return false;
 	}
 	if (len >= size) {
-		sc_error(c, n, "%s is too long (%zu bytes; at most %zu)", name, len, size - 1);
+		nvr_sc_error(c, n, "%s is too long (%zu bytes; at most %zu)", name, len, size - 1);
 		return false;
 	}
 	memcpy(buf, s, len);
@@ -498,23 +498,23 @@ bool sc_text(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size
 }
 
 /* A name: letters, digits, '-' and '_', at most @size - 1 of them. */
-bool sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size)
+bool nvr_sc_ident(struct sc_ctx *c, yaml_node_t *n, const char *name, char *buf, size_t size)
 {
 	char q[QUOTE_MAX + 8];
 	const char *s;
 	size_t len;
 
-	if (!sc_scalar(c, n, name, "a name", &s))
+	if (!nvr_sc_scalar(c, n, name, "a name", &s))
 		return false;
 	len = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
 	if (!len || s[len]) {
-		sc_error(c, n, "%s: expected a name (letters, digits, - and _), got %s", name,
-			 sc_describe(n, q, sizeof(q)));
+		nvr_sc_error(c, n, "%s: expected a name (letters, digits, - and _), got %s", name,
+			 nvr_sc_describe(n, q, sizeof(q)));
 		return false;
 	}
 	if (len >= size) {
-		sc_error(c, n, "%s %s is too long (at most %zu characters)", name,
-			 sc_quote(s, q, sizeof(q)), size - 1);
+		nvr_sc_error(c, n, "%s %s is too long (at most %zu characters)", name,
+			 nvr_sc_quote(s, q, sizeof(q)), size - 1);
 		return false;
 	}
 	memcpy(buf, s, len + 1);
@@ -538,23 +538,23 @@ static void list_names(char *buf, size_t len, const char *const *names, size_t n
 }
 
 /**
- * sc_choice() - one word out of @names.
+ * nvr_sc_choice() - one word out of @names.
  * Return: its index, or -1 (reported, with a did-you-mean).
  */
-int sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
+int nvr_sc_choice(struct sc_ctx *c, yaml_node_t *n, const char *name, const char *const *names,
 	      size_t nr)
 {
 	char q[QUOTE_MAX + 8], list[160];
 	const char *s, *sug;
 
 	list_names(list, sizeof(list), names, nr);
-	if (!sc_scalar(c, n, name, list, &s))
+	if (!nvr_sc_scalar(c, n, name, list, &s))
 		return -1;
 	for (size_t i = 0; i < nr; i++)
 		if (!strcmp(s, names[i]))
 			return (int)i;
-	sug = sc_suggest(s, names, nr);
-	sc_error(c, n, "%s: expected %s, got %s%s%s%s", name, list, sc_describe(n, q, sizeof(q)),
+	sug = nvr_sc_suggest(s, names, nr);
+	nvr_sc_error(c, n, "%s: expected %s, got %s%s%s%s", name, list, nvr_sc_describe(n, q, sizeof(q)),
 		 sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
 	return -1;
 }

@@ -3,7 +3,7 @@
  * Overrides: "--set path=value" from the command line, grafted onto the
  * loaded YAML tree before it is read, so that an override is held to the
  * same checks as the file. The nodes an override adds are numbered after the
- * file's; sc_error() uses that to report against the override instead of a
+ * file's; nvr_sc_error() uses that to report against the override instead of a
  * place in the file.
  */
 #include <errno.h>
@@ -49,20 +49,20 @@ static yaml_node_item_t *seq_find(struct sc_ctx *c, yaml_node_t *n, const char *
 	uint64_t index;
 
 	for (size_t i = 0; i < nr; i++) {
-		yaml_node_t *e = sc_node(c, items[i]);
+		yaml_node_t *e = nvr_sc_node(c, items[i]);
 
 		if (!e || e->type != YAML_MAPPING_NODE)
 			continue;
 		for (yaml_node_pair_t *p = e->data.mapping.pairs.start;
 		     p < e->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = sc_node(c, p->key);
+			yaml_node_t *k = nvr_sc_node(c, p->key);
 
 			if ((scalar_is(k, "name") || scalar_is(k, "id")) &&
-			    scalar_is(sc_node(c, p->value), key))
+			    scalar_is(nvr_sc_node(c, p->value), key))
 				return &items[i];
 		}
 	}
-	if (strspn(key, "0123456789") == strlen(key) && !sc_parse_u64(key, &index) && index < nr)
+	if (strspn(key, "0123456789") == strlen(key) && !nvr_sc_parse_u64(key, &index) && index < nr)
 		return &items[index];
 	return NULL;
 }
@@ -93,13 +93,13 @@ static bool resolve(struct sc_ctx *c, size_t i, char *path, int **slot, int *map
 	int cur = 1;	/* the root */
 
 	for (part = strtok_r(path, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
-		yaml_node_t *n = sc_node(c, cur);
+		yaml_node_t *n = nvr_sc_node(c, cur);
 
 		*slot = NULL;
 		if (n->type == YAML_MAPPING_NODE) {
 			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 			     p < n->data.mapping.pairs.top && !*slot; p++)
-				if (scalar_is(sc_node(c, p->key), part))
+				if (scalar_is(nvr_sc_node(c, p->key), part))
 					*slot = &p->value;
 			if (!*slot && !*save) {
 				*map = cur;
@@ -107,20 +107,20 @@ static bool resolve(struct sc_ctx *c, size_t i, char *path, int **slot, int *map
 				return true;
 			}
 			if (!*slot) {
-				sc_error_ov(c, i, "no key '%s' in %s", part,
+				nvr_sc_error_ov(c, i, "no key '%s' in %s", part,
 					    prefix(o, path, part, where, sizeof(where)));
 				return false;
 			}
 		} else if (n->type == YAML_SEQUENCE_NODE) {
 			*slot = seq_find(c, n, part);
 			if (!*slot) {
-				sc_error_ov(c, i, "no element '%s' in %s (give an index, a name or "
+				nvr_sc_error_ov(c, i, "no element '%s' in %s (give an index, a name or "
 					    "an id)", part,
 					    prefix(o, path, part, where, sizeof(where)));
 				return false;
 			}
 		} else {
-			sc_error_ov(c, i, "%s is a value; it has no '%s'",
+			nvr_sc_error_ov(c, i, "%s is a value; it has no '%s'",
 				    prefix(o, path, part, where, sizeof(where)), part);
 			return false;
 		}
@@ -142,24 +142,24 @@ static int apply_one(struct sc_ctx *c, size_t i)
 	size_t len = o->path ? strlen(o->path) : 0;
 
 	if (!len || !o->value) {
-		sc_error_ov(c, i, "an override needs a path and a value");
+		nvr_sc_error_ov(c, i, "an override needs a path and a value");
 		return 0;
 	}
 	if (len >= sizeof(path)) {
-		sc_error_ov(c, i, "the path is too long (at most %zu bytes)", sizeof(path) - 1);
+		nvr_sc_error_ov(c, i, "the path is too long (at most %zu bytes)", sizeof(path) - 1);
 		return 0;
 	}
 	if (strstr(o->path, "..") || o->path[0] == '.' || o->path[len - 1] == '.') {
-		sc_error_ov(c, i, "an empty key in the path");
+		nvr_sc_error_ov(c, i, "an empty key in the path");
 		return 0;
 	}
 	if (!utf8_valid((const unsigned char *)o->value) ||
 	    !utf8_valid((const unsigned char *)o->path)) {
-		sc_error_ov(c, i, "not valid UTF-8");
+		nvr_sc_error_ov(c, i, "not valid UTF-8");
 		return 0;
 	}
 	if (!yaml_document_get_root_node(c->doc)) {
-		sc_error_ov(c, i, "the document is empty");
+		nvr_sc_error_ov(c, i, "the document is empty");
 		return 0;
 	}
 	memcpy(path, o->path, len + 1);
@@ -183,12 +183,12 @@ static int apply_one(struct sc_ctx *c, size_t i)
 }
 
 /**
- * sc_apply_overrides() - apply every override of @c, in order, to its document.
+ * nvr_sc_apply_overrides() - apply every override of @c, in order, to its document.
  * @c: the context, its document loaded.
  *
  * Return: 0, or -ENOMEM. A path that leads nowhere is reported, not returned.
  */
-int sc_apply_overrides(struct sc_ctx *c)
+int nvr_sc_apply_overrides(struct sc_ctx *c)
 {
 	if (!c->nr_ov)
 		return 0;

@@ -43,11 +43,11 @@ static struct nvr_step *push(struct sc_ctx *c, struct sc_steps *out, const yaml_
 	struct nvr_step *st;
 
 	if (out->reap_at)
-		sc_error(c, at, "this step would never run: the reap step before it runs until "
+		nvr_sc_error(c, at, "this step would never run: the reap step before it runs until "
 			 "the end, so it must be the actor's last step");
 	if (out->n == NVR_MAX_STEPS) {
 		if (!c->overflowed)
-			sc_error(c, at, "too many steps for actor '%s' (at most %d once repeats "
+			nvr_sc_error(c, at, "too many steps for actor '%s' (at most %d once repeats "
 				 "are unrolled)", c->s->actors[c->actor].name, NVR_MAX_STEPS);
 		c->overflowed = true;
 		return NULL;
@@ -66,7 +66,7 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 {
 	uint64_t x;
 
-	if (!sc_uint(c, n, "queue", 1, 65535, &x)) {
+	if (!nvr_sc_uint(c, n, "queue", 1, 65535, &x)) {
 		c->steps_partial = true;
 		return NULL;
 	}
@@ -74,7 +74,7 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 	if (x <= NVR_MAX_QUEUES && c->q[x].node)
 		return &c->q[x];
 	if (!c->queues_partial)
-		sc_error(c, n, "queue %llu is not declared in queues", (unsigned long long)x);
+		nvr_sc_error(c, n, "queue %llu is not declared in queues", (unsigned long long)x);
 	return NULL;
 }
 
@@ -100,10 +100,10 @@ static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q
 {
 	uint64_t x;
 
-	if (!sc_uint(c, n, "qd", 1, 65534, &x))
+	if (!nvr_sc_uint(c, n, "qd", 1, 65534, &x))
 		return;
 	if (q && q->depth && x > q->depth - 1u) {
-		sc_error(c, n, "qd %llu is out of range (1..%u): queue %u has depth %u, and a full "
+		nvr_sc_error(c, n, "qd %llu is out of range (1..%u): queue %u has depth %u, and a full "
 			 "SQ holds depth - 1", (unsigned long long)x, q->depth - 1u, id, q->depth);
 		return;
 	}
@@ -116,14 +116,14 @@ static void submit_amount(struct sc_ctx *c, yaml_node_t *at, yaml_node_t **v, st
 	uint64_t x;
 
 	if (v[SUB_COUNT] && v[SUB_DURATION]) {
-		sc_error(c, v[SUB_DURATION],
+		nvr_sc_error(c, v[SUB_DURATION],
 			 "count and duration_ms cannot both be given in submit");
 	} else if (!v[SUB_COUNT] && !v[SUB_DURATION]) {
-		sc_error(c, at, "missing key 'count' or 'duration_ms' in submit");
+		nvr_sc_error(c, at, "missing key 'count' or 'duration_ms' in submit");
 	} else if (v[SUB_COUNT]) {
-		if (sc_uint(c, v[SUB_COUNT], "count", 1, COUNT_MAX, &x))
+		if (nvr_sc_uint(c, v[SUB_COUNT], "count", 1, COUNT_MAX, &x))
 			st->count = x;
-	} else if (sc_uint(c, v[SUB_DURATION], "duration_ms", 1, DURATION_MS_MAX, &x)) {
+	} else if (nvr_sc_uint(c, v[SUB_DURATION], "duration_ms", 1, DURATION_MS_MAX, &x)) {
 		st->duration_ns = x * 1000000ull;
 	}
 }
@@ -135,16 +135,16 @@ static void submit_bs(struct sc_ctx *c, yaml_node_t *n, struct nvr_step *st)
 	uint64_t x, max;
 
 	st->bs = 4096;
-	if (!n || !sc_uint(c, n, "bs", 512, 131072, &x))
+	if (!n || !nvr_sc_uint(c, n, "bs", 512, 131072, &x))
 		return;
 	if (c->sim_ok && x % cfg->lba_size) {
-		sc_error(c, n, "bs %llu is not a multiple of the LBA size (%u)",
+		nvr_sc_error(c, n, "bs %llu is not a multiple of the LBA size (%u)",
 			 (unsigned long long)x, cfg->lba_size);
 		return;
 	}
 	max = 4096ull << cfg->mdts;
 	if (c->sim_ok && cfg->mdts && x > max) {
-		sc_error(c, n, "bs %llu is more than the device moves in one command (mdts %u: "
+		nvr_sc_error(c, n, "bs %llu is more than the device moves in one command (mdts %u: "
 			 "%llu bytes)", (unsigned long long)x, cfg->mdts, (unsigned long long)max);
 		return;
 	}
@@ -164,28 +164,28 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 
 	if (!st)
 		return;
-	if (!sc_map(c, n, "submit", "in submit", submit_keys, SUB_NR, v)) {
+	if (!nvr_sc_map(c, n, "submit", "in submit", submit_keys, SUB_NR, v)) {
 		c->steps_partial = true;
 		return;
 	}
 	if (v[SUB_QUEUE])
 		q = step_queue(c, v[SUB_QUEUE], &st->queue);
 	if (q && q->submitter >= 0 && (uint32_t)q->submitter != c->actor)
-		sc_error(c, v[SUB_QUEUE], "queue %u already has a submitter, actor '%s' (one "
+		nvr_sc_error(c, v[SUB_QUEUE], "queue %u already has a submitter, actor '%s' (one "
 			 "submitter per SQ)", st->queue, c->s->actors[q->submitter].name);
 	else if (q)
 		q->submitter = (int)c->actor;
-	if (v[SUB_OP] && (i = sc_choice(c, v[SUB_OP], "op", ops, NVR_ARRAY_SIZE(ops))) >= 0)
+	if (v[SUB_OP] && (i = nvr_sc_choice(c, v[SUB_OP], "op", ops, NVR_ARRAY_SIZE(ops))) >= 0)
 		st->op = (enum nvr_op)i;
 	if (v[SUB_QD])
 		submit_qd(c, v[SUB_QD], q, st->queue, st);
 	submit_amount(c, n, v, st);
 	submit_bs(c, v[SUB_BS], st);
-	if (v[SUB_LBA] && (i = sc_choice(c, v[SUB_LBA], "lba", lbas, 2)) >= 0)
+	if (v[SUB_LBA] && (i = nvr_sc_choice(c, v[SUB_LBA], "lba", lbas, 2)) >= 0)
 		st->random = i == 1;
 	if (v[SUB_VERIFY])
-		sc_bool(c, v[SUB_VERIFY], "verify", &st->verify);
-	if (v[SUB_BATCH] && sc_uint(c, v[SUB_BATCH], "batch", 1, 65534, &x))
+		nvr_sc_bool(c, v[SUB_VERIFY], "verify", &st->verify);
+	if (v[SUB_BATCH] && nvr_sc_uint(c, v[SUB_BATCH], "batch", 1, 65534, &x))
 		st->batch = (uint32_t)x;
 }
 
@@ -204,24 +204,24 @@ static void reap_wake(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q
 
 	if (n->type == YAML_MAPPING_NODE) {
 		st->wake = NVR_WAKE_EVERY;
-		if (sc_map(c, n, "wake", "in wake", keys, 1, v) && v[0] &&
-		    sc_uint(c, v[0], "every_us", 1, EVERY_US_MAX, &x))
+		if (nvr_sc_map(c, n, "wake", "in wake", keys, 1, v) && v[0] &&
+		    nvr_sc_uint(c, v[0], "every_us", 1, EVERY_US_MAX, &x))
 			st->every_ns = x * 1000ull;
 		return;
 	}
-	if (!sc_scalar(c, n, "wake", "irq, poll or { every_us: N }", &s))
+	if (!nvr_sc_scalar(c, n, "wake", "irq, poll or { every_us: N }", &s))
 		return;
 	if (!strcmp(s, "poll")) {
 		st->wake = NVR_WAKE_POLL;
 	} else if (!strcmp(s, "irq")) {
 		st->wake = NVR_WAKE_IRQ;
 		if (q && q->vector == -1)
-			sc_error(c, n, "wake: irq needs a queue with a vector; queue %u is polled",
+			nvr_sc_error(c, n, "wake: irq needs a queue with a vector; queue %u is polled",
 				 st->queue);
 	} else {
-		sug = sc_suggest(s, words, 2);
-		sc_error(c, n, "wake: expected irq, poll or { every_us: N }, got %s%s%s%s",
-			 sc_describe(n, d, sizeof(d)), sug ? "; did you mean '" : "",
+		sug = nvr_sc_suggest(s, words, 2);
+		nvr_sc_error(c, n, "wake: expected irq, poll or { every_us: N }, got %s%s%s%s",
+			 nvr_sc_describe(n, d, sizeof(d)), sug ? "; did you mean '" : "",
 			 sug ? sug : "", sug ? "'?" : "");
 	}
 }
@@ -232,10 +232,10 @@ static bool host_vector(struct sc_ctx *c, yaml_node_t *n, const char *name, uint
 	uint64_t nv = c->sim_ok ? c->s->sim.nr_vectors : 2048, x;
 
 	if (nv < 2) {
-		sc_error(c, n, "%s: the device has one vector, the admin queue's", name);
+		nvr_sc_error(c, n, "%s: the device has one vector, the admin queue's", name);
 		return false;
 	}
-	if (!sc_uint(c, n, name, 1, nv - 1, &x))
+	if (!nvr_sc_uint(c, n, name, 1, nv - 1, &x))
 		return false;
 	*out = (uint16_t)x;
 	return true;
@@ -251,7 +251,7 @@ static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct 
 
 	if (!st)
 		return;
-	if (!sc_map(c, n, "reap", "in reap", keys, 3, v)) {
+	if (!nvr_sc_map(c, n, "reap", "in reap", keys, 3, v)) {
 		c->steps_partial = true;
 		return;
 	}
@@ -264,7 +264,7 @@ static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct 
 	/* vector: the handler of another host vector, where a reprogram step
 	 * moves the queue's interrupt. */
 	if (v[2] && v[1] && st->wake != NVR_WAKE_IRQ)
-		sc_error(c, v[2], "vector is for wake: irq; this reaper does not wait for "
+		nvr_sc_error(c, v[2], "vector is for wake: irq; this reaper does not wait for "
 			 "interrupts");
 	else if (v[2])
 		host_vector(c, v[2], "vector", &st->vector);
@@ -279,24 +279,24 @@ static void reprogram_vectors(struct sc_ctx *c, yaml_node_t *n, struct nvr_step 
 	yaml_node_item_t *it;
 	long nr;
 
-	if (!sc_is_seq(c, n, "vectors"))
+	if (!nvr_sc_is_seq(c, n, "vectors"))
 		return;
 	it = n->data.sequence.items.start;
 	nr = n->data.sequence.items.top - it;
 	if (nr < 1 || nr > NVR_MAX_MOVE_VECTORS) {
-		sc_error(c, n, "vectors: expected 1 to %d host vectors, got %ld",
+		nvr_sc_error(c, n, "vectors: expected 1 to %d host vectors, got %ld",
 			 NVR_MAX_MOVE_VECTORS, nr);
 		return;
 	}
 	for (long i = 0; i < nr; i++) {
-		yaml_node_t *x = sc_node(c, it[i]);
+		yaml_node_t *x = nvr_sc_node(c, it[i]);
 		uint16_t hv;
 
-		if (!x || !sc_visit(c, x) || !host_vector(c, x, "vectors", &hv))
+		if (!x || !nvr_sc_visit(c, x) || !host_vector(c, x, "vectors", &hv))
 			return;
 		for (uint32_t j = 0; j < st->nr_move_to; j++) {
 			if (st->move_to[j] == hv) {
-				sc_error(c, x, "vectors: %u is listed twice", hv);
+				nvr_sc_error(c, x, "vectors: %u is listed twice", hv);
 				return;
 			}
 		}
@@ -321,23 +321,23 @@ static void parse_reprogram(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n,
 
 	if (!st)
 		return;
-	if (!sc_map(c, n, "reprogram", "in reprogram", keys, RP_NR, v)) {
+	if (!nvr_sc_map(c, n, "reprogram", "in reprogram", keys, RP_NR, v)) {
 		c->steps_partial = true;
 		return;
 	}
 	if (v[RP_QUEUE])
 		q = step_queue(c, v[RP_QUEUE], &st->queue);
 	if (q && q->vector == -1)
-		sc_error(c, v[RP_QUEUE], "reprogram needs a queue with a vector; queue %u is "
+		nvr_sc_error(c, v[RP_QUEUE], "reprogram needs a queue with a vector; queue %u is "
 			 "polled", st->queue);
 	else if (q && q->vector >= 64)
-		sc_error(c, v[RP_QUEUE], "reprogram: queue %u's vector %d is above 63, the "
+		nvr_sc_error(c, v[RP_QUEUE], "reprogram: queue %u's vector %d is above 63, the "
 			 "highest a move can follow", st->queue, q->vector);
 	if (v[RP_VECTORS])
 		reprogram_vectors(c, v[RP_VECTORS], st);
-	if (v[RP_EVERY] && sc_uint(c, v[RP_EVERY], "every_us", 1, EVERY_US_MAX, &x))
+	if (v[RP_EVERY] && nvr_sc_uint(c, v[RP_EVERY], "every_us", 1, EVERY_US_MAX, &x))
 		st->every_ns = x * 1000ull;
-	if (v[RP_COUNT] && sc_uint(c, v[RP_COUNT], "count", 1, COUNT_MAX, &x))
+	if (v[RP_COUNT] && nvr_sc_uint(c, v[RP_COUNT], "count", 1, COUNT_MAX, &x))
 		st->count = x;
 }
 
@@ -350,21 +350,21 @@ static void parse_sleep(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct
 	yaml_node_t *v[2];
 	uint64_t x;
 
-	if (!st || !sc_map(c, n, "sleep", "in sleep", keys, 2, v))
+	if (!st || !nvr_sc_map(c, n, "sleep", "in sleep", keys, 2, v))
 		return;
 	if (v[0] && v[1])
-		sc_error(c, v[1], "ms and us cannot both be given in sleep");
+		nvr_sc_error(c, v[1], "ms and us cannot both be given in sleep");
 	else if (!v[0] && !v[1])
-		sc_error(c, n, "missing key 'ms' or 'us' in sleep");
-	else if (v[0] && sc_uint(c, v[0], "ms", 1, DURATION_MS_MAX, &x))
+		nvr_sc_error(c, n, "missing key 'ms' or 'us' in sleep");
+	else if (v[0] && nvr_sc_uint(c, v[0], "ms", 1, DURATION_MS_MAX, &x))
 		st->sleep_ns = x * 1000000ull;
-	else if (v[1] && sc_uint(c, v[1], "us", 1, DURATION_MS_MAX * 1000ull, &x))
+	else if (v[1] && nvr_sc_uint(c, v[1], "us", 1, DURATION_MS_MAX * 1000ull, &x))
 		st->sleep_ns = x * 1000ull;
 }
 
 /*
  * barrier: NAME. The step holds the name's index in c->barriers until every
- * actor is read; sc_check_usage() then gives each meeting its id.
+ * actor is read; nvr_sc_check_usage() then gives each meeting its id.
  */
 static void parse_barrier(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
 {
@@ -375,14 +375,14 @@ static void parse_barrier(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, stru
 
 	if (!st)
 		return;
-	if (!sc_ident(c, n, "barrier", name, sizeof(name))) {
+	if (!nvr_sc_ident(c, n, "barrier", name, sizeof(name))) {
 		c->steps_partial = true;
 		return;
 	}
 	for (i = 0; i < c->nr_barriers && strcmp(c->barriers[i].name, name); i++)
 		;
 	if (i == NVR_ARRAY_SIZE(c->barriers)) {
-		sc_error(c, n, "too many barriers (at most %zu names)",
+		nvr_sc_error(c, n, "too many barriers (at most %zu names)",
 			 NVR_ARRAY_SIZE(c->barriers));
 		c->steps_partial = true;
 		return;
@@ -407,16 +407,16 @@ static void parse_repeat(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	yaml_node_t *v[2];
 	uint64_t times = 0;
 
-	if (!sc_map(c, n, "repeat", "in repeat", keys, 2, v)) {
+	if (!nvr_sc_map(c, n, "repeat", "in repeat", keys, 2, v)) {
 		c->steps_partial = true;
 		return;
 	}
-	if (!v[0] || !sc_uint(c, v[0], "times", 1, NVR_MAX_STEPS, &times))
+	if (!v[0] || !nvr_sc_uint(c, v[0], "times", 1, NVR_MAX_STEPS, &times))
 		c->steps_partial = true;
 	if (!v[1])
 		return;
 	if (c->depth == SC_MAX_DEPTH) {
-		sc_error(c, k, "repeat is nested too deeply (at most %d levels)", SC_MAX_DEPTH);
+		nvr_sc_error(c, k, "repeat is nested too deeply (at most %d levels)", SC_MAX_DEPTH);
 		c->steps_partial = true;
 		return;
 	}
@@ -445,15 +445,15 @@ static void parse_keep_alive(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n,
 	yaml_node_t *v[3];
 	uint64_t x;
 
-	if (!st || !sc_map(c, n, "keep_alive", "in keep_alive", keys, 3, v))
+	if (!st || !nvr_sc_map(c, n, "keep_alive", "in keep_alive", keys, 3, v))
 		return;
 	/* The Keep Alive Timer feature holds milliseconds in 32 bits; 0 would
 	 * turn it off, which this step is not for. */
-	if (v[0] && sc_uint(c, v[0], "kato_ms", 1, 3600000, &x))
+	if (v[0] && nvr_sc_uint(c, v[0], "kato_ms", 1, 3600000, &x))
 		st->kato_ms = (uint32_t)x;
-	if (v[1] && sc_uint(c, v[1], "every_ms", 1, DURATION_MS_MAX, &x))
+	if (v[1] && nvr_sc_uint(c, v[1], "every_ms", 1, DURATION_MS_MAX, &x))
 		st->every_ns = x * 1000000ull;
-	if (v[2] && sc_uint(c, v[2], "count", 1, COUNT_MAX, &x))
+	if (v[2] && nvr_sc_uint(c, v[2], "count", 1, COUNT_MAX, &x))
 		st->count = x;
 }
 
@@ -471,9 +471,9 @@ static void parse_teardown(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, str
 	st->linger_ns = 50000000ull;
 	if (n->type == YAML_SCALAR_NODE && !n->data.scalar.length)
 		return;	/* teardown: with nothing after it */
-	if (!sc_map(c, n, "teardown", "in teardown", keys, 1, v))
+	if (!nvr_sc_map(c, n, "teardown", "in teardown", keys, 1, v))
 		return;
-	if (v[0] && sc_uint(c, v[0], "linger_ms", 0, 60000, &x))
+	if (v[0] && nvr_sc_uint(c, v[0], "linger_ms", 0, 60000, &x))
 		st->linger_ns = x * 1000000ull;
 }
 
@@ -501,28 +501,28 @@ static void step(struct sc_ctx *c, yaml_node_t *n, struct sc_steps *out)
 		names[i] = step_kinds[i].name;
 	p = n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start : NULL;
 	if (!p || p == n->data.mapping.pairs.top) {
-		sc_error(c, n, "a step is a mapping with one key, its kind (submit, reap, sleep, "
+		nvr_sc_error(c, n, "a step is a mapping with one key, its kind (submit, reap, sleep, "
 			 "barrier, keep_alive, teardown, repeat or reprogram), got %s",
 			 n->type == YAML_MAPPING_NODE ? "an empty mapping" :
-							sc_describe(n, d, sizeof(d)));
+							nvr_sc_describe(n, d, sizeof(d)));
 		c->steps_partial = true;
 		return;
 	}
-	k = sc_node(c, p->key);
-	v = sc_node(c, p->value);
+	k = nvr_sc_node(c, p->key);
+	v = nvr_sc_node(c, p->value);
 	if (!k || !v)
 		return;
 	if (p + 1 < n->data.mapping.pairs.top) {
-		yaml_node_t *k2 = sc_node(c, p[1].key);
+		yaml_node_t *k2 = nvr_sc_node(c, p[1].key);
 
 		if (k2)
-			sc_error(c, k2, "a step has one key, its kind; %s follows %s (are the "
-				 "step's fields indented under it?)", sc_describe(k2, d, sizeof(d)),
-				 sc_describe(k, d2, sizeof(d2)));
+			nvr_sc_error(c, k2, "a step has one key, its kind; %s follows %s (are the "
+				 "step's fields indented under it?)", nvr_sc_describe(k2, d, sizeof(d)),
+				 nvr_sc_describe(k, d2, sizeof(d2)));
 		c->steps_partial = true;
 		return;
 	}
-	if (!sc_visit(c, k))
+	if (!nvr_sc_visit(c, k))
 		return;
 	for (size_t i = 0; i < NVR_ARRAY_SIZE(step_kinds); i++) {
 		if (k->type == YAML_SCALAR_NODE &&
@@ -532,29 +532,29 @@ static void step(struct sc_ctx *c, yaml_node_t *n, struct sc_steps *out)
 		}
 	}
 	if (k->type == YAML_SCALAR_NODE)
-		sc_unknown(c, k, "step", (const char *)k->data.scalar.value, NULL, names,
+		nvr_sc_unknown(c, k, "step", (const char *)k->data.scalar.value, NULL, names,
 			   NVR_ARRAY_SIZE(names));
 	else
-		sc_error(c, k, "a step's kind must be a word, got %s",
-			 sc_describe(k, d, sizeof(d)));
+		nvr_sc_error(c, k, "a step's kind must be a word, got %s",
+			 nvr_sc_describe(k, d, sizeof(d)));
 	c->steps_partial = true;
 }
 
 static void parse_steps(struct sc_ctx *c, yaml_node_t *n, const char *name, struct sc_steps *out)
 {
-	if (!sc_is_seq(c, n, name)) {
+	if (!nvr_sc_is_seq(c, n, name)) {
 		c->steps_partial = true;
 		return;
 	}
 	if (n->data.sequence.items.start == n->data.sequence.items.top) {
-		sc_error(c, n, "%s: at least one step is needed", name);
+		nvr_sc_error(c, n, "%s: at least one step is needed", name);
 		c->steps_partial = true;
 	}
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top && !c->overflowed; it++) {
-		yaml_node_t *item = sc_node(c, *it);
+		yaml_node_t *item = nvr_sc_node(c, *it);
 
-		if (!item || !sc_visit(c, item))
+		if (!item || !nvr_sc_visit(c, item))
 			return;
 		step(c, item, out);
 	}
@@ -573,16 +573,16 @@ static void actor(struct sc_ctx *c, yaml_node_t *n, uint32_t i)
 	c->actor = i;
 	c->overflowed = false;
 	c->depth = 0;
-	if (!sc_map(c, n, "an actor", "in an actor", keys, 2, v)) {
+	if (!nvr_sc_map(c, n, "an actor", "in an actor", keys, 2, v)) {
 		c->steps_partial = true;
 		return;
 	}
-	if (v[0] && sc_ident(c, v[0], "name", a->name, sizeof(a->name))) {
+	if (v[0] && nvr_sc_ident(c, v[0], "name", a->name, sizeof(a->name))) {
 		for (uint32_t j = 0; j < i; j++) {
 			if (c->actor_name[j] && !strcmp(c->s->actors[j].name, a->name)) {
 				const yaml_mark_t *m = &c->actor_name[j]->start_mark;
 
-				sc_error(c, v[0], "actor '%s' is declared twice (first at %zu:%zu)",
+				nvr_sc_error(c, v[0], "actor '%s' is declared twice (first at %zu:%zu)",
 					 a->name, m->line + 1, m->column + 1);
 				break;
 			}
@@ -597,7 +597,7 @@ static void actor(struct sc_ctx *c, yaml_node_t *n, uint32_t i)
 	for (uint32_t j = 0; j < steps.n; j++)
 		submits |= steps.st[j].kind == NVR_STEP_SUBMIT;
 	if (submits && steps.reap_at)
-		sc_error(c, steps.reap_at, "actor '%s' both submits and reaps: its reap step would "
+		nvr_sc_error(c, steps.reap_at, "actor '%s' both submits and reaps: its reap step would "
 			 "wait for the end of every submitter, itself included (reap from another "
 			 "actor)", a->name);
 	memcpy(a->steps, steps.st, steps.n * sizeof(steps.st[0]));
@@ -605,25 +605,25 @@ static void actor(struct sc_ctx *c, yaml_node_t *n, uint32_t i)
 }
 
 /**
- * sc_actors() - read the actors: sequence @n of { name, steps }.
+ * nvr_sc_actors() - read the actors: sequence @n of { name, steps }.
  * @c: the context; the queues are already read.
  */
-void sc_actors(struct sc_ctx *c, yaml_node_t *n)
+void nvr_sc_actors(struct sc_ctx *c, yaml_node_t *n)
 {
 	uint32_t i = 0;
 
-	if (!sc_is_seq(c, n, "actors")) {
+	if (!nvr_sc_is_seq(c, n, "actors")) {
 		c->steps_partial = true;
 		return;
 	}
 	if (n->data.sequence.items.start == n->data.sequence.items.top)
-		sc_error(c, n, "actors: at least one actor is needed");
+		nvr_sc_error(c, n, "actors: at least one actor is needed");
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top && !c->abort; it++, i++) {
-		yaml_node_t *item = sc_node(c, *it);
+		yaml_node_t *item = nvr_sc_node(c, *it);
 
 		if (i == NVR_MAX_ACTORS) {
-			sc_error(c, item, "too many actors (at most %d)", NVR_MAX_ACTORS);
+			nvr_sc_error(c, item, "too many actors (at most %d)", NVR_MAX_ACTORS);
 			c->steps_partial = true;
 			break;
 		}
@@ -651,7 +651,7 @@ static int barrier_check(struct sc_ctx *c, uint32_t b)
 		if (first < 0) {
 			first = (int)a;
 		} else if (br->count[a] != br->count[first]) {
-			sc_error(c, br->first[a], "barrier '%s' is met %u times by actor '%s' "
+			nvr_sc_error(c, br->first[a], "barrier '%s' is met %u times by actor '%s' "
 				 "but %u times by actor '%s'", br->name, br->count[a],
 				 actors[a].name, br->count[first], actors[first].name);
 			return -1;
@@ -660,7 +660,7 @@ static int barrier_check(struct sc_ctx *c, uint32_t b)
 	if (first < 0)
 		return 0;
 	if (nr < 2) {
-		sc_error(c, br->first[first], "barrier '%s' is named only by actor '%s'; a barrier "
+		nvr_sc_error(c, br->first[first], "barrier '%s' is named only by actor '%s'; a barrier "
 			 "is where two actors or more meet", br->name, actors[first].name);
 		return -1;
 	}
@@ -690,7 +690,7 @@ static void barriers(struct sc_ctx *c)
 			continue;
 		}
 		if (ok && next + (uint32_t)meets > NVR_MAX_STEPS) {
-			sc_error(c, br->node, "barrier '%s': too many meetings at barriers (at "
+			nvr_sc_error(c, br->node, "barrier '%s': too many meetings at barriers (at "
 				 "most %d in all)", br->name, NVR_MAX_STEPS);
 			ok = false;
 		}
@@ -709,11 +709,11 @@ static void barriers(struct sc_ctx *c)
 }
 
 /**
- * sc_check_usage() - the checks that need every actor read: each queue has a
+ * nvr_sc_check_usage() - the checks that need every actor read: each queue has a
  * submitter or a reaper, each barrier two actors or more.
- * @c: the context, after sc_actors().
+ * @c: the context, after nvr_sc_actors().
  */
-void sc_check_usage(struct sc_ctx *c)
+void nvr_sc_check_usage(struct sc_ctx *c)
 {
 	if (c->steps_partial || c->abort)
 		return;
@@ -721,7 +721,7 @@ void sc_check_usage(struct sc_ctx *c)
 		const struct sc_queue *q = &c->q[id];
 
 		if (q->node && q->submitter < 0 && !q->reaped)
-			sc_error(c, q->node, "queue %u has no submitter and no reaper", id);
+			nvr_sc_error(c, q->node, "queue %u has no submitter and no reaper", id);
 	}
 	barriers(c);
 }

@@ -20,7 +20,7 @@ static void pad_copy(char *dst, const char *src, size_t n)
 	memcpy(dst, src, len);
 }
 
-void sim_build_identify(struct nvr_sim *s)
+void nvr_sim_build_identify(struct nvr_sim *s)
 {
 	struct nvme_id_ctrl *c = (struct nvme_id_ctrl *)s->id_ctrl;
 	struct nvme_id_ns *ns = (struct nvme_id_ns *)s->id_ns;
@@ -85,8 +85,8 @@ static uint16_t identify(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	default:
 		return GENERIC(NVME_SC_INVALID_FIELD) | DNR;
 	}
-	sim_hostile_identify(s, cns, buf);
-	if (sim_dma_copy(s, sqe->prp1, sqe->prp2, buf, sizeof(buf), true))
+	nvr_sim_hostile_identify(s, cns, buf);
+	if (nvr_sim_dma_copy(s, sqe->prp1, sqe->prp2, buf, sizeof(buf), true))
 		return GENERIC(NVME_SC_DATA_XFER_ERROR);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -122,10 +122,10 @@ static uint16_t features(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t 
 			*dw0 = (uint32_t)s->ncqa << 16 | s->nsqa;
 		else
 			*dw0 = (uint32_t)(s->cfg.nr_io_queues - 1) << 16 | (s->cfg.nr_io_queues - 1u);
-		*dw0 = sim_hostile_nr_queues(s, *dw0);
+		*dw0 = nvr_sim_hostile_nr_queues(s, *dw0);
 		return GENERIC(NVME_SC_SUCCESS);
 	case NVME_FEAT_FID_KATO:
-		return sim_kato_feature(s, set, sqe->cdw11, dw0);
+		return nvr_sim_kato_feature(s, set, sqe->cdw11, dw0);
 	case NVME_FEAT_FID_IRQ_COALESCE:
 		/* THR bits 7:0 (0-based), TIME bits 15:8 in 100 us units. */
 		if (set) {
@@ -187,9 +187,9 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	atomic_store(&cq->db, 0);
 	cq->nr_sqs = 0;
 	cq->unsignalled = 0;
-	sim_seed_stream(s, &cq->rng, 2, qid);
+	nvr_sim_seed_stream(s, &cq->rng, 2, qid);
 	cq->shadow = false;
-	sim_dbbuf_queue(s, (uint16_t)qid, true);
+	nvr_sim_dbbuf_queue(s, (uint16_t)qid, true);
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -223,7 +223,7 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	}
 	sq->qid = (uint16_t)qid;
 	sq->cqid = (uint16_t)cqid;
-	sim_seed_stream(s, &sq->rng, 1, qid);
+	nvr_sim_seed_stream(s, &sq->rng, 1, qid);
 	atomic_store(&sq->fp, 0);
 	sq->size = qsize;
 	sq->base = sqe->prp1;
@@ -233,7 +233,7 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	s->cqs[cqid].nr_sqs++;
 	sq->shadow = sq->active = false;
 	atomic_store(&sq->mmio_seen, atomic_load(&sq->mmio_seq));
-	sim_dbbuf_queue(s, (uint16_t)qid, false);
+	nvr_sim_dbbuf_queue(s, (uint16_t)qid, false);
 	atomic_store(&sq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
 }
@@ -244,7 +244,7 @@ static uint16_t delete_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 
 	if (qid == 0 || qid > s->cfg.nr_io_queues || !atomic_load(&s->sqs[qid].live))
 		return SPECIFIC(NVME_SC_QID_INVALID) | DNR;
-	sim_delete_sq(s, &s->sqs[qid]);
+	nvr_sim_delete_sq(s, &s->sqs[qid]);
 	return GENERIC(NVME_SC_SUCCESS);
 }
 
@@ -261,7 +261,7 @@ static uint16_t delete_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	return GENERIC(NVME_SC_SUCCESS);
 }
 
-uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
+uint16_t nvr_sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 {
 	switch (sqe->opcode) {
 	case nvme_admin_identify:
@@ -278,9 +278,9 @@ uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 	case nvme_admin_delete_cq:
 		return delete_cq(s, sqe);
 	case nvme_admin_dbbuf:
-		return sim_dbbuf_config(s, sqe);
+		return nvr_sim_dbbuf_config(s, sqe);
 	case nvme_admin_keep_alive:
-		return sim_keep_alive(s, s->now);
+		return nvr_sim_keep_alive(s, s->now);
 	default:
 		return GENERIC(NVME_SC_INVALID_OPCODE) | DNR;
 	}

@@ -26,10 +26,10 @@ static uint64_t slot(const struct nvr_sim *s, uint64_t page, uint16_t qid, bool 
 
 static _Atomic uint32_t *shadow_ptr(struct nvr_sim *s, uint64_t page, uint16_t qid, bool cq)
 {
-	return sim_dma_ptr(s, slot(s, page, qid, cq), 4, true);
+	return nvr_sim_dma_ptr(s, slot(s, page, qid, cq), 4, true);
 }
 
-uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe)
+uint16_t nvr_sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe)
 {
 	uint64_t db = sqe->prp1, ei = sqe->prp2;
 
@@ -37,7 +37,7 @@ uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	if (!db || !ei || (db & 0xfff) || (ei & 0xfff) || db == ei)
 		return (uint16_t)(NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
 				  NVR_STATUS_DNR);
-	if (!sim_dma_ptr(s, db, 4096, true) || !sim_dma_ptr(s, ei, 4096, true))
+	if (!nvr_sim_dma_ptr(s, db, 4096, true) || !nvr_sim_dma_ptr(s, ei, 4096, true))
 		return (uint16_t)(NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
 				  NVR_STATUS_DNR);
 	s->dbbuf_db = db;
@@ -46,14 +46,14 @@ uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	/* Queues that exist already take their shadow values from now on. */
 	for (uint16_t q = 1; q <= s->cfg.nr_io_queues; q++) {
 		if (atomic_load(&s->sqs[q].live))
-			sim_dbbuf_queue(s, q, false);
+			nvr_sim_dbbuf_queue(s, q, false);
 		if (atomic_load(&s->cqs[q].live))
-			sim_dbbuf_queue(s, q, true);
+			nvr_sim_dbbuf_queue(s, q, true);
 	}
 	return 0;
 }
 
-void sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq)
+void nvr_sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq)
 {
 	_Atomic uint32_t *ei;
 
@@ -74,7 +74,7 @@ void sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq)
 	}
 }
 
-void sim_dbbuf_reset(struct nvr_sim *s)
+void nvr_sim_dbbuf_reset(struct nvr_sim *s)
 {
 	atomic_store(&s->dbbuf_on, false);
 	s->dbbuf_db = s->dbbuf_ei = 0;
@@ -105,7 +105,7 @@ static bool shadow_read(struct nvr_sim *s, uint16_t qid, bool cq, uint32_t size,
 	return true;
 }
 
-bool sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail)
+bool nvr_sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail)
 {
 	uint32_t seq = atomic_load_explicit(&sq->mmio_seq, memory_order_seq_cst);
 
@@ -120,13 +120,13 @@ bool sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail)
 	return true;
 }
 
-bool sim_dbbuf_sq_pending(const struct sim_sq *sq)
+bool nvr_sim_dbbuf_sq_pending(const struct sim_sq *sq)
 {
 	return sq->active || atomic_load_explicit(&sq->mmio_seq, memory_order_seq_cst) !=
 				     atomic_load_explicit(&sq->mmio_seen, memory_order_relaxed);
 }
 
-void sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq)
+void nvr_sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq)
 {
 	_Atomic uint32_t *ei = shadow_ptr(s, s->dbbuf_ei, sq->qid, false);
 	uint32_t tail;
@@ -148,7 +148,7 @@ void sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq)
 	sim_journal(s, NVR_JEV_SQ_IDLE, sq->qid, sq->head, 0, 0);
 }
 
-bool sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head)
+bool nvr_sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head)
 {
 	_Atomic uint32_t *ei;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The simulated device's view of host memory: an IOVA table like an IOMMU's.
- * Every device access goes through sim_dma_ptr(); an access outside a live
+ * Every device access goes through nvr_sim_dma_ptr(); an access outside a live
  * mapping is journalled as a DMA fault and not performed, so a device that
  * writes a CQE into a freed queue is caught instead of corrupting the host.
  */
@@ -37,7 +37,7 @@ static int find_map(const struct nvr_sim *s, uint64_t iova)
 }
 
 /* Called with dma_lock held for reading (the worker holds it per batch). */
-void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write)
+void *nvr_sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write)
 {
 	int i = find_map(s, iova);
 
@@ -55,7 +55,7 @@ void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write)
 
 static int copy_chunk(struct nvr_sim *s, uint64_t iova, uint8_t *buf, uint64_t len, bool to_host)
 {
-	uint8_t *p = sim_dma_ptr(s, iova, len, to_host);
+	uint8_t *p = nvr_sim_dma_ptr(s, iova, len, to_host);
 
 	if (!p)
 		return -EFAULT;
@@ -72,7 +72,7 @@ static int copy_chunk(struct nvr_sim *s, uint64_t iova, uint8_t *buf, uint64_t l
  * the transfer spans exactly two, otherwise a PRP list whose last entry chains
  * to the next list page.
  */
-int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
+int nvr_sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
 		 bool to_host)
 {
 	uint8_t *b = buf;
@@ -98,7 +98,7 @@ int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uin
 	idx = (unsigned int)((list & (PAGE - 1)) / 8);
 	list &= ~(uint64_t)(PAGE - 1);
 	while (left) {
-		uint64_t *entries = sim_dma_ptr(s, list, PAGE, false);
+		uint64_t *entries = nvr_sim_dma_ptr(s, list, PAGE, false);
 		uint64_t entry, n;
 
 		if (!entries)
@@ -124,7 +124,7 @@ int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uin
 	return 0;
 }
 
-int sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len)
+int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len)
 {
 	struct nvr_sim *s = to_sim(t);
 	int ret = 0, i;
@@ -158,7 +158,7 @@ out:
 	return ret;
 }
 
-int sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
+int nvr_sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
 {
 	struct nvr_sim *s = to_sim(t);
 	int ret = -ENOENT, i;

@@ -68,7 +68,7 @@ static bool draw(struct nvr_sim *s, enum nvr_sim_hostile h, struct sim_cq *cq)
 	return rate && nvr_rng_next(&cq->rng) % rate == 0;
 }
 
-uint8_t sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid)
+uint8_t nvr_sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid)
 {
 	uint8_t flags = 0;
 
@@ -87,7 +87,7 @@ uint8_t sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid
 	return flags;
 }
 
-bool sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cqe, uint8_t flags)
+bool nvr_sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cqe, uint8_t flags)
 {
 	(void)s;
 	if (flags & SIM_POST_GARBAGE) {
@@ -118,7 +118,7 @@ bool sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cq
 	return false;
 }
 
-void sim_hostile_fetched(struct nvr_sim *s)
+void nvr_sim_hostile_fetched(struct nvr_sim *s)
 {
 	uint64_t cfs = sim_hostile(s, NVR_HOSTILE_CFS_AFTER);
 	uint64_t hang = sim_hostile(s, NVR_HOSTILE_HANG_AFTER);
@@ -130,7 +130,7 @@ void sim_hostile_fetched(struct nvr_sim *s)
 	if (n == cfs) {
 		/* Controller Fatal Status (3.1.6) in the middle of the run. */
 		fired(s, NVR_HOSTILE_CFS_AFTER, 0, 0);
-		sim_fatal(s, SIM_FATAL_HOSTILE);
+		nvr_sim_fatal(s, SIM_FATAL_HOSTILE);
 	}
 	if (n == hang && atomic_load(&s->state) == SIM_ENABLED) {
 		/*
@@ -144,7 +144,7 @@ void sim_hostile_fetched(struct nvr_sim *s)
 	}
 }
 
-void sim_hostile_tick(struct nvr_sim *s, uint64_t now)
+void nvr_sim_hostile_tick(struct nvr_sim *s, uint64_t now)
 {
 	if (!sim_hostile(s, NVR_HOSTILE_IRQ_STORM) || now < s->storm_next_ns)
 		return;
@@ -159,16 +159,16 @@ void sim_hostile_tick(struct nvr_sim *s, uint64_t now)
 		struct sim_cq *cq = &s->cqs[q];
 
 		if (atomic_load_explicit(&cq->live, memory_order_relaxed) && cq->ien)
-			sim_raise(s, cq->iv, true);
+			nvr_sim_raise(s, cq->iv, true);
 	}
 }
 
-uint64_t sim_hostile_sleep_max(struct nvr_sim *s)
+uint64_t nvr_sim_hostile_sleep_max(struct nvr_sim *s)
 {
 	return sim_hostile(s, NVR_HOSTILE_IRQ_STORM) ? STORM_PERIOD_NS : UINT64_MAX;
 }
 
-uint64_t sim_hostile_ready_at(struct nvr_sim *s, uint64_t at)
+uint64_t nvr_sim_hostile_ready_at(struct nvr_sim *s, uint64_t at)
 {
 	/* CSTS.RDY never follows CC.EN to 1 (3.1.6, 7.6.1). */
 	if (sim_hostile(s, NVR_HOSTILE_NEVER_READY)) {
@@ -178,7 +178,7 @@ uint64_t sim_hostile_ready_at(struct nvr_sim *s, uint64_t at)
 	return at;
 }
 
-uint64_t sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at)
+uint64_t nvr_sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at)
 {
 	/* CSTS.SHST stays 01b, shutdown processing occurring, for ever (7.6.2). */
 	if (sim_hostile(s, NVR_HOSTILE_SHUTDOWN_HANGS)) {
@@ -197,7 +197,7 @@ static void junk(char *p, size_t n)
 		p[i] = pat[i % (sizeof(pat) - 1)];
 }
 
-void sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf)
+void nvr_sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf)
 {
 	if (!sim_hostile(s, NVR_HOSTILE_BAD_IDENTIFY))
 		return;
@@ -241,7 +241,7 @@ void sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf)
 	}
 }
 
-uint32_t sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0)
+uint32_t nvr_sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0)
 {
 	/* 65536 queues of each kind: NSQA and NCQA of 65535 are invalid (5.21.1.7). */
 	return sim_hostile(s, NVR_HOSTILE_BAD_IDENTIFY) ? 0xffffffff : dw0;

@@ -112,7 +112,7 @@ struct sim_vector {
 	_Atomic uint64_t dropped_masked, torn, stray, nowhere;
 };
 
-/* Why the controller set CSTS.CFS (sim_fatal()). */
+/* Why the controller set CSTS.CFS (nvr_sim_fatal()). */
 enum sim_fatal_reason {
 	SIM_FATAL_NONE,
 	SIM_FATAL_BAD_ENABLE,	/* CC.EN with a bad admin queue or CC field */
@@ -221,55 +221,55 @@ static inline uint64_t sim_now(void)
 #define sim_journal(s, ...) nvr_journal_add_ts(&(s)->journal, (s)->now, __VA_ARGS__)
 
 /* Should fault @f fire now? Draws from @rng, the stream of the queue or vector. */
-bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng);
+bool nvr_sim_fault_fires(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng);
 /* Seed a queue's or vector's generator: the run's seed, the kind, the index. */
-void sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index);
+void nvr_sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index);
 
 /* dma.c */
-void *sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);
-int sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
+void *nvr_sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);
+int nvr_sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
 		 bool to_host);
-int sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len);
-int sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len);
+int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len);
+int nvr_sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len);
 
 /* regs.c */
-uint32_t sim_read32(struct nvr_transport *t, uint32_t off);
-uint64_t sim_read64(struct nvr_transport *t, uint32_t off);
-void sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val);
-void sim_write64(struct nvr_transport *t, uint32_t off, uint64_t val);
-bool sim_ready(struct nvr_sim *s, uint64_t now);
-void sim_fatal(struct nvr_sim *s, uint32_t reason);
-void sim_kick(struct nvr_sim *s);
+uint32_t nvr_sim_read32(struct nvr_transport *t, uint32_t off);
+uint64_t nvr_sim_read64(struct nvr_transport *t, uint32_t off);
+void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val);
+void nvr_sim_write64(struct nvr_transport *t, uint32_t off, uint64_t val);
+bool nvr_sim_ready(struct nvr_sim *s, uint64_t now);
+void nvr_sim_fatal(struct nvr_sim *s, uint32_t reason);
+void nvr_sim_kick(struct nvr_sim *s);
 
 /* admin.c and nvm.c: execute one command, return its status field */
-uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
-uint16_t sim_nvm(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
-void sim_build_identify(struct nvr_sim *s);
+uint16_t nvr_sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+uint16_t nvr_sim_nvm(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+void nvr_sim_build_identify(struct nvr_sim *s);
 
 /* worker.c */
-void *sim_worker(void *arg);
-void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due);
-void sim_raise_due(struct nvr_sim *s, uint64_t now);
-void sim_queues_reset(struct nvr_sim *s);
-void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
+void *nvr_sim_worker(void *arg);
+void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due);
+void nvr_sim_raise_due(struct nvr_sim *s, uint64_t now);
+void nvr_sim_queues_reset(struct nvr_sim *s);
+void nvr_sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq);
 
 /* keepalive.c */
-uint16_t sim_keep_alive(struct nvr_sim *s, uint64_t now);
-uint16_t sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t *dw0);
-void sim_kato_check(struct nvr_sim *s, uint64_t now);
-uint64_t sim_kato_deadline(struct nvr_sim *s);
-void sim_kato_reset(struct nvr_sim *s);
+uint16_t nvr_sim_keep_alive(struct nvr_sim *s, uint64_t now);
+uint16_t nvr_sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t *dw0);
+void nvr_sim_kato_check(struct nvr_sim *s, uint64_t now);
+uint64_t nvr_sim_kato_deadline(struct nvr_sim *s);
+void nvr_sim_kato_reset(struct nvr_sim *s);
 
 /* dbbuf.c: shadow doorbells and EventIdx */
-uint16_t sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe);
-void sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq);
-void sim_dbbuf_reset(struct nvr_sim *s);
+uint16_t nvr_sim_dbbuf_config(struct nvr_sim *s, const struct nvr_sqe *sqe);
+void nvr_sim_dbbuf_queue(struct nvr_sim *s, uint16_t qid, bool cq);
+void nvr_sim_dbbuf_reset(struct nvr_sim *s);
 /* False while the SQ sleeps waiting for an MMIO doorbell; else its shadow tail. */
-bool sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail);
-bool sim_dbbuf_sq_pending(const struct sim_sq *sq);
+bool nvr_sim_dbbuf_sq_tail(struct nvr_sim *s, struct sim_sq *sq, uint32_t *tail);
+bool nvr_sim_dbbuf_sq_pending(const struct sim_sq *sq);
 /* The SQ is drained: publish EventIdx and stop looking unless the host went on. */
-void sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq);
-bool sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head);
+void nvr_sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq);
+bool nvr_sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head);
 
 /* hostile.c: the hooks the other files call; each is a no-op when its knob is off. */
 static inline uint64_t sim_hostile(const struct nvr_sim *s, enum nvr_sim_hostile h)
@@ -277,31 +277,31 @@ static inline uint64_t sim_hostile(const struct nvr_sim *s, enum nvr_sim_hostile
 	return s->cfg.hostile[h];
 }
 /* SIM_POST_* flags for an I/O completion about to be queued on @cq. */
-uint8_t sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid);
+uint8_t nvr_sim_hostile_cqe_flags(struct nvr_sim *s, struct sim_cq *cq, uint16_t cid);
 /* Rewrite @cqe as posted with hostile @flags; return true to skip the host's truth count. */
-bool sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cqe, uint8_t flags);
+bool nvr_sim_hostile_mangle(struct nvr_sim *s, struct sim_cq *cq, struct nvr_cqe *cqe, uint8_t flags);
 /* An I/O command was fetched: the count knobs may stop the controller now. */
-void sim_hostile_fetched(struct nvr_sim *s);
+void nvr_sim_hostile_fetched(struct nvr_sim *s);
 /* The worker's loop, device lock held: the interrupt storm. */
-void sim_hostile_tick(struct nvr_sim *s, uint64_t now);
+void nvr_sim_hostile_tick(struct nvr_sim *s, uint64_t now);
 /* The longest the worker may sleep (ns) with the storm on; UINT64_MAX otherwise. */
-uint64_t sim_hostile_sleep_max(struct nvr_sim *s);
+uint64_t nvr_sim_hostile_sleep_max(struct nvr_sim *s);
 /* When CSTS.RDY may follow CC.EN, given when it would. */
-uint64_t sim_hostile_ready_at(struct nvr_sim *s, uint64_t at);
+uint64_t nvr_sim_hostile_ready_at(struct nvr_sim *s, uint64_t at);
 /* When a shutdown completes, given when it would. */
-uint64_t sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at);
+uint64_t nvr_sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at);
 /* Mangle an Identify data buffer of CNS @cns about to be returned. */
-void sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf);
+void nvr_sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf);
 /* Number of Queues' Dword 0, given what it would be. */
-uint32_t sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0);
+uint32_t nvr_sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0);
 
 /* irq.c */
 /* The device owes an interrupt on @vector; @io: for an I/O CQ (faults may apply). */
-void sim_raise(struct nvr_sim *s, uint16_t vector, bool io);
-int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd);
-int sim_irq_trigger(struct nvr_transport *t, unsigned int vector);
-int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked);
-int sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
+void nvr_sim_raise(struct nvr_sim *s, uint16_t vector, bool io);
+int nvr_sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd);
+int nvr_sim_irq_trigger(struct nvr_transport *t, unsigned int vector);
+int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked);
+int nvr_sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
 		   uint32_t value);
 
 #endif

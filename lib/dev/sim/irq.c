@@ -128,12 +128,12 @@ static void hold_window(struct nvr_sim *s, struct sim_vector *v)
 		if (done >= from + 2 && done >= busy + 2)
 			break;
 		/* Sleep, not spin: the device needs the CPU to raise. */
-		sim_kick(s);
+		nvr_sim_kick(s);
 		nvr_sleep_ns(5000);
 	}
 }
 
-int sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
+int nvr_sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
 		   uint32_t value)
 {
 	struct nvr_sim *s = to_sim(t);
@@ -173,7 +173,7 @@ int sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dw
 	 * at all, its interrupt waits in the PBA (PCI 3.0, 6.8.2.9) -- or, with
 	 * no PBA, is lost.
 	 */
-	if (sim_fault(s, NVR_FAULT_TORN_SAMPLE, &v->rng)) {
+	if (nvr_sim_fault_fires(s, NVR_FAULT_TORN_SAMPLE, &v->rng)) {
 		atomic_store(&v->sampled, false);
 		window = true;
 	}
@@ -198,7 +198,7 @@ static uint16_t other_vector(struct nvr_sim *s, uint16_t vector)
 }
 
 /* Called by the worker with the device lock held. */
-void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
+void nvr_sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 {
 	struct sim_vector *v;
 	uint16_t target = vector;
@@ -210,7 +210,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 	v = &s->vec[vector];
 	atomic_fetch_add_explicit(&v->raised, 1, memory_order_relaxed);
 	atomic_store(&v->sampled, true);	/* ends a torn_sample window */
-	if (io && sim_fault(s, NVR_FAULT_DROP_IRQ, &v->rng)) {
+	if (io && nvr_sim_fault_fires(s, NVR_FAULT_DROP_IRQ, &v->rng)) {
 		atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
 		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
 		return;
@@ -249,7 +249,7 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 		return;
 	}
 	target = (uint16_t)to;
-	if (io && sim_fault(s, NVR_FAULT_MISROUTE_IRQ, &v->rng)) {
+	if (io && nvr_sim_fault_fires(s, NVR_FAULT_MISROUTE_IRQ, &v->rng)) {
 		uint16_t other = other_vector(s, target);
 
 		misrouted = other != target;
@@ -269,13 +269,13 @@ void sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 	if (!delivered)
 		atomic_fetch_add_explicit(&v->nowhere, 1, memory_order_relaxed);
 	sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, delivered, target);
-	if (io && delivered && sim_fault(s, NVR_FAULT_SPURIOUS_IRQ, &v->rng)) {
+	if (io && delivered && nvr_sim_fault_fires(s, NVR_FAULT_SPURIOUS_IRQ, &v->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_SPURIOUS_IRQ, target, 0);
 		deliver(s, target, false, false);	/* nothing new behind this one */
 	}
 }
 
-int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
+int nvr_sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 {
 	struct nvr_sim *s = to_sim(t);
 
@@ -288,7 +288,7 @@ int sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 	return 0;
 }
 
-int sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
+int nvr_sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
 {
 	struct nvr_sim *s = to_sim(t);
 	int efd;
@@ -303,7 +303,7 @@ int sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
 	return write(efd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 }
 
-int sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
+int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 {
 	struct nvr_sim *s = to_sim(t);
 	struct sim_vector *v;

@@ -16,7 +16,7 @@
 
 #define KAS_MS 100
 
-uint16_t sim_keep_alive(struct nvr_sim *s, uint64_t now)
+uint16_t nvr_sim_keep_alive(struct nvr_sim *s, uint64_t now)
 {
 	uint32_t kato = atomic_load_explicit(&s->kato_ms, memory_order_relaxed);
 
@@ -28,7 +28,7 @@ uint16_t sim_keep_alive(struct nvr_sim *s, uint64_t now)
 	return 0;
 }
 
-uint16_t sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t *dw0)
+uint16_t nvr_sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t *dw0)
 {
 	if (set) {
 		/* Rounded up to the KAS granularity; 0 turns the timer off. */
@@ -43,22 +43,22 @@ uint16_t sim_kato_feature(struct nvr_sim *s, bool set, uint32_t cdw11, uint32_t 
 	return 0;
 }
 
-void sim_kato_check(struct nvr_sim *s, uint64_t now)
+void nvr_sim_kato_check(struct nvr_sim *s, uint64_t now)
 {
 	uint64_t due = atomic_load_explicit(&s->ka_deadline_ns, memory_order_relaxed);
 
 	if (!due || now < due || atomic_load(&s->state) != SIM_ENABLED)
 		return;
 	atomic_store(&s->ka_deadline_ns, 0);
-	sim_fatal(s, SIM_FATAL_KATO);
+	nvr_sim_fatal(s, SIM_FATAL_KATO);
 }
 
-uint64_t sim_kato_deadline(struct nvr_sim *s)
+uint64_t nvr_sim_kato_deadline(struct nvr_sim *s)
 {
 	return atomic_load_explicit(&s->ka_deadline_ns, memory_order_relaxed);
 }
 
-void sim_kato_reset(struct nvr_sim *s)
+void nvr_sim_kato_reset(struct nvr_sim *s)
 {
 	atomic_store(&s->kato_ms, 0);
 	atomic_store(&s->ka_deadline_ns, 0);

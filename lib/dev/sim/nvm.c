@@ -24,7 +24,7 @@ static uint16_t read_write(struct nvr_sim *s, const struct nvr_sqe *sqe, bool wr
 	/* PRP1 dword aligned; later entries page aligned (NVMe 1.4, 4.3). */
 	if (sqe->prp1 & 3)
 		return GENERIC(NVME_SC_PRP_INVALID_OFFSET) | NVR_STATUS_DNR;
-	ret = sim_dma_copy(s, sqe->prp1, sqe->prp2, s->ns + (slba << s->lba_shift), len, !write);
+	ret = nvr_sim_dma_copy(s, sqe->prp1, sqe->prp2, s->ns + (slba << s->lba_shift), len, !write);
 	if (ret == -EINVAL)
 		return GENERIC(NVME_SC_PRP_INVALID_OFFSET) | NVR_STATUS_DNR;
 	if (ret)
@@ -32,7 +32,7 @@ static uint16_t read_write(struct nvr_sim *s, const struct nvr_sqe *sqe, bool wr
 	return GENERIC(NVME_SC_SUCCESS);
 }
 
-uint16_t sim_nvm(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
+uint16_t nvr_sim_nvm(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 {
 	(void)dw0;
 	if (sqe->nsid != 1)

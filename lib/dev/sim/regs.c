@@ -16,7 +16,7 @@ static struct nvr_sim *to_sim(struct nvr_transport *t)
 }
 
 /* CSTS.RDY follows CC.EN after the configured ready delay, both ways. */
-bool sim_ready(struct nvr_sim *s, uint64_t now)
+bool nvr_sim_ready(struct nvr_sim *s, uint64_t now)
 {
 	return atomic_load_explicit(&s->state, memory_order_acquire) == SIM_ENABLED &&
 	       now >= atomic_load_explicit(&s->ready_at_ns, memory_order_relaxed);
@@ -48,9 +48,9 @@ static uint32_t sim_csts(struct nvr_sim *s)
 	return csts;
 }
 
-void sim_fatal(struct nvr_sim *s, uint32_t reason)
+void nvr_sim_fatal(struct nvr_sim *s, uint32_t reason)
 {
-	atomic_store(&s->fatal_rdy, sim_ready(s, sim_now()));
+	atomic_store(&s->fatal_rdy, nvr_sim_ready(s, sim_now()));
 	atomic_fetch_or(&s->csts_fixed, NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
 	atomic_store(&s->state, SIM_FATAL);
 	atomic_store(&s->fatal_reason, reason);
@@ -63,7 +63,7 @@ void sim_fatal(struct nvr_sim *s, uint32_t reason)
  * sleeping and its loads of the doorbells: either we see it asleep, or it
  * sees our doorbell (a store-load pair that needs the full ordering).
  */
-void sim_kick(struct nvr_sim *s)
+void nvr_sim_kick(struct nvr_sim *s)
 {
 	if (atomic_load_explicit(&s->sleeping, memory_order_seq_cst)) {
 		atomic_fetch_add_explicit(&s->kick, 1, memory_order_relaxed);
@@ -71,7 +71,7 @@ void sim_kick(struct nvr_sim *s)
 	}
 }
 
-uint32_t sim_read32(struct nvr_transport *t, uint32_t off)
+uint32_t nvr_sim_read32(struct nvr_transport *t, uint32_t off)
 {
 	struct nvr_sim *s = to_sim(t);
 
@@ -101,9 +101,9 @@ uint32_t sim_read32(struct nvr_transport *t, uint32_t off)
 	}
 }
 
-uint64_t sim_read64(struct nvr_transport *t, uint32_t off)
+uint64_t nvr_sim_read64(struct nvr_transport *t, uint32_t off)
 {
-	return sim_read32(t, off) | (uint64_t)sim_read32(t, off + 4) << 32;
+	return nvr_sim_read32(t, off) | (uint64_t)nvr_sim_read32(t, off + 4) << 32;
 }
 
 /* Check CC at enable time against CAP and the admin queue registers. */
@@ -127,7 +127,7 @@ static void enable(struct nvr_sim *s, uint32_t cc)
 
 	if (!enable_config_valid(s, cc)) {
 		/* A real controller may do anything here; ours reports a fatal status. */
-		sim_fatal(s, SIM_FATAL_BAD_ENABLE);
+		nvr_sim_fatal(s, SIM_FATAL_BAD_ENABLE);
 		return;
 	}
 	cq->qid = 0;
@@ -152,7 +152,7 @@ static void enable(struct nvr_sim *s, uint32_t cc)
 	atomic_store(&sq->live, true);
 
 	atomic_store(&s->ready_at_ns,
-		     sim_hostile_ready_at(s, sim_now() + (uint64_t)s->cfg.ready_delay_us * 1000));
+		     nvr_sim_hostile_ready_at(s, sim_now() + (uint64_t)s->cfg.ready_delay_us * 1000));
 	atomic_store(&s->state, SIM_ENABLED);
 }
 
@@ -161,9 +161,9 @@ static void disable(struct nvr_sim *s)
 	uint64_t now = sim_now();
 	/* Only a controller that got ready takes the delay to clear RDY; one
 	 * disabled before it was ready never shows RDY at all. */
-	bool was_ready = sim_ready(s, now);
+	bool was_ready = nvr_sim_ready(s, now);
 
-	sim_queues_reset(s);
+	nvr_sim_queues_reset(s);
 	s->nq_set = false;
 	s->nsqa = s->ncqa = 0;
 	atomic_store(&s->shn_done_at_ns, 0);
@@ -187,7 +187,7 @@ static void write_cc(struct nvr_sim *s, uint32_t val)
 	/* CC.SHN: shutdown processing takes cfg.shutdown_us, then SHST says complete. */
 	if (NVME_CC_SHN(val) && !NVME_CC_SHN(old) && NVME_CC_EN(val))
 		atomic_store(&s->shn_done_at_ns,
-			     sim_hostile_shutdown_at(s, sim_now() +
+			     nvr_sim_hostile_shutdown_at(s, sim_now() +
 							(uint64_t)s->cfg.shutdown_us * 1000 + 1));
 }
 
@@ -213,7 +213,7 @@ static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
 		atomic_store_explicit(&sq->db, val, memory_order_seq_cst);
 		atomic_fetch_add_explicit(&sq->mmio_seq, 1, memory_order_seq_cst);
 	}
-	sim_kick(s);
+	nvr_sim_kick(s);
 	return;
 bad:
 	/* Invalid Doorbell Register / Write Value (NVMe 1.4, 5.2.1): ignored, journalled. */
@@ -221,7 +221,7 @@ bad:
 	nvr_journal_add(&s->journal, NVR_JEV_BAD_DOORBELL, (uint16_t)qid, val, is_cq, 0);
 }
 
-void sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
+void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 {
 	struct nvr_sim *s = to_sim(t);
 
@@ -254,11 +254,11 @@ void sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 		break;	/* read-only or reserved: ignored */
 	}
 	pthread_mutex_unlock(&s->lock);
-	sim_kick(s);
+	nvr_sim_kick(s);
 }
 
-void sim_write64(struct nvr_transport *t, uint32_t off, uint64_t val)
+void nvr_sim_write64(struct nvr_transport *t, uint32_t off, uint64_t val)
 {
-	sim_write32(t, off, (uint32_t)val);
-	sim_write32(t, off + 4, (uint32_t)(val >> 32));
+	nvr_sim_write32(t, off, (uint32_t)val);
+	nvr_sim_write32(t, off + 4, (uint32_t)(val >> 32));
 }

@@ -189,7 +189,7 @@ static int sim_reset(struct nvr_transport *t)
 
 	/* A function level reset: the controller as after power-on. */
 	pthread_mutex_lock(&s->lock);
-	sim_queues_reset(s);
+	nvr_sim_queues_reset(s);
 	atomic_store(&s->cc, 0);
 	atomic_store(&s->csts_fixed, 0);
 	atomic_store(&s->shn_done_at_ns, 0);
@@ -212,16 +212,16 @@ static int sim_reset(struct nvr_transport *t)
 }
 
 static const struct nvr_transport_ops sim_ops = {
-	.read32 = sim_read32,
-	.read64 = sim_read64,
-	.write32 = sim_write32,
-	.write64 = sim_write64,
-	.dma_map = sim_dma_map,
-	.dma_unmap = sim_dma_unmap,
-	.irq_set = sim_irq_set,
-	.irq_trigger = sim_irq_trigger,
-	.irq_mask = sim_irq_mask,
-	.msix_write = sim_msix_write,
+	.read32 = nvr_sim_read32,
+	.read64 = nvr_sim_read64,
+	.write32 = nvr_sim_write32,
+	.write64 = nvr_sim_write64,
+	.dma_map = nvr_sim_dma_map,
+	.dma_unmap = nvr_sim_dma_unmap,
+	.irq_set = nvr_sim_irq_set,
+	.irq_trigger = nvr_sim_irq_trigger,
+	.irq_mask = nvr_sim_irq_mask,
+	.msix_write = nvr_sim_msix_write,
 	.reset = sim_reset,
 	.destroy = sim_destroy,
 };
@@ -275,7 +275,7 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		atomic_init(&s->vec[v].addr_lo, nvr_msi_addr(v));
 		atomic_init(&s->vec[v].data, nvr_msi_data(v));
 		atomic_init(&s->vec[v].efd, -1);
-		sim_seed_stream(s, &s->vec[v].rng, 3, v);
+		nvr_sim_seed_stream(s, &s->vec[v].rng, 3, v);
 	}
 	for (int f = 0; f < NVR_FAULT_NR; f++)
 		atomic_init(&s->fault_rate[f], cfg->fault_rate[f]);
@@ -288,9 +288,9 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	ret = nvr_journal_init(&s->journal, cfg->journal_size);
 	if (ret)
 		goto err;
-	sim_build_identify(s);
+	nvr_sim_build_identify(s);
 
-	ret = -pthread_create(&s->worker, NULL, sim_worker, s);
+	ret = -pthread_create(&s->worker, NULL, nvr_sim_worker, s);
 	if (ret)
 		goto err;
 	s->worker_started = true;

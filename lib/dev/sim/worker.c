@@ -15,12 +15,12 @@
 #define BATCH 64		/* SQEs fetched from one SQ before looking at the others */
 #define SLEEP_MAX_NS 50000000ull	/* re-check timers at least this often */
 
-void sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index)
+void nvr_sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, uint32_t index)
 {
 	nvr_rng_seed(rng, s->cfg.seed ^ (kind << 56) ^ ((uint64_t)index * 0x9e3779b97f4a7c15ull));
 }
 
-bool sim_fault(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng)
+bool nvr_sim_fault_fires(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng)
 {
 	uint32_t rate = atomic_load_explicit(&s->fault_rate[f], memory_order_relaxed);
 	uint32_t once = atomic_load_explicit(&s->fault_once[f], memory_order_relaxed);
@@ -86,7 +86,7 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 	uint32_t head = atomic_load_explicit(&cq->db, memory_order_acquire);
 	uint32_t outstanding, released;
 
-	if (cq->shadow && !sim_dbbuf_cq_head(s, cq, &head))
+	if (cq->shadow && !nvr_sim_dbbuf_cq_head(s, cq, &head))
 		return;
 
 	if (head == cq->head_seen)
@@ -124,9 +124,9 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 								      memory_order_relaxed))
 		copy.sqhd = (uint16_t)s->sqs[cqe->sqid].head;
 	if (unlikely(flags & (SIM_POST_GARBAGE | SIM_POST_BAD_SQHD)) &&
-	    sim_hostile_mangle(s, cq, &copy, flags))
+	    nvr_sim_hostile_mangle(s, cq, &copy, flags))
 		flags |= SIM_POST_FABRICATED;
-	slot = sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
+	slot = nvr_sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
 	/* Count it before the host can see it, so the truth is never behind. */
 	if (slot && !(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
 	    s->sqs[cqe->sqid].posted)
@@ -171,10 +171,10 @@ static void enqueue(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *
 	if (!due && post_cqe(s, cq, cqe, flags))
 		return;
 	if (pend_push(s, &p))
-		sim_fatal(s, SIM_FATAL_NOMEM);	/* out of memory: a device would hang; ours says so */
+		nvr_sim_fatal(s, SIM_FATAL_NOMEM);	/* out of memory: a device would hang; ours says so */
 }
 
-void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
+void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
 {
 	struct sim_cq *cq = &s->cqs[cqid];
 	uint8_t flags = 0;
@@ -185,21 +185,21 @@ void sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, u
 		enqueue(s, cq, cqe, due, 0);
 		return;
 	}
-	if (sim_fault(s, NVR_FAULT_DROP_CQE, &cq->rng)) {
+	if (nvr_sim_fault_fires(s, NVR_FAULT_DROP_CQE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
 		return;
 	}
-	if (sim_fault(s, NVR_FAULT_FLIP_PHASE, &cq->rng)) {
+	if (nvr_sim_fault_fires(s, NVR_FAULT_FLIP_PHASE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
 		flags |= SIM_POST_FLIP_PHASE;
 	}
-	flags |= sim_hostile_cqe_flags(s, cq, cqe->cid);
+	flags |= nvr_sim_hostile_cqe_flags(s, cq, cqe->cid);
 	enqueue(s, cq, cqe, due, flags);
-	if (sim_fault(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
+	if (nvr_sim_fault_fires(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
 		enqueue(s, cq, cqe, due, 0);
 	}
-	if (sim_fault(s, NVR_FAULT_BOGUS_CID, &cq->rng)) {
+	if (nvr_sim_fault_fires(s, NVR_FAULT_BOGUS_CID, &cq->rng)) {
 		struct nvr_cqe bogus = *cqe;
 		uint32_t sqsize = s->sqs[cqe->sqid].size;
 
@@ -252,7 +252,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 	unsigned int n = 0;
 
 	if (sq->shadow) {
-		if (!sim_dbbuf_sq_tail(s, sq, &tail))
+		if (!nvr_sim_dbbuf_sq_tail(s, sq, &tail))
 			return 0;
 	} else {
 		tail = atomic_load_explicit(&sq->db, memory_order_acquire);
@@ -264,14 +264,14 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 	}
 	while (sq->head != tail && n < BATCH && atomic_load_explicit(&sq->live, memory_order_relaxed)) {
 		uint64_t addr = sq->base + (uint64_t)sq->head * sizeof(struct nvr_sqe);
-		const struct nvr_sqe *p = sim_dma_ptr(s, addr, sizeof(struct nvr_sqe), false);
+		const struct nvr_sqe *p = nvr_sim_dma_ptr(s, addr, sizeof(struct nvr_sqe), false);
 		struct nvr_cqe cqe = { 0 };
 		struct nvr_sqe sqe;
 		uint64_t due = 0;
 
 		if (!p) {
 			/* The SQ memory is gone: nothing sane to fetch. */
-			sim_fatal(s, SIM_FATAL_SQ_GONE);
+			nvr_sim_fatal(s, SIM_FATAL_SQ_GONE);
 			return n;
 		}
 		memcpy(&sqe, p, sizeof(sqe));
@@ -283,39 +283,39 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		n++;
 		atomic_fetch_add_explicit(&s->st_commands, 1, memory_order_relaxed);
 		if (sq->qid)
-			sim_hostile_fetched(s);
+			nvr_sim_hostile_fetched(s);
 
 		cqe.sqid = sq->qid;
 		cqe.cid = sqe.cid;
 		if (sq->qid == 0) {
-			cqe.status = (uint16_t)(sim_admin(s, &sqe, &cqe.dw0) << 1);
+			cqe.status = (uint16_t)(nvr_sim_admin(s, &sqe, &cqe.dw0) << 1);
 			if (sqe.opcode == nvme_admin_keep_alive && s->cfg.keep_alive_us)
 				due = now + s->cfg.keep_alive_us * 1000ull;
 		} else {
-			cqe.status = (uint16_t)(sim_nvm(s, &sqe, &cqe.dw0) << 1);
+			cqe.status = (uint16_t)(nvr_sim_nvm(s, &sqe, &cqe.dw0) << 1);
 			due = draw_latency(s, sq);
 			if (due)
 				due += now;
 		}
 		cqe.sqhd = (uint16_t)sq->head;
-		sim_complete(s, sq->cqid, &cqe, due);
+		nvr_sim_complete(s, sq->cqid, &cqe, due);
 		if (atomic_load(&s->state) != SIM_ENABLED)
 			break;
 	}
 	if (sq->shadow && sq->head == tail)
-		sim_dbbuf_sq_idle(s, sq);
+		nvr_sim_dbbuf_sq_idle(s, sq);
 	return n;
 }
 
 /* Commands still in a deleted SQ are aborted (NVMe 1.4, 5.6: Delete I/O Submission Queue). */
-void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
+void nvr_sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 {
 	uint32_t tail = atomic_load(&sq->db);
 
 	if (sq->shadow)
-		sim_dbbuf_sq_tail(s, sq, &tail);
+		nvr_sim_dbbuf_sq_tail(s, sq, &tail);
 	while (sq->head != tail) {
-		const struct nvr_sqe *p = sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
+		const struct nvr_sqe *p = nvr_sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
 		struct nvr_cqe cqe = { .sqid = sq->qid };
 
 		sq->head = (sq->head + 1) % sq->size;
@@ -346,7 +346,7 @@ void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 	s->cqs[sq->cqid].nr_sqs--;
 }
 
-void sim_queues_reset(struct nvr_sim *s)
+void nvr_sim_queues_reset(struct nvr_sim *s)
 {
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		atomic_store(&s->sqs[q].live, false);
@@ -356,8 +356,8 @@ void sim_queues_reset(struct nvr_sim *s)
 	}
 	s->nr_pend = 0;
 	/* A reset clears Doorbell Buffer Config and stops the keep-alive timer. */
-	sim_dbbuf_reset(s);
-	sim_kato_reset(s);
+	nvr_sim_dbbuf_reset(s);
+	nvr_sim_kato_reset(s);
 }
 
 /*
@@ -378,7 +378,7 @@ static bool coalesced(struct nvr_sim *s, const struct sim_cq *cq)
 	return cq->qid && (s->coal_thr || s->coal_time_ns) && !s->vec[cq->iv].coalesce_off;
 }
 
-void sim_raise_due(struct nvr_sim *s, uint64_t now)
+void nvr_sim_raise_due(struct nvr_sim *s, uint64_t now)
 {
 	for (uint32_t q = 0; q <= s->cfg.nr_io_queues; q++) {
 		struct sim_cq *cq = &s->cqs[q];
@@ -389,7 +389,7 @@ void sim_raise_due(struct nvr_sim *s, uint64_t now)
 		    now < coalesce_deadline(s, cq))
 			continue;
 		cq->unsignalled = 0;
-		sim_raise(s, cq->iv, cq->qid != 0);
+		nvr_sim_raise(s, cq->iv, cq->qid != 0);
 	}
 }
 
@@ -402,9 +402,9 @@ static bool shut_down(struct nvr_sim *s, uint64_t now)
 
 static bool has_work(struct nvr_sim *s, uint64_t now)
 {
-	uint64_t kato = sim_kato_deadline(s);
+	uint64_t kato = nvr_sim_kato_deadline(s);
 
-	if (!sim_ready(s, now))
+	if (!nvr_sim_ready(s, now))
 		return false;
 	if (s->nr_pend && s->pend[0].due_ns <= now)
 		return true;
@@ -420,7 +420,7 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 
 		if (!atomic_load_explicit(&sq->live, memory_order_relaxed))
 			continue;
-		if (sq->shadow ? sim_dbbuf_sq_pending(sq) :
+		if (sq->shadow ? nvr_sim_dbbuf_sq_pending(sq) :
 				 atomic_load_explicit(&sq->db, memory_order_seq_cst) != sq->head)
 			return true;
 	}
@@ -429,7 +429,7 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 
 static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 {
-	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns), kato = sim_kato_deadline(s);
+	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns), kato = nvr_sim_kato_deadline(s);
 
 	if (s->nr_pend)
 		t = s->pend[0].due_ns > now ? NVR_MIN(t, s->pend[0].due_ns - now) : 1000;
@@ -446,11 +446,11 @@ static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 			t = NVR_MIN(t, d > now ? d - now : 1000);
 		}
 	}
-	t = NVR_MIN(t, sim_hostile_sleep_max(s));
+	t = NVR_MIN(t, nvr_sim_hostile_sleep_max(s));
 	return t ? t : 1000;
 }
 
-void *sim_worker(void *arg)
+void *nvr_sim_worker(void *arg)
 {
 	struct nvr_sim *s = arg;
 	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000, loop = 0;
@@ -464,7 +464,7 @@ void *sim_worker(void *arg)
 		s->now = now;
 		pthread_mutex_lock(&s->lock);
 		pthread_rwlock_rdlock(&s->dma_lock);
-		if (sim_ready(s, now)) {
+		if (nvr_sim_ready(s, now)) {
 			/*
 			 * After shutdown processing completes nothing more is
 			 * fetched, but commands already fetched still complete
@@ -476,12 +476,12 @@ void *sim_worker(void *arg)
 					if (atomic_load_explicit(&s->sqs[q].live,
 								 memory_order_relaxed))
 						work += process_sq(s, &s->sqs[q], now);
-				sim_kato_check(s, now);
+				nvr_sim_kato_check(s, now);
 			}
 			if (s->nr_pend)
 				work += run_pending(s, now);
-			sim_raise_due(s, now);
-			sim_hostile_tick(s, now);
+			nvr_sim_raise_due(s, now);
+			nvr_sim_hostile_tick(s, now);
 		}
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
 		pthread_rwlock_unlock(&s->dma_lock);
@@ -503,7 +503,7 @@ void *sim_worker(void *arg)
 			continue;
 		}
 
-		/* Sleep. Pairs with sim_kick(): either the host sees us sleeping
+		/* Sleep. Pairs with nvr_sim_kick(): either the host sees us sleeping
 		 * and wakes us, or has_work() sees its doorbell (all seq_cst). */
 		k = atomic_load(&s->kick);
 		atomic_store_explicit(&s->sleeping, 1, memory_order_seq_cst);
