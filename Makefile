@@ -36,7 +36,7 @@ ALL_LDFLAGS := -pthread $(LDFLAGS)
 # the public API (lib/include/nvmerace/), so a stray internal include fails.
 LIB_INC := -Ilib -Ilib/include
 PUB_INC := -Ilib/include
-CMD_INC := $(LIB_INC)
+CMD_INC := $(PUB_INC)
 ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
@@ -128,6 +128,7 @@ check: deps
 
 test: all $(TEST_BIN)
 	@sh tests/symbols.sh $(LIBA)
+	@sh tests/kerneldoc.sh
 	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
 #include <nvme/types.h>
 
 #include "nvmerace.h"
@@ -86,7 +85,7 @@ static void bench_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, 
 	(void)sq;
 	b->free[b->nr_free++] = (uint32_t)(uintptr_t)ctx;
 	b->done++;
-	if (unlikely(NVR_CQE_STATUS(cqe->status) & 0x7ff))
+	if (__builtin_expect(NVR_CQE_STATUS(cqe->status) & 0x7ff, 0))
 		b->errors++;
 }
 
@@ -334,7 +333,7 @@ int main(int argc, char **argv)
 		struct nvr_ledger_opts lo;
 
 		nvr_ledger_opts_init(&lo);
-		lo.sim = nvr_sim_of(t);
+		lo.truth = nvr_transport_truth(t);
 		if (nvr_ledger_create(&lo, &ledger) || nvr_ledger_attach(ledger, b.sq, b.cq)) {
 			fprintf(stderr, "bench_poll: cannot set up the ledger\n");
 			ret = -ENOMEM;

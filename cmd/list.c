@@ -6,11 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <json-c/json.h>
 
-#include "nvmerace.h"
 #include "cmd.h"
+#include "nvmerace.h"
 
 static const char usage[] =
 	"usage: nvmerace list [--json]\n"

@@ -14,10 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
 #include "monitor_fmt.h"
 #include "report.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
 
 #define MON_MAX_ROWS 16
 

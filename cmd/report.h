@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <nvmerace/run.h>
+
 #include "nvmerace.h"
-#include "run/runner.h"
 
 struct report_entry {
 	char file[256];

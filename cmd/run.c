@@ -12,11 +12,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "nvmerace.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
 #include "cmd.h"
+#include "nvmerace.h"
 #include "report.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
 
 static const char usage[] =
 	"usage: nvmerace run [options] FILE...\n"

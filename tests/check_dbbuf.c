@@ -9,12 +9,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "host/dbbuf.h"
+#include "dev/sim/truth.h"
 #include "helpers.h"
-
+#include "host/dbbuf.h"
 #include "suite_main.h"
 
 /* ei in the half-open ring interval [lo, hi), modulo 2^16. */
@@ -154,7 +153,7 @@ START_TEST(test_dbbuf_device_needs_mmio_after_idle)
 {
 	struct nvr_dbbuf_policy p = { NVR_DBBUF_BARRIER_FULL, NVR_NEED_EVENT_LINUX };
 	struct nvr_sim_config cfg;
-	struct nvr_sim_sq_truth t;
+	struct nvr_sq_truth t;
 	struct nvr_sq *sq;
 	struct nvr_cq *cq;
 	struct tdev d;

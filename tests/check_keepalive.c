@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "helpers.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
+#include "dev/sim/truth.h"
+#include "helpers.h"
 #include "suite_main.h"
 
 static uint32_t kato(struct tdev *d, bool set, uint32_t ms)

@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "nvmerace.h"
-#include "run/runner.h"
+#include <nvmerace/run.h>
 
+#include "base/util.h"
+#include "detect/ledger.h"
+#include "dev/sim/truth.h"
+#include "host/irq.h"
+#include "host/policy.h"
+#include "nvmerace.h"
 #include "suite_main.h"
 
 static void add_queue(struct nvr_scenario *s, uint16_t id, uint16_t depth, int vector)
@@ -253,7 +257,7 @@ static void pba_run(bool no_pba, uint64_t *missed, bool *fired_on_unmask)
 {
 	struct nvr_sim_config cfg;
 	struct nvr_ledger_opts lo;
-	struct nvr_sim_vec_truth vt;
+	struct nvr_vec_truth vt;
 	struct pba_rig g = { 0 };
 	struct nvr_stats st;
 	struct nvr_sqe sqe;
@@ -266,7 +270,7 @@ static void pba_run(bool no_pba, uint64_t *missed, bool *fired_on_unmask)
 	ck_assert_int_eq(nvr_sim_create(&cfg, &g.t), 0);
 	ck_assert_int_eq(nvr_ctrl_open(g.t, 1, &g.ctrl), 0);
 	nvr_ledger_opts_init(&lo);
-	lo.sim = nvr_sim_of(g.t);
+	lo.truth = nvr_transport_truth(g.t);
 	lo.missed_grace_ns = 5000000;
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g.l), 0);
 	ck_assert_int_eq(nvr_irq_create(g.ctrl, g.l, &g.irq), 0);
@@ -395,7 +399,7 @@ static void rig_up(struct irq_rig *g)
 	ck_assert_int_eq(nvr_sim_create(&cfg, &g->t), 0);
 	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl), 0);
 	nvr_ledger_opts_init(&lo);
-	lo.sim = nvr_sim_of(g->t);
+	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
 	ck_assert_int_eq(nvr_irq_create(g->ctrl, g->l, &g->irq), 0);
 	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), 0);
@@ -450,7 +454,7 @@ END_TEST
 
 START_TEST(test_irq_detach_and_trigger)
 {
-	struct nvr_sim_vec_truth vt;
+	struct nvr_vec_truth vt;
 	struct irq_rig g;
 	struct nvr_stats st;
 	uint64_t count, deadline;
@@ -486,7 +490,7 @@ END_TEST
 
 START_TEST(test_msix_retarget)
 {
-	struct nvr_sim_vec_truth vt;
+	struct nvr_vec_truth vt;
 	struct irq_rig g;
 	uint64_t deadline;
 

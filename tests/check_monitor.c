@@ -16,12 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nvmerace.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
+#include "detect/ledger.h"
 #include "monitor.h"
 #include "monitor_fmt.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
-
+#include "nvmerace.h"
 #include "suite_main.h"
 
 /* --- numbers --- */

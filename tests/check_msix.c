@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
+#include "dev/sim/truth.h"
+#include "dev/transport.h"
 #include "host/msix.h"
 #include "nvmerace.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
-
 #include "suite_main.h"
 
 #define SCENARIO "scenarios/msix-reprogram.yaml"
@@ -64,7 +65,7 @@ static void rig_up(struct rig *g, unsigned int entry, bool no_pba, uint32_t late
 	g->sim = nvr_sim_of(g->t);
 	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl), 0);
 	nvr_ledger_opts_init(&lo);
-	lo.sim = g->sim;
+	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
 	ck_assert_int_eq(nvr_irq_create(g->ctrl, g->l, &g->irq), 0);
 	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), 0);
@@ -96,7 +97,7 @@ static void rig_read(struct rig *g)
 }
 
 /* Wait until the device has raised @n interrupts on entry @v. */
-static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_sim_vec_truth *t)
+static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_vec_truth *t)
 {
 	uint64_t deadline = nvr_now_ns() + 5000000000ull;
 
@@ -108,7 +109,7 @@ static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_si
 
 START_TEST(test_addressing)
 {
-	struct nvr_sim_vec_truth t;
+	struct nvr_vec_truth t;
 	struct rig g;
 	uint64_t count;
 
@@ -156,7 +157,7 @@ END_TEST
  */
 static void torn_move(bool masked, bool no_pba, struct rig *g)
 {
-	struct nvr_sim_vec_truth tv;
+	struct nvr_vec_truth tv;
 	struct nvr_transport *t;
 
 	rig_up(g, 1, no_pba, 0);
@@ -177,7 +178,7 @@ static void torn_move(bool masked, bool no_pba, struct rig *g)
 
 START_TEST(test_torn_unmasked)
 {
-	struct nvr_sim_vec_truth t1, t5, t6;
+	struct nvr_vec_truth t1, t5, t6;
 	struct rig g;
 	uint64_t count;
 
@@ -203,7 +204,7 @@ END_TEST
 
 START_TEST(test_torn_masked)
 {
-	struct nvr_sim_vec_truth t1, t5;
+	struct nvr_vec_truth t1, t5;
 	struct rig g;
 	uint64_t count;
 
@@ -223,7 +224,7 @@ END_TEST
 
 START_TEST(test_no_pba_masked)
 {
-	struct nvr_sim_vec_truth t1;
+	struct nvr_vec_truth t1;
 	struct rig g;
 	uint64_t count;
 

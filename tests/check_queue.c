@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
 #include "helpers.h"
-
 #include "suite_main.h"
 
 #define PAGE NVR_PAGE_SIZE

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvmerace.h"
-#include "run/runner.h"
+#include <nvmerace/run.h>
 
+#include "nvmerace.h"
 #include "suite_main.h"
 
 static bool under_tsan(void)

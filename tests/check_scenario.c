@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvmerace.h"
-#include "scenario/scenario.h"
+#include <nvmerace/scenario.h>
 
+#include "nvmerace.h"
 #include "suite_main.h"
 
 #define CORPUS "tests/scenarios"

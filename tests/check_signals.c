@@ -19,14 +19,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
 #include <json-c/json.h>
 
-#include "nvmerace.h"
-#include "run/runner.h"
-#include "scenario/scenario.h"
-#include "base/util.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
+#include "base/util.h"
+#include "nvmerace.h"
 #include "suite_main.h"
 
 #define RUNS 50

@@ -10,12 +10,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
+#include "dev/sim/internal.h"
+#include "dev/sim/truth.h"
 #include "helpers.h"
-#include "dev/sim/internal.h"	/* white box, for one layout check */
-
 #include "suite_main.h"
 
 #define CC_EN (NVME_CC_EN_MASK << NVME_CC_EN_SHIFT)

@@ -16,9 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dev/pci.h"
+#include <nvmerace/pci.h>
+#include <nvmerace/vfio.h>
+
 #include "suite_main.h"
-#include "dev/vfio.h"
 
 #define BDF "0000:01:00.0"
 

@@ -14,17 +14,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "host/ctrl.h"
-#include "host/dma.h"
-#include "dev/journal.h"
-#include "base/nvr_wire.h"
-#include "host/queue.h"
-#include "dev/sim/sim.h"
-#include "dev/transport.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+#include <nvmerace/sim.h>
+#include <nvmerace/wire.h>
+
 #include "base/util.h"
+#include "dev/journal.h"
+#include "dev/sim/truth.h"
+#include "dev/transport.h"
+#include "host/queue.h"
 
 /* Generous: a sanitizer build on a loaded two-core machine is slow. */
 #define T_TIMEOUT_S 60

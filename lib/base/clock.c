@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
+#include "base/clock.h"
 
 struct nvr_clock nvr_clock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "util.h"
+#include "base/util.h"
 
 struct nvr_clock {
 	uint64_t base_tsc;

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "log.h"
+#include <nvmerace/log.h>
 
 static nvr_log_fn sink;
 static void *sink_arg;

@@ -5,7 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int nvr_futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
 {

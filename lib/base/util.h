@@ -8,32 +8,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#define NVR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NVR_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define NVR_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define NVR_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#include <nvmerace/util.h>
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-
-static inline uint64_t nvr_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline void nvr_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
 
 /* Sleep on *addr while it still holds @val, at most @timeout_ns (0: no limit). */
 int nvr_futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns);

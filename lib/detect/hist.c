@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "hist.h"
+#include <nvmerace/hist.h>
 
 uint64_t nvr_hist_bucket_low(unsigned int idx)
 {

@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/wire.h>
+
 #include "base/clock.h"
-#include "dev/journal.h"
-#include "ledger.h"
-#include "base/nvr_wire.h"
-#include "host/queue.h"
-#include "dev/sim/sim.h"
 #include "base/util.h"
+#include "detect/ledger.h"
+#include "dev/journal.h"
+#include "dev/truth.h"
+#include "host/queue_hook.h"
 
 struct nvr_lsq {
 	struct nvr_ledger *l;
@@ -200,10 +201,10 @@ void nvr_ledger_destroy(struct nvr_ledger *l)
 	if (!l)
 		return;
 	for (uint32_t i = 0; i < l->nr; i++) {
-		if (l->sqs[i]->live)
-			l->sqs[i]->sq->lsq = NULL;
-		if (l->sqs[i]->live)
-			l->cqs[i]->cq->lcq = NULL;
+		if (l->sqs[i]->live) {
+			nvr_sq_set_ledger(l->sqs[i]->sq, NULL);
+			nvr_cq_set_ledger(l->cqs[i]->cq, NULL);
+		}
 		free_lsq(l->sqs[i]);
 		free_lcq(l->cqs[i]);
 	}
@@ -271,32 +272,36 @@ int nvr_ledger_attach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *cq
 {
 	struct nvr_lsq *s = calloc(1, sizeof(*s));
 	struct nvr_lcq *c = calloc(1, sizeof(*c));
+	struct nvr_sq_state sqs;
+	struct nvr_cq_state cqs;
 	int ret = -ENOMEM;
 
 	if (!s || !c)
 		goto err;
-	s->t_submit = calloc(sq->depth, sizeof(*s->t_submit));
-	s->submits = calloc(sq->depth, sizeof(*s->submits));
-	s->completes = calloc(sq->depth, sizeof(*s->completes));
-	s->reported = calloc(sq->depth, sizeof(*s->reported));
-	c->slot_pass = calloc(cq->depth, sizeof(*c->slot_pass));
+	nvr_sq_get_state(sq, &sqs);
+	nvr_cq_get_state(cq, &cqs);
+	s->t_submit = calloc(sqs.depth, sizeof(*s->t_submit));
+	s->submits = calloc(sqs.depth, sizeof(*s->submits));
+	s->completes = calloc(sqs.depth, sizeof(*s->completes));
+	s->reported = calloc(sqs.depth, sizeof(*s->reported));
+	c->slot_pass = calloc(cqs.depth, sizeof(*c->slot_pass));
 	if (!s->t_submit || !s->submits || !s->completes || !s->reported || !c->slot_pass)
 		goto err;
 	s->l = c->l = l;
 	s->sq = sq;
 	s->lcq = c;
-	s->qid = sq->qid;
-	s->depth = sq->depth;
+	s->qid = sqs.qid;
+	s->depth = sqs.depth;
 	s->live = true;
 	atomic_init(&s->last_progress_ns, nvr_clock_ns());
 	c->cq = cq;
 	c->lsq = s;
-	c->qid = cq->qid;
-	c->depth = cq->depth;
-	c->vector = cq->vector;
+	c->qid = cqs.qid;
+	c->depth = cqs.depth;
+	c->vector = cqs.vector;
 
 	pthread_mutex_lock(&l->lock);
-	if (l->nr == NVR_STATS_MAX_Q || (cq->vector >= NVR_STATS_MAX_V)) {
+	if (l->nr == NVR_STATS_MAX_Q || (cqs.vector >= NVR_STATS_MAX_V)) {
 		pthread_mutex_unlock(&l->lock);
 		ret = -ENOSPC;
 		goto err;
@@ -304,11 +309,11 @@ int nvr_ledger_attach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *cq
 	l->sqs[l->nr] = s;
 	l->cqs[l->nr] = c;
 	l->nr++;
-	if (cq->vector >= 0)
-		l->vec[cq->vector].used = true;
+	if (cqs.vector >= 0)
+		l->vec[cqs.vector].used = true;
 	pthread_mutex_unlock(&l->lock);
-	sq->lsq = s;
-	cq->lcq = c;
+	nvr_sq_set_ledger(sq, s);
+	nvr_cq_set_ledger(cq, c);
 	return 0;
 err:
 	if (s)
@@ -325,8 +330,8 @@ void nvr_ledger_detach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *c
 		if (l->sqs[i]->sq == sq && l->sqs[i]->live)
 			l->sqs[i]->live = false;
 	pthread_mutex_unlock(&l->lock);
-	sq->lsq = NULL;
-	cq->lcq = NULL;
+	nvr_sq_set_ledger(sq, NULL);
+	nvr_cq_set_ledger(cq, NULL);
 }
 
 void nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
@@ -364,7 +369,7 @@ bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_
 		       "CQE at CQ %u slot %u waited for a %s: its interrupt on vector %d came "
 		       "while the handler could not take the CQ, and it returned without reaping",
 		       c->qid, slot, who == NVR_REAP_SWEEP ? "timeout sweep" : "poller", c->vector);
-	} else if (c->l->o.sim || who == NVR_REAP_SWEEP) {
+	} else if (c->l->o.truth || who == NVR_REAP_SWEEP) {
 		uint64_t zero = 0;
 
 		/*
@@ -390,14 +395,13 @@ void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, en
 	atomic_store_explicit(&s->last_progress_ns, now, memory_order_relaxed);
 }
 
-void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_sq *sq, const struct nvr_cqe *cqe,
+void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_lsq *s, const struct nvr_cqe *cqe,
 			uint16_t slot)
 {
 	struct nvr_ledger *l = c->l;
-	struct nvr_lsq *s = sq ? sq->lsq : NULL;
 	uint32_t fetched = 0, posted = 0, subs, comps;
 
-	if (!sq || !s) {
+	if (!s) {
 		report(l, c->lsq, NVR_AN_SPURIOUS, cqe->cid, c->vector,
 		       "CQE at CQ %u slot %u names SQ %u, which does not complete into this CQ",
 		       c->qid, slot, cqe->sqid);
@@ -411,7 +415,7 @@ void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_sq *sq, const struct nvr_c
 	}
 	subs = atomic_load(&s->submits[cqe->cid]);
 	comps = atomic_load(&s->completes[cqe->cid]);
-	if (l->o.sim && nvr_sim_cid_truth(l->o.sim, s->qid, cqe->cid, &fetched, &posted)) {
+	if (l->o.truth && nvr_truth_cid(l->o.truth, s->qid, cqe->cid, &fetched, &posted)) {
 		/* The device's count says whether it posted more CQEs than we submitted. */
 		if (posted > subs)
 			report(l, s, NVR_AN_DUPLICATE, cqe->cid, c->vector,
@@ -457,12 +461,12 @@ void nvr_ledger_wrong_phase(struct nvr_lcq *c, uint16_t slot, uint16_t cid)
 static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, struct lvec *v,
 				 uint64_t want)
 {
-	struct nvr_sim_vec_truth t;
+	struct nvr_vec_truth t;
 	uint64_t avail;
 
-	if (!l->o.sim)
+	if (!l->o.truth)
 		return want;	/* real hardware: host evidence is all there is */
-	nvr_sim_vec_truth(l->o.sim, (uint16_t)vector, &t);
+	nvr_truth_vec(l->o.truth, (uint16_t)vector, &t);
 	avail = t.unjustified + atomic_load(&v->triggered);
 	avail = avail > v->confirmed ? avail - v->confirmed : 0;
 	return NVR_MIN(want, avail);
@@ -494,7 +498,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	v->others_seen = others;
 	/* Without device truth, a poller's CQE may explain an interrupt that
 	 * arrives several wakes later (a handler thread scheduled late). */
-	if (!l->o.sim)
+	if (!l->o.truth)
 		v->polled += new_others;
 
 	/*
@@ -508,7 +512,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 		if (count > reaped + v->credits)
 			deficit = count - reaped - v->credits;
 		v->credits = reaped > count ? reaped - count : 0;
-		if (deficit && !l->o.sim) {
+		if (deficit && !l->o.truth) {
 			uint64_t p = NVR_MIN(deficit, v->polled);
 
 			v->polled -= p;
@@ -520,14 +524,14 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	} else {
 		uint64_t rest;
 
-		n = l->o.sim ? confirm_spurious(l, vector, v, count) : 0;
+		n = l->o.truth ? confirm_spurious(l, vector, v, count) : 0;
 		rest = count - n;
-		if (rest && new_others && l->o.sim) {
+		if (rest && new_others && l->o.truth) {
 			/* The interrupt for CQEs a poller took: they were not missed. */
 			atomic_fetch_add_explicit(&v->empty_polled, rest, memory_order_relaxed);
 			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
 		} else if (rest) {
-			uint64_t early, p = l->o.sim ? 0 : NVR_MIN(rest, v->polled);
+			uint64_t early, p = l->o.truth ? 0 : NVR_MIN(rest, v->polled);
 
 			if (p) {
 				v->polled -= p;
@@ -542,7 +546,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			rest -= early;
 			/* Unexplained: on hardware that is a spurious interrupt; on a
 			 * simulator the device says it was owed, so a benign race. */
-			if (l->o.sim)
+			if (l->o.truth)
 				atomic_fetch_add_explicit(&v->empty_early, rest, memory_order_relaxed);
 			else
 				n += rest;
@@ -550,11 +554,11 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	}
 	v->confirmed += n;
 	for (uint64_t i = 0; i < n; i++) {
-		const char *why = l->o.sim ? "; the device confirms it sent it" : "";
-		struct nvr_sim_vec_truth t;
+		const char *why = l->o.truth ? "; the device confirms it sent it" : "";
+		struct nvr_vec_truth t;
 
-		if (l->o.sim) {
-			nvr_sim_vec_truth(l->o.sim, (uint16_t)vector, &t);
+		if (l->o.truth) {
+			nvr_truth_vec(l->o.truth, (uint16_t)vector, &t);
 			if (t.stray > v->stray_seen) {
 				v->stray_seen++;
 				why = "; the device sent it: a torn MSI-X message, another entry "
@@ -577,10 +581,10 @@ static bool missed(struct nvr_ledger *l, unsigned int vi, struct lvec *v, const 
 {
 	const char *why = "";
 
-	if (l->o.sim) {
-		struct nvr_sim_vec_truth t;
+	if (l->o.truth) {
+		struct nvr_vec_truth t;
 
-		nvr_sim_vec_truth(l->o.sim, (uint16_t)vi, &t);
+		nvr_truth_vec(l->o.truth, (uint16_t)vi, &t);
 		if (t.lost <= v->missed_confirmed)
 			return false;
 		v->missed_confirmed++;
@@ -621,7 +625,7 @@ static const char *lost_reason(struct nvr_ledger *l, struct nvr_lsq *s, uint16_t
 {
 	uint32_t fetched, posted;
 
-	if (!l->o.sim || !nvr_sim_cid_truth(l->o.sim, s->qid, cid, &fetched, &posted))
+	if (!l->o.truth || !nvr_truth_cid(l->o.truth, s->qid, cid, &fetched, &posted))
 		return "no completion arrived";
 	if (posted >= subs)
 		return "lost by host: the device posted its CQE";
@@ -635,14 +639,14 @@ static bool only_dropped(struct nvr_ledger *l, struct nvr_lsq *s)
 {
 	uint32_t fetched, posted;
 
-	if (!l->o.sim)
+	if (!l->o.truth)
 		return false;
 	for (uint16_t cid = 0; cid < s->depth; cid++) {
 		uint32_t subs = atomic_load(&s->submits[cid]), comps = atomic_load(&s->completes[cid]);
 
 		if (subs == comps || s->reported[cid] == subs)
 			continue;
-		if (!nvr_sim_cid_truth(l->o.sim, s->qid, cid, &fetched, &posted))
+		if (!nvr_truth_cid(l->o.truth, s->qid, cid, &fetched, &posted))
 			return false;
 		/* Not fetched, or posted and not consumed: the queue itself is stuck. */
 		if (fetched < subs || posted >= subs)
@@ -664,7 +668,7 @@ static void check_lost(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now, bo
 			continue;
 		/* The device still holds its completion: a slow device (or a
 		 * thread that did not get a CPU), not a lost command. */
-		if (!all && l->o.sim && nvr_sim_cid_pending(l->o.sim, s->qid, cid))
+		if (!all && l->o.truth && nvr_truth_cid_pending(l->o.truth, s->qid, cid))
 			continue;
 		s->reported[cid] = subs;
 		report(l, s, NVR_AN_LOST, cid, s->lcq->vector,
@@ -684,21 +688,22 @@ static void check_lost(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now, bo
 
 static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, size_t len)
 {
-	struct nvr_sq *sq = s->sq;
-	struct nvr_sim_sq_truth t;
-	uint32_t shadow = atomic_load_explicit(sq->shadow.db, memory_order_relaxed);
-	uint32_t ei = atomic_load_explicit(sq->shadow.ei, memory_order_relaxed);
+	struct nvr_sq_state sqs;
+	struct nvr_sq_truth t;
+	uint32_t shadow, ei;
 	uint64_t probe;
 
+	nvr_sq_get_state(s->sq, &sqs);
+	shadow = sqs.db.shadow;
+	ei = sqs.db.eventidx;
 	/* The host's half: it is done with its last update, and that update
 	 * skipped the MMIO write (not merely on its way to it). */
-	if (atomic_load_explicit(&sq->shadow.decided, memory_order_relaxed) != shadow ||
-	    atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed) == shadow) {
+	if (sqs.db.decided != shadow || sqs.db.last_mmio == shadow) {
 		s->ei_probe = 0;
 		return false;
 	}
 	/* The device's half: asleep, every MMIO write acted on, behind the shadow. */
-	if (!nvr_sim_sq_truth(l->o.sim, s->qid, &t) || !t.shadow || !t.waiting || t.mmio_unseen ||
+	if (!nvr_truth_sq(l->o.truth, s->qid, &t) || !t.shadow || !t.waiting || t.mmio_unseen ||
 	    shadow == t.idle_head) {
 		s->ei_probe = 0;
 		return false;
@@ -720,10 +725,9 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 {
 	uint64_t last = atomic_load(&s->last_progress_ns);
 	uint64_t out = atomic_load(&s->submitted) - atomic_load(&s->completed);
-	struct nvr_sq *sq = s->sq;
-	struct nvr_cq *cq = sq->cq;
-
 	uint64_t quiet = now - last;
+	struct nvr_sq_state sqs;
+	struct nvr_cq_state cqs;
 
 	/* Progress since the last look: a new quiet period may begin. */
 	if (!out || now < last || quiet < NVR_MIN(EI_QUIET_NS, l->o.stall_ns)) {
@@ -737,7 +741,8 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	 * and with the device's word at hand, a queue that is merely slow (the
 	 * device has work it knows of) is not called stalled: a command that
 	 * never completes is still caught as lost. */
-	if (sq->shadow.db && l->o.sim) {
+	nvr_sq_get_state(s->sq, &sqs);
+	if (sqs.db.on && l->o.truth) {
 		char why[320];
 
 		if (eventidx_stall(l, s, why, sizeof(why))) {
@@ -750,40 +755,40 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	}
 	if (quiet < l->o.stall_ns || only_dropped(l, s))
 		return;
-	if (sq->shadow.db) {
+	if (sqs.db.on) {
 		s->stalled = true;
 		report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 		       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
 		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u)",
 		       s->qid, out, (double)(now - last) / 1e6,
-		       atomic_load_explicit(sq->shadow.db, memory_order_relaxed),
-		       atomic_load_explicit(sq->shadow.ei, memory_order_relaxed),
-		       atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed));
+		       sqs.db.shadow, sqs.db.eventidx, sqs.db.last_mmio);
 		return;
 	}
+	nvr_cq_get_state(s->lcq->cq, &cqs);
 	s->stalled = true;
 	report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 	       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
 	       "(SQ tail rung %u, head %u; CQ %u head %u phase %u)",
-	       s->qid, out, (double)(now - last) / 1e6, atomic_load(&sq->tail_rung),
-	       atomic_load(&sq->head), cq->qid, nvr_cq_head(cq), nvr_cq_phase(cq));
+	       s->qid, out, (double)(now - last) / 1e6, sqs.tail_rung, sqs.head, cqs.qid,
+	       cqs.head, cqs.phase);
 }
 
 static void check_dma(struct nvr_ledger *l)
 {
-	struct nvr_sim_stats st;
+	uint64_t faults;
 	struct nvr_jev ev[64];
-	uint32_t n;
+	uint32_t n = 0;
 
-	if (!l->o.sim)
+	if (!l->o.truth)
 		return;
-	nvr_sim_get_stats(l->o.sim, &st);
-	if (st.dma_faults == l->dma_faults_seen)
+	faults = nvr_truth_dma_faults(l->o.truth);
+	if (faults == l->dma_faults_seen)
 		return;
-	n = nvr_journal_copy(nvr_sim_journal(l->o.sim), ev, NVR_ARRAY_SIZE(ev));
+	if (nvr_truth_journal(l->o.truth))
+		n = nvr_journal_copy(nvr_truth_journal(l->o.truth), ev, NVR_ARRAY_SIZE(ev));
 	/* The new faults are the newest ones in the journal: skip the older. */
 	{
-		uint64_t fresh = st.dma_faults - l->dma_faults_seen, seen = 0;
+		uint64_t fresh = faults - l->dma_faults_seen, seen = 0;
 		uint32_t first = n;
 
 		while (first > 0 && seen < fresh)
@@ -793,7 +798,7 @@ static void check_dma(struct nvr_ledger *l)
 		n -= first;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if (ev[i].type == NVR_JEV_DMA_FAULT && l->dma_faults_seen < st.dma_faults) {
+		if (ev[i].type == NVR_JEV_DMA_FAULT && l->dma_faults_seen < faults) {
 			char what[96];
 
 			l->dma_faults_seen++;
@@ -803,7 +808,7 @@ static void check_dma(struct nvr_ledger *l)
 			       ev[i].c ? "wrote" : "read", ev[i].b, ev[i].a, what);
 		}
 	/* Faults that scrolled out of the journal are still counted. */
-	while (l->dma_faults_seen < st.dma_faults) {
+	while (l->dma_faults_seen < faults) {
 		l->dma_faults_seen++;
 		report(l, NULL, NVR_AN_DMA_AFTER_TEARDOWN, -1, -1,
 		       "the device accessed an unmapped IOVA (journal overwritten)");
@@ -848,7 +853,7 @@ void nvr_ledger_tick(struct nvr_ledger *l)
  */
 static void missed_at_end(struct nvr_ledger *l)
 {
-	for (unsigned int vi = 0; vi < NVR_STATS_MAX_V && l->o.sim; vi++)
+	for (unsigned int vi = 0; vi < NVR_STATS_MAX_V && l->o.truth; vi++)
 		if (atomic_exchange(&l->vec[vi].await_since_ns, 0))
 			missed(l, vi, &l->vec[vi], "before the run ended");
 }
@@ -877,15 +882,15 @@ void nvr_ledger_finish_early(struct nvr_ledger *l)
 }
 
 /* A doorbell's shadow slot and EventIdx, as the host and the device last wrote them. */
-static void snap_shadow(struct nvr_shadow *sh, struct nvr_shadow_stats *o)
+static void snap_shadow(const struct nvr_db_state *db, struct nvr_shadow_stats *o)
 {
-	if (!sh->db)
+	if (!db->on)
 		return;
 	o->on = true;
-	o->shadow = (uint16_t)atomic_load_explicit(sh->db, memory_order_relaxed);
-	o->eventidx = (uint16_t)atomic_load_explicit(sh->ei, memory_order_relaxed);
-	o->mmio = atomic_load_explicit(&sh->mmio, memory_order_relaxed);
-	o->skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+	o->shadow = (uint16_t)db->shadow;
+	o->eventidx = (uint16_t)db->eventidx;
+	o->mmio = db->mmio;
+	o->skipped = db->skipped;
 }
 
 void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
@@ -915,12 +920,17 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		for (int a = 0; a < NVR_AN_NR; a++)
 			q->anomalies[a] = atomic_load(&s->an[a]);
 		if (s->live) {
-			q->sq_tail = atomic_load_explicit(&s->sq->tail_rung, memory_order_relaxed);
-			q->sq_head = atomic_load(&s->sq->head);
-			q->cq_head = nvr_cq_head(c->cq);
-			q->cq_phase = nvr_cq_phase(c->cq);
-			snap_shadow(&s->sq->shadow, &q->sq_db);
-			snap_shadow(&c->cq->shadow, &q->cq_db);
+			struct nvr_sq_state sqs;
+			struct nvr_cq_state cqs;
+
+			nvr_sq_get_state(s->sq, &sqs);
+			nvr_cq_get_state(c->cq, &cqs);
+			q->sq_tail = sqs.tail_rung;
+			q->sq_head = sqs.head;
+			q->cq_head = cqs.head;
+			q->cq_phase = cqs.phase;
+			snap_shadow(&sqs.db, &q->sq_db);
+			snap_shadow(&cqs.db, &q->cq_db);
 		}
 		q->lat_p50_ns = nvr_hist_quantile(&s->lat, 0.5);
 		q->lat_p99_ns = nvr_hist_quantile(&s->lat, 0.99);
@@ -955,10 +965,10 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		o->repoints = atomic_load(&v->repoints);
 		o->irq_lat_p50_ns = nvr_hist_quantile(&v->lat, 0.5);
 		o->irq_lat_p99_ns = nvr_hist_quantile(&v->lat, 0.99);
-		if (l->o.sim) {
-			struct nvr_sim_vec_truth t;
+		if (l->o.truth) {
+			struct nvr_vec_truth t;
 
-			nvr_sim_vec_truth(l->o.sim, (uint16_t)vi, &t);
+			nvr_truth_vec(l->o.truth, (uint16_t)vi, &t);
 			o->have_truth = true;
 			o->dev_raised = t.raised;
 			o->dev_delivered = t.delivered;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
 #include "base/util.h"
+#include "dev/journal.h"
 
 int nvr_journal_init(struct nvr_journal *j, uint32_t size)
 {

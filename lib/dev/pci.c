@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pci.h"
+#include <nvmerace/pci.h>
+
 #include "base/util.h"
 
 static char root_dir[PATH_MAX];

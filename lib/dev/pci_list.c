@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <pci/pci.h>
 
-#include "pci.h"
+#include <nvmerace/pci.h>
+
 #include "base/util.h"
 
 #define NVME_CLASS 0x0108	/* mass storage, non-volatile memory */

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "transport.h"
+#include "dev/transport.h"
+
+const struct nvr_dev_truth *nvr_transport_truth(const struct nvr_transport *t)
+{
+	return t ? t->truth : NULL;
+}
 
 void nvr_transport_destroy(struct nvr_transport *t)
 {

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct nvr_transport;
+#include <nvmerace/transport.h>
+
+struct nvr_dev_truth;
 
 /*
  * Where an MSI-X message goes on the simulated platform, which is x86-like
@@ -75,6 +77,9 @@ struct nvr_transport {
 	 * access to a freed buffer hits nothing rather than a new buffer. */
 	_Atomic uint64_t iova_next;
 	uint64_t iova_end;
+	/* The device's own account of what it did (dev/truth.h); NULL: none
+	 * (real hardware). */
+	const struct nvr_dev_truth *truth;
 };
 
 static inline uint32_t nvr_reg_read32(struct nvr_transport *t, uint32_t off)
@@ -96,11 +101,5 @@ static inline void nvr_reg_write64(struct nvr_transport *t, uint32_t off, uint64
 {
 	t->ops->write64(t, off, val);
 }
-
-/**
- * nvr_transport_destroy() - release a transport and its device.
- * @t: the transport; NULL is allowed.
- */
-void nvr_transport_destroy(struct nvr_transport *t);
 
 #endif

@@ -20,16 +20,16 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "base/log.h"
-#include "pci.h"
-#include "transport.h"
+#include <nvmerace/log.h>
+#include <nvmerace/pci.h>
+#include <nvmerace/vfio.h>
+
 #include "base/util.h"
-#include "vfio.h"
-#include "vfio_int.h"
+#include "dev/transport.h"
+#include "dev/vfio_int.h"
 
 #define MiB ((uint64_t)1024 * 1024)
 

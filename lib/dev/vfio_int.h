@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pci.h"
-#include "transport.h"
-#include "vfio.h"
+#include <nvmerace/pci.h>
+#include <nvmerace/vfio.h>
+
+#include "dev/transport.h"
 
 /* Pinned memory a run may map: queues, PRP lists and data buffers. */
 #define NVR_VFIO_MEMLOCK_WANT (64ull << 20)

@@ -20,11 +20,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
 #include <linux/vfio.h>
 
-#include "base/log.h"
-#include "vfio_int.h"
+#include <nvmerace/log.h>
+
+#include "dev/vfio_int.h"
 
 #define IOMMUFD_TYPE ';'
 

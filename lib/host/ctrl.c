@@ -4,15 +4,17 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 #include <nvme/util.h>
 
-#include "ctrl.h"
-#include "dma.h"
-#include "base/log.h"
-#include "dev/transport.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+#include <nvmerace/log.h>
+
 #include "base/util.h"
+#include "dev/transport.h"
+#include "host/dbbuf.h"
+#include "host/queue.h"
 
 #define ADMIN_DEPTH 64
 #define ADMIN_TIMEOUT_MS 5000
@@ -149,7 +151,6 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 	}
 	pthread_mutex_init(&cq->lock, NULL);
 	pthread_mutex_init(&cq->db_lock, NULL);
-	cq->ctrl = ctrl;
 	cq->t = ctrl->t;
 	cq->qid = qid;
 	cq->depth = depth;
@@ -180,7 +181,6 @@ static int alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct 
 		free(sq);
 		return ret;
 	}
-	sq->ctrl = ctrl;
 	sq->t = ctrl->t;
 	sq->cq = cq;
 	if (!cq->sq)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Shadow doorbells: the host's half of the EventIdx protocol. See dbbuf.h. */
-#include "dbbuf.h"
+#include "host/dbbuf.h"
 
 bool nvr_need_event(enum nvr_need_event f, uint16_t ei, uint16_t new_val, uint16_t old)
 {

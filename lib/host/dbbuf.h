@@ -19,20 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum nvr_dbbuf_barrier {
-	NVR_DBBUF_BARRIER_FULL,	/* mb() between the shadow store and the EventIdx load */
-	NVR_DBBUF_BARRIER_NONE,	/* the bug: nothing orders them */
-};
-
-enum nvr_need_event {
-	NVR_NEED_EVENT_LINUX,	/* (u16)(new - ei - 1) < (u16)(new - old): ei in [old, new) */
-	NVR_NEED_EVENT_SPDK,	/* (u16)(new - ei) <= (u16)(new - old): ei in [old, new] */
-};
-
-struct nvr_dbbuf_policy {
-	enum nvr_dbbuf_barrier barrier;
-	enum nvr_need_event need_event;
-};
+#include <nvmerace/policy.h>
 
 /* One doorbell's shadow slot and EventIdx, and what writing it cost. */
 struct nvr_shadow {
@@ -84,8 +71,5 @@ static inline void nvr_shadow_rung(struct nvr_shadow *sh, uint16_t value)
 {
 	atomic_store_explicit(&sh->decided, value, memory_order_relaxed);
 }
-
-const char *nvr_dbbuf_barrier_name(enum nvr_dbbuf_barrier b);
-const char *nvr_need_event_name(enum nvr_need_event f);
 
 #endif

@@ -3,9 +3,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "dma.h"
-#include "dev/transport.h"
+#include <nvmerace/dma.h>
+
 #include "base/util.h"
+#include "dev/transport.h"
 
 int nvr_dma_alloc(struct nvr_transport *t, size_t len, struct nvr_dma_buf *buf)
 {

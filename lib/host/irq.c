@@ -6,12 +6,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <nvmerace/ctrl.h>
+
 #include "base/clock.h"
-#include "ctrl.h"
-#include "irq.h"
-#include "detect/ledger.h"
-#include "dev/transport.h"
 #include "base/util.h"
+#include "host/hooks.h"
+#include "dev/transport.h"
+#include "host/dbbuf.h"
+#include "host/irq.h"
+#include "host/queue.h"
 
 struct irq_vec {
 	pthread_mutex_t lock;	/* the eventfd's lifetime */

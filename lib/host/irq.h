@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "policy.h"
-#include "queue.h"
+#include "host/policy.h"
+#include "host/queue.h"
 
 struct nvr_irq;
 struct nvr_ctrl;

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "msix.h"
 #include "dev/transport.h"
+#include "host/msix.h"
 
 static const char *const update_names[NVR_MSIX_NR] = {
 	[NVR_MSIX_MASK] = "mask",

@@ -8,33 +8,9 @@
 #ifndef NVR_MSIX_H
 #define NVR_MSIX_H
 
-#include "irq.h"
+#include <nvmerace/policy.h>
 
-enum nvr_msix_update {
-	/* Mask the entry, rewrite it, unmask (PCI 3.0, 6.8.2.9): an interrupt
-	 * raised meanwhile waits in the PBA and goes to the new vector. */
-	NVR_MSIX_MASK,
-	/* Rewrite it unmasked, address then data: the device may sample the
-	 * new destination with the old vector, a host vector nobody meant. */
-	NVR_MSIX_UNMASKED,
-	/* Linux msi_set_affinity() for unmaskable MSI: the new vector on the old
-	 * CPU first, then the new CPU; with the old CPU's interrupts off, an
-	 * interrupt that reached the intermediate vector is replayed on the
-	 * new one. */
-	NVR_MSIX_TWO_STEP,
-	/* The VFIO way: the table is the kernel's; re-point the entry's
-	 * eventfd to the new vector's (VFIO_DEVICE_SET_IRQS). */
-	NVR_MSIX_EVENTFD,
-	/* The two steps without setting up the intermediate vector or looking at
-	 * its IRR, as Linux did before the fix: an interrupt sent between the
-	 * steps reaches a vector nothing handles. Not offered in scenarios; the
-	 * tests use it to show what the check is for. */
-	NVR_MSIX_TWO_STEP_NOCHECK,
-	NVR_MSIX_NR,
-};
-
-const char *nvr_msix_update_name(enum nvr_msix_update u);
-int nvr_msix_update_by_name(const char *name);
+#include "host/irq.h"
 
 struct nvr_msix_move_stats {
 	uint64_t moves;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 
-#include "policy.h"
+#include "host/policy.h"
 
 static const char *const cq_lock_names[NVR_CQ_LOCK_NR] = {
 	[NVR_CQ_LOCK_MUTEX] = "mutex",

@@ -1,33 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host policies: the driver designs the seed documents argue about. A
- * scenario picks one per run; the correct ones must come out clean and the
- * buggy ones must be caught.
+ * Host policies at work: reaping and sweeping a CQ under an exclusion
+ * policy. The policies themselves are <nvmerace/policy.h>.
  */
 #ifndef NVR_POLICY_H
 #define NVR_POLICY_H
 
 #include <stdbool.h>
 
-#include "detect/ledger.h"
-#include "queue.h"
+#include <nvmerace/policy.h>
 
-/*
- * How the reapers of one CQ (an interrupt handler, a timeout poller, a dump
- * poller) exclude each other: seed 000 (FreeBSD D36924).
- */
-enum nvr_cq_lock {
-	NVR_CQ_LOCK_MUTEX,	/* a lock around reaping: correct, can wait */
-	NVR_CQ_LOCK_NONE,	/* nothing: an entry consumed twice, the head moved backwards */
-	NVR_CQ_LOCK_TRYLOCK,	/* FreeBSD's in_isr: a reaper that cannot get the CQ
-				 * returns at once, and an interrupt's CQE may wait
-				 * for the next timeout (stranded) */
-	NVR_CQ_LOCK_CAS,	/* lock-free: claim each entry by CAS on the head word */
-	NVR_CQ_LOCK_NR,
-};
-
-const char *nvr_cq_lock_name(enum nvr_cq_lock l);
-int nvr_cq_lock_by_name(const char *name);
+#include "host/queue.h"
 
 /**
  * nvr_policy_reap() - reap @cq under exclusion policy @lock.

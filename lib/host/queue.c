@@ -2,10 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ctrl.h"
-#include "queue.h"
-#include "dev/transport.h"
 #include "base/util.h"
+#include "host/hooks.h"
+#include "dev/transport.h"
+#include "host/queue.h"
+#include "host/queue_hook.h"
 
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {
@@ -103,8 +104,10 @@ static inline __attribute__((always_inline)) void
 complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
 	 void *arg, enum nvr_reaper who)
 {
-	struct nvr_sq *sq = likely(cq->sq && cq->sq->qid == cqe->sqid) ? cq->sq :
-									 nvr_ctrl_sq(cq->ctrl, cqe->sqid);
+	/* The CQ knows the SQ that completes into it (queues are created in
+	 * pairs): a CQE naming any other SQ ID is spurious here, whatever that
+	 * SQ is, so reaping never asks the controller. */
+	struct nvr_sq *sq = likely(cq->sq && cq->sq->qid == cqe->sqid) ? cq->sq : NULL;
 	struct nvr_lcq *lcq = cq->lcq;
 	struct nvr_cmd *cmd;
 	uint8_t expect = NVR_CMD_OUTSTANDING;
@@ -112,7 +115,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 
 	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
-	if (unlikely(!sq || sq->cq != cq || cqe->cid >= sq->depth))
+	if (unlikely(!sq || cqe->cid >= sq->depth))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
@@ -139,7 +142,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 spurious:
 	atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
 	if (lcq)
-		nvr_ledger_bad_cqe(lcq, sq && sq->cq == cq ? sq : NULL, cqe, slot);
+		nvr_ledger_bad_cqe(lcq, sq ? sq->lsq : NULL, cqe, slot);
 }
 
 static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
@@ -314,6 +317,49 @@ void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st)
 	st->reaped = atomic_load(&cq->reaped);
 	st->spurious = atomic_load(&cq->spurious);
 	st->doorbells = atomic_load(&cq->doorbells);
+}
+
+static void db_state(const struct nvr_shadow *sh, struct nvr_db_state *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!sh->db)
+		return;
+	o->on = true;
+	o->shadow = atomic_load_explicit(sh->db, memory_order_relaxed);
+	o->eventidx = atomic_load_explicit(sh->ei, memory_order_relaxed);
+	o->decided = atomic_load_explicit(&sh->decided, memory_order_relaxed);
+	o->last_mmio = atomic_load_explicit(&sh->last_mmio, memory_order_relaxed);
+	o->mmio = atomic_load_explicit(&sh->mmio, memory_order_relaxed);
+	o->skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+}
+
+void nvr_sq_get_state(const struct nvr_sq *sq, struct nvr_sq_state *out)
+{
+	out->qid = sq->qid;
+	out->depth = sq->depth;
+	out->tail_rung = atomic_load_explicit(&sq->tail_rung, memory_order_relaxed);
+	out->head = atomic_load(&sq->head);
+	db_state(&sq->shadow, &out->db);
+}
+
+void nvr_cq_get_state(const struct nvr_cq *cq, struct nvr_cq_state *out)
+{
+	out->qid = cq->qid;
+	out->depth = cq->depth;
+	out->vector = cq->vector;
+	out->head = nvr_cq_head(cq);
+	out->phase = nvr_cq_phase(cq);
+	db_state(&cq->shadow, &out->db);
+}
+
+void nvr_sq_set_ledger(struct nvr_sq *sq, struct nvr_lsq *s)
+{
+	sq->lsq = s;
+}
+
+void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
+{
+	cq->lcq = c;
 }
 
 int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,

@@ -15,12 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dbbuf.h"
-#include "dma.h"
-#include "detect/ledger.h"
-#include "base/nvr_wire.h"
+#include <nvmerace/dma.h>
+#include <nvmerace/queue.h>
+#include <nvmerace/wire.h>
 
-struct nvr_ctrl;
+#include "host/dbbuf.h"
+
 struct nvr_sq;
 
 enum nvr_cmd_state {
@@ -34,16 +34,10 @@ struct nvr_cmd {
 	void *ctx;		/* the submitter's cookie, handed back on completion */
 };
 
-struct nvr_cq_stats {
-	uint64_t reaped;	/* CQEs consumed */
-	uint64_t spurious;	/* CQEs naming an unknown SQ or a CID not outstanding */
-	uint64_t doorbells;	/* CQ head doorbell writes */
-};
-
 struct nvr_cq {
-	struct nvr_ctrl *ctrl;
 	struct nvr_transport *t;	/* the controller's, cached for the doorbell */
-	struct nvr_sq *sq;	/* the first SQ completing here: the fast lookup */
+	struct nvr_sq *sq;	/* the SQ completing here (queues come in pairs); NULL
+				 * once it is deleted. Reaping looks no further. */
 	uint16_t qid;
 	uint16_t depth;
 	int vector;		/* MSI-X vector, or -1 for a polled queue (IEN clear) */
@@ -71,7 +65,6 @@ struct nvr_cq {
 };
 
 struct nvr_sq {
-	struct nvr_ctrl *ctrl;
 	struct nvr_transport *t;
 	struct nvr_cq *cq;
 	uint16_t qid;
@@ -102,25 +95,6 @@ static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
 	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
 }
 
-/* Called for each completion of a command this host submitted. */
-typedef void (*nvr_cqe_fn)(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
-
-/**
- * nvr_sq_submit() - place a command in the SQ without ringing the doorbell.
- * @sq: the queue.
- * @sqe: the command; its CID is chosen here and written back.
- * @ctx: returned with the completion.
- *
- * Return: the CID (>= 0), or -EBUSY when the SQ or the CID table is full.
- */
-int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx);
-
-/**
- * nvr_sq_ring() - tell the device about everything submitted so far.
- * @sq: the queue. Writes the SQ tail doorbell if the tail moved.
- */
-void nvr_sq_ring(struct nvr_sq *sq);
-
 /* True when @sq can take another command now. One CID stays spare, so that
  * the unfetched entries can never exceed depth - 1 whatever SQHD says. */
 static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
@@ -131,19 +105,6 @@ static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
 	return next != head &&
 	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
 }
-
-/**
- * nvr_cq_reap() - consume up to @max new CQEs, by phase tag.
- * @cq: the queue.
- * @max: the most CQEs to consume.
- * @fn: called for each completion of an outstanding command.
- * @arg: passed to @fn.
- *
- * Writes the CQ head doorbell once if anything was consumed. A CQE that names
- * no outstanding command is counted as spurious and not passed to @fn.
- * Return: the number of CQEs consumed.
- */
-unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg);
 
 /* nvr_cq_reap(), telling the ledger who reaps. */
 unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
@@ -170,22 +131,5 @@ unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 /* The same, for a queue reaped lock-free: it claims entries by CAS, not the lock. */
 unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 
-/* True when the next CQE is already posted (the phase tag matches). */
-bool nvr_cq_pending(struct nvr_cq *cq);
-
-void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st);
-
-/**
- * nvr_prp_fill() - describe a buffer with PRP1/PRP2 (NVMe 1.4, 4.3).
- * @sqe: PRP1 and PRP2 are set.
- * @iova: the data's IOVA; 4-byte aligned.
- * @len: the transfer length.
- * @list: a page for the PRP list when more than two pages are needed, and
- *        its IOVA in @list_iova; one list page covers 2 MiB.
- *
- * Return: 0, or -E2BIG if @len needs more than one list page.
- */
-int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,
-		 uint64_t list_iova);
 
 #endif

@@ -10,18 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
+#include <nvmerace/ctrl.h>
+#include <nvmerace/log.h>
+#include <nvmerace/run.h>
+
 #include "base/clock.h"
-#include "host/ctrl.h"
-#include "host/irq.h"
-#include "detect/ledger.h"
-#include "base/log.h"
-#include "runner.h"
-#include "runner_int.h"
-#include "dev/transport.h"
 #include "base/util.h"
+#include "detect/ledger.h"
+#include "dev/transport.h"
+#include "host/dbbuf.h"
+#include "host/irq.h"
+#include "host/queue.h"
+#include "run/runner_int.h"
 
 /* Blocks an actor tracks at most: a large real namespace would need gigabytes of state. */
 #define MAX_BLOCKS (1ull << 20)
@@ -663,7 +665,7 @@ static int setup(struct run *r, struct nvr_result *res)
 	}
 
 	nvr_ledger_opts_init(&lo);
-	lo.sim = r->sim;
+	lo.truth = nvr_transport_truth(r->t);
 	lo.timeout_ns = scn->timeout_ns;
 	lo.stall_ns = scn->stall_ns;
 	/* Without device truth a late handler looks like a missed interrupt:

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "base/log.h"
-#include "runner_int.h"
-#include "dev/sim/sim.h"
+#include <nvmerace/log.h>
+#include <nvmerace/sim.h>
+
+#include "run/runner_int.h"
 
 #define KA_SLOTS 64	/* async keep-alives in flight at most (the admin queue's depth) */
 

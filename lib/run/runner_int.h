@@ -10,13 +10,17 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "host/ctrl.h"
-#include "host/dma.h"
-#include "host/irq.h"
-#include "detect/ledger.h"
-#include "host/msix.h"
-#include "runner.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+#include <nvmerace/run.h>
+
 #include "base/util.h"
+#include "detect/ledger.h"
+#include "dev/sim/truth.h"
+#include "host/dbbuf.h"
+#include "host/irq.h"
+#include "host/msix.h"
+#include "host/queue.h"
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runner_int.h"
+#include "run/runner_int.h"
 
 int nvr_run_msix_setup(struct run *r, char *why, size_t len)
 {

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scenario_int.h"
 #include "base/util.h"
+#include "scenario/scenario_int.h"
 
 #define MAX_FILE (1u << 20)	/* a scenario is a few kilobytes */
 

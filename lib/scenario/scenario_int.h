@@ -18,10 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
 #include <yaml.h>
 
-#include "scenario.h"
+#include <nvmerace/scenario.h>
 
 #define SC_MAX_ERRS 5		/* errors reported */
 #define SC_MSG_MAX 256

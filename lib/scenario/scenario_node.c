@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenario_int.h"
 #include "base/util.h"
+#include "scenario/scenario_int.h"
 
 #define QUOTE_MAX 40		/* characters of a value shown in a message */
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario_int.h"
+#include "scenario/scenario_int.h"
 
 #define MAX_PATH 256		/* an override's path */
 

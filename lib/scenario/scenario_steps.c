@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenario_int.h"
 #include "base/util.h"
+#include "scenario/scenario_int.h"
 
 #define COUNT_MAX 1000000000000ull	/* commands in one submit step */
 #define DURATION_MS_MAX 86400000ull	/* a day */

@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/nvr_wire.h"
+#include <nvmerace/wire.h>
+
 #include "dev/transport.h"
 
 #define FDEV_MAX_MAPS 32

@@ -26,13 +26,13 @@
  */
 #include <errno.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "host/ctrl.h"
+#include <nvmerace/ctrl.h>
+
+#include "detect/ledger.h"
 #include "fdev.h"
 #include "fuzz.h"
-#include "detect/ledger.h"
 #include "host/policy.h"
 #include "host/queue.h"
 

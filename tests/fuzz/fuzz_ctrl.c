@@ -20,13 +20,14 @@
  */
 #include <errno.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "host/ctrl.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+
+#include "base/util.h"
 #include "fdev.h"
 #include "fuzz.h"
-#include "base/util.h"
 
 struct script {
 	struct fuzz_in in;

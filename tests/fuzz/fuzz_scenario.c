@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz.h"
-#include "scenario/scenario.h"
+#include <nvmerace/scenario.h>
+
 #include "base/util.h"
+#include "fuzz.h"
 
 #define FILE_NAME "fuzz.yaml"
 #define MAX_OV 4

@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "host/ctrl.h"
-#include "host/dma.h"
-#include "dev/sim/sim.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+#include <nvmerace/sim.h>
+
 #include "dev/transport.h"
 
 struct out {

@@ -2,10 +2,9 @@
 /* Admin commands of the simulated controller (NVMe 1.4, section 5). */
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define GENERIC(sc) NVR_STATUS(NVME_SCT_GENERIC, sc)
 #define SPECIFIC(sc) NVR_STATUS(NVME_SCT_CMD_SPECIFIC, sc)

@@ -17,7 +17,7 @@
  */
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 static uint64_t slot(const struct nvr_sim *s, uint64_t page, uint16_t qid, bool cq)
 {

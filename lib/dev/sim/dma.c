@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define PAGE 4096u
 

@@ -10,10 +10,9 @@
  * each rule is kept; every hook is a no-op while its knob is 0.
  */
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 /* The interrupt storm: one interrupt per I/O vector this often. */
 #define STORM_PERIOD_NS 20000ull

@@ -8,11 +8,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/journal.h"
-#include "dev/transport.h"
-#include "base/nvr_wire.h"
+#include <nvmerace/sim.h>
+#include <nvmerace/wire.h>
+
 #include "base/util.h"
-#include "sim.h"
+#include "dev/journal.h"
+#include "dev/sim/truth.h"
+#include "dev/transport.h"
+#include "dev/truth.h"
 
 struct sim_map {
 	uint64_t iova;
@@ -131,6 +134,7 @@ enum sim_state {
 
 struct nvr_sim {
 	struct nvr_transport t;
+	struct nvr_dev_truth truth;	/* t.truth: the ledger's view of the journal and counters */
 	struct nvr_sim_config cfg;
 
 	/* Register file. Held by register writes and by the worker while it

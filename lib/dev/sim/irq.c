@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 static struct nvr_sim *to_sim(struct nvr_transport *t)
 {

@@ -12,7 +12,7 @@
  */
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define KAS_MS 100
 

@@ -2,10 +2,9 @@
 /* NVM command set I/O on a RAM-backed namespace (NVMe 1.4, section 6). */
 #include <errno.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define GENERIC(sc) NVR_STATUS(NVME_SCT_GENERIC, sc)
 

@@ -6,7 +6,7 @@
  */
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define DOORBELL_BASE 0x1000u
 

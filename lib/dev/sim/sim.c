@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 void nvr_sim_config_init(struct nvr_sim_config *cfg)
 {
@@ -99,7 +98,7 @@ void nvr_sim_ka_truth(struct nvr_sim *s, struct nvr_sim_ka_truth *out)
 	out->expired = atomic_load(&s->fatal_reason) == SIM_FATAL_KATO;
 }
 
-bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth *out)
+bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sq_truth *out)
 {
 	struct sim_sq *sq;
 
@@ -118,7 +117,7 @@ bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth 
 	return true;
 }
 
-void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out)
+void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_vec_truth *out)
 {
 	struct sim_vector *v;
 
@@ -211,6 +210,48 @@ static int sim_reset(struct nvr_transport *t)
 	return 0;
 }
 
+static bool truth_cid(void *dev, uint16_t sqid, uint16_t cid, uint32_t *fetched, uint32_t *posted)
+{
+	return nvr_sim_cid_truth(dev, sqid, cid, fetched, posted);
+}
+
+static bool truth_cid_pending(void *dev, uint16_t sqid, uint16_t cid)
+{
+	return nvr_sim_cid_pending(dev, sqid, cid);
+}
+
+static void truth_vec(void *dev, uint16_t vector, struct nvr_vec_truth *out)
+{
+	nvr_sim_vec_truth(dev, vector, out);
+}
+
+static bool truth_sq(void *dev, uint16_t sqid, struct nvr_sq_truth *out)
+{
+	return nvr_sim_sq_truth(dev, sqid, out);
+}
+
+static uint64_t truth_dma_faults(void *dev)
+{
+	struct nvr_sim *s = dev;
+
+	return atomic_load(&s->st_dma_faults);
+}
+
+static struct nvr_journal *truth_journal(void *dev)
+{
+	return nvr_sim_journal(dev);
+}
+
+/* What the ledger may ask the simulated device. */
+static const struct nvr_dev_truth_ops sim_truth_ops = {
+	.cid = truth_cid,
+	.cid_pending = truth_cid_pending,
+	.vec = truth_vec,
+	.sq = truth_sq,
+	.dma_faults = truth_dma_faults,
+	.journal = truth_journal,
+};
+
 static const struct nvr_transport_ops sim_ops = {
 	.read32 = nvr_sim_read32,
 	.read64 = nvr_sim_read64,
@@ -244,6 +285,8 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	s->cfg.serial[sizeof(s->cfg.serial) - 1] = '\0';
 	s->cfg.firmware[sizeof(s->cfg.firmware) - 1] = '\0';
 	s->t.ops = &sim_ops;
+	s->truth = (struct nvr_dev_truth){ .ops = &sim_truth_ops, .dev = s };
+	s->t.truth = &s->truth;
 	s->t.kind = "sim";
 	s->t.nr_vectors = cfg->nr_vectors;
 	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */

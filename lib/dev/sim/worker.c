@@ -7,10 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "internal.h"
+#include "dev/sim/internal.h"
 
 #define BATCH 64		/* SQEs fetched from one SQ before looking at the others */
 #define SLEEP_MAX_NS 50000000ull	/* re-check timers at least this often */

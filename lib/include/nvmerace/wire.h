@@ -5,8 +5,8 @@
  * (NVMe 1.4, section 4.2 and 4.6). Register offsets and bit fields, identify
  * structures and status codes come from libnvme's <nvme/types.h>.
  */
-#ifndef NVR_WIRE_H
-#define NVR_WIRE_H
+#ifndef NVMERACE_WIRE_H
+#define NVMERACE_WIRE_H
 
 #include <assert.h>
 #include <stdint.h>

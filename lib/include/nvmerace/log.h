@@ -3,8 +3,8 @@
  * The library never prints: it hands messages to a sink the front end sets.
  * Without a sink, messages are dropped.
  */
-#ifndef NVR_LOG_H
-#define NVR_LOG_H
+#ifndef NVMERACE_LOG_H
+#define NVMERACE_LOG_H
 
 enum nvr_log_level {
 	NVR_LOG_ERR,
@@ -20,17 +20,32 @@ typedef void (*nvr_log_fn)(enum nvr_log_level level, const char *msg, void *arg)
  * @fn: called with each formatted message; NULL drops them.
  * @arg: passed to @fn.
  * @max: messages above this level are not formatted at all.
+ *
+ * Return: nothing.
  */
 void nvr_log_set_sink(nvr_log_fn fn, void *arg, enum nvr_log_level max);
 
+/**
+ * nvr_log() - hand a message to the sink (the library's only way to speak)
+ * @level: how bad
+ * @fmt: printf format and arguments
+ *
+ * Return: nothing; NVR_LOG_ERR messages are also kept for nvr_log_last_error().
+ */
 void nvr_log(enum nvr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/*
- * The last error this thread logged, kept whether or not a sink took it, so
- * that a caller can put the library's reason into its own report; "" when
- * none since nvr_log_clear_error().
+/**
+ * nvr_log_last_error() - the last error this thread logged, whether or not a sink took it
+ *
+ * Return: the message, so that a caller can put the library's reason into its own report; "" when none since nvr_log_clear_error().
  */
 const char *nvr_log_last_error(void);
+
+/**
+ * nvr_log_clear_error() - forget this thread's last error
+ *
+ * Return: nothing.
+ */
 void nvr_log_clear_error(void);
 
 #define nvr_err(...) nvr_log(NVR_LOG_ERR, __VA_ARGS__)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* IOVA-contiguous host buffers the device may read and write. */
-#ifndef NVR_DMA_H
-#define NVR_DMA_H
+#ifndef NVMERACE_DMA_H
+#define NVMERACE_DMA_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +32,8 @@ int nvr_dma_alloc(struct nvr_transport *t, size_t len, struct nvr_dma_buf *buf);
 /**
  * nvr_dma_free() - unmap and release a buffer; a zeroed @buf is allowed.
  * @buf: the buffer; cleared on return.
+ *
+ * Return: nothing.
  */
 void nvr_dma_free(struct nvr_dma_buf *buf);
 

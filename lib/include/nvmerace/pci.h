@@ -5,8 +5,8 @@
  * namespaces' block devices; /proc for mounts and swap. Everything is looked
  * for under a root directory that the unit tests point at a fake tree.
  */
-#ifndef NVR_PCI_H
-#define NVR_PCI_H
+#ifndef NVMERACE_PCI_H
+#define NVMERACE_PCI_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,13 +25,22 @@
  */
 int nvr_pci_parse_bdf(const char *s, char out[NVR_BDF_LEN]);
 
-/*
- * Look for /sys, /proc and /dev under @root instead of "/" (the unit tests'
- * fake trees). NULL or "" restores the real root. Not thread safe.
+/**
+ * nvr_pci_set_root() - look for /sys, /proc and /dev under @root instead of "/"
+ * @root: the unit tests' fake tree; NULL or "" restores the real root
+ *
+ * Return: nothing. Not thread safe.
  */
 void nvr_pci_set_root(const char *root);
 
-/* @path ("/sys/...") under the current root, into @buf. */
+/**
+ * nvr_pci_path() - a path under the current root
+ * @buf: filled
+ * @len: its size
+ * @fmt: the path ("/sys/..."), printf style
+ *
+ * Return: @buf.
+ */
 const char *nvr_pci_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -74,7 +83,14 @@ struct nvr_pci_use {
  */
 int nvr_pci_in_use(const char *bdf, struct nvr_pci_use *use);
 
-/* The block devices of @bdf's namespaces ("nvme0n1"), up to @max; returns how many. */
+/**
+ * nvr_pci_block_devices() - the block devices of a controller's namespaces
+ * @bdf: the controller
+ * @names: filled with names such as "nvme0n1"
+ * @max: room in @names
+ *
+ * Return: how many were found (at most @max are filled).
+ */
 unsigned int nvr_pci_block_devices(const char *bdf, char (*names)[32], unsigned int max);
 
 /**
@@ -99,8 +115,31 @@ int nvr_pci_restore(const char *bdf, const char *orig, char *msg, size_t len);
  * The original driver of a device bound with 'nvmerace bind', remembered
  * in /run/nvmerace/BDF.driver until 'nvmerace unbind'.
  */
+/**
+ * nvr_pci_remember() - remember the driver @bdf had before it was bound to vfio-pci
+ * @bdf: the device
+ * @drv: its driver, "" for none
+ *
+ * Return: 0, or a negative errno when the file cannot be written.
+ */
 int nvr_pci_remember(const char *bdf, const char *drv);
+
+/**
+ * nvr_pci_recall() - the driver remembered for @bdf
+ * @bdf: the device
+ * @drv: filled
+ * @len: its size
+ *
+ * Return: 0, or a negative errno (-ENOENT when nothing is remembered).
+ */
 int nvr_pci_recall(const char *bdf, char *drv, size_t len);
+
+/**
+ * nvr_pci_forget() - forget what was remembered for @bdf
+ * @bdf: the device
+ *
+ * Return: nothing.
+ */
 void nvr_pci_forget(const char *bdf);
 
 struct nvr_pci_ns {

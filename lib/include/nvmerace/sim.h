@@ -4,14 +4,14 @@
  * It is reached only through the transport it returns, like a real function
  * behind VFIO, so the host code cannot tell the two apart.
  */
-#ifndef NVR_SIM_H
-#define NVR_SIM_H
+#ifndef NVMERACE_SIM_H
+#define NVMERACE_SIM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct nvr_transport;
-struct nvr_journal;
+struct nvr_sim;
 
 /*
  * Fault knobs: each breaks one rule of the spec on purpose. A rate N makes the
@@ -36,8 +36,20 @@ enum nvr_sim_fault {
 	NVR_FAULT_NR,
 };
 
+/**
+ * nvr_sim_fault_name() - the scenario file's name for a fault knob
+ * @f: the knob
+ *
+ * Return: its name; "?" out of range.
+ */
 const char *nvr_sim_fault_name(enum nvr_sim_fault f);
-/* The fault named @name, or -1. */
+
+/**
+ * nvr_sim_fault_by_name() - the fault knob a name stands for
+ * @name: as in a scenario file
+ *
+ * Return: the knob, or -1 for an unknown name.
+ */
 int nvr_sim_fault_by_name(const char *name);
 
 /*
@@ -66,9 +78,28 @@ enum nvr_sim_hostile_kind {
 	NVR_HOSTILE_SWITCH,
 };
 
+/**
+ * nvr_sim_hostile_name() - the scenario file's name for a hostile knob
+ * @h: the knob
+ *
+ * Return: its name; "?" out of range.
+ */
 const char *nvr_sim_hostile_name(enum nvr_sim_hostile h);
-/* The knob named @name, or -1. */
+
+/**
+ * nvr_sim_hostile_by_name() - the hostile knob a name stands for
+ * @name: as in a scenario file
+ *
+ * Return: the knob, or -1 for an unknown name.
+ */
 int nvr_sim_hostile_by_name(const char *name);
+
+/**
+ * nvr_sim_hostile_kind() - what a hostile knob's value means
+ * @h: the knob
+ *
+ * Return: NVR_HOSTILE_RATE, NVR_HOSTILE_COUNT or NVR_HOSTILE_SWITCH.
+ */
 enum nvr_sim_hostile_kind nvr_sim_hostile_kind(enum nvr_sim_hostile h);
 
 struct nvr_sim_config {
@@ -102,6 +133,8 @@ struct nvr_sim_config {
  * nvr_sim_config_init() - the defaults: 256 MiB of 512-byte LBAs, 16 queue
  * pairs of up to 1024 entries, 17 vectors, ready at once, no added latency.
  * @cfg: filled in.
+ *
+ * Return: nothing.
  */
 void nvr_sim_config_init(struct nvr_sim_config *cfg);
 
@@ -114,11 +147,13 @@ void nvr_sim_config_init(struct nvr_sim_config *cfg);
  */
 int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out);
 
-/* The simulator behind @t, or NULL when @t is not a simulator. */
+/**
+ * nvr_sim_of() - the simulator behind a transport
+ * @t: the transport, or NULL
+ *
+ * Return: the simulator, or NULL when @t is not one.
+ */
 struct nvr_sim *nvr_sim_of(struct nvr_transport *t);
-
-/* The device journal: ground truth for the ledger. */
-struct nvr_journal *nvr_sim_journal(struct nvr_sim *s);
 
 struct nvr_sim_stats {
 	uint64_t commands;	/* commands fetched from any SQ */
@@ -133,70 +168,32 @@ struct nvr_sim_stats {
 	bool enabled;		/* CC.EN is set */
 	bool hostile_fired;	/* a count or switch knob has taken effect (cfs, hang...) */
 };
+/**
+ * nvr_sim_get_stats() - the simulated device's counters
+ * @s: the simulator
+ * @st: filled
+ *
+ * Return: nothing.
+ */
 void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st);
 
-/* Change the fault rates of a running device. */
-void nvr_sim_set_fault_rate(struct nvr_sim *s, enum nvr_sim_fault f, uint32_t rate);
-/* Make fault @f fire once, at the next chance. */
-void nvr_sim_inject(struct nvr_sim *s, enum nvr_sim_fault f);
-
-/*
- * Ground truth for the ledger. Counts are since the SQ was created: how many
- * times the device fetched an SQE with @cid from SQ @sqid, and how many CQEs
- * it posted for such commands (a duplicated CQE counts twice; a fabricated
- * CQE with a bogus CID does not count). Return false for an unknown SQ.
+/**
+ * nvr_sim_set_fault_rate() - change a fault rate of a running device
+ * @s: the simulator
+ * @f: the knob; out of range is ignored
+ * @rate: 1 in @rate events; 0: never
+ *
+ * Return: nothing.
  */
-bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t *fetched,
-		       uint32_t *posted);
+void nvr_sim_set_fault_rate(struct nvr_sim *s, enum nvr_sim_fault f, uint32_t rate);
 
-struct nvr_sim_vec_truth {
-	uint64_t raised;	/* the device owed an interrupt on this vector */
-	uint64_t delivered;	/* interrupts written to this vector's eventfd */
-	uint64_t unjustified;	/* of those, with no new CQE on this vector's CQs behind them */
-	uint64_t lost;		/* raised here but never delivered here (dropped, masked
-				 * without PBA, misrouted elsewhere, no eventfd) */
-	uint64_t pending;	/* raised while masked, left pending */
-	uint64_t dropped_masked;	/* of lost: raised while masked, with no PBA to keep it */
-	uint64_t torn;		/* of lost: sampled half-updated, sent where neither the old
-				 * nor the new message points */
-	uint64_t nowhere;	/* of lost: the message named no host vector with an eventfd */
-	uint64_t stray;		/* as a host vector: torn messages that landed here */
-	bool masked;
-	bool pba;		/* the pending bit now */
-};
-void nvr_sim_vec_truth(struct nvr_sim *s, uint16_t vector, struct nvr_sim_vec_truth *out);
-
-/* True while the completion of CID @cid of SQ @sqid waits in the device
- * (for its latency, or for room in its CQ): slow, not lost. */
-bool nvr_sim_cid_pending(struct nvr_sim *s, uint16_t sqid, uint16_t cid);
-
-/* Keep Alive as the device sees it. */
-struct nvr_sim_ka_truth {
-	uint32_t kato_ms;	/* 0: the timer is off */
-	uint64_t keep_alives;	/* Keep Alive commands executed */
-	uint64_t last_ns;	/* when the last one came (or the timer started) */
-	bool expired;		/* CSTS.CFS was set because the timer ran out */
-};
-void nvr_sim_ka_truth(struct nvr_sim *s, struct nvr_sim_ka_truth *out);
-
-/* What the device thinks of an SQ with shadow doorbells. */
-struct nvr_sim_sq_truth {
-	bool shadow;		/* Doorbell Buffer Config applies to it */
-	bool waiting;		/* drained and asleep: only an MMIO doorbell wakes it */
-	uint32_t idle_head;	/* where it stopped, the EventIdx it wrote */
-	uint32_t mmio_tail;	/* the last tail written to the MMIO doorbell */
-	uint64_t mmio_writes;	/* MMIO doorbell writes to it, ever */
-	bool mmio_unseen;	/* an MMIO doorbell came that it has not acted on yet */
-	uint64_t idles;		/* times it went to sleep */
-};
-/* Return false for an unknown SQ. */
-bool nvr_sim_sq_truth(struct nvr_sim *s, uint16_t sqid, struct nvr_sim_sq_truth *out);
-
-/* A hash of every random draw the device made for SQ @sqid's commands
- * (completion latencies): equal seeds and equal commands give equal values. */
-uint64_t nvr_sim_sq_fingerprint(struct nvr_sim *s, uint16_t sqid);
-
-/* Direct access to the namespace backing store, for data verification. */
-int nvr_sim_ns_read(struct nvr_sim *s, uint64_t offset, void *buf, uint64_t len);
+/**
+ * nvr_sim_inject() - make a fault fire once, at the next chance
+ * @s: the simulator
+ * @f: the knob; out of range is ignored
+ *
+ * Return: nothing.
+ */
+void nvr_sim_inject(struct nvr_sim *s, enum nvr_sim_fault f);
 
 #endif

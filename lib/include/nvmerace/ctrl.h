@@ -5,17 +5,18 @@
  * through its transport, so it is the same code for a real and a simulated
  * controller.
  */
-#ifndef NVR_CTRL_H
-#define NVR_CTRL_H
+#ifndef NVMERACE_CTRL_H
+#define NVMERACE_CTRL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/nvr_wire.h"
-#include "queue.h"
+#include <nvmerace/queue.h>
+#include <nvmerace/wire.h>
 
 struct nvr_ctrl;
 struct nvr_transport;
+struct nvr_dbbuf_policy;
 
 /* What Identify said, decoded into plain strings and numbers. */
 struct nvr_ctrl_info {
@@ -60,15 +61,51 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 /**
  * nvr_ctrl_close() - disable the controller and free everything of it.
  * @ctrl: the controller, half-opened or not; NULL is allowed.
+ *
+ * Return: nothing; the transport, borrowed, is left to its owner.
  */
 void nvr_ctrl_close(struct nvr_ctrl *ctrl);
 
+/**
+ * nvr_ctrl_info() - what Identify said.
+ * @ctrl: the controller.
+ *
+ * Return: the decoded Identify data, valid until nvr_ctrl_close().
+ */
 const struct nvr_ctrl_info *nvr_ctrl_info(const struct nvr_ctrl *ctrl);
+
+/**
+ * nvr_ctrl_transport() - the transport the controller borrowed.
+ * @ctrl: the controller.
+ *
+ * Return: the transport given to nvr_ctrl_open().
+ */
 struct nvr_transport *nvr_ctrl_transport(const struct nvr_ctrl *ctrl);
-/* The SQ with @qid, or NULL. Admin SQ is qid 0. */
+
+/**
+ * nvr_ctrl_sq() - a submission queue by its ID.
+ * @ctrl: the controller.
+ * @qid: the queue ID; the admin SQ is 0.
+ *
+ * Return: the SQ, or NULL when no SQ with @qid exists now.
+ */
 struct nvr_sq *nvr_ctrl_sq(const struct nvr_ctrl *ctrl, uint16_t qid);
+
+/**
+ * nvr_ctrl_cq() - a completion queue by its ID.
+ * @ctrl: the controller.
+ * @qid: the queue ID; the admin CQ is 0.
+ *
+ * Return: the CQ, or NULL when no CQ with @qid exists now.
+ */
 struct nvr_cq *nvr_ctrl_cq(const struct nvr_ctrl *ctrl, uint16_t qid);
-/* The largest queue ID this host side can use (the I/O queues asked for). */
+
+/**
+ * nvr_ctrl_max_qid() - the largest queue ID this host side can use.
+ * @ctrl: the controller.
+ *
+ * Return: the number of I/O queue pairs asked for at nvr_ctrl_open().
+ */
 uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl);
 
 /**
@@ -115,7 +152,12 @@ struct nvr_admin_cb {
  */
 int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_admin_cb *cb);
 
-/* Reap the admin CQ; returns the completions taken. */
+/**
+ * nvr_ctrl_admin_poll() - reap the admin CQ, calling each command's callback.
+ * @ctrl: the controller.
+ *
+ * Return: the number of completions taken.
+ */
 unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl);
 
 /**
@@ -125,6 +167,8 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl);
  * finished with the queue is what seed 001 is about: a completion the device
  * writes later is caught as DMA after teardown.
  * @ctrl: the controller.
+ *
+ * Return: nothing; the admin queue is gone.
  */
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl);
 
@@ -160,13 +204,32 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms);
  */
 int nvr_ctrl_disable(struct nvr_ctrl *ctrl);
 
-/* CSTS as the device reports it now. */
+/**
+ * nvr_ctrl_csts() - read the Controller Status register.
+ * @ctrl: the controller.
+ *
+ * Return: CSTS as the device reports it now (all ones when it is gone).
+ */
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl);
 
-/* A human-readable string for an NVMe status field (libnvme's table). */
+/**
+ * nvr_status_str() - name an NVMe status.
+ * @status: the Status Field of a CQE (without the phase tag).
+ *
+ * Return: a human-readable string from libnvme's table; never NULL.
+ */
 const char *nvr_status_str(uint16_t status);
 
-/* Build a Read or Write of @nlb blocks at @slba into the PRPs of @sqe (not set here). */
+/**
+ * nvr_sqe_rw() - build a Read or Write command.
+ * @sqe: the command, zeroed here; its PRPs are left for the caller.
+ * @opcode: nvme_cmd_read or nvme_cmd_write.
+ * @nsid: the namespace.
+ * @slba: the first LBA.
+ * @nlb: the number of logical blocks (1-based).
+ *
+ * Return: nothing.
+ */
 void nvr_sqe_rw(struct nvr_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb);
 
 #endif

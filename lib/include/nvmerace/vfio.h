@@ -9,8 +9,8 @@
  * Every failure of the environment comes back as a negative errno and a
  * sentence that says what is missing and what to do about it.
  */
-#ifndef NVR_VFIO_H
-#define NVR_VFIO_H
+#ifndef NVMERACE_VFIO_H
+#define NVMERACE_VFIO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +39,12 @@ struct nvr_transport;
  */
 int nvr_vfio_open(const char *bdf, struct nvr_transport **out, char *msg, size_t len);
 
-/* The transport's IOMMU backend, "type1" or "iommufd", or NULL when @t is not VFIO. */
+/**
+ * nvr_vfio_backend() - the transport's IOMMU backend
+ * @t: the transport
+ *
+ * Return: "type1" or "iommufd", or NULL when @t is not VFIO.
+ */
 const char *nvr_vfio_backend(struct nvr_transport *t);
 
 /* --- pieces with no device behind them, exposed for the unit tests --- */

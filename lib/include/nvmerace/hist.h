@@ -4,8 +4,8 @@
  * at most 12.5% wide), constant memory, lock-free to record, readable while
  * recording (a snapshot may be off by the few samples in flight).
  */
-#ifndef NVR_HIST_H
-#define NVR_HIST_H
+#ifndef NVMERACE_HIST_H
+#define NVMERACE_HIST_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,6 +19,12 @@ struct nvr_hist {
 	_Atomic uint64_t max;
 };
 
+/**
+ * nvr_hist_bucket() - the bucket a value falls in.
+ * @v: the value (nanoseconds).
+ *
+ * Return: the bucket index, the last one for values beyond the range.
+ */
 static inline unsigned int nvr_hist_bucket(uint64_t v)
 {
 	unsigned int e, idx;
@@ -30,6 +36,13 @@ static inline unsigned int nvr_hist_bucket(uint64_t v)
 	return idx < NVR_HIST_BUCKETS ? idx : NVR_HIST_BUCKETS - 1;
 }
 
+/**
+ * nvr_hist_add() - record one value; lock-free, any thread.
+ * @h: the histogram.
+ * @v: the value.
+ *
+ * Return: nothing.
+ */
 static inline void nvr_hist_add(struct nvr_hist *h, uint64_t v)
 {
 	uint64_t m = atomic_load_explicit(&h->max, memory_order_relaxed);
@@ -41,13 +54,30 @@ static inline void nvr_hist_add(struct nvr_hist *h, uint64_t v)
 		;
 }
 
-/* The smallest value that falls in bucket @idx. */
+/**
+ * nvr_hist_bucket_low() - the low edge of a bucket.
+ * @idx: the bucket.
+ *
+ * Return: the smallest value that falls in bucket @idx.
+ */
 uint64_t nvr_hist_bucket_low(unsigned int idx);
 
-/* The value at quantile @q (0..1): the low edge of the bucket holding it; 0 when empty. */
+/**
+ * nvr_hist_quantile() - a quantile of the recorded values.
+ * @h: the histogram.
+ * @q: the quantile, 0..1.
+ *
+ * Return: the low edge of the bucket holding it; 0 when @h is empty.
+ */
 uint64_t nvr_hist_quantile(const struct nvr_hist *h, double q);
 
-/* Add @src's counts into @dst (for totals across queues). */
+/**
+ * nvr_hist_merge() - add one histogram's counts into another (totals across queues).
+ * @dst: the sum.
+ * @src: added to it.
+ *
+ * Return: nothing.
+ */
 void nvr_hist_merge(struct nvr_hist *dst, const struct nvr_hist *src);
 
 #endif
