@@ -2,6 +2,7 @@
 /*
  * Inside the scenario parser. Four files share this context:
  *   scenario.c           the document, the top-level sections;
+ *   scenario_row.c       device, policy, expectations, the matrix's rows;
  *   scenario_override.c  --set path=value, applied to the document;
  *   scenario_node.c      typed access to YAML nodes, each failure a message;
  *   scenario_steps.c     actors, the step table, barriers, who uses each queue.
@@ -128,6 +129,17 @@ int nvr_sc_parse_u64(const char *s, uint64_t *out);
 /* --- scenario_override.c --- */
 
 int nvr_sc_apply_overrides(struct sc_ctx *c);
+
+/* --- scenario_row.c --- */
+
+/* The device section: the simulator's knobs and the scenario's coalescing. */
+void nvr_sc_device(struct sc_ctx *c, yaml_node_t *n);
+/* A policy map (the scenario's or a row's) into @p; @where names it in messages. */
+void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct nvr_policy *p);
+/* The matrix: each row's changes and expectations. */
+void nvr_sc_matrix(struct sc_ctx *c, yaml_node_t *n);
+/* No matrix: the scenario is one row, named "", judged by @exp (NULL: none). */
+void nvr_sc_lone_row(struct sc_ctx *c, yaml_node_t *exp);
 
 /* --- scenario_steps.c --- */
 
