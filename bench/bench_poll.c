@@ -102,7 +102,7 @@ BENCH_NOINLINE static void bench_ring(struct nvr_sq *sq)
 
 BENCH_NOINLINE static unsigned int bench_reap(struct nvr_cq *cq, unsigned int max, void *arg)
 {
-	return nvr_cq_reap(cq, max, bench_done, arg);
+	return nvr_cq_reap(cq, max, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, bench_done, arg);
 }
 
 /* Build the next command into @sqe for slot @slot (not measured). */

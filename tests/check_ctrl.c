@@ -585,7 +585,7 @@ START_TEST(test_delete_sq_flushes_fetched)
 
 	st = delete_q_raw(d.ctrl, nvme_admin_delete_sq, 1);
 	ck_assert_uint_eq(st, 0);
-	ck_assert_uint_eq(nvr_cq_reap(cq, 16, abort_fn, &log), 5);
+	ck_assert_uint_eq(nvr_cq_reap(cq, 16, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, abort_fn, &log), 5);
 	ck_assert_uint_eq(log.other, 0);
 	for (int i = 0; i < 5; i++) {
 		ck_assert_uint_eq(log.times[i], 1);

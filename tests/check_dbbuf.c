@@ -131,7 +131,7 @@ static unsigned int reap_for(struct nvr_cq *cq, unsigned int want, unsigned int 
 	uint64_t end = nvr_now_ns() + (uint64_t)ms * 1000000;
 
 	while (got < want && nvr_now_ns() < end) {
-		if (!nvr_cq_reap(cq, 64, count_fn, &got))
+		if (!nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &got))
 			nvr_sleep_ns(100000);
 	}
 	return got;
@@ -227,7 +227,7 @@ START_TEST(test_dbbuf_traffic_few_mmio)
 			sent++;
 			nvr_sq_ring(sq);
 		}
-		nvr_cq_reap(cq, 64, count_fn, &done);
+		nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &done);
 	}
 	ck_assert_uint_eq(done, 20000);
 	ck_assert_uint_eq(atomic_load(&sq->shadow.mmio) + atomic_load(&sq->shadow.skipped), 20000);

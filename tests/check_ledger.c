@@ -274,12 +274,12 @@ static void pba_run(bool no_pba, uint64_t *missed, bool *fired_on_unmask)
 	lo.missed_grace_ns = 5000000;
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g.l), 0);
 	ck_assert_int_eq(nvr_irq_create(g.ctrl, g.l, &g.irq), 0);
-	ck_assert_int_eq(nvr_irq_attach(g.irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g.irq, 1), 0);
 	ck_assert_int_eq(nvr_ctrl_create_qpair(g.ctrl, 1, 8, 1, &status), 0);
 	ck_assert_int_eq(nvr_ledger_attach(g.l, nvr_ctrl_sq(g.ctrl, 1), nvr_ctrl_cq(g.ctrl, 1)), 0);
 	ck_assert_int_eq(nvr_dma_alloc(g.t, 4096, &g.buf), 0);
 
-	ck_assert_int_eq(nvr_irq_mask(g.irq, 1, true), 0);
+	ck_assert_int_eq(nvr_irq_msix_mask(g.irq, 1, true), 0);
 	nvr_sqe_rw(&sqe, nvme_cmd_read, 1, 0, 8);
 	sqe.prp1 = g.buf.iova;
 	ck_assert_int_ge(nvr_sq_submit(nvr_ctrl_sq(g.ctrl, 1), &sqe, &g.done), 0);
@@ -295,13 +295,13 @@ static void pba_run(bool no_pba, uint64_t *missed, bool *fired_on_unmask)
 	ck_assert_int_eq(vt.pba, !no_pba);
 	ck_assert_int_eq(nvr_irq_wait(g.irq, 1, 20, &count), -ETIMEDOUT);
 
-	ck_assert_int_eq(nvr_irq_mask(g.irq, 1, false), 0);
+	ck_assert_int_eq(nvr_irq_msix_mask(g.irq, 1, false), 0);
 	ret = nvr_irq_service(g.irq, 1, 200, NVR_CQ_LOCK_MUTEX, pba_done, NULL);
 	*fired_on_unmask = ret == 1;
 	if (ret != 1) {
 		/* Nothing came: the timeout sweep finds the CQE. */
 		ck_assert_int_eq(ret, -ETIMEDOUT);
-		ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), pba_done, NULL), 1);
+		ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), NVR_CLAIM_EXCLUSIVE, pba_done, NULL), 1);
 	}
 	ck_assert_int_eq(g.done, 1);
 	nvr_sleep_ns(10000000);
@@ -402,8 +402,8 @@ static void rig_up(struct irq_rig *g)
 	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
 	ck_assert_int_eq(nvr_irq_create(g->ctrl, g->l, &g->irq), 0);
-	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), 0);
-	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), -EBUSY);
+	ck_assert_int_eq(nvr_irq_efd_attach(g->irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g->irq, 1), -EBUSY);
 	ck_assert_int_eq(nvr_ctrl_create_qpair(g->ctrl, 1, 8, 1, &st), 0);
 	ck_assert_int_eq(nvr_ledger_attach(g->l, nvr_ctrl_sq(g->ctrl, 1), nvr_ctrl_cq(g->ctrl, 1)), 0);
 	ck_assert_int_eq(nvr_dma_alloc(g->t, 4096, &g->buf), 0);
@@ -438,7 +438,7 @@ START_TEST(test_irq_repoint)
 		rig_read(&g);
 		/* Move the vector to a fresh eventfd while the command is in flight:
 		 * its interrupt lands on the old fd or the new one, and is not lost. */
-		ck_assert_int_eq(nvr_irq_repoint(g.irq, 1), 0);
+		ck_assert_int_eq(nvr_irq_efd_repoint(g.irq, 1), 0);
 		ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 1);
 	}
 	ck_assert_int_eq(g.done, 50);
@@ -461,11 +461,11 @@ START_TEST(test_irq_detach_and_trigger)
 
 	rig_up(&g);
 	/* A host-fired interrupt with nothing behind it is a spurious interrupt. */
-	ck_assert_int_eq(nvr_irq_trigger(g.irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_trigger(g.irq, 1), 0);
 	ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 0);
 
 	/* Detached: the device's interrupt goes nowhere; the sweep finds the CQE. */
-	ck_assert_int_eq(nvr_irq_detach(g.irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_detach(g.irq, 1), 0);
 	ck_assert_int_eq(nvr_irq_wait(g.irq, 1, 10, &count), -ENODEV);
 	rig_read(&g);
 	deadline = nvr_now_ns() + 2000000000ull;
@@ -474,7 +474,7 @@ START_TEST(test_irq_detach_and_trigger)
 	} while (!vt.lost && nvr_now_ns() < deadline);
 	ck_assert_uint_eq(vt.lost, 1);
 	ck_assert_uint_eq(vt.delivered, 0);	/* the trigger came from the host, not the device */
-	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), pba_done, NULL), 1);
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), NVR_CLAIM_EXCLUSIVE, pba_done, NULL), 1);
 	nvr_sleep_ns(30000000);	/* past the missed-interrupt grace */
 	nvr_ledger_finish(g.l);
 	nvr_ledger_snapshot(g.l, &st);
@@ -482,8 +482,8 @@ START_TEST(test_irq_detach_and_trigger)
 	ck_assert_uint_eq(st.anomalies[NVR_AN_MISSED_IRQ], 1);
 	ck_assert_uint_eq(st.v[0].triggered, 1);
 	ck_assert_uint_eq(st.anomalies[NVR_AN_LOST], 0);
-	ck_assert_int_eq(nvr_irq_detach(g.irq, 1), -ENODEV);
-	ck_assert_int_eq(nvr_irq_trigger(g.irq, 99), -EINVAL);
+	ck_assert_int_eq(nvr_irq_efd_detach(g.irq, 1), -ENODEV);
+	ck_assert_int_eq(nvr_irq_efd_trigger(g.irq, 99), -EINVAL);
 	rig_down(&g);
 }
 END_TEST
@@ -495,13 +495,13 @@ START_TEST(test_msix_retarget)
 	uint64_t deadline;
 
 	rig_up(&g);
-	ck_assert_int_eq(nvr_irq_attach(g.irq, 2), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g.irq, 2), 0);
 	/* Entry 1 now sends vector 2's message: CQ 1's interrupts reach eventfd 2,
 	 * whose handler does not serve entry 1 (nvr_irq_serve() was not told). */
-	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 2), 0);
+	ck_assert_int_eq(nvr_irq_msix_retarget(g.irq, 1, 2), 0);
 	rig_read(&g);
 	ck_assert_int_eq(nvr_irq_service(g.irq, 2, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 0);
-	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), pba_done, NULL), 1);
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), NVR_CLAIM_EXCLUSIVE, pba_done, NULL), 1);
 	deadline = nvr_now_ns() + 2000000000ull;
 	do {
 		nvr_sim_vec_truth(nvr_sim_of(g.t), 1, &vt);
@@ -513,10 +513,10 @@ START_TEST(test_msix_retarget)
 	ck_assert_uint_eq(vt.delivered, 1);
 	ck_assert_uint_eq(vt.unjustified, 0);
 	/* Back home: delivered to 1 again. */
-	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 1), 0);
+	ck_assert_int_eq(nvr_irq_msix_retarget(g.irq, 1, 1), 0);
 	rig_read(&g);
 	ck_assert_int_eq(nvr_irq_service(g.irq, 1, 2000, NVR_CQ_LOCK_MUTEX, pba_done, NULL), 1);
-	ck_assert_int_eq(nvr_irq_retarget(g.irq, 1, 99), -EINVAL);
+	ck_assert_int_eq(nvr_irq_msix_retarget(g.irq, 1, 99), -EINVAL);
 	rig_down(&g);
 }
 END_TEST

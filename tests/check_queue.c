@@ -414,7 +414,7 @@ START_TEST(test_cid_reuse)
 	for (int round = 0; round < CID_ROUNDS; round++) {
 		/* The device has completed everything; the host reaps one. */
 		ck_assert(wait_cqes(&d, cqes0 + submitted, T_WAIT_MS));
-		ck_assert_uint_eq(nvr_cq_reap(cq, 1, cid_fn, &tr), 1);
+		ck_assert_uint_eq(nvr_cq_reap(cq, 1, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, cid_fn, &tr), 1);
 		cid_submit(sq, &tr, submitted++);
 		nvr_sq_ring(sq);
 	}
@@ -494,7 +494,7 @@ START_TEST(test_sq_room_out_of_order)
 	for (int i = 0; i < depth - 1; i++) {
 		struct nvr_sqe sqe;
 
-		ck_assert_uint_eq(nvr_cq_reap(cq, 1, ooo_fn, &o), 1);
+		ck_assert_uint_eq(nvr_cq_reap(cq, 1, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, ooo_fn, &o), 1);
 		for (;;) {
 			flush_sqe(&sqe);
 			if (nvr_sq_submit(sq, &sqe, (void *)(uintptr_t)submitted) < 0)

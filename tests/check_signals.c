@@ -335,6 +335,7 @@ static Suite *signals_suite(void)
 {
 	Suite *s = suite_create("signals");
 	TCase *tc = tcase_create("signals");
+	tcase_set_tags(tc, "slow");
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_signal_at_random_moments);

@@ -158,7 +158,7 @@ static inline bool reap_until(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg,
 	uint64_t deadline = nvr_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	while (*done < target) {
-		if (nvr_cq_reap(cq, cq->depth, fn, arg))
+		if (nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, fn, arg))
 			continue;
 		if (nvr_now_ns() > deadline)
 			return false;

@@ -9,6 +9,7 @@
 #ifndef NVR_TRANSPORT_H
 #define NVR_TRANSPORT_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,6 +101,105 @@ static inline void nvr_reg_write32(struct nvr_transport *t, uint32_t off, uint32
 static inline void nvr_reg_write64(struct nvr_transport *t, uint32_t off, uint64_t val)
 {
 	t->ops->write64(t, off, val);
+}
+
+/*
+ * The rest of the contract. Every op but the register accesses and destroy
+ * may be left NULL by a transport that cannot do it; the wrapper then says
+ * -EOPNOTSUPP. Code outside lib/dev calls these, never t->ops directly.
+ */
+
+/**
+ * nvr_transport_dma_map() - make [@vaddr, @vaddr + @len) reachable by the device at @iova.
+ * @t: the transport.
+ * @vaddr: host memory, page aligned.
+ * @iova: where the device will see it.
+ * @len: bytes, a multiple of the page size.
+ *
+ * Return: 0, -EOPNOTSUPP, or the transport's error.
+ */
+static inline int nvr_transport_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova,
+					size_t len)
+{
+	return t->ops->dma_map ? t->ops->dma_map(t, vaddr, iova, len) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_dma_unmap() - take a mapping away from the device.
+ * @t: the transport.
+ * @iova: as mapped.
+ * @len: as mapped.
+ *
+ * Return: 0, -EOPNOTSUPP, or the transport's error.
+ */
+static inline int nvr_transport_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
+{
+	return t->ops->dma_unmap ? t->ops->dma_unmap(t, iova, len) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_set() - bind MSI-X vector @vector to eventfd @efd.
+ * @t: the transport.
+ * @vector: the vector.
+ * @efd: the eventfd; -1 detaches the vector.
+ *
+ * Return: 0, -EOPNOTSUPP, or the transport's error.
+ */
+static inline int nvr_transport_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
+{
+	return t->ops->irq_set ? t->ops->irq_set(t, vector, efd) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_trigger() - fire @vector from the host side.
+ * @t: the transport.
+ * @vector: the vector.
+ *
+ * Return: 0, -EOPNOTSUPP, or the transport's error.
+ */
+static inline int nvr_transport_irq_trigger(struct nvr_transport *t, unsigned int vector)
+{
+	return t->ops->irq_trigger ? t->ops->irq_trigger(t, vector) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_mask() - set or clear the vector control mask bit of @vector.
+ * @t: the transport.
+ * @vector: the vector.
+ * @masked: the new mask bit.
+ *
+ * Return: 0; -EOPNOTSUPP where the transport cannot (vfio-pci has no MSI-X mask).
+ */
+static inline int nvr_transport_irq_mask(struct nvr_transport *t, unsigned int vector,
+					 bool masked)
+{
+	return t->ops->irq_mask ? t->ops->irq_mask(t, vector, masked) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_msix_write() - write one dword of MSI-X table entry @vector.
+ * @t: the transport.
+ * @vector: the entry.
+ * @dword: 0 Message Address, 1 Message Upper Address, 2 Message Data.
+ * @value: what to write.
+ *
+ * Return: 0; -EOPNOTSUPP where the host cannot write the table (vfio-pci owns it).
+ */
+static inline int nvr_transport_msix_write(struct nvr_transport *t, unsigned int vector,
+					   unsigned int dword, uint32_t value)
+{
+	return t->ops->msix_write ? t->ops->msix_write(t, vector, dword, value) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_reset() - a function level reset.
+ * @t: the transport.
+ *
+ * Return: 0, -EOPNOTSUPP, or the transport's error.
+ */
+static inline int nvr_transport_reset(struct nvr_transport *t)
+{
+	return t->ops->reset ? t->ops->reset(t) : -EOPNOTSUPP;
 }
 
 #endif

@@ -136,6 +136,18 @@ static void vf_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 	if (off + 4 > v->bar_size)
 		return;
 	if (v->bar) {
+		/*
+		 * A doorbell must not reach the device before the SQEs (or the
+		 * CQ head's consumption) it announces: Linux's wmb() before
+		 * writel(). On x86 a store is never reordered with an older
+		 * store, and BAR0 is mapped uncached, so the CPU orders this
+		 * store after every normal store before it (Intel SDM vol. 3A,
+		 * 8.2.2 and 11.3); only the compiler could move them, and the
+		 * fence below (with the volatile access) stops it. Elsewhere a
+		 * real store barrier would be needed: nvr_vfio_open() refuses
+		 * to run on other architectures.
+		 */
+		atomic_signal_fence(memory_order_seq_cst);
 		*(volatile uint32_t *)(v->bar + off) = val;
 		return;
 	}
@@ -266,26 +278,6 @@ static int vf_irq_trigger(struct nvr_transport *t, unsigned int vector)
 	return set_irqs(v, VFIO_IRQ_SET_DATA_NONE, vector, 1, NULL);
 }
 
-/* vfio-pci has no mask for MSI-X vectors (VFIO_IRQ_SET_ACTION_MASK is INTx only). */
-static int vf_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
-{
-	(void)t;
-	(void)vector;
-	(void)masked;
-	return -EOPNOTSUPP;
-}
-
-/* vfio-pci owns the MSI-X table: writes from userspace are virtualised away. */
-static int vf_msix_write(struct nvr_transport *t, unsigned int vector, unsigned int dword,
-			 uint32_t value)
-{
-	(void)t;
-	(void)vector;
-	(void)dword;
-	(void)value;
-	return -EOPNOTSUPP;
-}
-
 /* --- config space, reset, teardown --- */
 
 static int cfg_rw(struct vfio_dev *v, bool write, uint32_t off, void *buf, size_t len)
@@ -353,8 +345,9 @@ static const struct nvr_transport_ops vfio_ops = {
 	.dma_unmap = vf_dma_unmap,
 	.irq_set = vf_irq_set,
 	.irq_trigger = vf_irq_trigger,
-	.irq_mask = vf_irq_mask,
-	.msix_write = vf_msix_write,
+	/* No irq_mask: vfio-pci has no mask for MSI-X vectors (VFIO_IRQ_SET_ACTION_MASK
+	 * is INTx only). No msix_write: vfio-pci owns the MSI-X table, and writes from
+	 * userspace are virtualised away. The wrappers say -EOPNOTSUPP. */
 	.reset = vf_reset,
 	.destroy = vf_destroy,
 };
@@ -540,6 +533,12 @@ int nvr_vfio_open(const char *bdf_in, struct nvr_transport **out, char *msg, siz
 
 	*out = NULL;
 	say(msg, len, "unknown error");
+#if !defined(__x86_64__)
+	/* vf_write32() relies on x86 store ordering for its doorbells. */
+	say(msg, len, "the VFIO transport runs on x86-64 only: its doorbell writes rely on x86 "
+		      "store ordering");
+	return -ENOTSUP;
+#endif
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

@@ -227,7 +227,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 	}
 	nvr_sq_ring(sq);
 	while (!w.done) {
-		if (nvr_cq_reap(cq, ADMIN_DEPTH, admin_done, NULL))
+		if (nvr_cq_reap(cq, ADMIN_DEPTH, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, admin_done, NULL))
 			continue;
 		if (++polls < 2000) {
 			nvr_cpu_relax();
@@ -275,7 +275,7 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
 
 	pthread_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->cqs[0])
-		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, admin_done, NULL);
+		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, admin_done, NULL);
 	pthread_mutex_unlock(&ctrl->admin_lock);
 	return n;
 }
@@ -618,6 +618,24 @@ static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
 	__atomic_store_n(&cq->shadow.db, (_Atomic uint32_t *)(db + cq_off), __ATOMIC_RELEASE);
 }
 
+int nvr_ctrl_set_coalescing(struct nvr_ctrl *ctrl, uint8_t thr, uint8_t time, uint16_t *status)
+{
+	/* Set Features, Interrupt Coalescing (NVMe 1.4, 5.21.1.8): THR in bits 7:0,
+	 * TIME (100 us units) in bits 15:8. */
+	struct nvr_sqe sqe = { .opcode = nvme_admin_set_features,
+			       .cdw10 = NVME_FEAT_FID_IRQ_COALESCE,
+			       .cdw11 = (uint32_t)thr | (uint32_t)time << 8 };
+	struct nvr_cqe cqe;
+	int ret;
+
+	*status = 0;
+	ret = nvr_ctrl_admin(ctrl, &sqe, &cqe, 5000);
+	if (ret)
+		return ret;
+	*status = NVR_CQE_STATUS(cqe.status);
+	return (*status & 0x7ff) ? -EREMOTEIO : 0;
+}
+
 int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *policy,
 			  uint16_t *status)
 {
@@ -669,7 +687,7 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 	/* Commands the deletion aborted have completed into the CQ: take them.
 	 * The device no longer has the SQ, so it goes now, whatever happens
 	 * to the CQ below. */
-	nvr_cq_reap(cq, cq->depth, NULL, NULL);
+	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, NULL, NULL);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
 	if (cq->sq == sq)
 		cq->sq = NULL;
@@ -691,7 +709,7 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 	 * controller that does not stop may still be doing DMA: a function level
 	 * reset stops it before any memory goes. */
 	if (ctrl->enabled && nvr_ctrl_disable(ctrl))
-		ctrl->t->ops->reset(ctrl->t);
+		nvr_transport_reset(ctrl->t);
 	if (ctrl->sqs && ctrl->cqs) {
 		for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
 			free_sq(ctrl->sqs[q]);

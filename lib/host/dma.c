@@ -44,7 +44,7 @@ int nvr_dma_alloc(struct nvr_transport *t, size_t len, struct nvr_dma_buf *buf)
 		return -ENOSPC;
 	}
 
-	ret = t->ops->dma_map(t, p, iova, len);
+	ret = nvr_transport_dma_map(t, p, iova, len);
 	if (ret) {
 		munmap(p, len);
 		return ret;
@@ -58,7 +58,7 @@ void nvr_dma_free(struct nvr_dma_buf *buf)
 	if (!buf->vaddr)
 		return;
 	/* Unmap first: once the device can no longer reach it, the memory may go. */
-	buf->t->ops->dma_unmap(buf->t, buf->iova, buf->len);
+	nvr_transport_dma_unmap(buf->t, buf->iova, buf->len);
 	munmap(buf->vaddr, buf->len);
 	memset(buf, 0, sizeof(*buf));
 }

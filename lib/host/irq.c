@@ -78,7 +78,7 @@ void nvr_irq_destroy(struct nvr_irq *irq)
 		struct irq_vec *iv = &irq->vec[v];
 
 		if (iv->efd >= 0) {
-			irq->t->ops->irq_set(irq->t, v, -1);
+			nvr_transport_irq_set(irq->t, v, -1);
 			close(iv->efd);
 		}
 		if (iv->epfd >= 0)
@@ -97,7 +97,7 @@ static int epoll_add(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int nvr_irq_attach(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_efd_attach(struct nvr_irq *irq, unsigned int vector)
 {
 	struct irq_vec *iv;
 	int ret;
@@ -124,7 +124,7 @@ int nvr_irq_attach(struct nvr_irq *irq, unsigned int vector)
 	}
 	ret = epoll_add(iv->epfd, iv->efd);
 	if (!ret)
-		ret = irq->t->ops->irq_set(irq->t, vector, iv->efd);
+		ret = nvr_transport_irq_set(irq->t, vector, iv->efd);
 	if (ret) {
 		close(iv->efd);
 		iv->efd = -1;
@@ -134,7 +134,7 @@ out:
 	return ret;
 }
 
-int nvr_irq_repoint(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector)
 {
 	struct irq_vec *iv;
 	uint64_t n;
@@ -154,7 +154,7 @@ int nvr_irq_repoint(struct nvr_irq *irq, unsigned int vector)
 	ret = epoll_add(iv->epfd, nfd);
 	if (ret)
 		goto err;
-	ret = irq->t->ops->irq_set(irq->t, vector, nfd);
+	ret = nvr_transport_irq_set(irq->t, vector, nfd);
 	if (ret) {
 		epoll_ctl(iv->epfd, EPOLL_CTL_DEL, nfd, NULL);
 		goto err;
@@ -176,7 +176,7 @@ err:
 	return ret;
 }
 
-int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_efd_detach(struct nvr_irq *irq, unsigned int vector)
 {
 	struct irq_vec *iv;
 	int ret;
@@ -185,7 +185,7 @@ int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector)
 		return -EINVAL;
 	iv = &irq->vec[vector];
 	pthread_mutex_lock(&iv->lock);
-	ret = iv->efd < 0 ? -ENODEV : irq->t->ops->irq_set(irq->t, vector, -1);
+	ret = iv->efd < 0 ? -ENODEV : nvr_transport_irq_set(irq->t, vector, -1);
 	if (!ret) {
 		epoll_ctl(iv->epfd, EPOLL_CTL_DEL, iv->efd, NULL);
 		close(iv->efd);
@@ -195,7 +195,7 @@ int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector)
 	return ret;
 }
 
-int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_efd_trigger(struct nvr_irq *irq, unsigned int vector)
 {
 	int ret;
 
@@ -204,21 +204,19 @@ int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector)
 	/* Count it first: the handler may wake before trigger returns. */
 	if (irq->ledger)
 		nvr_ledger_irq_triggered(irq->ledger, vector);
-	ret = irq->t->ops->irq_trigger(irq->t, vector);
+	ret = nvr_transport_irq_trigger(irq->t, vector);
 	return ret;
 }
 
-int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target)
+int nvr_irq_msix_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target)
 {
 	int ret;
 
 	if (vector >= irq->nr || target >= irq->nr)
 		return -EINVAL;
-	if (!irq->t->ops->msix_write)
-		return -EOPNOTSUPP;
-	ret = irq->t->ops->msix_write(irq->t, vector, 0, nvr_msi_addr(target));
+	ret = nvr_transport_msix_write(irq->t, vector, 0, nvr_msi_addr(target));
 	if (!ret)
-		ret = irq->t->ops->msix_write(irq->t, vector, 2, nvr_msi_data(target));
+		ret = nvr_transport_msix_write(irq->t, vector, 2, nvr_msi_data(target));
 	return ret;
 }
 
@@ -242,7 +240,7 @@ bool nvr_irq_serves(struct nvr_irq *irq, unsigned int vector, unsigned int entry
 	return atomic_load_explicit(&irq->vec[vector].serves, memory_order_relaxed) >> entry & 1;
 }
 
-int nvr_irq_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector)
+int nvr_irq_efd_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector)
 {
 	struct irq_vec *iv;
 	int ret;
@@ -252,12 +250,12 @@ int nvr_irq_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector)
 	iv = &irq->vec[vector];
 	/* Under the target's lock: its eventfd cannot be closed meanwhile. */
 	pthread_mutex_lock(&iv->lock);
-	ret = iv->efd < 0 ? -ENODEV : irq->t->ops->irq_set(irq->t, entry, iv->efd);
+	ret = iv->efd < 0 ? -ENODEV : nvr_transport_irq_set(irq->t, entry, iv->efd);
 	pthread_mutex_unlock(&iv->lock);
 	return ret;
 }
 
-int nvr_irq_hold(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_cpu_hold(struct nvr_irq *irq, unsigned int vector)
 {
 	if (vector >= irq->nr)
 		return -EINVAL;
@@ -269,7 +267,7 @@ int nvr_irq_hold(struct nvr_irq *irq, unsigned int vector)
 	return 0;
 }
 
-uint64_t nvr_irq_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
+uint64_t nvr_irq_cpu_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
 {
 	struct irq_vec *iv = &irq->vec[vector];
 	uint64_t n = 0;
@@ -283,19 +281,19 @@ uint64_t nvr_irq_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
 	return n;
 }
 
-int nvr_irq_retrigger(struct nvr_irq *irq, unsigned int vector)
+int nvr_irq_cpu_replay(struct nvr_irq *irq, unsigned int vector)
 {
 	if (vector >= irq->nr)
 		return -EINVAL;
 	/* Not nvr_ledger_irq_triggered(): this one carries a device interrupt. */
-	return irq->t->ops->irq_trigger(irq->t, vector);
+	return nvr_transport_irq_trigger(irq->t, vector);
 }
 
-int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked)
+int nvr_irq_msix_mask(struct nvr_irq *irq, unsigned int vector, bool masked)
 {
 	if (vector >= irq->nr)
 		return -EINVAL;
-	return irq->t->ops->irq_mask(irq->t, vector, masked);
+	return nvr_transport_irq_mask(irq->t, vector, masked);
 }
 
 void nvr_irq_stop(struct nvr_irq *irq)

@@ -3,6 +3,12 @@
  * Host interrupt handling: one eventfd per MSI-X vector, bound through the
  * transport (VFIO_DEVICE_SET_IRQS on hardware), waited on with epoll by
  * handler threads. A handler reaps the CQs bound to its vector.
+ *
+ * Each verb names the layer it acts on:
+ *   nvr_irq_msix_*  the device's MSI-X table entry (mask, address and data);
+ *   nvr_irq_efd_*   the eventfd a vector is bound to (VFIO_DEVICE_SET_IRQS);
+ *   nvr_irq_cpu_*   the host CPU's side (interrupts held off, an IPI replay);
+ *   nvr_irq_*       the handlers themselves (wait, service, serve, stop).
  */
 #ifndef NVR_IRQ_H
 #define NVR_IRQ_H
@@ -30,27 +36,27 @@ int nvr_irq_create(struct nvr_ctrl *ctrl, struct nvr_ledger *ledger, struct nvr_
 void nvr_irq_destroy(struct nvr_irq *irq);
 
 /* Bind a new eventfd to @vector. Return: 0, -EINVAL, -EBUSY (already), or a transport error. */
-int nvr_irq_attach(struct nvr_irq *irq, unsigned int vector);
+int nvr_irq_efd_attach(struct nvr_irq *irq, unsigned int vector);
 
 /*
  * Re-point @vector to a fresh eventfd, as VFIO_DEVICE_SET_IRQS does. Interrupts
  * that landed on the old eventfd during the swap are carried over to the next
  * wait, so none is lost by the host.
  */
-int nvr_irq_repoint(struct nvr_irq *irq, unsigned int vector);
+int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector);
 
 /* Detach @vector (fd -1): the device's interrupts for it go nowhere. */
-int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector);
+int nvr_irq_efd_detach(struct nvr_irq *irq, unsigned int vector);
 
 /* Fire @vector from the host (a spurious interrupt on purpose). */
-int nvr_irq_trigger(struct nvr_irq *irq, unsigned int vector);
+int nvr_irq_efd_trigger(struct nvr_irq *irq, unsigned int vector);
 
 /*
  * Point MSI-X entry @vector at host vector @target: write its Message Address
  * then its Message Data (nvr_msi_addr(), nvr_msi_data()), one dword each, as
  * they are, masked or not. -EOPNOTSUPP on vfio-pci (it owns the table).
  */
-int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target);
+int nvr_irq_msix_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int target);
 
 /*
  * Which MSI-X entries the handler of host vector @vector takes: the queues
@@ -64,22 +70,22 @@ bool nvr_irq_serves(struct nvr_irq *irq, unsigned int vector, unsigned int entry
  * The VFIO way to move an interrupt: bind MSI-X entry @entry to the eventfd
  * of host vector @vector (VFIO_DEVICE_SET_IRQS). The table is not touched.
  */
-int nvr_irq_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector);
+int nvr_irq_efd_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vector);
 
 /*
  * Keep the handler of @vector off its eventfd, as disabling interrupts on
- * its CPU does, until nvr_irq_unhold(). That returns how many interrupts
+ * its CPU does, until nvr_irq_cpu_unhold(). That returns how many interrupts
  * reached the vector meanwhile (its IRR), and leaves them for the handler
- * when @keep. nvr_irq_hold() returns -ENODEV for a detached vector.
+ * when @keep. nvr_irq_cpu_hold() returns -ENODEV for a detached vector.
  */
-int nvr_irq_hold(struct nvr_irq *irq, unsigned int vector);
-uint64_t nvr_irq_unhold(struct nvr_irq *irq, unsigned int vector, bool keep);
+int nvr_irq_cpu_hold(struct nvr_irq *irq, unsigned int vector);
+uint64_t nvr_irq_cpu_unhold(struct nvr_irq *irq, unsigned int vector, bool keep);
 
 /* Replay an interrupt on @vector, as an IPI does: it carries a device interrupt. */
-int nvr_irq_retrigger(struct nvr_irq *irq, unsigned int vector);
+int nvr_irq_cpu_replay(struct nvr_irq *irq, unsigned int vector);
 
 /* Mask or unmask the vector's MSI-X entry; -EOPNOTSUPP on vfio-pci. */
-int nvr_irq_mask(struct nvr_irq *irq, unsigned int vector, bool masked);
+int nvr_irq_msix_mask(struct nvr_irq *irq, unsigned int vector, bool masked);
 
 /**
  * nvr_irq_wait() - wait for an interrupt on @vector.

@@ -33,13 +33,13 @@ int nvr_msix_update_by_name(const char *name)
 
 static int move_masked(struct nvr_irq *irq, unsigned int entry, unsigned int to)
 {
-	int ret = nvr_irq_mask(irq, entry, true);
+	int ret = nvr_irq_msix_mask(irq, entry, true);
 
 	if (ret)
 		return ret;
-	ret = nvr_irq_retarget(irq, entry, to);
+	ret = nvr_irq_msix_retarget(irq, entry, to);
 	/* Unmask whatever happened: a pending interrupt fires now, to @to. */
-	return nvr_irq_mask(irq, entry, false) ?: ret;
+	return nvr_irq_msix_mask(irq, entry, false) ?: ret;
 }
 
 /*
@@ -59,13 +59,13 @@ static int move_two_step(struct nvr_irq *irq, unsigned int entry, unsigned int f
 
 	/* Same CPU or same vector: one half changes; a direct update is safe. */
 	if (mid == from || mid == to)
-		return nvr_irq_retarget(irq, entry, to);
+		return nvr_irq_msix_retarget(irq, entry, to);
 	if (!check) {
-		ret = nvr_irq_retarget(irq, entry, mid);
-		return ret ? ret : nvr_irq_retarget(irq, entry, to);
+		ret = nvr_irq_msix_retarget(irq, entry, mid);
+		return ret ? ret : nvr_irq_msix_retarget(irq, entry, to);
 	}
 	/* The intermediate vector must exist to take the interrupt. */
-	ret = nvr_irq_attach(irq, mid);
+	ret = nvr_irq_efd_attach(irq, mid);
 	if (ret == -EINVAL)
 		return -ERANGE;
 	if (ret && ret != -EBUSY)
@@ -75,20 +75,20 @@ static int move_two_step(struct nvr_irq *irq, unsigned int entry, unsigned int f
 		owned = nvr_irq_serves(irq, mid, e);
 	/* Interrupts off on the old CPU: nothing handles the intermediate
 	 * vector until its IRR has been looked at. */
-	ret = nvr_irq_hold(irq, mid);
+	ret = nvr_irq_cpu_hold(irq, mid);
 	if (ret)
 		return ret;
-	ret = nvr_irq_retarget(irq, entry, mid);
+	ret = nvr_irq_msix_retarget(irq, entry, mid);
 	if (!ret)
-		ret = nvr_irq_retarget(irq, entry, to);
+		ret = nvr_irq_msix_retarget(irq, entry, to);
 	/* Anything that reached the intermediate vector is replayed on the new
 	 * one; if the vector belongs to someone, its handler sees it too (and
 	 * finds nothing: the harmless spurious interrupt Linux accepts). */
-	irr = nvr_irq_unhold(irq, mid, owned);
+	irr = nvr_irq_cpu_unhold(irq, mid, owned);
 	if (irr) {
 		if (st)
 			st->replays++;
-		ret = nvr_irq_retrigger(irq, to) ?: ret;
+		ret = nvr_irq_cpu_replay(irq, to) ?: ret;
 	}
 	return ret;
 }
@@ -111,14 +111,14 @@ int nvr_msix_move(struct nvr_irq *irq, unsigned int entry, unsigned int from, un
 		break;
 	case NVR_MSIX_UNMASKED:
 		/* The bug on purpose: address then data, unmasked. */
-		ret = nvr_irq_retarget(irq, entry, to);
+		ret = nvr_irq_msix_retarget(irq, entry, to);
 		break;
 	case NVR_MSIX_TWO_STEP:
 	case NVR_MSIX_TWO_STEP_NOCHECK:
 		ret = move_two_step(irq, entry, from, to, how == NVR_MSIX_TWO_STEP, st);
 		break;
 	case NVR_MSIX_EVENTFD:
-		ret = nvr_irq_bind(irq, entry, to);
+		ret = nvr_irq_efd_bind(irq, entry, to);
 		break;
 	default:
 		ret = -EINVAL;

@@ -32,7 +32,7 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 	switch (lock) {
 	case NVR_CQ_LOCK_NONE:
 		/* The bug on purpose: nothing keeps two reapers apart. */
-		return nvr_cq_reap_as(cq, cq->depth, fn, arg, who);
+		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
 	case NVR_CQ_LOCK_TRYLOCK:
 		if (pthread_mutex_trylock(&cq->lock)) {
 			*serviced = false;
@@ -40,12 +40,12 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 		}
 		break;
 	case NVR_CQ_LOCK_CAS:
-		return nvr_cq_reap_cas(cq, cq->depth, fn, arg, who);
+		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_CAS, fn, arg);
 	default:
 		pthread_mutex_lock(&cq->lock);
 		break;
 	}
-	n = nvr_cq_reap_as(cq, cq->depth, fn, arg, who);
+	n = nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
 	pthread_mutex_unlock(&cq->lock);
 	return n;
 }
@@ -54,5 +54,6 @@ unsigned int nvr_policy_sweep(struct nvr_cq *cq, enum nvr_cq_lock lock, nvr_cqe_
 {
 	/* The sweep is the timeout handler: it waits for the lock whatever the
 	 * handlers do, except on a lock-free queue, where it claims by CAS. */
-	return lock == NVR_CQ_LOCK_CAS ? nvr_cq_sweep_cas(cq, fn, arg) : nvr_cq_sweep(cq, fn, arg);
+	return nvr_cq_sweep(cq, lock == NVR_CQ_LOCK_CAS ? NVR_CLAIM_CAS : NVR_CLAIM_EXCLUSIVE, fn,
+			    arg);
 }

@@ -153,8 +153,9 @@ static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3
 	out->status = (uint16_t)(dw3 >> 16);
 }
 
-unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
-			    enum nvr_reaper who)
+/* NVR_CLAIM_EXCLUSIVE: the caller has the CQ to itself. */
+static inline __attribute__((always_inline)) unsigned int
+reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
 {
 	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
@@ -197,7 +198,8 @@ static void ring_cq_cas(struct nvr_cq *cq)
 	pthread_mutex_unlock(&cq->db_lock);
 }
 
-unsigned int nvr_cq_reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+/* NVR_CLAIM_CAS: each entry claimed by compare-and-swap of the head word. */
+static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
 			     enum nvr_reaper who)
 {
 	unsigned int n = 0;
@@ -227,9 +229,12 @@ unsigned int nvr_cq_reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 	return n;
 }
 
-unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg)
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
+			 enum nvr_claim claim, nvr_cqe_fn fn, void *arg)
 {
-	return nvr_cq_reap_as(cq, max, fn, arg, NVR_REAP_POLL);
+	if (claim == NVR_CLAIM_CAS)
+		return reap_cas(cq, max, fn, arg, who);
+	return reap_exclusive(cq, max, fn, arg, who);
 }
 
 /* Is there a CQE of this pass beyond the head? The device posts in order, so
@@ -284,14 +289,14 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	return true;
 }
 
-unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
 	unsigned int n;
 
 	pthread_mutex_lock(&cq->lock);
-	n = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+	n = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 	while (take_wrong_phase(cq, fn, arg, false)) {
-		unsigned int m = nvr_cq_reap_as(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+		unsigned int m = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 
 		n += 1 + m;
 		if (!m)
@@ -301,15 +306,20 @@ unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 	return n;
 }
 
-unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+static unsigned int sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
-	unsigned int n = nvr_cq_reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+	unsigned int n = reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 
 	while (take_wrong_phase(cq, fn, arg, true)) {
-		n += 1 + nvr_cq_reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+		n += 1 + reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 		ring_cq_cas(cq);
 	}
 	return n;
+}
+
+unsigned int nvr_cq_sweep(struct nvr_cq *cq, enum nvr_claim claim, nvr_cqe_fn fn, void *arg)
+{
+	return claim == NVR_CLAIM_CAS ? sweep_cas(cq, fn, arg) : sweep_exclusive(cq, fn, arg);
 }
 
 void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st)

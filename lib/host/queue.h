@@ -106,30 +106,4 @@ static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
 	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
 }
 
-/* nvr_cq_reap(), telling the ledger who reaps. */
-unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
-			    enum nvr_reaper who);
-
-/**
- * nvr_cq_reap_cas() - lock-free reaping: each entry is claimed with a
- * compare-and-swap of the head word after it was copied, so concurrent
- * reapers never consume one entry twice and never move the head backwards.
- * Doorbell writes are ordered by a short lock taken only to write them.
- * Return: CQEs consumed by this caller.
- */
-unsigned int nvr_cq_reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
-			     enum nvr_reaper who);
-
-/**
- * nvr_cq_sweep() - the timeout sweep: reap under the CQ's lock, and when the
- * head entry looks old while the next one is new (a CQE posted with a wrong
- * phase tag), report it and consume it so that the queue moves on.
- * Return: CQEs consumed.
- */
-unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
-
-/* The same, for a queue reaped lock-free: it claims entries by CAS, not the lock. */
-unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
-
-
 #endif

@@ -47,7 +47,7 @@ static const struct nvr_step *first_keep_alive(const struct nvr_scenario *scn)
 	return NULL;
 }
 
-int nvr_run_keep_alive_setup(struct run *r, char *reason, size_t len)
+int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res)
 {
 	const struct nvr_step *st = first_keep_alive(r->scn);
 	struct nvr_sqe sqe = { .opcode = nvme_admin_set_features, .cdw10 = NVME_FEAT_FID_KATO };
@@ -60,18 +60,16 @@ int nvr_run_keep_alive_setup(struct run *r, char *reason, size_t len)
 	if (!r->ka_slots)
 		return -ENOMEM;
 	if (!nvr_ctrl_info(r->ctrl)->kas) {
-		snprintf(reason, len, "keep-alive not supported (Identify KAS is 0)");
-		return 1;
+		nvr_run_skip(res, "keep-alive not supported (Identify KAS is 0)");
+		return 0;
 	}
 	sqe.cdw11 = st->kato_ms;
 	ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
 	if (ret)
 		return ret;
-	if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
-		snprintf(reason, len, "keep-alive not supported: Set Features Keep Alive Timer: %s",
-			 nvr_status_str(NVR_CQE_STATUS(cqe.status)));
-		return 1;
-	}
+	if (NVR_CQE_STATUS(cqe.status) & 0x7ff)
+		nvr_run_skip(res, "keep-alive not supported: Set Features Keep Alive Timer: %s",
+			     nvr_status_str(NVR_CQE_STATUS(cqe.status)));
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runner's private state, shared by its files: runner.c (set up, actors,
- * I/O, judge) and runner_admin.c (admin-queue actors: keep-alive, teardown,
- * shadow doorbells).
+ * The runner's private state, shared by its files: runner.c (the run's main
+ * loop), setup.c (set up in stages, tear down), actor.c (the actors' threads
+ * and step table), io.c (the I/O actor), verdict.c, runner_admin.c
+ * (admin-queue actors: keep-alive, teardown) and runner_msix.c (reprogram).
  */
 #ifndef NVR_RUNNER_INT_H
 #define NVR_RUNNER_INT_H
@@ -129,11 +130,40 @@ struct run {
 	bool reset;			/* the controller had to be reset to stop */
 };
 
+/* setup.c: the stages, and what undoes them. */
+int nvr_run_setup(struct run *r, struct nvr_result *res);
+void nvr_run_quiesce(struct run *r);
+void nvr_run_teardown(struct run *r, struct nvr_result *res);
+/* The row ends in error: @fmt says why. Returns @err. */
+int nvr_run_fail(struct nvr_result *res, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The row is not run, for a reason that is not an error: a verdict, with why. */
+void nvr_run_skip(struct nvr_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* actor.c: an actor's thread, through the step table. */
+void *nvr_run_actor_main(void *arg);
+bool nvr_run_actor_finite(const struct nvr_actor *def);
+void nvr_run_barrier_init(struct barrier *b, uint32_t needed);
+
+/* io.c: the I/O actor. */
+int nvr_run_actor_setup(struct run *r, struct actor_rt *a, uint32_t index, uint32_t nr_submitters,
+			uint32_t submitter_index);
+void nvr_run_actor_release(struct actor_rt *a);
+void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st);
+void nvr_run_step_reap(struct actor_rt *a, const struct nvr_step *st);
+/* The completion callback of every I/O command. */
+void nvr_run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
+
+/* verdict.c: each anomaly count against the row's expectation. */
+void nvr_run_judge(struct run *r, struct nvr_result *res);
+
 /* runner_admin.c */
 void nvr_step_keep_alive(struct run *r, const struct nvr_step *st);
 void nvr_step_teardown(struct run *r, const struct nvr_step *st);
-/* Set KATO for the first keep_alive step; 1 (with @reason) to skip the row. */
-int nvr_run_keep_alive_setup(struct run *r, char *reason, size_t len);
+/* Set KATO for the first keep_alive step; a controller that cannot skips the
+ * row (nvr_run_skip()). Returns 0 or -errno. */
+int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res);
 /* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
 void nvr_run_keep_alive_finish(struct run *r);
 bool nvr_run_check_cfs(struct run *r);

@@ -28,7 +28,7 @@ int nvr_run_msix_setup(struct run *r, char *why, size_t len)
 				for (n = 0; n < st->nr_move_to; n++)
 					want[n] = st->move_to[n];
 			for (uint32_t k = 0; k < n; k++) {
-				int ret = nvr_irq_attach(r->irq, want[k]);
+				int ret = nvr_irq_efd_attach(r->irq, want[k]);
 
 				if (!ret || ret == -EBUSY)
 					continue;

@@ -222,7 +222,7 @@ static void op(struct harness *h, struct fuzz_in *in)
 		submit(h, p, fuzz_u8(in) % cq->depth);
 		break;
 	case 6:
-		nvr_cq_reap(cq, fuzz_u8(in), done, h);
+		nvr_cq_reap(cq, fuzz_u8(in), NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, done, h);
 		break;
 	case 7:
 		if (h->ledger)

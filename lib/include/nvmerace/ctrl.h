@@ -173,6 +173,18 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl);
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl);
 
 /**
+ * nvr_ctrl_set_coalescing() - set Interrupt Coalescing (Set Features, FID 08h).
+ * @ctrl: the controller.
+ * @thr: the aggregation threshold, 0-based (0: one completion per interrupt).
+ * @time: the aggregation time, in 100 microsecond units.
+ * @status: the command's status (as data).
+ *
+ * Return: 0; -EREMOTEIO when the device refused it (see @status); or an
+ * admin command's error.
+ */
+int nvr_ctrl_set_coalescing(struct nvr_ctrl *ctrl, uint8_t thr, uint8_t time, uint16_t *status);
+
+/**
  * nvr_ctrl_dbbuf_enable() - turn on shadow doorbells (Doorbell Buffer Config).
  * @ctrl: the controller; best before I/O starts, queues created before and
  *        after are covered.

@@ -105,18 +105,49 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx);
  */
 void nvr_sq_ring(struct nvr_sq *sq);
 
+/* How a reaper takes the CQEs it consumes. */
+enum nvr_claim {
+	/* The caller has the CQ to itself (it is the only reaper, or holds a
+	 * lock the others take): the head moves with plain stores, and the
+	 * doorbell is written once at the end. With several reapers and no
+	 * lock, this is the race of seed 000 on purpose. */
+	NVR_CLAIM_EXCLUSIVE,
+	/* Lock-free: each entry is claimed with a compare-and-swap of the head
+	 * word after it was copied, so concurrent reapers never consume one
+	 * entry twice and never move the head backwards; doorbell writes are
+	 * ordered by a short lock taken only to write them. */
+	NVR_CLAIM_CAS,
+};
+
 /**
  * nvr_cq_reap() - consume up to @max new CQEs, by phase tag.
  * @cq: the queue.
  * @max: the most CQEs to consume.
+ * @who: who reaps (a poller, a handler after a wake, a sweep), for the ledger.
+ * @claim: how entries are taken from other reapers.
  * @fn: called for each completion of an outstanding command.
  * @arg: passed to @fn.
  *
- * Writes the CQ head doorbell once if anything was consumed. A CQE that names
- * no outstanding command is counted as spurious and not passed to @fn.
- * Return: the number of CQEs consumed.
+ * Writes the CQ head doorbell if anything was consumed. A CQE that names no
+ * outstanding command is counted as spurious and not passed to @fn.
+ * Return: the number of CQEs this caller consumed.
  */
-unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg);
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
+			 enum nvr_claim claim, nvr_cqe_fn fn, void *arg);
+
+/**
+ * nvr_cq_sweep() - the timeout sweep: reap everything, and when the head
+ * entry looks old while a later one is new (a CQE posted with a wrong phase
+ * tag), report it and consume it so that the queue moves on.
+ * @cq: the queue.
+ * @claim: NVR_CLAIM_EXCLUSIVE sweeps under the CQ's lock (the one handlers
+ *         that want exclusion take); NVR_CLAIM_CAS claims entries by CAS.
+ * @fn: called for each completion.
+ * @arg: passed to @fn.
+ *
+ * Return: CQEs consumed.
+ */
+unsigned int nvr_cq_sweep(struct nvr_cq *cq, enum nvr_claim claim, nvr_cqe_fn fn, void *arg);
 
 /**
  * nvr_cq_pending() - is the next CQE already posted?
