@@ -45,6 +45,9 @@ endif
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
 B := build$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
 LIB_SRC := $(wildcard lib/*.c lib/sim/*.c)
+# The NVMe/TCP host transport (not yet wired into ctrl and the runner); sort: no duplicates
+# should a recursive wildcard above already list it.
+LIB_SRC := $(sort $(LIB_SRC) $(wildcard lib/dev/tcp/*.c))
 CMD_SRC := $(wildcard cmd/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
