@@ -69,7 +69,7 @@ START_TEST(well_behaved)
 	ck_assert_uint_eq(info->vs, 0x10400);
 	ck_assert_uint_eq(info->cap & 0xffff, 63);
 	ck_assert_uint_eq(info->nr_io_queues, 2);
-	ck_assert_uint_eq(t->kato_ms, 5000);
+	ck_assert_uint_eq(atomic_load(&t->kato_ms), 5000);
 	ck_assert_uint_eq(atomic_load(&t->connects), 3);
 	ck_assert(!memcmp(id->mn, "nvmerace scripted target", 24));
 	ck_assert_uint_eq(nvr_tcp_conn_params(nvr_tcp_ctrl_conn(ctrl, 1))->hdgst, digests);
@@ -90,7 +90,9 @@ START_TEST(well_behaved)
 	ck_assert_uint_eq(rw(ctrl, 2, nvme_cmd_read, 0, r, 20480, &ret), 0);
 	ck_assert_int_eq(ret, 0);
 	ck_assert(!memcmp(r, w, 20480));
-	ck_assert(!memcmp(t->ns + 64 * 512, w + 1024, 2048));
+	ck_assert_uint_eq(rw(ctrl, 1, nvme_cmd_read, 64, r, 2048, &ret), 0);
+	ck_assert_int_eq(ret, 0);
+	ck_assert(!memcmp(r, w + 1024, 2048));
 	/* A status is data: LBA out of range comes back as a completion. */
 	ck_assert_uint_eq(rw(ctrl, 1, nvme_cmd_read, 200, r, 512, &ret) & 0x7ff,
 			  NVME_SC_LBA_RANGE);
@@ -100,7 +102,7 @@ START_TEST(well_behaved)
 	ck_assert_uint_eq(st.r2t, 1);
 	ck_assert_uint_eq(st.h2c_data, 3);
 	nvr_tcp_conn_get_stats(nvr_tcp_ctrl_conn(ctrl, 2), &st);
-	ck_assert_uint_eq(st.c2h_data, 5);
+	ck_assert_uint_eq(st.c2h_data, 5);	/* 20 KiB in 4 KiB PDUs */
 	ck_assert_uint_eq(st.r2t, 0);
 	ck_assert_uint_eq(st.stray + st.resp_unknown_cid, 0);
 
@@ -206,7 +208,7 @@ START_TEST(misbehaving)
 	uint32_t timeout = bc->ret == -ETIMEDOUT ? STALL_MS : LONG_MS;
 	int fds = tt_nr_fds(), ret;
 	struct tt *t = tt_start(bc->mode, via_opcode[bc->via]);
-	struct nvr_tcp_ctrl *ctrl = connect_ok(t, bc->digests, timeout, 0);
+	struct nvr_tcp_ctrl *ctrl = connect_ok(t, bc->digests, timeout, 30000);
 	struct nvr_tcp_conn *conn = nvr_tcp_ctrl_conn(ctrl, bc->via >= READ_8K ? 1 : 0);
 	uint8_t *buf = calloc(1, 8192);
 
@@ -270,6 +272,21 @@ START_TEST(kato_expiry)
 	nvr_tcp_ctrl_close(ctrl);
 	tt_stop(t);
 	ck_assert_int_eq(tt_nr_fds(), fds);
+}
+END_TEST
+
+/* Keep Alive on a controller connected without KATO: a status, not an error. */
+START_TEST(keep_alive_without_kato)
+{
+	struct tt *t = tt_start(TT_OK, 0);
+	struct nvr_tcp_ctrl *ctrl = connect_ok(t, false, LONG_MS, 0);
+	uint16_t st = 0;
+
+	ck_assert_int_eq(nvr_tcp_keep_alive(ctrl, &st), 0);
+	ck_assert_uint_eq(st & 0x7ff, NVME_SC_KAT_INVALID);
+	ck_assert_uint_eq(atomic_load(&t->keep_alives), 0);
+	nvr_tcp_ctrl_close(ctrl);
+	tt_stop(t);
 }
 END_TEST
 
@@ -368,6 +385,7 @@ static Suite *tcp_suite(void)
 	tcase_add_loop_test(tc, misbehaving, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_loop_test(tc, bad_icresp, 0, 3);
 	tcase_add_test(tc, kato_expiry);
+	tcase_add_test(tc, keep_alive_without_kato);
 	tcase_add_test(tc, refused);
 	suite_add_tcase(s, tc);
 

@@ -118,6 +118,7 @@ START_TEST(round_trip)
 	for (int v = 0; v < 8; v++) {
 		struct nvr_tcp_params p = params(v, sh->controller);
 		long n = build(sh, &p, buf, data);
+		uint32_t align = ((sh->controller ? p.cpda : p.hpda) + 1u) * 4;
 		struct nvr_tcp_pdu pdu;
 		enum nvr_tcp_err e;
 
@@ -132,7 +133,7 @@ START_TEST(round_trip)
 			ck_assert(!memcmp(pdu.data, data, sh->data_len));
 			ck_assert(pdu.data + pdu.data_len <= buf + n);
 			if (sh->type != NVR_TCP_C2H_TERM && sh->type != NVR_TCP_H2C_TERM)
-				ck_assert_uint_eq(pdu.pdo % (((sh->controller ? p.cpda : p.hpda) + 1u) * 4), 0);
+				ck_assert_uint_eq(pdu.pdo % align, 0);
 		}
 		/* Every shorter buffer is refused as short, and nothing is read past it. */
 		for (long k = 0; k < n; k++) {
@@ -218,7 +219,8 @@ START_TEST(encode_refuses)
 			 -EINVAL);
 	ck_assert_int_eq(nvr_tcp_pdu_encode(buf, sizeof(buf), NVR_TCP_RSP, 0, psh, 16, data, 8, &p),
 			 -EINVAL);
-	ck_assert_int_eq(nvr_tcp_pdu_encode(buf, 71, NVR_TCP_CMD, 0, psh, 64, NULL, 0, &p), -ENOSPC);
+	ck_assert_int_eq(nvr_tcp_pdu_encode(buf, 71, NVR_TCP_CMD, 0, psh, 64, NULL, 0, &p),
+			 -ENOSPC);
 	p.cpda = 255;	/* PDO would pass 255 */
 	ck_assert_int_eq(nvr_tcp_pdu_encode(buf, sizeof(buf), NVR_TCP_CMD, 0, psh, 64, data, 8, &p),
 			 -EINVAL);

@@ -90,7 +90,8 @@ struct tt {
 	uint8_t mode_opcode;
 	atomic_bool armed;
 	struct tt_conn c[TT_MAX_CONNS];
-	uint32_t cc, csts, kato_ms;
+	uint32_t cc, csts;
+	atomic_uint kato_ms;	/* read by the test thread */
 	uint8_t ns[TT_NS_BYTES];
 	atomic_uint keep_alives, connects, disconnects, commands, closed_by_kato;
 	char url[128];
@@ -330,7 +331,7 @@ static bool tt_fabrics(struct tt *t, struct tt_conn *c, enum tt_mode mode,
 		c->qid = (uint16_t)(sqe->cdw10 >> 16);
 		ck_assert_uint_eq(d->cntlid, c->qid ? TT_CNTLID : 0xffff);
 		if (!c->qid)
-			t->kato_ms = sqe->cdw12;
+			atomic_store(&t->kato_ms, sqe->cdw12);
 		atomic_fetch_add(&t->connects, 1);
 		return tt_resp(t, c, mode, sqe, 0, TT_CNTLID, 0);
 	}
@@ -383,6 +384,9 @@ static bool tt_admin(struct tt *t, struct tt_conn *c, enum tt_mode mode, const s
 		/* Number of Queues: at most two of each. */
 		return tt_resp(t, c, mode, sqe, 0, 1u << 16 | 1u, 0);
 	case nvme_admin_keep_alive:
+		/* As nvmet: Keep Alive with no KATO is Keep Alive Timeout Invalid. */
+		if (!atomic_load(&t->kato_ms))
+			return tt_resp(t, c, mode, sqe, NVME_SC_KAT_INVALID, 0, 0);
 		atomic_fetch_add(&t->keep_alives, 1);
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	}
@@ -484,8 +488,8 @@ static void *tt_thread(void *arg)
 		struct pollfd pfd[TT_MAX_CONNS + 2];
 		int n = 0, map[TT_MAX_CONNS + 2], r;
 		/* Keep-alive expiry, when asked for: KATO with no command at all. */
-		int wait = t->mode == TT_KATO && t->kato_ms && atomic_load(&t->armed) ?
-				   (int)t->kato_ms : -1;
+		uint32_t kato = atomic_load(&t->kato_ms);
+		int wait = t->mode == TT_KATO && kato && atomic_load(&t->armed) ? (int)kato : -1;
 
 		pfd[n++] = (struct pollfd){ .fd = t->stop[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = t->lfd, .events = POLLIN };
@@ -502,7 +506,7 @@ static void *tt_thread(void *arg)
 			for (int i = 0; i < TT_MAX_CONNS; i++)
 				if (t->c[i].fd >= 0)
 					tt_drop(&t->c[i]);
-			t->kato_ms = 0;
+			atomic_store(&t->kato_ms, 0);
 			continue;
 		}
 		if (pfd[0].revents) {

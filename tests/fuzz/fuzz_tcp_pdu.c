@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b1 = fuzz_u8(&in);
 	p = (struct nvr_tcp_params){ .hdgst = b0 & 1, .ddgst = b0 & 2, .controller = b0 & 4,
 				     .hpda = pdas[(b0 >> 3) & 3], .cpda = pdas[(b0 >> 3) & 3],
-				     .max_data = limits[(b0 >> 5) & 3], .maxh2cdata = maxh2c[b1 & 3] };
+				     .max_data = limits[(b0 >> 5) & 3],
+				     .maxh2cdata = maxh2c[b1 & 3] };
 	len = fuzz_left(&in);
 	buf = malloc(len ? len : 1);
 	FUZZ_ASSERT(buf);

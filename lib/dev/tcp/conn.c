@@ -130,7 +130,8 @@ static int send_all(struct nvr_tcp_conn *c, const void *buf, size_t len)
 		if (ret == -ETIMEDOUT)
 			/* Part of a PDU may be out: the stream cannot be resynchronised. */
 			return fail(c, NVR_TCP_E_TIMEOUT, -EIO,
-				    "send blocked for %u ms with %zu bytes left", c->o.timeout_ms, len);
+				    "send blocked for %u ms with %zu bytes left", c->o.timeout_ms,
+				    len);
 		if (ret)
 			return fail(c, NVR_TCP_E_IO, -EIO, "poll: %s", strerror(-ret));
 	}
@@ -188,7 +189,8 @@ static int read_pdu(struct nvr_tcp_conn *c, uint64_t deadline)
 				if (e)
 					return proto_fail(c, e, "refused common header");
 				if (ch->plen > c->rx_cap)
-					return proto_fail(c, NVR_TCP_E_PLEN, "PDU larger than allowed");
+					return proto_fail(c, NVR_TCP_E_PLEN,
+							  "PDU larger than allowed");
 			}
 			need = ch->plen;
 		}
@@ -207,7 +209,8 @@ static int read_pdu(struct nvr_tcp_conn *c, uint64_t deadline)
 		if (errno == EINTR)
 			continue;
 		if (errno == ECONNRESET)
-			return fail(c, NVR_TCP_E_CLOSED, -ECONNRESET, "connection reset by the target");
+			return fail(c, NVR_TCP_E_CLOSED, -ECONNRESET,
+				    "connection reset by the target");
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(c, NVR_TCP_E_IO, -EIO, "recv: %s", strerror(errno));
 		ret = wait_fd(c, POLLIN, deadline);
@@ -432,7 +435,8 @@ static int answer_r2t(struct nvr_tcp_conn *c, const struct nvr_tcp_pdu *pdu)
 	c->rx_have = 0;
 	for (off = r2to; off < r2to + r2tl;) {
 		uint32_t n = NVR_TCP_MIN64(r2to + r2tl - off, c->h2c_chunk);
-		struct nvr_tcp_data_pdu d = { .cccid = cid, .ttag = ttag, .datao = off, .datal = n };
+		struct nvr_tcp_data_pdu d = { .cccid = cid, .ttag = ttag, .datao = off,
+					      .datal = n };
 		int ret = send_pdu(c, NVR_TCP_H2C_DATA,
 				   off + n == r2to + r2tl ? NVR_TCP_F_DATA_LAST : 0,
 				   (const uint8_t *)&d + sizeof(d.ch), sizeof(d) - sizeof(d.ch),

@@ -151,9 +151,9 @@ static void hostid_of(const char *nqn, uint8_t id[16])
 				continue;
 			if (!isxdigit((unsigned char)*u))
 				break;
-			id[i / 2] = (uint8_t)(id[i / 2] << 4 |
-					      (isdigit((unsigned char)*u) ? *u - '0'
-									  : (tolower(*u) - 'a' + 10)));
+			int v = isdigit((unsigned char)*u) ? *u - '0' : tolower(*u) - 'a' + 10;
+
+			id[i / 2] = (uint8_t)(id[i / 2] << 4 | v);
 			i++;
 		}
 		if (i == 32)
@@ -226,7 +226,7 @@ static int fabrics_connect(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t qid
 		return ret;
 	st = NVR_CQE_STATUS(cqe.status);
 	if (st & 0x7ff) {
-		/* SCT 1: 0x80 incompatible format, 0x81 busy, 0x82 invalid parameters, 0x84 host. */
+		/* SCT 1: 0x80 incompatible format, 0x81 busy, 0x82 bad parameters, 0x84 host. */
 		nvr_err("nvme-tcp: Connect of queue %u to '%s' refused: status %#x (SCT %u SC %#x)",
 			qid, ctrl->url.subnqn, st, NVR_STATUS_SCT(st), NVR_STATUS_SC(st));
 		return -ECONNREFUSED;
@@ -246,7 +246,8 @@ static int prop_status(int ret, const struct nvr_cqe *cqe, uint16_t *status)
 int nvr_tcp_prop_get(struct nvr_tcp_ctrl *ctrl, uint32_t off, unsigned int size, uint64_t *val,
 		     uint16_t *status)
 {
-	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_property_get };
+	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics,
+			       .nsid = nvme_fabrics_type_property_get };
 	struct nvr_cqe cqe;
 	int ret;
 
@@ -261,7 +262,8 @@ int nvr_tcp_prop_get(struct nvr_tcp_ctrl *ctrl, uint32_t off, unsigned int size,
 int nvr_tcp_prop_set(struct nvr_tcp_ctrl *ctrl, uint32_t off, unsigned int size, uint64_t val,
 		     uint16_t *status)
 {
-	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_property_set };
+	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics,
+			       .nsid = nvme_fabrics_type_property_set };
 	struct nvr_cqe cqe;
 	int ret;
 
