@@ -51,6 +51,7 @@ enum tt_mode {
 	TT_CLOSE,		/* close instead of answering */
 	TT_CLOSE_MID,		/* 10 bytes of the answer, then close */
 	TT_TRUNC_STALL,		/* 10 bytes of the answer, then nothing */
+	TT_SPLIT,		/* 10 bytes of the answer, the rest on tt_resume() */
 	TT_BYTEWISE,		/* the answer one byte per send() (well-behaved) */
 	TT_BAD_HLEN,
 	TT_BAD_PLEN,
@@ -80,6 +81,8 @@ struct tt_conn {
 	uint16_t qid;
 	struct nvr_tcp_params p;
 	uint8_t *buf;		/* one PDU in, and the data of a command */
+	uint8_t held[64];	/* TT_SPLIT: the rest of an answer, sent on tt_resume() */
+	size_t nr_held;
 };
 
 struct tt {
@@ -182,6 +185,12 @@ static bool tt_send(struct tt_conn *c, enum tt_mode mode, uint8_t type, uint8_t 
 		return false;
 	case TT_TRUNC_STALL:
 		tt_write(c->fd, out, 10);
+		return true;
+	case TT_SPLIT:
+		ck_assert_int_le(n - 10, sizeof(c->held));
+		tt_write(c->fd, out, 10);
+		memcpy(c->held, out + 10, (size_t)n - 10);
+		c->nr_held = (size_t)n - 10;
 		return true;
 	case TT_BYTEWISE:
 		for (long i = 0; i < n; i++)
@@ -514,6 +523,11 @@ static void *tt_thread(void *arg)
 
 			if (read(t->stop[0], &cmd, 1) != 1 || cmd == 'x')
 				break;
+			for (int i = 0; cmd == 'r' && i < TT_MAX_CONNS; i++) {
+				if (t->c[i].fd >= 0 && t->c[i].nr_held)
+					tt_write(t->c[i].fd, t->c[i].held, t->c[i].nr_held);
+				t->c[i].nr_held = 0;
+			}
 			continue;	/* 'k': armed; wait again with the new timeout */
 		}
 		if (pfd[1].revents)
@@ -567,6 +581,12 @@ static void tt_arm(struct tt *t)
 {
 	atomic_store(&t->armed, true);
 	ck_assert_int_eq(write(t->stop[1], "k", 1), 1);
+}
+
+/* Send the rest of the answers TT_SPLIT held back. */
+static void tt_resume(struct tt *t)
+{
+	ck_assert_int_eq(write(t->stop[1], "r", 1), 1);
 }
 
 /* Open file descriptors of this process. */
