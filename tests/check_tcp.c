@@ -314,6 +314,32 @@ START_TEST(split_resumed)
 }
 END_TEST
 
+/* The same host over IPv6 loopback, named as tcp://[::1]:PORT/NQN. */
+START_TEST(ipv6_loopback)
+{
+	int fds = tt_nr_fds(), s = socket(AF_INET6, SOCK_STREAM, 0);
+	struct nvr_tcp_ctrl *ctrl;
+	struct tt *t;
+	uint16_t st = 0xffff;
+
+	if (s < 0) {
+		/* A kernel without IPv6: the URL form is still covered by url_good. */
+		ck_assert_int_eq(errno, EAFNOSUPPORT);
+		return;
+	}
+	close(s);
+	t = tt_start_af(TT_OK, 0, AF_INET6);
+	ck_assert(!strncmp(t->url, "tcp://[::1]:", 12));
+	ctrl = connect_ok(t, false, LONG_MS, 30000);
+	ck_assert_int_eq(nvr_tcp_keep_alive(ctrl, &st), 0);
+	ck_assert_uint_eq(st, 0);
+	ck_assert_uint_eq(nvr_tcp_ctrl_info(ctrl)->nr_io_queues, 2);
+	nvr_tcp_ctrl_close(ctrl);
+	tt_stop(t);
+	ck_assert_int_eq(tt_nr_fds(), fds);
+}
+END_TEST
+
 /* Keep Alive on a controller connected without KATO: a status, not an error. */
 START_TEST(keep_alive_without_kato)
 {
@@ -417,6 +443,7 @@ static Suite *tcp_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, well_behaved, 0, 2);
 	tcase_add_loop_test(tc, valid_variants, 0, 3);
+	tcase_add_test(tc, ipv6_loopback);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("misbehaving");

@@ -542,11 +542,13 @@ static void *tt_thread(void *arg)
 	return NULL;
 }
 
-/* Start a target answering as @mode for the next @opcode once armed. */
-static struct tt *tt_start(enum tt_mode mode, uint8_t opcode)
+/* Start a target on @af's loopback answering as @mode for the next @opcode once armed. */
+static struct tt *tt_start_af(enum tt_mode mode, uint8_t opcode, int af)
 {
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
+	struct sockaddr *sa = af == AF_INET6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a;
+	socklen_t len = af == AF_INET6 ? sizeof(a6) : sizeof(a);
 	struct tt *t = calloc(1, sizeof(*t));
 
 	ck_assert_ptr_nonnull(t);
@@ -554,16 +556,22 @@ static struct tt *tt_start(enum tt_mode mode, uint8_t opcode)
 	t->mode_opcode = opcode;
 	for (int i = 0; i < TT_MAX_CONNS; i++)
 		t->c[i].fd = -1;
-	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	t->lfd = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(t->lfd, 0);
-	ck_assert_int_eq(bind(t->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(bind(t->lfd, sa, len), 0);
 	ck_assert_int_eq(listen(t->lfd, 8), 0);
-	ck_assert_int_eq(getsockname(t->lfd, (struct sockaddr *)&a, &len), 0);
-	t->port = ntohs(a.sin_port);
+	ck_assert_int_eq(getsockname(t->lfd, sa, &len), 0);
+	t->port = ntohs(af == AF_INET6 ? a6.sin6_port : a.sin_port);
 	ck_assert_int_eq(pipe2(t->stop, O_CLOEXEC), 0);
-	snprintf(t->url, sizeof(t->url), "tcp://127.0.0.1:%u/%s", t->port, TT_NQN);
+	snprintf(t->url, sizeof(t->url), "tcp://%s:%u/%s", af == AF_INET6 ? "[::1]" : "127.0.0.1",
+		 t->port, TT_NQN);
 	ck_assert_int_eq(pthread_create(&t->thr, NULL, tt_thread, t), 0);
 	return t;
+}
+
+static struct tt *tt_start(enum tt_mode mode, uint8_t opcode)
+{
+	return tt_start_af(mode, opcode, AF_INET);
 }
 
 static void tt_stop(struct tt *t)
