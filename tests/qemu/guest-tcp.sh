@@ -24,6 +24,12 @@ if [ -f /lib/modules/load-tcp ] && [ -x /usr/bin/tcp_probe ]; then
 		bad tcp-identify "tcp_probe identify failed"; show /tmp/tid
 	fi
 
+	if tcp_probe io "$TURL" "$THOST" > /tmp/o 2>&1; then
+		ok tcp-io "$(grep '^io:' /tmp/o)"
+	else
+		bad tcp-io "write/read round trip failed"; show /tmp/o
+	fi
+
 	# The kernel's own NVMe/TCP host against the same subsystem.
 	tdev=
 	if nvme connect -t tcp -a 127.0.0.1 -s 4420 -n "$TNQN" --hostnqn="${THOST%?}0" > /tmp/o 2>&1; then

@@ -8,6 +8,10 @@
  *                                        Identify Controller, one "key: value" a line,
  *                                        then a Keep Alive (KATO 10 s unless given:
  *                                        nvmet refuses Keep Alive when KATO is 0)
+ *   tcp_probe io URL HOSTNQN           on I/O queue 1, namespace 1: 64 KiB written at
+ *                                        LBA 0 (past the in-capsule limit: R2T and
+ *                                        H2CData) and 4 KiB after it (in the capsule),
+ *                                        both read back (C2HData) and compared
  *   tcp_probe keepalive URL HOSTNQN KATO_MS COUNT
  *                                        COUNT Keep Alives, one every KATO/2:
  *                                        the controller must stay up
@@ -77,11 +81,72 @@ static int identify(struct nvr_tcp_ctrl *ctrl)
 	return 0;
 }
 
+/* One command on I/O queue 1; 0 when it completed with success. */
+static int io1(struct nvr_tcp_ctrl *ctrl, uint8_t op, uint64_t lba, uint32_t nlb, void *buf,
+	       uint32_t len)
+{
+	struct nvr_sqe sqe = { .opcode = op, .nsid = 1, .cdw10 = (uint32_t)lba,
+			       .cdw11 = (uint32_t)(lba >> 32), .cdw12 = nlb - 1 };
+	struct nvr_cqe cqe;
+	int ret = nvr_tcp_io(ctrl, 1, &sqe, buf, len,
+			     op == nvme_cmd_write ? NVR_TCP_DIR_H2C : NVR_TCP_DIR_C2H, &cqe);
+
+	if (ret || NVR_CQE_STATUS(cqe.status)) {
+		printf("io: %s of %u bytes at LBA %llu: %s, status %#x\n",
+		       op == nvme_cmd_write ? "write" : "read", len, (unsigned long long)lba,
+		       ret ? strerror(-ret) : "completed", NVR_CQE_STATUS(cqe.status));
+		return 1;
+	}
+	return 0;
+}
+
+static int io(struct nvr_tcp_ctrl *ctrl)
+{
+	struct nvr_sqe sqe = { .opcode = nvme_admin_identify, .nsid = 1,
+			       .cdw10 = NVME_IDENTIFY_CNS_NS };
+	const uint32_t big = 64u << 10, small = 4096;
+	uint8_t *w = malloc(big + small), *r = calloc(1, big + small);
+	struct nvr_tcp_conn_stats st;
+	struct nvme_id_ns ns;
+	struct nvr_cqe cqe;
+	uint32_t lbads;
+	int ret = 1;
+
+	if (!w || !r)
+		goto out;
+	if (nvr_tcp_admin(ctrl, &sqe, &ns, sizeof(ns), NVR_TCP_DIR_C2H, &cqe) ||
+	    NVR_CQE_STATUS(cqe.status)) {
+		printf("io: Identify Namespace 1 failed\n");
+		goto out;
+	}
+	lbads = 1u << ns.lbaf[ns.flbas & 0xf].ds;
+	for (uint32_t i = 0; i < big + small; i++)
+		w[i] = (uint8_t)(i * 7 + (i >> 12));
+	if (io1(ctrl, nvme_cmd_write, 0, big / lbads, w, big) ||
+	    io1(ctrl, nvme_cmd_write, big / lbads, small / lbads, w + big, small) ||
+	    io1(ctrl, nvme_cmd_read, 0, (big + small) / lbads, r, big + small))
+		goto out;
+	if (memcmp(w, r, big + small)) {
+		printf("io: the data read back differs from what was written\n");
+		goto out;
+	}
+	nvr_tcp_conn_get_stats(nvr_tcp_ctrl_conn(ctrl, 1), &st);
+	printf("io: %u B LBAs; 64 KiB written through %llu R2T and %llu H2CData, 4 KiB in the "
+	       "capsule, 68 KiB read back in %llu C2HData: equal\n",
+	       lbads, (unsigned long long)st.r2t, (unsigned long long)st.h2c_data,
+	       (unsigned long long)st.c2h_data);
+	ret = st.r2t ? 0 : 1;
+out:
+	free(w);
+	free(r);
+	return ret;
+}
+
 static int keepalive(struct nvr_tcp_ctrl *ctrl, uint32_t kato_ms, unsigned int count)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		struct timespec ts = {.tv_sec = kato_ms / 2000,
-				      .tv_nsec = (long)(kato_ms / 2 % 1000) * 1000000};
+		struct timespec ts = { .tv_sec = kato_ms / 2000,
+				       .tv_nsec = (long)(kato_ms / 2 % 1000) * 1000000 };
 		uint16_t st = 0xffff;
 		int ret;
 
@@ -118,14 +183,14 @@ static int expire(struct nvr_tcp_ctrl *ctrl, uint32_t kato_ms)
 
 int main(int argc, char **argv)
 {
-	struct nvr_tcp_ctrl_opts o = {.timeout_ms = 10000};
+	struct nvr_tcp_ctrl_opts o = { .timeout_ms = 10000, .nr_io_queues = 1 };
 	struct nvr_tcp_ctrl *ctrl;
 	uint32_t kato = 0;
 	int ret;
 
-	if (argc < 4 || (strcmp(argv[1], "identify") && argc < 5)) {
-		fprintf(stderr, "usage: tcp_probe identify|keepalive|expire URL HOSTNQN [KATO_MS "
-				"[COUNT]]\n");
+	if (argc < 4 || (strcmp(argv[1], "identify") && strcmp(argv[1], "io") && argc < 5)) {
+		fprintf(stderr, "usage: tcp_probe identify|io|keepalive|expire URL HOSTNQN "
+				"[KATO_MS [COUNT]]\n");
 		return 2;
 	}
 	nvr_log_set_sink(sink, NULL, NVR_LOG_WARN);
@@ -140,6 +205,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "identify"))
 		ret = identify(ctrl);
+	else if (!strcmp(argv[1], "io"))
+		ret = io(ctrl);
 	else if (!strcmp(argv[1], "keepalive"))
 		ret = keepalive(ctrl, kato, argc >= 6 ? (unsigned int)atoi(argv[5]) : 4);
 	else if (!strcmp(argv[1], "expire"))
