@@ -33,6 +33,12 @@ static const char main_usage[] =
 	"\n"
 	"commands:\n";
 
+static const char help_usage[] =
+	"usage: nvmerace help [COMMAND]\n"
+	"\n"
+	"Without COMMAND, lists the commands; with one, prints its options\n"
+	"(as 'nvmerace COMMAND --help' does).\n";
+
 static void print_commands(FILE *f)
 {
 	fputs(main_usage, f);
@@ -58,6 +64,16 @@ int cmd_help(int argc, char **argv)
 		print_commands(stdout);
 		return finish_stdout(EXIT_OK);
 	}
+	/* "help help", "help --help", and "help" as a command's --help. */
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(help_usage, stdout);
+		return finish_stdout(EXIT_OK);
+	}
+	if (argc > 2) {
+		warnx("help takes one command name");
+		fputs(help_usage, stderr);
+		return EXIT_USAGE;
+	}
 	c = find_command(argv[1]);
 	if (!c) {
 		warnx("unknown command '%s'", argv[1]);
@@ -73,61 +89,6 @@ int cmd_version(int argc, char **argv)
 	(void)argv;
 	printf("nvmerace %s\n", NVR_VERSION);
 	return finish_stdout(EXIT_OK);
-}
-
-int usage_error(const char *usage)
-{
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
-bool parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!*s || *s == '-' || *s == '+') {
-		warnx("invalid %s '%s': not a number", what, s);
-		return false;
-	}
-	v = strtoull(s, &end, 0);
-	if (*end) {
-		warnx("invalid %s '%s': not a number", what, s);
-		return false;
-	}
-	if (errno == ERANGE || v > max) {
-		warnx("invalid %s '%s': too large (at most %" PRIu64 ")", what, s, max);
-		return false;
-	}
-	if (v < min) {
-		warnx("invalid %s '%s': too small (at least %" PRIu64 ")", what, s, min);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-int finish_stdout(int status)
-{
-	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
-		warn("cannot write to standard output");
-		return EXIT_ENV;
-	}
-	return status;
-}
-
-static void log_to_stderr(enum nvr_log_level level, const char *msg, void *arg)
-{
-	static const char *const prefix[] = { "error", "warning", "info", "debug" };
-
-	(void)arg;
-	fprintf(stderr, "nvmerace: %s: %s\n", prefix[level], msg);
-}
-
-void setup_logging(bool verbose)
-{
-	nvr_log_set_sink(log_to_stderr, NULL, verbose ? NVR_LOG_DEBUG : NVR_LOG_WARN);
 }
 
 int main(int argc, char **argv)

@@ -18,6 +18,61 @@
 #include "cmd.h"
 #include "scenario.h"
 
+int usage_error(const char *usage)
+{
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+bool parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+') {
+		warnx("invalid %s '%s': not a number", what, s);
+		return false;
+	}
+	v = strtoull(s, &end, 0);
+	if (*end) {
+		warnx("invalid %s '%s': not a number", what, s);
+		return false;
+	}
+	if (errno == ERANGE || v > max) {
+		warnx("invalid %s '%s': too large (at most %" PRIu64 ")", what, s, max);
+		return false;
+	}
+	if (v < min) {
+		warnx("invalid %s '%s': too small (at least %" PRIu64 ")", what, s, min);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int finish_stdout(int status)
+{
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
+		warn("cannot write to standard output");
+		return EXIT_ENV;
+	}
+	return status;
+}
+
+static void log_to_stderr(enum nvr_log_level level, const char *msg, void *arg)
+{
+	static const char *const prefix[] = { "error", "warning", "info", "debug" };
+
+	(void)arg;
+	fprintf(stderr, "nvmerace: %s: %s\n", prefix[level], msg);
+}
+
+void setup_logging(bool verbose)
+{
+	nvr_log_set_sink(log_to_stderr, NULL, verbose ? NVR_LOG_DEBUG : NVR_LOG_WARN);
+}
+
 bool parse_seed(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -26,12 +81,13 @@ bool parse_seed(const char *s, uint64_t *out)
 		warnx("invalid seed '%s': not a decimal number", s);
 		return false;
 	}
-	for (; *s; s++) {
-		if (v > (SEED_MAX - (uint64_t)(*s - '0')) / 10) {
-			warnx("invalid seed: too large (at most %" PRIu64 ", 48 bits)", SEED_MAX);
+	for (const char *p = s; *p; p++) {
+		if (v > (SEED_MAX - (uint64_t)(*p - '0')) / 10) {
+			warnx("invalid seed '%s': too large (at most %" PRIu64 ", 48 bits)", s,
+			      SEED_MAX);
 			return false;
 		}
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + (uint64_t)(*p - '0');
 	}
 	*out = v;
 	return true;
