@@ -103,6 +103,9 @@ MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o 
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+$(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:

@@ -60,8 +60,9 @@ int mon_load(struct mon *m, const char *file, const struct run_inputs *in)
 	char msg[2048];
 	int ret;
 
-	if (in)
-		m->in = *in;
+	static const struct run_inputs none;
+
+	m->in = in ? *in : none;
 	m->file = file;
 	if (file && !strcmp(file, "-")) {
 		warnx("the monitor reads keys from standard input: give it a scenario file");
@@ -158,6 +159,14 @@ static void on_progress(const struct nvr_stats *st, void *arg)
  * file, and the runner takes no fault schedule, so a fault injected by hand
  * (at a time the user chose) cannot be injected again.
  */
+/* NAME/ROW, or NAME for a scenario without a matrix. */
+static void row_name(const struct mon *m, uint32_t pos, char *buf, size_t len)
+{
+	const char *row = m->scn->rows[m->rows[pos]].name;
+
+	snprintf(buf, len, "%s%s%s", m->scn->name, row[0] ? "/" : "", row);
+}
+
 static void mon_replay(struct mon *m, struct report_entry *e)
 {
 	char name[160];
@@ -165,7 +174,7 @@ static void mon_replay(struct mon *m, struct report_entry *e)
 	e->replay[0] = '\0';
 	if (!m->file || m->injected)
 		return;
-	snprintf(name, sizeof(name), "%s/%s", m->scn->name, m->scn->rows[m->rows[m->pos]].name);
+	row_name(m, m->pos, name, sizeof(name));
 	replay_format(e->replay, sizeof(e->replay), &m->in, m->file, name, m->seed);
 }
 
@@ -175,10 +184,13 @@ void mon_print_injected(const struct mon *m, FILE *f)
 		return;
 	fprintf(f, "\nfaults injected by hand (the rows they hit cannot be replayed: "
 		   "a run takes no fault schedule):\n");
-	for (uint32_t i = 0; i < m->nr_inj; i++)
-		fprintf(f, "  %s/%s at %.3f ms: %s\n", m->scn->name,
-			m->scn->rows[m->rows[m->inj[i].pos]].name, (double)m->inj[i].t_ns / 1e6,
+	for (uint32_t i = 0; i < m->nr_inj; i++) {
+		char name[160];
+
+		row_name(m, m->inj[i].pos, name, sizeof(name));
+		fprintf(f, "  %s at %.3f ms: %s\n", name, (double)m->inj[i].t_ns / 1e6,
 			nvr_sim_fault_name((enum nvr_sim_fault)m->inj[i].fault));
+	}
 	if (m->inj_lost)
 		fprintf(f, "  (and more, not kept)\n");
 }
