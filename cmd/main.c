@@ -12,19 +12,23 @@
 
 struct command {
 	const char *name;
+	const char *prog;	/* the prefix getopt's messages get */
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "help", cmd_help, "show the commands, or one command's usage" },
-	{ "version", cmd_version, "print the version" },
-	{ "identify", cmd_identify, "bring a controller up and print what Identify says" },
-	{ "run", cmd_run, "run scenario files and check their expectations" },
-	{ "list", cmd_list, "list the NVMe controllers, their drivers and IOMMU groups" },
-	{ "bind", cmd_bind, "give a controller to vfio-pci" },
-	{ "unbind", cmd_unbind, "give a controller back to its driver" },
-	{ "monitor", cmd_monitor, "run a scenario with a live view of queues, vectors, anomalies" },
+	{ "help", "nvmerace: help", cmd_help, "show the commands, or one command's usage" },
+	{ "version", "nvmerace: version", cmd_version, "print the version" },
+	{ "identify", "nvmerace: identify", cmd_identify,
+	  "bring a controller up and print what Identify says" },
+	{ "run", "nvmerace: run", cmd_run, "run scenario files and check their expectations" },
+	{ "list", "nvmerace: list", cmd_list,
+	  "list the NVMe controllers, their drivers and IOMMU groups" },
+	{ "bind", "nvmerace: bind", cmd_bind, "give a controller to vfio-pci" },
+	{ "unbind", "nvmerace: unbind", cmd_unbind, "give a controller back to its driver" },
+	{ "monitor", "nvmerace: monitor", cmd_monitor,
+	  "run a scenario with a live view of queues, vectors, anomalies" },
 };
 
 static const char main_usage[] =
@@ -97,6 +101,7 @@ int main(int argc, char **argv)
 
 	setup_logging(false);
 	if (argc < 2) {
+		warnx("no command given");
 		print_commands(stderr);
 		return EXIT_USAGE;
 	}
@@ -109,5 +114,7 @@ int main(int argc, char **argv)
 		warnx("unknown command '%s'; see 'nvmerace help'", argv[1]);
 		return EXIT_USAGE;
 	}
+	/* getopt names argv[0] in its messages: "nvmerace: run: unrecognized option". */
+	argv[1] = (char *)c->prog;
 	return c->fn(argc - 1, argv + 1);
 }

@@ -327,7 +327,8 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 	if (!inputs_finish(&c->in))
 		return usage_error(usage);
 	if (c->in.verbose && isatty(STDERR_FILENO)) {
-		warnx("--verbose would write over the display: send standard error to a file (2>FILE)");
+		warnx("--verbose would write over the display: "
+		      "send standard error to a file (2>FILE)");
 		return EXIT_USAGE;
 	}
 	c->file = optind < argc ? argv[optind] : NULL;

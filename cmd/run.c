@@ -20,8 +20,9 @@
 static const char usage[] =
 	"usage: nvmerace run [options] FILE...\n"
 	"\n"
-	"Runs each scenario FILE (every row of its matrix) on the simulated controller,\n"
-	"or on a real one with --device, and exits 0 when every expectation is met.\n"
+	"Runs each scenario FILE (every row of its matrix; '-' reads standard input)\n"
+	"on the simulated controller, or on a real one with --device, and exits 0 when\n"
+	"every expectation is met. Each failure ends with the command that replays it.\n"
 	"\n"
 	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
 	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
@@ -29,7 +30,8 @@ static const char usage[] =
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"
-	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
+	"  -s, --seed N          seed every random choice, N decimal below 2^48\n"
+	"                        (default: drawn and printed)\n"
 	"  -r, --repeat N        run each row N times, with seeds N, N+1, ...\n"
 	"  -d, --duration MS     stop each run after MS milliseconds\n"
 	"  -S, --set PATH=VALUE  override a scenario field, e.g. actors.io.steps.0.submit.count=1000\n"
@@ -38,7 +40,7 @@ static const char usage[] =
 	"  -j, --json FILE       write a JSON report\n"
 	"  -J, --junit FILE      write a JUnit XML report\n"
 	"  -q, --quiet           no progress line, no per-row lines\n"
-	"  -v, --verbose         log what the library does\n"
+	"  -v, --verbose         log the bring-up, the queues and each row's start and end\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
@@ -128,8 +130,8 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 	if (!inputs_finish(&c->in))
 		return usage_error(usage);
 	if (c->in.have_seed && c->repeat - 1 > SEED_MAX - c->in.seed) {
-		warnx("--seed %" PRIu64 " --repeat %" PRIu64 " runs seeds past %" PRIu64 " (48 bits)",
-		      c->in.seed, c->repeat, SEED_MAX);
+		warnx("--seed %" PRIu64 " --repeat %" PRIu64 " runs seeds past %" PRIu64
+		      " (48 bits)", c->in.seed, c->repeat, SEED_MAX);
 		return EXIT_USAGE;
 	}
 	/* A drawn seed leaves room for the repeats. */

@@ -337,7 +337,8 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(run_cmd((const char *const[]){ "nvmerace", "monitor", "--only", "nosuch",
 							"tests/monitor/e2e.yaml", NULL }, err,
 				 sizeof(err)), 2);
-	ck_assert_ptr_nonnull(strstr(err, "nvmerace: --only matched no row of scenario 'monitor-e2e'"));
+	ck_assert_ptr_nonnull(strstr(err, "nvmerace: --only matched no row of scenario "
+					  "'monitor-e2e'"));
 	ck_assert_ptr_nonnull(strstr(err, "\n  monitor-e2e/"));
 	ck_assert_int_eq(run_cmd((const char *const[]){ "nvmerace", "monitor", "-", NULL }, err,
 				 sizeof(err)), 2);
