@@ -12,6 +12,7 @@
 struct report_entry {
 	char file[256];
 	struct nvr_result res;
+	char replay[1024];	/* the command that runs this row again; "": none */
 };
 
 struct report {
