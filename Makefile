@@ -98,7 +98,7 @@ $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
 # its end-to-end test runs the binary in tmux.
-MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o
+MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o $(B)/cmd/outfile.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)

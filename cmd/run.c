@@ -69,6 +69,7 @@ struct run_cfg {
 	size_t nr_only;
 	bool list, quiet;
 	const char *json, *junit;
+	FILE *human;		/* stdout, or stderr when a report goes to stdout */
 	bool progress;
 	struct device_opts dev;
 };
@@ -205,6 +206,16 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		c->seed = (uint64_t)time(NULL);
 	c->seed &= 0xffffffffffffull;	/* short enough to type back */
 	c->progress = !c->quiet && isatty(STDERR_FILENO);
+	if (!report_path_ok(c->json, "JSON") || !report_path_ok(c->junit, "JUnit"))
+		return EXIT_USAGE;
+	c->human = stdout;
+	if ((c->json && !strcmp(c->json, "-")) || (c->junit && !strcmp(c->junit, "-"))) {
+		if (c->json && c->junit && !strcmp(c->json, c->junit)) {
+			warnx("--json and --junit cannot both go to '%s'", c->json);
+			return EXIT_USAGE;
+		}
+		c->human = stderr;
+	}
 	return 0;
 }
 
@@ -253,9 +264,10 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint
 	if (c->progress)
 		fputs("\r\033[K", stderr);
 	report_add(rep, scn->file, res);
+	report_expect(rep, scn->nr_rows ? &scn->rows[row] : NULL);
 	if (!c->quiet) {
-		report_line(stdout, &rep->e[rep->n - 1]);
-		fflush(stdout);
+		report_line(c->human, &rep->e[rep->n - 1]);
+		fflush(c->human);
 	}
 	free(res);
 	return 0;
@@ -269,13 +281,25 @@ int cmd_run(int argc, char **argv)
 	struct nvr_transport *t = NULL;
 	int nfiles, ret, status = EXIT_OK;
 
+	/* The command line as given, for the JSON report: getopt reorders argv. */
+	clock_gettime(CLOCK_REALTIME, &rep.start);
+	rep.argv = calloc((size_t)argc + 1, sizeof(*rep.argv));
+	if (!rep.argv)
+		err(EXIT_ENV, "out of memory");
+	memcpy(rep.argv, argv, (size_t)argc * sizeof(*argv));
+	rep.argc = argc;
 	ret = parse_args(argc, argv, &c);
-	if (ret)
+	if (ret) {
+		report_release(&rep);
 		return ret < 0 ? EXIT_OK : ret;
+	}
+	rep.bdf = c.dev.bdf;
 	nfiles = argc - optind;
 	ret = load_all(&c, argv + optind, nfiles, &scns);
-	if (ret)
+	if (ret) {
+		report_release(&rep);
 		return ret;
+	}
 
 	if (c.list) {
 		for (int i = 0; i < nfiles; i++)
@@ -287,6 +311,7 @@ int cmd_run(int argc, char **argv)
 					       scns[i].file);
 			}
 		free(scns);
+		report_release(&rep);
 		return finish_stdout(EXIT_OK);
 	}
 
@@ -298,21 +323,28 @@ int cmd_run(int argc, char **argv)
 	ret = device_open(&c.dev, &t);
 	if (ret) {
 		free(scns);
+		report_release(&rep);
 		return ret;
 	}
 	if (!c.quiet)
 		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.seed);
-	for (int i = 0; i < nfiles && !stop_requested; i++) {
+	/* After an interruption the rows left are reported as not run. */
+	for (int i = 0; i < nfiles; i++) {
 		if (c.have_duration)
 			scns[i].duration_ns = c.duration_ms * 1000000ull;
-		for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u) && !stop_requested; r++) {
+		for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u); r++) {
 			const char *row = scns[i].nr_rows ? scns[i].rows[r].name : "";
 
 			if (!selected(&c, scns[i].name, row))
 				continue;
-			for (uint64_t k = 0; k < c.repeat && !stop_requested; k++)
-				if (run_one(&c, &scns[i], r, c.seed + k, t, &rep))
+			for (uint64_t k = 0; k < c.repeat; k++) {
+				if (!stop_requested ? run_one(&c, &scns[i], r, c.seed + k, t, &rep) :
+				    report_add_not_run(&rep, scns[i].file, scns[i].name, row,
+						       c.seed + k))
 					err(EXIT_ENV, "out of memory");
+				if (stop_requested)
+					report_expect(&rep, scns[i].nr_rows ? &scns[i].rows[r] : NULL);
+			}
 		}
 	}
 
@@ -322,8 +354,8 @@ int cmd_run(int argc, char **argv)
 	if (stop_requested)
 		rep.interrupted = true;
 	if (!c.quiet)
-		report_failures(stdout, &rep, "nvmerace");
-	report_totals(stdout, &rep);
+		report_failures(c.human, &rep, "nvmerace");
+	report_totals(c.human, &rep);
 	for (size_t i = 0; i < rep.n; i++) {
 		if (rep.e[i].res.verdict == NVR_ERROR)
 			status = EXIT_ENV;
