@@ -54,6 +54,47 @@ static int resolve(const char *path, char *dir, char *base)
 	return 0;
 }
 
+/*
+ * /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the descriptor this
+ * process already has (a shell's "> file" stays where it is, at its offset);
+ * -1 for any other path.
+ */
+static int fd_of(const char *path)
+{
+	const char *n = NULL;
+	char *end;
+	long fd;
+
+	if (!strcmp(path, "/dev/stdout"))
+		return STDOUT_FILENO;
+	if (!strcmp(path, "/dev/stderr"))
+		return STDERR_FILENO;
+	if (!strncmp(path, "/dev/fd/", 8))
+		n = path + 8;
+	else if (!strncmp(path, "/proc/self/fd/", 14))
+		n = path + 14;
+	if (!n || !*n)
+		return -1;
+	errno = 0;
+	fd = strtol(n, &end, 10);
+	return !errno && !*end && fd >= 0 && fd < INT_MAX ? (int)fd : -1;
+}
+
+static int write_fd(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int outfile_check(const char *path, char *msg, size_t len)
 {
 	char dir[PATH_MAX], base[PATH_MAX];
@@ -67,9 +108,14 @@ int outfile_check(const char *path, char *msg, size_t len)
 	if (path[0] == '-')
 		return say(msg, len, -EINVAL,
 			   "looks like an option (write ./-name for a file so named, - for stdout)");
+	if (fd_of(path) >= 0)
+		return fcntl(fd_of(path), F_GETFD) < 0 ? say(msg, len, -EBADF, "not an open "
+							     "descriptor") : 0;
 	if (!stat(path, &st)) {
 		if (S_ISDIR(st.st_mode))
 			return say(msg, len, -EISDIR, "is a directory");
+		if (S_ISSOCK(st.st_mode))
+			return say(msg, len, -ENXIO, "is a socket, which cannot be opened");
 		if (!S_ISREG(st.st_mode)) {
 			/* Written in place: it must take writes from us. */
 			if (eaccess(path, W_OK))
@@ -189,14 +235,22 @@ out:
 int outfile_write(const char *path, const char *data, size_t len)
 {
 	struct stat st;
+	int fd;
 
 	if (!strcmp(path, "-")) {
 		errno = 0;
 		return write_stream(stdout, data, len);
 	}
+	fd = fd_of(path);
+	if (fd == STDOUT_FILENO && fflush(stdout))
+		return -errno;
+	if (fd >= 0)
+		return fcntl(fd, F_GETFD) < 0 ? -EBADF : write_fd(fd, data, len);
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
+		if (S_ISSOCK(st.st_mode))
+			return -ENXIO;
 		return write_in_place(path, data, len);
 	}
 	return write_replace(path, data, len);
