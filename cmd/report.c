@@ -543,13 +543,13 @@ static void junit_case(struct xbuf *x, const struct report_entry *e)
 		XS(res->reason[0] ? res->reason : "skipped");
 		X("\"/>\n");
 	} else if (tag) {
-		X("      <%s type=\"%s\" message=\"", tag, res->verdict == NVR_PASS ? "interrupted" :
-		  nvr_verdict_name(res->verdict));
+		X("      <%s message=\"", tag);
 		if (res->verdict == NVR_PASS)
 			XS("interrupted before its end: not judged");
 		else
 			XS(res->reason);
-		X("\">");
+		X("\" type=\"%s\">", res->verdict == NVR_PASS ? "interrupted" :
+		  nvr_verdict_name(res->verdict));
 		for (uint32_t a = 0; a < res->nr_anomalies; a++) {
 			XS(nvr_anomaly_name(res->anomalies[a].cls));
 			XS(": ");
