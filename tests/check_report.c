@@ -20,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -564,6 +565,97 @@ START_TEST(test_interrupted_report)
 }
 END_TEST
 
+/* Built in-process: a row's own replay line wins everywhere, capped details are flagged,
+ * "stopped early" is explained once, and both files still validate. */
+START_TEST(test_entries)
+{
+	char dir[64], js[128], xml[128], buf[65536], *out = NULL;
+	struct report r = { 0 };
+	struct nvr_result *res = calloc(1, sizeof(*res));
+	struct json_object *j, *rows, *e;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(res);
+	mkscratch(dir);
+	snprintf(js, sizeof(js), "%s/r.json", dir);
+	snprintf(xml, sizeof(xml), "%s/r.xml", dir);
+	clock_gettime(CLOCK_REALTIME, &r.start);
+	r.bdf = "0000:01:00.0";
+
+	/* A failed row with more anomalies than records, that stopped early. */
+	snprintf(res->scenario, sizeof(res->scenario), "s");
+	snprintf(res->row, sizeof(res->row), "bad");
+	snprintf(res->reason, sizeof(res->reason), "duplicate 40, expected 0");
+	res->verdict = NVR_FAIL;
+	res->seed = 3;
+	res->stats.completed = 10;
+	res->stats.anomalies[NVR_AN_DUPLICATE] = 40;
+	res->nr_anomalies = 32;
+	for (int i = 0; i < 32; i++)
+		res->anomalies[i] = (struct nvr_anomaly){ .cls = NVR_AN_DUPLICATE, .qid = 1,
+							  .cid = i, .vector = -1 };
+	res->unfinished = 4;
+	ck_assert_int_eq(report_add(&r, "s.yaml", res), 0);
+	report_expect(&r, &(struct nvr_row){ .expect[NVR_AN_DUPLICATE] = { NVR_CMP_EQ, 0 } });
+	snprintf(r.e[0].replay, sizeof(r.e[0].replay),
+		 "nvmerace run --seed 3 --set a.b=1 --duration 50 --only 's/bad' s.yaml");
+	/* A caught pass, interrupted, also stopped early; then a row that never ran. */
+	snprintf(res->row, sizeof(res->row), "caught");
+	res->verdict = NVR_PASS;
+	res->interrupted = true;
+	res->stats.anomalies[NVR_AN_DUPLICATE] = 1;
+	res->nr_anomalies = 1;
+	ck_assert_int_eq(report_add(&r, "s.yaml", res), 0);
+	ck_assert_int_eq(report_add_not_run(&r, "t.yaml", "t", "", 3), 0);
+	r.interrupted = true;
+
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	report_failures(f, &r, "nvmerace");
+	report_totals(f, &r);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(strstr(out, "  replay: nvmerace run --seed 3 --set a.b=1 --duration 50"),
+		      "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"stopped early\""));
+	ck_assert_ptr_null(strstr(strstr(out, "\"stopped early\"") + 1, "\"stopped early\""));
+	ck_assert_msg(strstr(out, "0 clean, 1 caught, 1 failed, 0 skipped, 0 errors, 1 not run "
+				   "(interrupted)"), "%s", out);
+	free(out);
+
+	ck_assert_int_eq(report_json(&r, js), 0);
+	ck_assert_int_eq(report_junit(&r, xml), 0);
+	validate(js, xml);
+	j = json_object_from_file(js);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_object_get_string(get(get(j, "device"), "bdf")), "0000:01:00.0");
+	ck_assert(json_object_is_type(get(j, "command"), json_type_null));
+	rows = get(j, "scenarios");
+	e = json_object_array_get_idx(rows, 0);
+	ck_assert(json_object_get_boolean(get(e, "details_truncated")));
+	ck_assert_int_eq((int)json_object_array_length(get(e, "details")), 32);
+	ck_assert(json_object_is_type(get(json_object_array_get_idx(get(e, "details"), 0),
+					  "vector"), json_type_null));
+	ck_assert_str_eq(json_object_get_string(get(e, "replay")), r.e[0].replay);
+	ck_assert_str_eq(json_object_get_string(get(get(e, "expect"), "duplicate")), "0");
+	e = json_object_array_get_idx(rows, 1);
+	ck_assert(json_object_get_boolean(get(e, "caught")));
+	ck_assert(!json_object_get_boolean(get(e, "details_truncated")));
+	ck_assert_str_eq(json_object_get_string(get(e, "replay")),
+			 "nvmerace run --seed 3 --only 's/caught' s.yaml");
+	ck_assert_int_eq(json_object_get_int(get(get(j, "totals"), "pass_caught")), 1);
+	json_object_put(j);
+	read_text(xml, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "replay: nvmerace run --seed 3 --set a.b=1 --duration 50"));
+	ck_assert_ptr_nonnull(strstr(buf, "type=\"interrupted\""));
+	ck_assert_ptr_nonnull(strstr(buf, "<testsuite name=\"t.yaml\""));
+	ck_assert_ptr_nonnull(strstr(buf, "<skipped message=\"not run"));
+	report_release(&r);
+	free(res);
+	rmscratch(dir);
+}
+END_TEST
+
 /* Bad report paths stop the run before any row: nothing written, nothing run. */
 START_TEST(test_cli_refuses_before_running)
 {
@@ -610,6 +702,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_fifo);
 	tcase_add_test(tc, test_descriptors_and_socket);
 	tcase_add_test(tc, test_refused_paths);
+	tcase_add_test(tc, test_entries);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 180);
