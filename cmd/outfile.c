@@ -107,7 +107,8 @@ int outfile_check(const char *path, char *msg, size_t len)
 		return say(msg, len, -EINVAL, "an empty path");
 	if (path[0] == '-')
 		return say(msg, len, -EINVAL,
-			   "looks like an option (write ./-name for a file so named, - for stdout)");
+			   "looks like an option (write ./-name for a file so named, "
+			   "- for stdout)");
 	if (fd_of(path) >= 0)
 		return fcntl(fd_of(path), F_GETFD) < 0 ? say(msg, len, -EBADF, "not an open "
 							     "descriptor") : 0;

@@ -182,9 +182,9 @@ void report_failures(FILE *f, const struct report *r, const char *argv0)
 		fprintf(f, "  replay: %s\n", replay);
 	}
 	if (early)
-		fprintf(f, "\n\"stopped early\": the row ended before its commands did (at its first "
-			"anomaly, or\ninterrupted); those still outstanding are neither lost nor "
-			"counted: not judged.\n");
+		fprintf(f, "\n\"stopped early\": the row ended before its commands did (at its "
+			"first anomaly, or\ninterrupted); those still outstanding are neither lost "
+			"nor counted: not judged.\n");
 }
 
 struct totals {
@@ -252,9 +252,12 @@ static struct json_object *latency_json(const struct nvr_stats *st)
 	struct json_object *o = json_object_new_object();
 	bool known = st->completed != 0;
 
-	json_object_object_add(o, "p50", known ? json_object_new_double((double)st->lat_p50_ns / 1e3) : NULL);
-	json_object_object_add(o, "p99", known ? json_object_new_double((double)st->lat_p99_ns / 1e3) : NULL);
-	json_object_object_add(o, "max", known ? json_object_new_double((double)st->lat_max_ns / 1e3) : NULL);
+	const uint64_t ns[] = { st->lat_p50_ns, st->lat_p99_ns, st->lat_max_ns };
+	const char *const key[] = { "p50", "p99", "max" };
+
+	for (int i = 0; i < 3; i++)
+		json_object_object_add(o, key[i], known ? json_object_new_double((double)ns[i] / 1e3) :
+				       NULL);
 	return o;
 }
 

@@ -337,13 +337,16 @@ int cmd_run(int argc, char **argv)
 
 			if (!selected(&c, scns[i].name, row))
 				continue;
+			const struct nvr_row *rw = scns[i].nr_rows ? &scns[i].rows[r] : NULL;
+
 			for (uint64_t k = 0; k < c.repeat; k++) {
-				if (!stop_requested ? run_one(&c, &scns[i], r, c.seed + k, t, &rep) :
-				    report_add_not_run(&rep, scns[i].file, scns[i].name, row,
-						       c.seed + k))
+				uint64_t seed = c.seed + k;
+
+				if (!stop_requested ? run_one(&c, &scns[i], r, seed, t, &rep) :
+				    report_add_not_run(&rep, scns[i].file, scns[i].name, row, seed))
 					err(EXIT_ENV, "out of memory");
 				if (stop_requested)
-					report_expect(&rep, scns[i].nr_rows ? &scns[i].rows[r] : NULL);
+					report_expect(&rep, rw);
 			}
 		}
 	}

@@ -99,7 +99,8 @@ static void snapshot(const char *dir, struct snap *s)
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 		ck_assert_int_eq(lstat(p, &s->e[s->n].st), 0);
 		if (S_ISLNK(s->e[s->n].st.st_mode))
-			ck_assert_int_gt(readlink(p, s->e[s->n].link, sizeof(s->e[s->n].link) - 1), 0);
+			ck_assert_int_gt(readlink(p, s->e[s->n].link, sizeof(s->e[0].link) - 1),
+					 0);
 		s->n++;
 	}
 	closedir(d);
@@ -430,7 +431,8 @@ static const char small_scn[] =
 	"name: small\n"
 	"queues: [ { id: 1, depth: 32, vector: 1 } ]\n"
 	"actors:\n"
-	"  - { name: io, steps: [ { submit: { queue: 1, op: mix, qd: 8, count: 500, verify: true } } ] }\n"
+	"  - name: io\n"
+	"    steps: [ { submit: { queue: 1, op: mix, qd: 8, count: 500, verify: true } } ]\n"
 	"  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n"
 	"timeouts: { command_ms: 10000, stall_ms: 10000 }\n"
 	"matrix:\n"
@@ -442,7 +444,8 @@ static const char long_scn[] =
 	"name: long\n"
 	"queues: [ { id: 1, depth: 32, vector: 1 } ]\n"
 	"actors:\n"
-	"  - { name: io, steps: [ { submit: { queue: 1, op: read, qd: 4, duration_ms: 60000 } } ] }\n"
+	"  - name: io\n"
+	"    steps: [ { submit: { queue: 1, op: read, qd: 4, duration_ms: 60000 } } ]\n"
 	"  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n"
 	"timeouts: { command_ms: 10000, stall_ms: 10000 }\n"
 	"matrix:\n"
@@ -646,7 +649,8 @@ START_TEST(test_entries)
 	ck_assert_int_eq(json_object_get_int(get(get(j, "totals"), "pass_caught")), 1);
 	json_object_put(j);
 	read_text(xml, buf, sizeof(buf));
-	ck_assert_ptr_nonnull(strstr(buf, "replay: nvmerace run --seed 3 --set a.b=1 --duration 50"));
+	ck_assert_ptr_nonnull(strstr(buf, "replay: nvmerace run --seed 3 --set a.b=1 "
+				     "--duration 50"));
 	ck_assert_ptr_nonnull(strstr(buf, "type=\"interrupted\""));
 	ck_assert_ptr_nonnull(strstr(buf, "<testsuite name=\"t.yaml\""));
 	ck_assert_ptr_nonnull(strstr(buf, "<skipped message=\"not run"));
