@@ -208,14 +208,13 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 	c->progress = !c->quiet && isatty(STDERR_FILENO);
 	if (!report_path_ok(c->json, "JSON") || !report_path_ok(c->junit, "JUnit"))
 		return EXIT_USAGE;
-	c->human = stdout;
-	if ((c->json && !strcmp(c->json, "-")) || (c->junit && !strcmp(c->junit, "-"))) {
-		if (c->json && c->junit && !strcmp(c->json, c->junit)) {
-			warnx("--json and --junit cannot both go to '%s'", c->json);
-			return EXIT_USAGE;
-		}
-		c->human = stderr;
+	if (c->json && c->junit && !strcmp(c->json, c->junit)) {
+		warnx("--json and --junit cannot both go to '%s'", c->json);
+		return EXIT_USAGE;
 	}
+	c->human = stdout;
+	if ((c->json && !strcmp(c->json, "-")) || (c->junit && !strcmp(c->junit, "-")))
+		c->human = stderr;
 	return 0;
 }
 

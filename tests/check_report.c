@@ -678,8 +678,11 @@ START_TEST(test_cli_refuses_before_running)
 	ck_assert_int_eq(RUN_BIN(dir, 0, "run", "--junit", p, scn), 2);
 	read_text(strcat(strcpy(buf, dir), "/stdout"), buf, sizeof(buf));
 	ck_assert_msg(!strstr(buf, "PASS") && !strstr(buf, "FAIL"), "a row ran: %s", buf);
-	/* Both reports on stdout cannot be told apart. */
+	/* Both reports on stdout, or in one file, cannot be told apart. */
 	ck_assert_int_eq(RUN_BIN(dir, 0, "run", "--json", "-", "--junit", "-", scn), 2);
+	snprintf(p, sizeof(p), "%s/r", dir);
+	ck_assert_int_eq(RUN_BIN(dir, 0, "run", "--json", p, "--junit", p, scn), 2);
+	ck_assert_int_eq(access(p, F_OK), -1);
 
 	/* --json -: the report alone on stdout, the text on stderr. */
 	snapshot(dir, &a);
