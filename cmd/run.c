@@ -37,8 +37,8 @@ static const char usage[] =
 	"  -S, --set PATH=VALUE  override a scenario field, e.g. actors.io.steps.0.submit.count=1000\n"
 	"  -o, --only NAME[/ROW] run only this scenario (or row); may be repeated\n"
 	"  -l, --list            print what would run, and exit\n"
-	"  -j, --json FILE       write a JSON report\n"
-	"  -J, --junit FILE      write a JUnit XML report\n"
+	"  -j, --json FILE       write a JSON report (- for standard output)\n"
+	"  -J, --junit FILE      write a JUnit XML report (- for standard output)\n"
 	"  -q, --quiet           no progress line, no per-row lines\n"
 	"  -v, --verbose         log the bring-up, the queues and each row's start and end\n"
 	"  -h, --help            this text\n"
@@ -61,6 +61,7 @@ struct run_cfg {
 	uint64_t repeat;
 	bool list, quiet;
 	const char *json, *junit;
+	FILE *human;		/* stdout, or stderr when a report goes to stdout */
 	bool progress;
 	char **files;
 	int nfiles;
@@ -140,6 +141,15 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 	c->files = argv + optind;
 	c->nfiles = argc - optind;
 	c->progress = !c->quiet && isatty(STDERR_FILENO);
+	if (!report_path_ok(c->json, "JSON") || !report_path_ok(c->junit, "JUnit"))
+		return EXIT_USAGE;
+	if (c->json && c->junit && !strcmp(c->json, c->junit)) {
+		warnx("--json and --junit cannot both go to '%s'", c->json);
+		return EXIT_USAGE;
+	}
+	c->human = stdout;
+	if ((c->json && !strcmp(c->json, "-")) || (c->junit && !strcmp(c->junit, "-")))
+		c->human = stderr;
 	return 0;
 }
 
@@ -193,6 +203,16 @@ static bool any_selected(const struct run_cfg *c, const struct nvr_scenario *scn
 	return false;
 }
 
+/* A row the interruption kept from running: the command that would run it. */
+static void not_run_replay(const struct run_cfg *c, int file, struct report_entry *e)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s%s%s", e->res.scenario, e->res.row[0] ? "/" : "",
+		 e->res.row);
+	replay_format(e->replay, sizeof(e->replay), &c->in, c->files[file], name, e->res.seed);
+}
+
 static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int file,
 		   uint32_t row, uint64_t seed, struct nvr_transport *t, struct report *rep)
 {
@@ -223,13 +243,14 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int 
 		free(res);
 		return -ENOMEM;
 	}
+	report_expect(rep, scn->nr_rows ? &scn->rows[row] : NULL);
 	e = &rep->e[rep->n - 1];
 	if (replay_format(e->replay, sizeof(e->replay), &c->in, c->files[file], name, seed))
 		warnx("%s: the replay line would be longer than %zu bytes", name,
 		      sizeof(e->replay) - 1);
 	if (!c->quiet) {
-		report_line(stdout, e);
-		fflush(stdout);
+		report_line(c->human, e);
+		fflush(c->human);
 	}
 	free(res);
 	return 0;
@@ -243,15 +264,29 @@ int cmd_run(int argc, char **argv)
 	struct nvr_transport *t = NULL;
 	int ret, status = EXIT_OK;
 
+	/* The command line as given, for the JSON report: getopt reorders argv. */
+	clock_gettime(CLOCK_REALTIME, &rep.start);
+	rep.argv = calloc((size_t)argc + 1, sizeof(*rep.argv));
+	if (!rep.argv)
+		err(EXIT_ENV, "out of memory");
+	memcpy(rep.argv, argv, (size_t)argc * sizeof(*argv));
+	rep.argv[0] = "run";	/* main() renamed it for getopt's messages */
+	rep.argc = argc;
 	ret = parse_args(argc, argv, &c);
-	if (ret)
+	if (ret) {
+		report_release(&rep);
 		return ret < 0 ? EXIT_OK : ret;
+	}
+	rep.bdf = c.in.dev.bdf;
 	ret = load_all(&c, &scns);
-	if (ret)
+	if (ret) {
+		report_release(&rep);
 		return ret;
+	}
 	if (c.in.nr_only && !any_selected(&c, scns)) {
 		ret = only_matched_nothing(&c, scns);
 		free(scns);
+		report_release(&rep);
 		return ret;
 	}
 
@@ -265,6 +300,7 @@ int cmd_run(int argc, char **argv)
 					       c.files[i]);
 			}
 		free(scns);
+		report_release(&rep);
 		return finish_stdout(EXIT_OK);
 	}
 
@@ -276,14 +312,27 @@ int cmd_run(int argc, char **argv)
 	ret = device_open(&c.in.dev, &t);
 	if (ret) {
 		free(scns);
+		report_release(&rep);
 		return ret;
 	}
 	if (!c.quiet)
 		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.in.seed);
-	for (int i = 0; i < c.nfiles && !stop_requested; i++) {
-		for (uint32_t r = 0; r < nr_rows(&scns[i]) && !stop_requested; r++) {
-			if (!inputs_selected(&c.in, scns[i].name, row_name(&scns[i], r)))
+	/* After an interruption the rows left are reported as not run. */
+	for (int i = 0; i < c.nfiles; i++) {
+		for (uint32_t r = 0; r < nr_rows(&scns[i]); r++) {
+			const char *row = row_name(&scns[i], r);
+			const struct nvr_row *rw = scns[i].nr_rows ? &scns[i].rows[r] : NULL;
+
+			if (!inputs_selected(&c.in, scns[i].name, row))
 				continue;
+			/* A row none of whose repeats started: one not-run entry for them all. */
+			if (stop_requested) {
+				if (report_add_not_run(&rep, scns[i].file, scns[i].name, row, c.in.seed))
+					err(EXIT_ENV, "out of memory");
+				report_expect(&rep, rw);
+				not_run_replay(&c, i, &rep.e[rep.n - 1]);
+				continue;
+			}
 			for (uint64_t k = 0; k < c.repeat && !stop_requested; k++)
 				if (run_one(&c, &scns[i], i, r, c.in.seed + k, t, &rep))
 					err(EXIT_ENV, "out of memory");
@@ -296,8 +345,8 @@ int cmd_run(int argc, char **argv)
 	if (stop_requested)
 		rep.interrupted = true;
 	if (!c.quiet)
-		report_failures(stdout, &rep, "nvmerace");
-	report_totals(stdout, &rep);
+		report_failures(c.human, &rep, "nvmerace");
+	report_totals(c.human, &rep);
 	for (size_t i = 0; i < rep.n; i++) {
 		if (rep.e[i].res.verdict == NVR_ERROR)
 			status = EXIT_ENV;

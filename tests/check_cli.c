@@ -213,7 +213,7 @@ START_TEST(test_reports)
 	ck_assert_ptr_nonnull(strstr(o.out, "FAIL  small/wrong"));
 	ck_assert_ptr_nonnull(strstr(o.out, "lost 0, expected >0"));
 	ck_assert_ptr_nonnull(strstr(o.out, "replay: nvmerace run --seed 77 --only small/wrong "));
-	ck_assert_ptr_nonnull(strstr(o.out, "1 passed, 1 failed, 0 skipped, 0 errors"));
+	ck_assert_ptr_nonnull(strstr(o.out, "1 clean, 0 caught, 1 failed, 0 skipped, 0 errors"));
 
 	j = json_object_from_file(js);
 	ck_assert_ptr_nonnull(j);
