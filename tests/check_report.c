@@ -507,8 +507,8 @@ START_TEST(test_reports_validate)
 	rows = get(j, "scenarios");
 	e = json_object_array_get_idx(rows, 1);
 	ck_assert_str_eq(json_object_get_string(get(get(e, "expect"), "lost")), ">0");
-	ck_assert_ptr_nonnull(strstr(json_object_get_string(get(e, "replay")),
-				     "--seed 9 --only small/wrong "));
+	ck_assert_msg(strstr(json_object_get_string(get(e, "replay")),
+				     "--seed 9 --duration 200 --only small/wrong "), "%s", json_object_get_string(get(e, "replay")));
 	ck_assert(!json_object_get_boolean(get(e, "details_truncated")));
 	json_object_put(j);
 
