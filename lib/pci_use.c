@@ -140,6 +140,9 @@ static void label(char *out, size_t len, const char *name, const char *dir, cons
 	snprintf(out, len, "%s%s%s%s, on %s,", name, dm[0] ? " (" : "", dm, dm[0] ? ")" : "", on);
 }
 
+static void check_disk(struct walk *w, const char *name, const char *dir, const char *on,
+		       int depth);
+
 /* Mounts, swap, the root filesystem and holders of block device @name at sysfs @dir. */
 static void check_dev(struct walk *w, const char *name, const char *dir, const char *on, int depth)
 {
@@ -204,10 +207,10 @@ static void check_dev(struct walk *w, const char *name, const char *dir, const c
 		else
 			add_use(w->use, "%s is held by %s (%s)", who, de->d_name,
 				holder_kind(de->d_name));
-		/* Then what the holder itself is used for: LVM's root, a mounted RAID. */
+		/* Then what the holder and its partitions are for: LVM's root, a RAID. */
 		if (depth < HOLDER_DEPTH) {
 			nvr_pci_path(hdir, sizeof(hdir), "/sys/block/%s", de->d_name);
-			check_dev(w, de->d_name, hdir, name, depth + 1);
+			check_disk(w, de->d_name, hdir, name, depth + 1);
 		}
 	}
 	if (d)

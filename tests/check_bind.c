@@ -155,8 +155,8 @@ static void partition(const char *disk_dir, const char *name, const char *majmin
 #define NVME_DISK DEVS NVME "/nvme/nvme0/nvme0n1"
 #define SATA_DISK DEVS SATA "/ata1/host0/target0:0:0/0:0:0:0/block/sda"
 
-static const char *const fake_devs[] = { "259:0", "259:1", "259:2", "259:3", "8:0", "8:1",
-					 "252:0", "252:1" };
+static const char *const fake_devs[] = { "259:0", "259:1", "259:2", "259:3", "259:9", "8:0",
+					 "8:1", "9:127", "252:0", "252:1" };
 
 /*
  * The machine: an NVMe controller NVME (nvme0n1, partitions p1-p3) sharing
@@ -397,6 +397,26 @@ START_TEST(test_lvm_released)
 }
 END_TEST
 
+/* nvme0n1p2 in md127, whose partition md127p1 is mounted; the twin unmounts it. */
+START_TEST(test_md_partition_mounted)
+{
+	struct nvr_pci_use use;
+
+	disk("/sys/devices/virtual/block/md127", "md127", "9:127");
+	partition("/sys/devices/virtual/block/md127", "md127p1", "259:9");
+	link_to(NVME_DISK "/nvme0n1p2/holders/md127", "/sys/devices/virtual/block/md127");
+	put("/proc/self/mountinfo", "41 1 259:9 / /srv rw - ext4 /dev/md127p1 rw\n");
+	ck_assert_int_eq(nvr_pci_in_use(NVME, &use), 0);
+	ck_assert_uint_eq(use.n, 2);
+	ck_assert_str_eq(use.why[0], "nvme0n1p2 is held by md127 (md RAID)");
+	ck_assert_str_eq(use.why[1], "md127p1, on nvme0n1p2, is mounted on /srv");
+	put("/proc/self/mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
+	ck_assert_int_eq(nvr_pci_in_use(NVME, &use), 0);
+	ck_assert_uint_eq(use.n, 1);	/* held still: md is using it */
+	ck_assert_str_eq(use.why[0], "nvme0n1p2 is held by md127 (md RAID)");
+}
+END_TEST
+
 START_TEST(test_swap_on_partition)
 {
 	struct nvr_pci_refusal r;
@@ -426,6 +446,7 @@ static Suite *bind_suite(void)
 	tcase_add_test(tc, test_nvme_holding_root);
 	tcase_add_test(tc, test_lvm_holder_mounted);
 	tcase_add_test(tc, test_lvm_released);
+	tcase_add_test(tc, test_md_partition_mounted);
 	tcase_add_test(tc, test_swap_on_partition);
 	suite_add_tcase(s, tc);
 	return s;
