@@ -79,7 +79,7 @@ timeout -k 5 "$limit" qemu-system-x86_64 -M q35,accel=tcg -cpu max -m 1G -smp 2 
 	-nodefaults -display none -serial stdio -no-reboot -monitor none \
 	-device intel-iommu,intremap=on \
 	-kernel "$cache/$kernel" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 intel_iommu=on quiet" \
+	-append "console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet" \
 	-drive file="$tmp/nvm.img",if=none,id=nvm,format=raw \
 	-device nvme,serial=nvr0001,drive=nvm \
 	-drive file="$tmp/vd.img",if=none,id=vd,format=raw \
