@@ -4,6 +4,8 @@
 #
 #   tests/qemu/run.sh NVMERACE [--bench]
 #
+# A virtio-blk disk is the guest's second storage controller, one that
+# nvmerace must refuse to bind.
 # The guest (Debian's kernel, busybox-static, nvme-cli, fio) is built once from
 # Debian packages by build-guest.sh and cached in $NVR_QEMU_CACHE (default
 # /var/cache/nvmerace-qemu, or ~/.cache/nvmerace-qemu when that is not
@@ -33,8 +35,9 @@ elif mkdir -p /var/cache/nvmerace-qemu 2>/dev/null && [ -w /var/cache/nvmerace-q
 else
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/nvmerace-qemu
 fi
-if [ ! -f "$cache/ready" ]; then
-	echo "qemu tier: building the guest in $cache (once)"
+want=$(sed -n 's/^stamp=//p' "$here/build-guest.sh")
+if [ "$(head -1 "$cache/ready" 2>/dev/null)" != "guest $want" ]; then
+	echo "qemu tier: building the guest in $cache (once per version of build-guest.sh)"
 	sh "$here/build-guest.sh" "$cache" > "$cache.log" 2>&1 ||
 		skip "cannot build the guest from Debian packages (see $cache.log)"
 fi
@@ -72,6 +75,9 @@ ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' | while read -
 done
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null) > "$tmp/initrd"
 truncate -s 1G "$tmp/nvm.img"
+# The second storage controller, not NVMe (virtio-blk, class 0x010000): the
+# guest formats and mounts its disk, and bind must refuse the function.
+truncate -s 64M "$tmp/vd.img"
 
 echo "qemu tier: booting Linux $kver ($kernel) under $(qemu-system-x86_64 --version | head -1)"
 start=$(date +%s)
@@ -79,9 +85,11 @@ timeout -k 5 "$limit" qemu-system-x86_64 -M q35,accel=tcg -cpu max -m 1G -smp 2 
 	-nodefaults -display none -serial stdio -no-reboot -monitor none \
 	-device intel-iommu,intremap=on \
 	-kernel "$cache/$kernel" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 intel_iommu=on quiet" \
+	-append "console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet" \
 	-drive file="$tmp/nvm.img",if=none,id=nvm,format=raw \
-	-device nvme,serial=nvr0001,drive=nvm < /dev/null > "$tmp/console" 2>&1
+	-device nvme,serial=nvr0001,drive=nvm \
+	-drive file="$tmp/vd.img",if=none,id=vd,format=raw \
+	-device virtio-blk-pci,drive=vd < /dev/null > "$tmp/console" 2>&1
 qst=$?
 took=$(( $(date +%s) - start ))
 tr -d '\r' < "$tmp/console" > "$tmp/log"
