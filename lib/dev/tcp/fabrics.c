@@ -541,7 +541,11 @@ void nvr_tcp_ctrl_close(struct nvr_tcp_ctrl *ctrl)
 		if (ctrl->io[i].conn)
 			nvr_tcp_disconnect(ctrl, (uint16_t)(i + 1), &st);
 	}
-	/* A controller that ended the connection (keep-alive expiry) gets no shutdown. */
+	/*
+	 * No shutdown after any error on the admin queue: a target that closed the
+	 * connection (keep-alive expiry) or terminated it cannot take one, and one
+	 * that stalled would hold close() for CAP.TO of timed-out Property Gets.
+	 */
 	if (ctrl->admin.conn && ctrl->enabled && !nvr_tcp_conn_err(ctrl->admin.conn))
 		nvr_tcp_ctrl_shutdown(ctrl, 0);
 	tq_close(&ctrl->admin);

@@ -66,8 +66,9 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 
 /**
  * nvr_tcp_ctrl_close() - Disconnect the I/O queues (where the target supports
- * it), shut the controller down with CC.SHN when it still answers, close every
- * connection and free. NULL is fine.
+ * it), shut the controller down with CC.SHN unless the admin queue saw an
+ * error (closed, terminated, timed out), close every connection and free.
+ * NULL is fine.
  */
 void nvr_tcp_ctrl_close(struct nvr_tcp_ctrl *ctrl);
 
