@@ -120,7 +120,7 @@ $(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildc
 TCP_PROBE := $(B)/tests/qemu/tcp_probe
 $(TCP_PROBE): tests/qemu/tcp_probe.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 test check-qemu bench-qemu: $(TCP_PROBE)
 
 # deps: install what is missing when root, else say exactly what to run.
