@@ -19,7 +19,7 @@ VERSION := 0.1.0
 
 # Debian packages this tree needs, to build (first line) and to test.
 DEB_BUILD := gcc make pkg-config libpci-dev libnvme-dev libncurses-dev check libyaml-dev libjson-c-dev
-DEB_TEST := libxml2-utils tmux valgrind
+DEB_TEST := libxml2-utils tmux valgrind python3-jsonschema
 # The QEMU tier (tests/qemu): the emulator, and what builds its guest.
 DEB_TEST += qemu-system-x86 kmod cpio xz-utils
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
@@ -104,10 +104,27 @@ $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
 # its end-to-end test runs the binary in tmux.
-MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o
+MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o \
+	$(B)/cmd/options.o $(B)/cmd/replay.o $(B)/cmd/device.o $(B)/cmd/outfile.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+$(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
+# The report writers are tested alone (outfile, JSON, JUnit) and through the binary.
+REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o
+$(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
+# The QEMU tier's NVMe/TCP probe: tests/qemu/guest-tcp.sh runs it in the guest against nvmet.
+TCP_PROBE := $(B)/tests/qemu/tcp_probe
+$(TCP_PROBE): tests/qemu/tcp_probe.c $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+test check-qemu bench-qemu: $(TCP_PROBE)
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
