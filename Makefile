@@ -36,10 +36,11 @@ ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# Any report ends the process with an error: a suite cannot pass over one.
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 # TSan does not model fences; the ones it warns about order MMIO, not memory it checks.
 ALL_CFLAGS += $(if $(findstring thread,$(SANITIZE)),-Wno-tsan)
-ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+ALL_LDFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
@@ -120,8 +121,10 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory fuzz-short
 
+# Sanitizer reports halt the process that makes them (with a stack), so they fail the suite.
+SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=halt_on_error=1
 test: all $(TEST_BIN)
-	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 
 # The QEMU tier alone, and its IOPS benchmark (nvmerace against the kernel with fio).
