@@ -59,9 +59,9 @@ extract()
 
 cp -r "$src/scenarios" "$tmp/"
 extract >"$tmp/list" || exit 3
-pass=0; fail=0; skip=0
+pass=0; fail=0; skip=0; n=0; tab=$(printf '\t')
 : >"$tmp/done"
-while IFS="$(printf '\t')" read -r where want cmd; do
+while IFS=$tab read -r where want cmd; do
 	why=
 	case " $cmd " in
 	*" --device "* | *" -D "*) why="needs a controller bound to vfio-pci" ;;
@@ -78,17 +78,20 @@ while IFS="$(printf '\t')" read -r where want cmd; do
 	# ./nvmerace and nvmerace are the binary under test.
 	run=$(printf '%s\n' "$cmd" | sed -e 's/^\(\.\/\)\{0,1\}nvmerace/"$NVR"/')
 	# The same command twice (README and man page) runs once.
-	got=$(awk -F '\t' -v c="$run" '$2 == c { print $1; exit }' "$tmp/done")
+	got=$(awk -F '\t' -v c="$run" '$3 == c { print $1 "\t" $2; exit }' "$tmp/done")
 	if [ -z "$got" ]; then
-		got=$(cd "$tmp" && NVR=$nvr timeout 900 sh -c "$run" </dev/null >"$tmp/out" 2>&1; echo $?)
-		printf '%s\t%s\n' "$got" "$run" >>"$tmp/done"
+		n=$((n + 1)); out="$tmp/out.$n"
+		got=$(cd "$tmp" && NVR=$nvr timeout 900 sh -c "$run" </dev/null >"$out" 2>&1; echo $?)
+		printf '%s\t%s\t%s\n' "$got" "$out" "$run" >>"$tmp/done"
+	else
+		out=${got#*"$tab"}; got=${got%%"$tab"*}
 	fi
 	if [ "$got" = "$want" ]; then
 		echo "ok   $where: $cmd"
 		pass=$((pass + 1))
 	else
 		echo "FAIL $where: $cmd: exit status $got, documented $want"
-		tail -n 15 "$tmp/out" | sed 's/^/     /'
+		tail -n 15 "$out" | sed 's/^/     /'
 		fail=$((fail + 1))
 	fi
 done <"$tmp/list"
