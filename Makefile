@@ -190,7 +190,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(SCENDIR)/,$(notdir $(SCENARIOS))) \
 		$(DESTDIR)$(BASHCOMPDIR)/nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace \
 		$(DESTDIR)$(DOCDIR)/LICENSE
-	-rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build nvmerace
