@@ -133,7 +133,7 @@ test: all $(TEST_BIN)
 	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@sh tests/install.sh $(B)/nvmerace
 	@bash tests/completion.sh $(B)/nvmerace
-	@$(if $(SANITIZE),$(SAN_ENV)) sh tests/examples.sh $(B)/nvmerace
+	@$(if $(SANITIZE),$(SAN_ENV) NVR_SANITIZE=$(SANITIZE)) sh tests/examples.sh $(B)/nvmerace
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 
 # The QEMU tier alone, and its IOPS benchmark (nvmerace against the kernel with fio).

@@ -13,8 +13,10 @@
 #                 .\" example: exit N    or    .\" example: skip REASON,
 #                 sets the expected status or skips it.
 # Commands that need real hardware (--device, bind, unbind, list) or a terminal
-# (monitor) are skipped with the reason. Usage: tests/examples.sh BINARY
+# (monitor) are skipped with the reason, and so, when NVR_SANITIZE is set (a
+# sanitizer build), are runs of every shipped scenario. Usage: tests/examples.sh BINARY
 set -u
+NVR_SANITIZE=${NVR_SANITIZE:-}
 nvr=$(cd "$(dirname "${1:?usage: examples.sh BINARY}")" && pwd)/$(basename "$1")
 src=$(pwd)
 tmp=$(mktemp -d) || exit 3
@@ -69,6 +71,16 @@ while IFS=$tab read -r where want cmd; do
 	*nvmerace\ list\ *) why="its output is the machine's PCI devices" ;;
 	*nvmerace\ monitor\ *) why="needs a terminal (check_monitor runs it in tmux)" ;;
 	esac
+	# The buggy rows are caught by timing; a sanitizer build, slower between a
+	# store and a load, catches shadow-doorbells/barrier-none less often (27 of 40
+	# under ASan on a loaded machine, 40 of 40 plain). The plain build runs these.
+	if [ -z "$why" ] && [ -n "$NVR_SANITIZE" ]; then
+		case $cmd in
+		*--list*) ;;
+		*" run "*"scenarios/*.yaml"*)
+			why="runs every shipped race, caught by timing: the plain build's make check runs it" ;;
+		esac
+	fi
 	case $want in skip*) why=${want#skip }; want= ;; esac
 	if [ -n "$why" ]; then
 		echo "skip $where: $cmd: $why"
