@@ -5,13 +5,19 @@
 #   make bench           print performance figures (not a test)
 #   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
 #   make fuzz            run each fuzz harness for FUZZ_SECONDS (tests/fuzz/fuzz.mk)
-#   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
+#   make install         PREFIX=/usr/local DESTDIR= honoured; binary, man pages, scenarios,
+#                        bash and zsh completions, LICENSE; make uninstall removes them
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SCENDIR ?= $(DATADIR)/nvmerace/scenarios
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/vendor-completions
+DOCDIR ?= $(DATADIR)/doc/nvmerace
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -36,10 +42,11 @@ ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# Any report ends the process with an error: a suite cannot pass over one.
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 # TSan does not model fences; the ones it warns about order MMIO, not memory it checks.
 ALL_CFLAGS += $(if $(findstring thread,$(SANITIZE)),-Wno-tsan)
-ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+ALL_LDFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
@@ -65,7 +72,7 @@ FLAGS_FILE := $(B)/.flags
 FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
+.PHONY: all check run bench install uninstall clean deps check-deps test check-tsan test-tsan
 .PHONY: check-qemu bench-qemu bench-detect
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
@@ -130,8 +137,13 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory fuzz-short
 
+# Sanitizer reports halt the process that makes them (with a stack), so they fail the suite.
+SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=halt_on_error=1
 test: all $(TEST_BIN)
-	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@sh tests/install.sh $(B)/nvmerace
+	@bash tests/completion.sh $(B)/nvmerace
+	@$(if $(SANITIZE),$(SAN_ENV) NVR_SANITIZE=$(SANITIZE)) sh tests/examples.sh $(B)/nvmerace
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 
 # The QEMU tier alone, and its IOPS benchmark (nvmerace against the kernel with fio).
@@ -167,11 +179,28 @@ $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 
-install: nvmerace
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -m 755 nvmerace $(DESTDIR)$(BINDIR)/nvmerace
+# The binary installed: the plain build's, or another (tests/install.sh gives its own).
+INSTALL_BIN ?= nvmerace
+SCENARIOS := $(wildcard scenarios/*.yaml)
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SCENDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/nvmerace
 	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
-	if [ -f man/nvmerace-scenario.5 ]; then install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/; fi
+	install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5
+	install -m 644 $(SCENARIOS) $(DESTDIR)$(SCENDIR)/
+	install -m 644 completions/nvmerace.bash $(DESTDIR)$(BASHCOMPDIR)/nvmerace
+	install -m 644 completions/_nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace
+	install -m 644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
+
+# Exactly what install put; of the directories, only nvmerace's own.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nvmerace $(DESTDIR)$(MANDIR)/man1/nvmerace.1 \
+		$(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5 \
+		$(addprefix $(DESTDIR)$(SCENDIR)/,$(notdir $(SCENARIOS))) \
+		$(DESTDIR)$(BASHCOMPDIR)/nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace \
+		$(DESTDIR)$(DOCDIR)/LICENSE
+	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build nvmerace
