@@ -189,6 +189,7 @@ install: $(INSTALL_BIN)
 	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
 	install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5
 	install -m 644 $(SCENARIOS) $(DESTDIR)$(SCENDIR)/
+	install -m 644 man/nvmerace-report.schema.json $(DESTDIR)$(dir $(SCENDIR))
 	install -m 644 completions/nvmerace.bash $(DESTDIR)$(BASHCOMPDIR)/nvmerace
 	install -m 644 completions/_nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace
 	install -m 644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
@@ -198,6 +199,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nvmerace $(DESTDIR)$(MANDIR)/man1/nvmerace.1 \
 		$(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5 \
 		$(addprefix $(DESTDIR)$(SCENDIR)/,$(notdir $(SCENARIOS))) \
+		$(DESTDIR)$(dir $(SCENDIR))nvmerace-report.schema.json \
 		$(DESTDIR)$(BASHCOMPDIR)/nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace \
 		$(DESTDIR)$(DOCDIR)/LICENSE
 	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) 2>/dev/null || true

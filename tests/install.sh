@@ -20,6 +20,7 @@ make -s --no-print-directory install DESTDIR="$tmp" PREFIX=/usr INSTALL_BIN="$nv
 	echo ./usr/share/doc/nvmerace/LICENSE
 	echo ./usr/share/man/man1/nvmerace.1
 	echo ./usr/share/man/man5/nvmerace-scenario.5
+	echo ./usr/share/nvmerace/nvmerace-report.schema.json
 	for f in scenarios/*.yaml; do echo "./usr/share/nvmerace/scenarios/${f#scenarios/}"; done
 	echo ./usr/share/zsh/vendor-completions/_nvmerace
 } | sort >"$tmp.want"
