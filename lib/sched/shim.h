@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sync-and-memory shim: every access to memory that both the host and
+ * the (simulated) device touch, and every lock, wake-up, sleep and clock read
+ * between their threads, goes through these calls.
+ *
+ * Normal build: each call is the C11 atomic, pthread or clock call it names,
+ * static inline, so it costs exactly what the bare call costs.
+ *
+ * Model build (-DNVR_SCHED_MODEL, `make model`, objects in build/model/): each
+ * call is a scheduling point of the deterministic scheduler (lib/sched/sched.c)
+ * when the calling thread is one of its actors, and the plain call otherwise
+ * (set-up code before a model run). The scheduler runs one actor at a time,
+ * models x86-TSO store buffers (a store is buffered, a load sees the caller's
+ * own newest buffered store first, a full fence, a seq_cst RMW and every lock
+ * or wake-up operation wait for the caller's buffer to drain), keeps virtual
+ * time, and lets a strategy choose every step. See sched.h.
+ *
+ * Memory orders: x86-TSO gives every plain load acquire and every plain store
+ * release semantics, so in the model relaxed, acquire and release loads are
+ * the same load and relaxed and release stores the same buffered store; a
+ * seq_cst store is a store followed by a full fence (what compilers emit:
+ * mov+mfence or xchg). Only a seq_cst fence is a full fence; an acquire or
+ * release fence orders nothing TSO does not already order, and is a compiler
+ * barrier in both builds.
+ *
+ * The layouts of struct nvr_mutex, nvr_event and nvr_thread differ between
+ * the builds: never link objects of both builds into one program (the test
+ * suites that use the model compile only their own file with it and use the
+ * parts of the library that do not take these types).
+ */
+#ifndef NVR_SCHED_SHIM_H
+#define NVR_SCHED_SHIM_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef NVR_SCHED_MODEL
+/* The scheduler's entry points; see sched.c. Each falls back to the plain
+ * operation when the caller is not an actor of a running model. */
+struct nvr_mutex {
+	uint32_t owner;		/* actor index + 1, 0: free */
+	pthread_mutex_t os;	/* used outside a model run */
+};
+#define NVR_MUTEX_INITIALIZER { 0, PTHREAD_MUTEX_INITIALIZER }
+struct nvr_event {
+	uint64_t count;
+	pthread_mutex_t os_lock;
+	pthread_cond_t os_cond;
+};
+struct nvr_thread {
+	pthread_t th;
+	int actor;		/* -1: a plain thread */
+};
+
+uint64_t nvr_sched_load(const void *p, unsigned int size);
+void nvr_sched_store(void *p, unsigned int size, uint64_t v, bool seq_cst);
+uint64_t nvr_sched_rmw(int op, void *p, unsigned int size, uint64_t a, uint64_t b);
+void nvr_sched_fence(void);
+void nvr_sched_mutex_lock(struct nvr_mutex *m);
+int nvr_sched_mutex_trylock(struct nvr_mutex *m);
+void nvr_sched_mutex_unlock(struct nvr_mutex *m);
+void nvr_sched_event_signal(struct nvr_event *e);
+int64_t nvr_sched_event_wait(struct nvr_event *e, uint64_t timeout_ns);
+void nvr_sched_sleep(uint64_t ns);
+uint64_t nvr_sched_now(void);
+int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const char *name);
+int nvr_sched_join(struct nvr_thread *t);
+void nvr_sched_yield(void);
+void nvr_event_init(struct nvr_event *e);
+void nvr_event_destroy(struct nvr_event *e);
+
+enum { NVR_RMW_XCHG = 1, NVR_RMW_CAS, NVR_RMW_ADD };
+
+#define NVR_SHIM_LD(bits)                                                                  \
+	static inline uint##bits##_t nvr_ld##bits(const _Atomic uint##bits##_t *p,         \
+						   memory_order mo)                         \
+	{                                                                                  \
+		(void)mo;                                                                  \
+		return (uint##bits##_t)nvr_sched_load((const void *)p, bits / 8);         \
+	}
+#define NVR_SHIM_ST(bits)                                                                  \
+	static inline void nvr_st##bits(_Atomic uint##bits##_t *p, uint##bits##_t v,      \
+					memory_order mo)                                   \
+	{                                                                                  \
+		nvr_sched_store((void *)p, bits / 8, v, mo == memory_order_seq_cst);       \
+	}
+#define NVR_SHIM_RMW(bits)                                                                 \
+	static inline uint##bits##_t nvr_xchg##bits(_Atomic uint##bits##_t *p,             \
+						     uint##bits##_t v)                      \
+	{                                                                                  \
+		return (uint##bits##_t)nvr_sched_rmw(NVR_RMW_XCHG, (void *)p, bits / 8, v, 0); \
+	}                                                                                  \
+	static inline uint##bits##_t nvr_fadd##bits(_Atomic uint##bits##_t *p,             \
+						     uint##bits##_t v)                      \
+	{                                                                                  \
+		return (uint##bits##_t)nvr_sched_rmw(NVR_RMW_ADD, (void *)p, bits / 8, v, 0); \
+	}                                                                                  \
+	static inline bool nvr_cas##bits(_Atomic uint##bits##_t *p, uint##bits##_t *expect, \
+					 uint##bits##_t desired)                           \
+	{                                                                                  \
+		uint##bits##_t old = (uint##bits##_t)nvr_sched_rmw(NVR_RMW_CAS, (void *)p,    \
+								  bits / 8, *expect, desired); \
+		if (old == *expect)                                                        \
+			return true;                                                       \
+		*expect = old;                                                             \
+		return false;                                                              \
+	}
+
+static inline void nvr_fence(memory_order mo)
+{
+	if (mo == memory_order_seq_cst)
+		nvr_sched_fence();
+	else
+		atomic_signal_fence(mo);
+}
+
+static inline void nvr_mutex_init(struct nvr_mutex *m)
+{
+	m->owner = 0;
+	pthread_mutex_init(&m->os, NULL);
+}
+
+static inline void nvr_mutex_destroy(struct nvr_mutex *m)
+{
+	pthread_mutex_destroy(&m->os);
+}
+
+static inline void nvr_mutex_lock(struct nvr_mutex *m)
+{
+	nvr_sched_mutex_lock(m);
+}
+
+/* Return: 0, or -EBUSY when another thread holds @m. */
+static inline int nvr_mutex_trylock(struct nvr_mutex *m)
+{
+	return nvr_sched_mutex_trylock(m);
+}
+
+static inline void nvr_mutex_unlock(struct nvr_mutex *m)
+{
+	nvr_sched_mutex_unlock(m);
+}
+
+static inline void nvr_event_signal(struct nvr_event *e)
+{
+	nvr_sched_event_signal(e);
+}
+
+static inline int64_t nvr_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+{
+	return nvr_sched_event_wait(e, timeout_ns);
+}
+
+static inline void nvr_vsleep_ns(uint64_t ns)
+{
+	nvr_sched_sleep(ns);
+}
+
+static inline uint64_t nvr_vclock_ns(void)
+{
+	return nvr_sched_now();
+}
+
+static inline int nvr_thread_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg,
+				   const char *name)
+{
+	return nvr_sched_spawn(t, fn, arg, name);
+}
+
+static inline int nvr_thread_join(struct nvr_thread *t)
+{
+	return nvr_sched_join(t);
+}
+
+static inline void nvr_yield(void)
+{
+	nvr_sched_yield();
+}
+
+#else /* the normal build: the plain calls */
+
+struct nvr_mutex {
+	pthread_mutex_t os;
+};
+#define NVR_MUTEX_INITIALIZER { PTHREAD_MUTEX_INITIALIZER }
+struct nvr_event {
+	uint64_t count;
+	pthread_mutex_t os_lock;
+	pthread_cond_t os_cond;
+};
+struct nvr_thread {
+	pthread_t th;
+};
+
+#define NVR_SHIM_LD(bits)                                                                  \
+	static inline uint##bits##_t nvr_ld##bits(const _Atomic uint##bits##_t *p,         \
+						   memory_order mo)                         \
+	{                                                                                  \
+		return atomic_load_explicit((_Atomic uint##bits##_t *)p, mo);              \
+	}
+#define NVR_SHIM_ST(bits)                                                                  \
+	static inline void nvr_st##bits(_Atomic uint##bits##_t *p, uint##bits##_t v,      \
+					memory_order mo)                                   \
+	{                                                                                  \
+		atomic_store_explicit(p, v, mo);                                           \
+	}
+#define NVR_SHIM_RMW(bits)                                                                 \
+	static inline uint##bits##_t nvr_xchg##bits(_Atomic uint##bits##_t *p,             \
+						     uint##bits##_t v)                      \
+	{                                                                                  \
+		return atomic_exchange(p, v);                                              \
+	}                                                                                  \
+	static inline uint##bits##_t nvr_fadd##bits(_Atomic uint##bits##_t *p,             \
+						     uint##bits##_t v)                      \
+	{                                                                                  \
+		return atomic_fetch_add(p, v);                                             \
+	}                                                                                  \
+	static inline bool nvr_cas##bits(_Atomic uint##bits##_t *p, uint##bits##_t *expect, \
+					 uint##bits##_t desired)                           \
+	{                                                                                  \
+		return atomic_compare_exchange_strong(p, expect, desired);                 \
+	}
+
+static inline void nvr_fence(memory_order mo)
+{
+	atomic_thread_fence(mo);
+}
+
+static inline void nvr_mutex_init(struct nvr_mutex *m)
+{
+	pthread_mutex_init(&m->os, NULL);
+}
+
+static inline void nvr_mutex_destroy(struct nvr_mutex *m)
+{
+	pthread_mutex_destroy(&m->os);
+}
+
+static inline void nvr_mutex_lock(struct nvr_mutex *m)
+{
+	pthread_mutex_lock(&m->os);
+}
+
+static inline int nvr_mutex_trylock(struct nvr_mutex *m)
+{
+	return pthread_mutex_trylock(&m->os) ? -EBUSY : 0;
+}
+
+static inline void nvr_mutex_unlock(struct nvr_mutex *m)
+{
+	pthread_mutex_unlock(&m->os);
+}
+
+static inline void nvr_event_init(struct nvr_event *e)
+{
+	pthread_condattr_t ca;
+
+	e->count = 0;
+	pthread_mutex_init(&e->os_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->os_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+static inline void nvr_event_destroy(struct nvr_event *e)
+{
+	pthread_cond_destroy(&e->os_cond);
+	pthread_mutex_destroy(&e->os_lock);
+}
+
+/* Like an eventfd write of 1. */
+static inline void nvr_event_signal(struct nvr_event *e)
+{
+	pthread_mutex_lock(&e->os_lock);
+	e->count++;
+	pthread_cond_signal(&e->os_cond);
+	pthread_mutex_unlock(&e->os_lock);
+}
+
+/*
+ * Like an eventfd read with a timeout: wait until the count is non-zero, take
+ * it all. @timeout_ns UINT64_MAX waits without a limit.
+ * Return: the count taken, or -ETIMEDOUT.
+ */
+static inline int64_t nvr_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+{
+	struct timespec ts;
+	int64_t ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (timeout_ns != UINT64_MAX) {
+		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns % 1000000000ull;
+
+		ts.tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
+		ts.tv_nsec = (long)(ns % 1000000000ull);
+	}
+	pthread_mutex_lock(&e->os_lock);
+	while (!e->count) {
+		if (timeout_ns == UINT64_MAX)
+			pthread_cond_wait(&e->os_cond, &e->os_lock);
+		else if (pthread_cond_timedwait(&e->os_cond, &e->os_lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	ret = e->count ? (int64_t)e->count : -ETIMEDOUT;
+	e->count = 0;
+	pthread_mutex_unlock(&e->os_lock);
+	return ret;
+}
+
+static inline void nvr_vsleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+/* The clock every timeout and latency is measured on: CLOCK_MONOTONIC here,
+ * the scheduler's virtual clock in the model build. */
+static inline uint64_t nvr_vclock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline int nvr_thread_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg,
+				   const char *name)
+{
+	(void)name;
+	return -pthread_create(&t->th, NULL, fn, arg);
+}
+
+static inline int nvr_thread_join(struct nvr_thread *t)
+{
+	return -pthread_join(t->th, NULL);
+}
+
+static inline void nvr_yield(void)
+{
+	sched_yield();
+}
+
+#endif /* NVR_SCHED_MODEL */
+
+/*
+ * nvr_ld16/32/64(p, mo): load a shared word (relaxed, acquire or seq_cst).
+ * nvr_st16/32/64(p, v, mo): store a shared word (relaxed, release or seq_cst).
+ * nvr_xchg32/64, nvr_fadd32/64, nvr_cas32/64: seq_cst read-modify-writes
+ * (x86 locked instructions); nvr_cas* is a strong compare-and-swap that
+ * writes the value it found to *expect when it fails.
+ */
+NVR_SHIM_LD(16)
+NVR_SHIM_LD(32)
+NVR_SHIM_LD(64)
+NVR_SHIM_ST(16)
+NVR_SHIM_ST(32)
+NVR_SHIM_ST(64)
+NVR_SHIM_RMW(32)
+NVR_SHIM_RMW(64)
+
+#endif

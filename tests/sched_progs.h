@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Model programs shared by check_litmus, check_sched and bench_sched: the
+ * classic litmus tests, tiny programs whose schedule counts are known, and
+ * "seed 004 in miniature". Compiled with -DNVR_SCHED_MODEL.
+ *
+ * A litmus program records the outcome of each run as a bit in ctx->seen
+ * and fails (check() returns 1) on the outcome it calls forbidden.
+ */
+#ifndef NVR_TESTS_SCHED_PROGS_H
+#define NVR_TESTS_SCHED_PROGS_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "sched/sched.h"
+#include "sched/shim.h"
+
+#define RLX memory_order_relaxed
+
+struct lit {
+	_Atomic uint32_t x, y;
+	uint32_t r[4];
+	int fence;		/* 1: mfence in P0 and P1; 2: P0 only; 3: stores are xchg */
+	int code;		/* this run's outcome */
+	int forbidden;
+	uint32_t seen;		/* outcomes reached, one bit each */
+};
+
+static const struct nvr_sched_label lit_labels[] = {
+	{ offsetof(struct lit, x), "x" },
+	{ offsetof(struct lit, y), "y" },
+};
+
+static inline void lit_reset(void *ctx)
+{
+	struct lit *c = ctx;
+
+	atomic_store(&c->x, 0);
+	atomic_store(&c->y, 0);
+	memset(c->r, 0, sizeof(c->r));
+}
+
+static inline void lit_fence(struct lit *c, int p)
+{
+	if (c->fence == 1 || (c->fence == 2 && p == 0))
+		nvr_fence(memory_order_seq_cst);
+}
+
+static inline void lit_st(struct lit *c, _Atomic uint32_t *p, uint32_t v)
+{
+	if (c->fence == 3)
+		nvr_xchg32(p, v);
+	else
+		nvr_st32(p, v, RLX);
+}
+
+static inline int lit_record(struct lit *c, int code)
+{
+	c->code = code;
+	c->seen |= 1u << code;
+	return code == c->forbidden;
+}
+
+/* SB: P0: x=1; r0=y || P1: y=1; r1=x. Outcome r0 + 2*r1; relaxed: (0,0). */
+static inline void sb_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	lit_st(c, i ? &c->y : &c->x, 1);
+	lit_fence(c, i);
+	c->r[i] = nvr_ld32(i ? &c->x : &c->y, RLX);
+}
+
+static inline int sb_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * c->r[1]));
+}
+
+/* R: P0: x=1; y=1 || P1: y=2; r0=x. Outcome r0 + 2*(y==2); relaxed: r0=0, y=2. */
+static inline void r_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	if (!i) {
+		nvr_st32(&c->x, 1, RLX);
+		nvr_st32(&c->y, 1, RLX);
+	} else {
+		nvr_st32(&c->y, 2, RLX);
+		lit_fence(c, i);
+		c->r[0] = nvr_ld32(&c->x, RLX);
+	}
+}
+
+static inline int r_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * (atomic_load(&c->y) == 2)));
+}
+
+/* MP: P0: x=1; y=1 || P1: r0=y; r1=x. Outcome r0 + 2*r1; forbidden r0=1, r1=0. */
+static inline void mp_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	if (!i) {
+		nvr_st32(&c->x, 1, RLX);
+		nvr_st32(&c->y, 1, RLX);
+	} else {
+		c->r[0] = nvr_ld32(&c->y, RLX);
+		c->r[1] = nvr_ld32(&c->x, RLX);
+	}
+}
+
+static inline int mp_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * c->r[1]));
+}
+
+/* LB: P0: r0=x; y=1 || P1: r1=y; x=1. Outcome r0 + 2*r1; forbidden (1,1). */
+static inline void lb_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	c->r[i] = nvr_ld32(i ? &c->y : &c->x, RLX);
+	nvr_st32(i ? &c->x : &c->y, 1, RLX);
+}
+
+static inline int lb_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * c->r[1]));
+}
+
+/*
+ * IRIW: P0: x=1 || P1: y=1 || P2: r0=x; r1=y || P3: r2=y; r3=x.
+ * Outcome r0 + 2*r1 + 4*r2 + 8*r3; forbidden 1,0,1,0 (code 5).
+ */
+static inline void iriw_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	switch (i) {
+	case 0:
+		nvr_st32(&c->x, 1, RLX);
+		break;
+	case 1:
+		nvr_st32(&c->y, 1, RLX);
+		break;
+	case 2:
+		c->r[0] = nvr_ld32(&c->x, RLX);
+		c->r[1] = nvr_ld32(&c->y, RLX);
+		break;
+	default:
+		c->r[2] = nvr_ld32(&c->y, RLX);
+		c->r[3] = nvr_ld32(&c->x, RLX);
+		break;
+	}
+}
+
+static inline int iriw_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * c->r[1] + 4 * c->r[2] + 8 * c->r[3]));
+}
+
+/* 2+2W: P0: x=2; y=1 || P1: y=2; x=1. Outcome (x-1) + 2*(y-1); forbidden x=2, y=2. */
+static inline void w22_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	nvr_st32(i ? &c->y : &c->x, 2, RLX);
+	nvr_st32(i ? &c->x : &c->y, 1, RLX);
+}
+
+static inline int w22_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(atomic_load(&c->x) - 1 + 2 * (atomic_load(&c->y) - 1)));
+}
+
+/* S: P0: x=2; y=1 || P1: r0=y; x=1. Outcome r0 + 2*(x==2); forbidden r0=1, x=2. */
+static inline void s_actor(void *ctx, int i)
+{
+	struct lit *c = ctx;
+
+	if (!i) {
+		nvr_st32(&c->x, 2, RLX);
+		nvr_st32(&c->y, 1, RLX);
+	} else {
+		c->r[0] = nvr_ld32(&c->y, RLX);
+		nvr_st32(&c->x, 1, RLX);
+	}
+}
+
+static inline int s_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct lit *c = ctx;
+
+	(void)run;
+	return lit_record(c, (int)(c->r[0] + 2 * (atomic_load(&c->x) == 2)));
+}
+
+static inline struct nvr_sched_prog lit_prog(const char *name, int n, struct lit *c,
+					     void (*actor)(void *, int),
+					     int (*check)(void *, const struct nvr_sched_run *))
+{
+	struct nvr_sched_prog p = {
+		.name = name, .nr_actors = n, .actor = actor, .reset = lit_reset,
+		.check = check, .ctx = c, .labels = lit_labels, .nr_labels = 2,
+		.actor_name = { "P0", "P1", "P2", "P3" },
+	};
+
+	return p;
+}
+
+/*
+ * Seed 004 in miniature (shadow doorbells, NVMe 1.4 5.7). The device is
+ * polling (EventIdx 0xffff: no MMIO needed). The host stores the shadow SQ
+ * tail, then reads EventIdx to decide whether to ring MMIO. The device, going
+ * idle, stores EventIdx = its head, then reads the shadow tail once more and
+ * sleeps until an MMIO doorbell if it saw nothing new. Without a full fence
+ * on both sides both reads can see the old values (the SB pattern): the host
+ * does not ring, the device sleeps, the command is stranded and the host's
+ * 1 s (virtual) completion timeout fires.
+ */
+struct mini004 {
+	_Atomic uint32_t shadow_tail, event_idx, stop;
+	struct nvr_event doorbell, completion;
+	int fence;		/* 1: full fence on both sides; 2: host side only */
+	int stranded, processed;
+};
+
+static const struct nvr_sched_label mini004_labels[] = {
+	{ offsetof(struct mini004, shadow_tail), "shadow_tail" },
+	{ offsetof(struct mini004, event_idx), "event_idx" },
+	{ offsetof(struct mini004, stop), "stop" },
+	{ offsetof(struct mini004, doorbell), "doorbell" },
+	{ offsetof(struct mini004, completion), "completion" },
+};
+
+static inline void mini004_reset(void *ctx)
+{
+	struct mini004 *c = ctx;
+
+	atomic_store(&c->shadow_tail, 0);
+	atomic_store(&c->event_idx, 0xffff);
+	atomic_store(&c->stop, 0);
+	c->doorbell.count = 0;
+	c->completion.count = 0;
+	c->stranded = c->processed = 0;
+}
+
+static inline void mini004_actor(void *ctx, int i)
+{
+	struct mini004 *c = ctx;
+	uint32_t head = 0;
+
+	if (i == 0) {
+		/* host: submit one command */
+		nvr_st32(&c->shadow_tail, 1, memory_order_release);
+		if (c->fence)
+			nvr_fence(memory_order_seq_cst);
+		if (nvr_ld32(&c->event_idx, RLX) == head)
+			nvr_event_signal(&c->doorbell);
+		if (nvr_event_wait(&c->completion, 1000000000ull) < 0)
+			c->stranded = 1;
+		nvr_st32(&c->stop, 1, RLX);
+		nvr_event_signal(&c->doorbell);
+		return;
+	}
+	/* device */
+	for (;;) {
+		if (nvr_ld32(&c->shadow_tail, memory_order_acquire) != head) {
+			c->processed = 1;
+			nvr_event_signal(&c->completion);
+			return;
+		}
+		if (nvr_ld32(&c->stop, RLX))
+			return;
+		nvr_st32(&c->event_idx, head, RLX);
+		if (c->fence == 1)
+			nvr_fence(memory_order_seq_cst);
+		if (nvr_ld32(&c->shadow_tail, memory_order_acquire) != head)
+			continue;
+		nvr_event_wait(&c->doorbell, UINT64_MAX);
+	}
+}
+
+static inline int mini004_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct mini004 *c = ctx;
+
+	return c->stranded || run->status != NVR_SCHED_DONE;
+}
+
+static inline struct nvr_sched_prog mini004_prog(struct mini004 *c)
+{
+	struct nvr_sched_prog p = {
+		.name = "mini004", .nr_actors = 2, .actor = mini004_actor,
+		.reset = mini004_reset, .check = mini004_check, .ctx = c,
+		.labels = mini004_labels, .nr_labels = 5,
+		.actor_name = { "host", "device" },
+	};
+
+	nvr_event_init(&c->doorbell);
+	nvr_event_init(&c->completion);
+	return p;
+}
+
+#endif
