@@ -150,7 +150,8 @@ static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
 	case NVR_EV_SLEEP:
 		return S->now >= op->deadline;
 	case NVR_EV_JOIN:
-		return S->a[op->target]->state == A_FINISHED;
+		/* A thread's exit wakes its joiner through a locked operation: drained. */
+		return S->a[op->target]->state == A_FINISHED && !S->a[op->target]->sb_n;
 	default:
 		return true;
 	}

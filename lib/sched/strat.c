@@ -97,6 +97,7 @@ bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step
 
 	if (au == at)
 		return false;
+	/* A join waits for the end of its thread, stores flushed: any step of it conflicts. */
 	if ((u->kind == NVR_EV_JOIN && u->target == at) ||
 	    (t->kind == NVR_EV_JOIN && t->target == au))
 		return false;
