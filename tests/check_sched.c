@@ -20,7 +20,7 @@ struct tiny {
 	uint32_t r[4];
 	int variant;
 	struct nvr_mutex m1, m2;
-	struct nvr_event ev;
+	struct nvr_event ev, ev2;
 	uint64_t t[4];
 	uint32_t counter;	/* updated non-atomically, under m1 or not */
 };
@@ -42,7 +42,7 @@ static void tiny_reset(void *ctx)
 	memset(c->r, 0, sizeof(c->r));
 	memset(c->t, 0, sizeof(c->t));
 	c->m1.owner = c->m2.owner = 0;
-	c->ev.count = 0;
+	c->ev.count = c->ev2.count = 0;
 	c->counter = 0;
 }
 
@@ -456,6 +456,56 @@ START_TEST(test_spawn_join)
 }
 END_TEST
 
+/*
+ * A futex hand-over: A publishes x = 1 and wakes; B sleeps while x is 0.
+ * Variant 1: C waits on two events, A signals the second.
+ */
+static void futex_actor(void *ctx, int i)
+{
+	struct tiny *c = ctx;
+	struct nvr_event *both[2] = { &c->ev, &c->ev2 };
+	uint64_t count = 0;
+
+	if (i == 0) {
+		nvr_st32(&c->x, 1, memory_order_release);
+		nvr_futex_wake32(&c->x);
+		nvr_event_signal(&c->ev2);
+	} else if (i == 1) {
+		while (!nvr_ld32(&c->x, memory_order_acquire))
+			nvr_futex_wait32(&c->x, 0, UINT64_MAX);
+		c->r[1] = 1;
+	} else {
+		c->r[2] = (uint32_t)nvr_event_wait_any(both, 2, 5000000000ull, &count);
+		c->r[3] = (uint32_t)count;
+	}
+}
+
+static int futex_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct tiny *c = ctx;
+
+	return run->status != NVR_SCHED_DONE || c->r[1] != 1 || c->r[2] != 1 || c->r[3] != 1 ||
+	       run->now_ns != 0;
+}
+
+START_TEST(test_futex_wait_any)
+{
+	struct tiny c = { 0 };
+	struct nvr_sched_prog p = tiny_prog(&c, 3, futex_actor, futex_check);
+	struct nvr_sched_report r;
+
+	ck_assert_int_eq(nvr_event_init(&c.ev), 0);
+	ck_assert_int_eq(nvr_event_init(&c.ev2), 0);
+	r = dfs(&p, false, -1, -1);
+	ck_assert(r.complete);
+	ck_assert_uint_eq(r.failures, 0);
+	ck_assert_uint_gt(r.schedules, 1);
+	nvr_sched_report_release(&r);
+	nvr_event_destroy(&c.ev);
+	nvr_event_destroy(&c.ev2);
+}
+END_TEST
+
 START_TEST(test_mini004_random_pct)
 {
 	struct nvr_sched_config cfg = { .max_schedules = 500 };
@@ -561,6 +611,30 @@ START_TEST(test_shrink_timeline)
 }
 END_TEST
 
+/* Outside a model run the model build's shim calls are the plain ones. */
+START_TEST(test_outside_run)
+{
+	_Atomic uint32_t w = 0;
+	struct nvr_event e;
+	struct nvr_mutex m = NVR_MUTEX_INITIALIZER;
+	uint32_t expect = 0;
+
+	nvr_st32(&w, 3, RLX);
+	ck_assert_uint_eq(nvr_ld32(&w, RLX), 3);
+	ck_assert(!nvr_cas32(&w, &expect, 4));
+	ck_assert_uint_eq(expect, 3);
+	ck_assert_uint_eq(nvr_fadd32(&w, 1), 3);
+	ck_assert_int_eq(nvr_event_init(&e), 0);
+	nvr_event_signal(&e);
+	ck_assert_int_eq(nvr_event_wait(&e, UINT64_MAX), 1);
+	ck_assert_int_eq(nvr_event_wait(&e, 0), -ETIMEDOUT);
+	nvr_event_destroy(&e);
+	nvr_mutex_lock(&m);
+	ck_assert_int_eq(nvr_mutex_trylock(&m), -EBUSY);
+	nvr_mutex_unlock(&m);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
 	Suite *s = suite_create("sched");
@@ -576,6 +650,8 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_virtual_time);
 	tcase_add_test(tc, test_budget_and_deadlock);
 	tcase_add_test(tc, test_spawn_join);
+	tcase_add_test(tc, test_futex_wait_any);
+	tcase_add_test(tc, test_outside_run);
 	tcase_add_test(tc, test_mini004_random_pct);
 	tcase_add_test(tc, test_mini004_dfs);
 	tcase_add_test(tc, test_shrink_timeline);

@@ -126,10 +126,22 @@ static bool needs_drain(unsigned int kind)
 	case NVR_EV_UNLOCK:
 	case NVR_EV_SIGNAL:
 	case NVR_EV_WAIT:
+	case NVR_EV_FUTEX_WAIT:
+	case NVR_EV_FUTEX_WAKE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+static int ready_event(const struct nvr_sched_op *op)
+{
+	struct nvr_event *const *ev = op->addr;
+
+	for (int i = 0; i < (int)op->a; i++)
+		if (ev[i]->count)
+			return i;
+	return -1;
 }
 
 static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
@@ -146,7 +158,9 @@ static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
 	case NVR_EV_LOCK:
 		return ((struct nvr_mutex *)op->addr)->owner == 0;
 	case NVR_EV_WAIT:
-		return ((struct nvr_event *)op->addr)->count || S->now >= op->deadline;
+		return ready_event(op) >= 0 || S->now >= op->deadline;
+	case NVR_EV_FUTEX_WAIT:
+		return nvr_mem_rd(op->addr, 4) != (uint32_t)op->a || S->now >= op->deadline;
 	case NVR_EV_SLEEP:
 		return S->now >= op->deadline;
 	case NVR_EV_JOIN:
@@ -169,6 +183,8 @@ static int enabled(const struct nvr_sched *S, struct nvr_sched_step *en)
 			continue;
 		en[n] = (struct nvr_sched_step){ TOK(i, 0), a->op.kind, a->op.size, a->op.addr,
 						 a->op.target };
+		if (a->op.kind == NVR_EV_WAIT)
+			en[n].target = (int)a->op.a;	/* the number of events */
 		/* Without store buffers a store writes memory: it conflicts like a flush. */
 		if (S->cfg->sc && a->op.kind == NVR_EV_STORE)
 			en[n].kind = NVR_EV_FLUSH;
@@ -194,7 +210,8 @@ static bool advance(struct nvr_sched *S)
 		const struct nvr_actor *a = S->a[i];
 
 		if (a->state == A_READY &&
-		    (a->op.kind == NVR_EV_SLEEP || a->op.kind == NVR_EV_WAIT) &&
+		    (a->op.kind == NVR_EV_SLEEP || a->op.kind == NVR_EV_WAIT ||
+		     a->op.kind == NVR_EV_FUTEX_WAIT) &&
 		    a->op.deadline > S->now && a->op.deadline < t)
 			t = a->op.deadline;
 	}
@@ -218,6 +235,7 @@ static void end_run(struct nvr_sched *S, enum nvr_sched_status st)
 static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flags)
 {
 	struct nvr_sched_op *op = &a->op;
+	const void *addr = op->kind == NVR_EV_JOIN ? NULL : op->addr;
 	uint64_t v = 0, old;
 	bool fwd;
 
@@ -266,17 +284,29 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 		v = ++((struct nvr_event *)op->addr)->count;
 		break;
 	case NVR_EV_WAIT: {
-		struct nvr_event *e = op->addr;
+		int i = ready_event(op);
 
-		if (e->count) {
-			v = e->count;
+		if (i >= 0) {
+			struct nvr_event *e = ((struct nvr_event *const *)op->addr)[i];
+
+			/* The index in the low byte, the count above it. */
+			v = (e->count << 8) | (uint64_t)i;
 			e->count = 0;
+			addr = e;
 		} else {
 			v = (uint64_t)-ETIMEDOUT;
+			addr = ((struct nvr_event *const *)op->addr)[0];
 			flags |= NVR_SCHED_EVF_FAIL;
 		}
 		break;
 	}
+	case NVR_EV_FUTEX_WAIT:
+		v = nvr_mem_rd(op->addr, 4);
+		if (v == (uint32_t)op->a) {
+			v = (uint64_t)-ETIMEDOUT;
+			flags |= NVR_SCHED_EVF_FAIL;
+		}
+		break;
 	case NVR_EV_SLEEP:
 		v = op->deadline;
 		break;
@@ -287,7 +317,7 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 		break;
 	}
 	a->ret = v;
-	event(S, a->id, op->kind, op->size, op->kind == NVR_EV_JOIN ? NULL : op->addr, v, flags);
+	event(S, a->id, op->kind, op->size, addr, v, flags);
 	a->state = A_RAN;
 }
 
@@ -640,22 +670,18 @@ void nvr_sched_mutex_unlock(struct nvr_mutex *m)
 	sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_UNLOCK, .addr = m });
 }
 
-void nvr_event_init(struct nvr_event *e)
+int nvr_event_init(struct nvr_event *e)
 {
-	pthread_condattr_t ca;
-
 	e->count = 0;
-	pthread_mutex_init(&e->os_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->os_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return e->fd < 0 ? -errno : 0;
 }
 
 void nvr_event_destroy(struct nvr_event *e)
 {
-	pthread_cond_destroy(&e->os_cond);
-	pthread_mutex_destroy(&e->os_lock);
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
 }
 
 void nvr_sched_event_signal(struct nvr_event *e)
@@ -663,39 +689,10 @@ void nvr_sched_event_signal(struct nvr_event *e)
 	struct nvr_actor *a = self_actor;
 
 	if (!a) {
-		pthread_mutex_lock(&e->os_lock);
-		e->count++;
-		pthread_cond_signal(&e->os_cond);
-		pthread_mutex_unlock(&e->os_lock);
+		nvr_shim_efd_signal(e->fd);
 		return;
 	}
 	sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_SIGNAL, .addr = e });
-}
-
-/* An event outside a model run: the normal build's condition-variable wait. */
-static int64_t os_wait(struct nvr_event *e, uint64_t timeout_ns)
-{
-	struct timespec ts;
-	int64_t ret;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (timeout_ns != UINT64_MAX) {
-		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns % 1000000000ull;
-
-		ts.tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
-		ts.tv_nsec = (long)(ns % 1000000000ull);
-	}
-	pthread_mutex_lock(&e->os_lock);
-	while (!e->count) {
-		if (timeout_ns == UINT64_MAX)
-			pthread_cond_wait(&e->os_cond, &e->os_lock);
-		else if (pthread_cond_timedwait(&e->os_cond, &e->os_lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	ret = e->count ? (int64_t)e->count : -ETIMEDOUT;
-	e->count = 0;
-	pthread_mutex_unlock(&e->os_lock);
-	return ret;
 }
 
 static uint64_t deadline(const struct nvr_sched *S, uint64_t ns)
@@ -703,26 +700,68 @@ static uint64_t deadline(const struct nvr_sched *S, uint64_t ns)
 	return ns > UINT64_MAX - S->now ? UINT64_MAX : S->now + ns;
 }
 
-int64_t nvr_sched_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+static uint64_t deadline_now(struct nvr_actor *a, uint64_t ns)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&a->S->lock);
+	t = deadline(a->S, ns);
+	pthread_mutex_unlock(&a->S->lock);
+	return t;
+}
+
+int nvr_sched_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeout_ns,
+			     uint64_t *count)
 {
 	struct nvr_actor *a = self_actor;
-	struct nvr_sched_op op = { .kind = NVR_EV_WAIT, .addr = e, .deadline = UINT64_MAX };
+	int fd[NVR_EVENT_MAX_ANY];
+	uint64_t v;
+
+	if (n < 1 || n > NVR_EVENT_MAX_ANY)
+		return -EINVAL;
+	if (!a) {
+		for (int i = 0; i < n; i++)
+			fd[i] = ev[i]->fd;
+		return nvr_shim_efd_wait(fd, n, timeout_ns, count);
+	}
+	v = sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_WAIT, .addr = (void *)ev,
+						.a = (uint64_t)n,
+						.deadline = deadline_now(a, timeout_ns) });
+	if (v == (uint64_t)-ETIMEDOUT)
+		return -ETIMEDOUT;
+	*count = v >> 8;
+	return (int)(v & 0xff);
+}
+
+int nvr_sched_futex_wait(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns)
+{
+	struct nvr_actor *a = self_actor;
 
 	if (!a)
-		return os_wait(e, timeout_ns);
-	if (timeout_ns != UINT64_MAX) {
-		pthread_mutex_lock(&a->S->lock);
-		op.deadline = deadline(a->S, timeout_ns);
-		pthread_mutex_unlock(&a->S->lock);
+		return nvr_shim_futex_wait(p, val, timeout_ns);
+	return sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_FUTEX_WAIT, .size = 4,
+						   .addr = (void *)p, .a = val,
+						   .deadline = deadline_now(a, timeout_ns) }) ==
+			       (uint64_t)-ETIMEDOUT ?
+		       -ETIMEDOUT :
+		       0;
+}
+
+/* A wake-up enables nothing in the model (a futex wait waits for the word), but it drains. */
+void nvr_sched_futex_wake(_Atomic uint32_t *p)
+{
+	struct nvr_actor *a = self_actor;
+
+	if (!a) {
+		nvr_shim_futex_wake(p);
+		return;
 	}
-	return (int64_t)sched_op(a, &op);
+	sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_FUTEX_WAKE, .addr = (void *)p });
 }
 
 void nvr_sched_sleep(uint64_t ns)
 {
 	struct nvr_actor *a = self_actor;
-	struct nvr_sched_op op = { .kind = NVR_EV_SLEEP };
-
 	if (!a) {
 		struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
 
@@ -730,10 +769,7 @@ void nvr_sched_sleep(uint64_t ns)
 			;
 		return;
 	}
-	pthread_mutex_lock(&a->S->lock);
-	op.deadline = deadline(a->S, ns);
-	pthread_mutex_unlock(&a->S->lock);
-	sched_op(a, &op);
+	sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_SLEEP, .deadline = deadline_now(a, ns) });
 }
 
 uint64_t nvr_sched_now(void)

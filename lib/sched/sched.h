@@ -12,11 +12,14 @@
  *   f<i>  flush the oldest store in actor i's x86-TSO store buffer to memory.
  *
  * An operation is enabled when it can complete: a lock when the mutex is
- * free, a wait when the event's count is non-zero or its deadline has come,
- * a sleep when its deadline has come, a join when the thread has finished;
- * a full fence, an RMW and every lock, unlock, signal and wait also need the
- * caller's store buffer empty (locked instructions and system calls drain
- * it). When no step is enabled the virtual clock jumps to the earliest
+ * free, a wait when one of its events' count is non-zero or its deadline has
+ * come, a futex wait when the word (in memory) differs from the value or its
+ * deadline has come, a sleep when its deadline has come, a join when the
+ * thread has finished and its stores are flushed; a full fence, an RMW and
+ * every lock, unlock, signal, wait and futex operation also need the caller's
+ * store buffer empty (locked instructions drain it, and each of these is one
+ * or takes one in the kernel). A futex wait in the model returns only when
+ * the word changed or it timed out: no spurious wake-ups. When no step is enabled the virtual clock jumps to the earliest
  * deadline; with none left the run ends, as complete when every actor has
  * finished and as a deadlock otherwise. Starting a thread and finishing it
  * are not steps (they touch nothing the others see).
@@ -148,6 +151,7 @@ enum nvr_sched_ev {
 	NVR_EV_LOAD, NVR_EV_STORE, NVR_EV_FLUSH, NVR_EV_RMW, NVR_EV_FENCE,
 	NVR_EV_LOCK, NVR_EV_TRYLOCK, NVR_EV_UNLOCK, NVR_EV_SIGNAL, NVR_EV_WAIT,
 	NVR_EV_SLEEP, NVR_EV_JOIN, NVR_EV_YIELD, NVR_EV_TIME,
+	NVR_EV_FUTEX_WAIT, NVR_EV_FUTEX_WAKE,
 };
 #define NVR_SCHED_EVF_PREEMPT 1u	/* this step preempted the running actor */
 #define NVR_SCHED_EVF_DELAY 2u		/* this step left a store buffered */

@@ -33,12 +33,71 @@
 #define NVR_SCHED_SHIM_H
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+#define NVR_EVENT_MAX_ANY 64
+
+/* Plain futex calls, shared by both builds (outside a model run). */
+static inline int nvr_shim_futex_wait(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns)
+{
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull),
+			       (long)(timeout_ns % 1000000000ull) };
+
+	if (syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, val,
+		    timeout_ns == UINT64_MAX ? NULL : &ts, NULL, 0) < 0 && errno == ETIMEDOUT)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+static inline void nvr_shim_futex_wake(_Atomic uint32_t *p)
+{
+	syscall(SYS_futex, p, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* Plain eventfd calls, shared by both builds (outside a model run). */
+static inline void nvr_shim_efd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+static inline int nvr_shim_efd_wait(const int *fd, int n, uint64_t timeout_ns, uint64_t *count)
+{
+	struct pollfd pf[NVR_EVENT_MAX_ANY];
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull),
+			       (long)(timeout_ns % 1000000000ull) };
+
+	if (n < 1 || n > NVR_EVENT_MAX_ANY)
+		return -EINVAL;
+	for (;;) {
+		int r;
+
+		for (int i = 0; i < n; i++)
+			pf[i] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
+		r = ppoll(pf, (nfds_t)n, timeout_ns == UINT64_MAX ? NULL : &ts, NULL);
+		if (r < 0 && errno == EINTR)
+			continue;	/* a signal: wait again, the full time (a bound, not exact) */
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return -ETIMEDOUT;
+		for (int i = 0; i < n; i++)
+			if ((pf[i].revents & POLLIN) && read(fd[i], count, sizeof(*count)) == 8)
+				return i;
+	}
+}
 
 #ifdef NVR_SCHED_MODEL
 /* The scheduler's entry points; see sched.c. Each falls back to the plain
@@ -48,10 +107,10 @@ struct nvr_mutex {
 	pthread_mutex_t os;	/* used outside a model run */
 };
 #define NVR_MUTEX_INITIALIZER { 0, PTHREAD_MUTEX_INITIALIZER }
+/* The count inside a model run; the eventfd outside (an event is used in one or the other). */
 struct nvr_event {
 	uint64_t count;
-	pthread_mutex_t os_lock;
-	pthread_cond_t os_cond;
+	int fd;
 };
 struct nvr_thread {
 	pthread_t th;
@@ -66,13 +125,16 @@ void nvr_sched_mutex_lock(struct nvr_mutex *m);
 int nvr_sched_mutex_trylock(struct nvr_mutex *m);
 void nvr_sched_mutex_unlock(struct nvr_mutex *m);
 void nvr_sched_event_signal(struct nvr_event *e);
-int64_t nvr_sched_event_wait(struct nvr_event *e, uint64_t timeout_ns);
+int nvr_sched_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeout_ns,
+			     uint64_t *count);
+int nvr_sched_futex_wait(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns);
+void nvr_sched_futex_wake(_Atomic uint32_t *p);
 void nvr_sched_sleep(uint64_t ns);
 uint64_t nvr_sched_now(void);
 int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const char *name);
 int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
-void nvr_event_init(struct nvr_event *e);
+int nvr_event_init(struct nvr_event *e);
 void nvr_event_destroy(struct nvr_event *e);
 
 enum { NVR_RMW_XCHG = 1, NVR_RMW_CAS, NVR_RMW_ADD };
@@ -152,9 +214,20 @@ static inline void nvr_event_signal(struct nvr_event *e)
 	nvr_sched_event_signal(e);
 }
 
-static inline int64_t nvr_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+static inline int nvr_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeout_ns,
+				     uint64_t *count)
 {
-	return nvr_sched_event_wait(e, timeout_ns);
+	return nvr_sched_event_wait_any(ev, n, timeout_ns, count);
+}
+
+static inline int nvr_futex_wait32(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns)
+{
+	return nvr_sched_futex_wait(p, val, timeout_ns);
+}
+
+static inline void nvr_futex_wake32(_Atomic uint32_t *p)
+{
+	nvr_sched_futex_wake(p);
 }
 
 static inline void nvr_vsleep_ns(uint64_t ns)
@@ -190,9 +263,7 @@ struct nvr_mutex {
 };
 #define NVR_MUTEX_INITIALIZER { PTHREAD_MUTEX_INITIALIZER }
 struct nvr_event {
-	uint64_t count;
-	pthread_mutex_t os_lock;
-	pthread_cond_t os_cond;
+	int fd;			/* an eventfd: VFIO and epoll can take it */
 };
 struct nvr_thread {
 	pthread_t th;
@@ -257,61 +328,52 @@ static inline void nvr_mutex_unlock(struct nvr_mutex *m)
 	pthread_mutex_unlock(&m->os);
 }
 
-static inline void nvr_event_init(struct nvr_event *e)
+/* Return: 0, or -errno when no eventfd could be made. */
+static inline int nvr_event_init(struct nvr_event *e)
 {
-	pthread_condattr_t ca;
-
-	e->count = 0;
-	pthread_mutex_init(&e->os_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->os_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	e->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return e->fd < 0 ? -errno : 0;
 }
 
 static inline void nvr_event_destroy(struct nvr_event *e)
 {
-	pthread_cond_destroy(&e->os_cond);
-	pthread_mutex_destroy(&e->os_lock);
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
 }
 
-/* Like an eventfd write of 1. */
+/* An eventfd write of 1. */
 static inline void nvr_event_signal(struct nvr_event *e)
 {
-	pthread_mutex_lock(&e->os_lock);
-	e->count++;
-	pthread_cond_signal(&e->os_cond);
-	pthread_mutex_unlock(&e->os_lock);
+	nvr_shim_efd_signal(e->fd);
 }
 
 /*
- * Like an eventfd read with a timeout: wait until the count is non-zero, take
- * it all. @timeout_ns UINT64_MAX waits without a limit.
- * Return: the count taken, or -ETIMEDOUT.
+ * Wait until one of @n events has a non-zero count, at most @timeout_ns
+ * (UINT64_MAX: no limit), and take that count (an eventfd read) into *count.
+ * Return: the index of the event, or -ETIMEDOUT, or -errno.
  */
-static inline int64_t nvr_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+static inline int nvr_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeout_ns,
+				     uint64_t *count)
 {
-	struct timespec ts;
-	int64_t ret;
+	int fd[NVR_EVENT_MAX_ANY];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (timeout_ns != UINT64_MAX) {
-		uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns % 1000000000ull;
+	if (n < 1 || n > NVR_EVENT_MAX_ANY)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		fd[i] = ev[i]->fd;
+	return nvr_shim_efd_wait(fd, n, timeout_ns, count);
+}
 
-		ts.tv_sec += (time_t)(timeout_ns / 1000000000ull + ns / 1000000000ull);
-		ts.tv_nsec = (long)(ns % 1000000000ull);
-	}
-	pthread_mutex_lock(&e->os_lock);
-	while (!e->count) {
-		if (timeout_ns == UINT64_MAX)
-			pthread_cond_wait(&e->os_cond, &e->os_lock);
-		else if (pthread_cond_timedwait(&e->os_cond, &e->os_lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	ret = e->count ? (int64_t)e->count : -ETIMEDOUT;
-	e->count = 0;
-	pthread_mutex_unlock(&e->os_lock);
-	return ret;
+/* Sleep while *p holds @val (futex): 0 when woken (perhaps spuriously), or -ETIMEDOUT. */
+static inline int nvr_futex_wait32(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns)
+{
+	return nvr_shim_futex_wait(p, val, timeout_ns);
+}
+
+static inline void nvr_futex_wake32(_Atomic uint32_t *p)
+{
+	nvr_shim_futex_wake(p);
 }
 
 static inline void nvr_vsleep_ns(uint64_t ns)
@@ -366,5 +428,17 @@ NVR_SHIM_ST(32)
 NVR_SHIM_ST(64)
 NVR_SHIM_RMW(32)
 NVR_SHIM_RMW(64)
+
+/*
+ * Like an eventfd read with a timeout: wait until @e's count is non-zero and
+ * take it all. Return: the count, or -ETIMEDOUT (or -errno).
+ */
+static inline int64_t nvr_event_wait(struct nvr_event *e, uint64_t timeout_ns)
+{
+	uint64_t count = 0;
+	int ret = nvr_event_wait_any(&e, 1, timeout_ns, &count);
+
+	return ret < 0 ? ret : (int64_t)count;
+}
 
 #endif

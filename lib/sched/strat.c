@@ -89,6 +89,29 @@ void nvr_sched_cost(const struct nvr_sched *S, const struct nvr_sched_step *en, 
 		*pre = 1;
 }
 
+/* The events a signal (one) or a wait (an array of target) step names. */
+static int events_of(const struct nvr_sched_step *s, const void *const **ev)
+{
+	if (s->kind == NVR_EV_SIGNAL) {
+		*ev = &s->addr;
+		return 1;
+	}
+	*ev = s->addr;
+	return s->target;
+}
+
+static bool shared_event(const struct nvr_sched_step *u, const struct nvr_sched_step *t)
+{
+	const void *const *eu, *const *et;
+	int nu = events_of(u, &eu), nt = events_of(t, &et);
+
+	for (int i = 0; i < nu; i++)
+		for (int j = 0; j < nt; j++)
+			if (eu[i] == et[j])
+				return true;
+	return false;
+}
+
 /* Steps of different actors that commute; see sched.h. */
 bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step *t)
 {
@@ -101,15 +124,18 @@ bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step
 	if ((u->kind == NVR_EV_JOIN && u->target == at) ||
 	    (t->kind == NVR_EV_JOIN && t->target == au))
 		return false;
-	mu = u->kind == NVR_EV_LOAD || u->kind == NVR_EV_RMW || u->kind == NVR_EV_FLUSH;
-	mt = t->kind == NVR_EV_LOAD || t->kind == NVR_EV_RMW || t->kind == NVR_EV_FLUSH;
+	/* A futex wait reads its word; a wake only drains (local). */
+	mu = u->kind == NVR_EV_LOAD || u->kind == NVR_EV_RMW || u->kind == NVR_EV_FLUSH ||
+	     u->kind == NVR_EV_FUTEX_WAIT;
+	mt = t->kind == NVR_EV_LOAD || t->kind == NVR_EV_RMW || t->kind == NVR_EV_FLUSH ||
+	     t->kind == NVR_EV_FUTEX_WAIT;
 	if (mu && mt) {
 		uintptr_t ul = (uintptr_t)u->addr, tl = (uintptr_t)t->addr;
 
 		if (ul + u->size <= tl || tl + t->size <= ul)
 			return true;
-		wu = u->kind != NVR_EV_LOAD;
-		wt = t->kind != NVR_EV_LOAD;
+		wu = u->kind == NVR_EV_RMW || u->kind == NVR_EV_FLUSH;
+		wt = t->kind == NVR_EV_RMW || t->kind == NVR_EV_FLUSH;
 		return !wu && !wt;
 	}
 	if ((u->kind == NVR_EV_LOCK || u->kind == NVR_EV_TRYLOCK || u->kind == NVR_EV_UNLOCK) &&
@@ -117,7 +143,7 @@ bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step
 		return u->addr != t->addr;
 	if ((u->kind == NVR_EV_SIGNAL || u->kind == NVR_EV_WAIT) &&
 	    (t->kind == NVR_EV_SIGNAL || t->kind == NVR_EV_WAIT))
-		return u->addr != t->addr;
+		return !shared_event(u, t);
 	return true;
 }
 

@@ -113,7 +113,16 @@ static void ev_text(const struct nvr_sched_run *r, const struct nvr_sched_event 
 		if (fail)
 			snprintf(buf, len, "%swait %s: timeout", mark, o);
 		else
-			snprintf(buf, len, "%swait %s: %" PRIu64, mark, o, e->value);
+			snprintf(buf, len, "%swait %s: %" PRIu64, mark, o, e->value >> 8);
+		break;
+	case NVR_EV_FUTEX_WAIT:
+		if (fail)
+			snprintf(buf, len, "%sfutex_wait %s: timeout", mark, o);
+		else
+			snprintf(buf, len, "%sfutex_wait %s: %" PRIu64, mark, o, e->value);
+		break;
+	case NVR_EV_FUTEX_WAKE:
+		snprintf(buf, len, "%sfutex_wake %s", mark, o);
 		break;
 	case NVR_EV_SLEEP:
 		snprintf(buf, len, "%sslept", mark);
