@@ -29,6 +29,13 @@ START_TEST(test_memory)
 	nvr_fence(memory_order_seq_cst);
 	ck_assert_uint_eq(nvr_fadd64(&d, 1), 1ull << 40);
 	ck_assert_uint_eq(nvr_ld64(&d, memory_order_relaxed), (1ull << 40) + 1);
+	{
+		uint32_t src[5] = { 1, 2, 3, 4, 5 }, mid[5], dst[5];
+
+		nvr_st_block(mid, src, sizeof(src));
+		nvr_ld_block(dst, mid, sizeof(dst));
+		ck_assert_mem_eq(dst, src, sizeof(src));
+	}
 }
 END_TEST
 

@@ -40,6 +40,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -428,6 +429,44 @@ NVR_SHIM_ST(32)
 NVR_SHIM_ST(64)
 NVR_SHIM_RMW(32)
 NVR_SHIM_RMW(64)
+
+/*
+ * nvr_ld_block/nvr_st_block: copy @n bytes (a multiple of 4, 4-byte aligned)
+ * from or to shared memory, such as a 64-byte SQ entry or a 16-byte CQ entry.
+ * Normal build: memcpy. Model: one 8-byte access per aligned 8 bytes (4 at
+ * the edges), each a step, which is what a copy loop does on x86: another
+ * actor can see a half-written entry, never a torn 4-byte word.
+ */
+static inline void nvr_ld_block(void *dst, const void *src, size_t n)
+{
+#ifdef NVR_SCHED_MODEL
+	for (size_t i = 0; i < n;) {
+		unsigned int w = (!(((uintptr_t)src + i) & 7) && n - i >= 8) ? 8 : 4;
+		uint64_t v = nvr_sched_load((const char *)src + i, w);
+
+		memcpy((char *)dst + i, &v, w);
+		i += w;
+	}
+#else
+	memcpy(dst, src, n);
+#endif
+}
+
+static inline void nvr_st_block(void *dst, const void *src, size_t n)
+{
+#ifdef NVR_SCHED_MODEL
+	for (size_t i = 0; i < n;) {
+		unsigned int w = (!(((uintptr_t)dst + i) & 7) && n - i >= 8) ? 8 : 4;
+		uint64_t v = 0;
+
+		memcpy(&v, (const char *)src + i, w);
+		nvr_sched_store((char *)dst + i, w, v, false);
+		i += w;
+	}
+#else
+	memcpy(dst, src, n);
+#endif
+}
 
 /*
  * Like an eventfd read with a timeout: wait until @e's count is non-zero and
