@@ -11,11 +11,15 @@
 
 START_TEST(test_memory)
 {
+	_Atomic uint8_t b = 0;
+	uint8_t eb = 0;
 	_Atomic uint16_t h = 0;
 	_Atomic uint32_t w = 0;
 	_Atomic uint64_t d = 0;
 	uint32_t expect = 5;
 
+	ck_assert(nvr_cas8(&b, &eb, 2));
+	ck_assert_uint_eq(nvr_ld8(&b, memory_order_acquire), 2);
 	nvr_st16(&h, 0xbeef, memory_order_release);
 	ck_assert_uint_eq(nvr_ld16(&h, memory_order_acquire), 0xbeef);
 	nvr_st32(&w, 7, memory_order_seq_cst);

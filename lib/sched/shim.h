@@ -16,6 +16,12 @@
  * or wake-up operation wait for the caller's buffer to drain), keeps virtual
  * time, and lets a strategy choose every step. See sched.h.
  *
+ * The calls: nvr_ld*, nvr_st*, nvr_xchg*, nvr_fadd*, nvr_cas* (shared words),
+ * nvr_ld_block/nvr_st_block (queue entries), nvr_fence; nvr_mutex_*;
+ * nvr_event_* (an eventfd: signal, wait, wait on any of N); nvr_futex_wait32/
+ * nvr_futex_wake32; nvr_vsleep_ns, nvr_vclock_ns (the clock timeouts use);
+ * nvr_thread_spawn/join; nvr_yield.
+ *
  * Memory orders: x86-TSO gives every plain load acquire and every plain store
  * release semantics, so in the model relaxed, acquire and release loads are
  * the same load and relaxed and release stores the same buffered store; a
@@ -415,18 +421,22 @@ static inline void nvr_yield(void)
 #endif /* NVR_SCHED_MODEL */
 
 /*
- * nvr_ld16/32/64(p, mo): load a shared word (relaxed, acquire or seq_cst).
- * nvr_st16/32/64(p, v, mo): store a shared word (relaxed, release or seq_cst).
- * nvr_xchg32/64, nvr_fadd32/64, nvr_cas32/64: seq_cst read-modify-writes
+ * nvr_ld8/16/32/64(p, mo): load a shared word (relaxed, acquire or seq_cst).
+ * nvr_st8/16/32/64(p, v, mo): store a shared word (relaxed, release or seq_cst).
+ * nvr_xchgN, nvr_faddN, nvr_casN (N = 8, 16, 32, 64): seq_cst read-modify-writes
  * (x86 locked instructions); nvr_cas* is a strong compare-and-swap that
  * writes the value it found to *expect when it fails.
  */
+NVR_SHIM_LD(8)
 NVR_SHIM_LD(16)
 NVR_SHIM_LD(32)
 NVR_SHIM_LD(64)
+NVR_SHIM_ST(8)
 NVR_SHIM_ST(16)
 NVR_SHIM_ST(32)
 NVR_SHIM_ST(64)
+NVR_SHIM_RMW(8)
+NVR_SHIM_RMW(16)
 NVR_SHIM_RMW(32)
 NVR_SHIM_RMW(64)
 
