@@ -5,7 +5,7 @@
  *   sched_schedules_per_s strategy=S prog=P N     runs per second of wall time
  *   sched_dfs_space prog=P por=0|1 schedules=N pruned=M complete=0|1
  *   sched_detect prog=mini004 strategy=S found=F/20 median_runs=N max_runs=N
- *                median_ms=X max_ms=Y
+ *                median_ms=X max_ms=Y [pct_bound=P]
  *   sched_virtual_time virtual_s=21 wall_ms=X
  *
  * Built with -DNVR_SCHED_MODEL from the programs of tests/sched_progs.h.
@@ -73,7 +73,7 @@ static void detect(const char *strategy, enum nvr_sched_strategy st)
 	struct nvr_sched_config cfg = { .strategy = st, .pct_depth = 3, .max_schedules = 1000 };
 	struct mini004 c = { 0 };
 	struct nvr_sched_prog p = mini004_prog(&c);
-	double ms[20], runs[20];
+	double ms[20], runs[20], bound = 0;
 	int found = 0;
 
 	for (int s = 0; s < 20; s++) {
@@ -86,13 +86,17 @@ static void detect(const char *strategy, enum nvr_sched_strategy st)
 		ms[s] = (now_s() - t0) * 1e3;
 		runs[s] = (double)(rep.failures ? rep.first_fail : rep.schedules);
 		found += rep.failures > 0;
+		bound = rep.pct_bound;
 		nvr_sched_report_release(&rep);
 	}
 	qsort(ms, 20, sizeof(ms[0]), cmp_double);
 	qsort(runs, 20, sizeof(runs[0]), cmp_double);
 	printf("sched_detect prog=mini004 strategy=%s found=%d/20 median_runs=%.0f max_runs=%.0f "
-	       "median_ms=%.2f max_ms=%.2f\n",
+	       "median_ms=%.2f max_ms=%.2f",
 	       strategy, found, (runs[9] + runs[10]) / 2, runs[19], (ms[9] + ms[10]) / 2, ms[19]);
+	if (st == NVR_SCHED_PCT)
+		printf(" pct_bound=%.3g", bound);
+	putchar('\n');
 }
 
 static void sleeper(void *ctx, int i)

@@ -131,6 +131,55 @@ START_TEST(test_sb_bounds)
 }
 END_TEST
 
+/* Three shards of an exhaustive search: disjoint, and together the whole space. */
+START_TEST(test_shards)
+{
+	struct nvr_sched_config cfg = {
+		.strategy = NVR_SCHED_DFS, .preempt_bound = -1, .delay_bound = -1,
+		.keep_going = true, .no_por = true,
+	};
+	struct nvr_sched_report rep;
+	struct lit c = { .forbidden = -1 };
+	struct nvr_sched_prog p = lit_prog("IRIW", 4, &c, iriw_actor, iriw_check);
+	uint64_t whole, sum = 0;
+	uint32_t seen = 0;
+
+	ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+	whole = rep.schedules;
+	nvr_sched_report_release(&rep);
+	cfg.shard_count = 3;
+	for (unsigned int k = 0; k < 3; k++) {
+		c.seen = 0;
+		cfg.shard_index = k;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(rep.complete);
+		ck_assert_uint_gt(rep.schedules, 0);
+		ck_assert_uint_lt(rep.schedules, whole);
+		sum += rep.schedules;
+		seen |= c.seen;
+		nvr_sched_report_release(&rep);
+	}
+	ck_assert_uint_eq(sum, whole);
+	ck_assert_uint_eq(seen, 0xffdf);
+	/* With the reduction as well: the shards split its schedules exactly. */
+	cfg.no_por = false;
+	cfg.shard_count = 0;
+	ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+	whole = rep.schedules;
+	nvr_sched_report_release(&rep);
+	cfg.shard_count = 2;
+	sum = 0;
+	for (unsigned int k = 0; k < 2; k++) {
+		cfg.shard_index = k;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(rep.complete);
+		sum += rep.schedules;
+		nvr_sched_report_release(&rep);
+	}
+	ck_assert_uint_eq(sum, whole);
+}
+END_TEST
+
 static Suite *litmus_suite(void)
 {
 	Suite *s = suite_create("litmus");
@@ -139,6 +188,7 @@ static Suite *litmus_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_litmus, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_sb_bounds);
+	tcase_add_test(tc, test_shards);
 	suite_add_tcase(s, tc);
 	return s;
 }

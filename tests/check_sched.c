@@ -194,6 +194,28 @@ static void replay_20(bool hog)
 	}
 }
 
+/* Shard k of n of a random exploration runs the indices k, k + n, ... */
+START_TEST(test_random_shards)
+{
+	struct nvr_sched_config cfg = {
+		.strategy = NVR_SCHED_RANDOM, .seed = 4, .max_schedules = 1, .keep_going = true,
+		.shard_count = 3,
+	};
+	struct mini004 c = { 0 };
+	struct nvr_sched_prog p = mini004_prog(&c);
+	struct nvr_sched_report rep;
+
+	for (unsigned int k = 0; k < 3; k++) {
+		cfg.shard_index = k;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert_uint_eq(rep.first_hash, run_hash(&p, &cfg, k, NULL));
+		nvr_sched_report_release(&rep);
+	}
+	cfg.shard_index = 3;
+	ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_replay_same_hash)
 {
 	replay_20(false);
@@ -708,6 +730,7 @@ static Suite *sched_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dfs_counts);
 	tcase_add_test(tc, test_replay_same_hash);
+	tcase_add_test(tc, test_random_shards);
 	tcase_add_test(tc, test_replay_same_hash_under_hog);
 	tcase_add_test(tc, test_pct_depth);
 	tcase_add_test(tc, test_deadlock);

@@ -123,11 +123,16 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 	} else if (!max) {
 		max = DEFAULT_RUNS;
 	}
-	for (uint64_t idx = 0; !max || rep->schedules < max; idx++) {
+	if (c.shard_count > 1 && c.shard_index >= c.shard_count)
+		ret = -EINVAL;
+	for (uint64_t idx = 0; !ret && (!max || rep->schedules < max); idx++) {
+		uint64_t run_idx = idx;
 		struct nvr_sched_run r;
 		bool stop = false;
 
-		ret = nvr_sched_run_with(prog, &c, c.strategy, NULL, false, dfs, idx, &r);
+		if (!dfs && c.shard_count > 1)
+			run_idx = idx * c.shard_count + c.shard_index;
+		ret = nvr_sched_run_with(prog, &c, c.strategy, NULL, false, dfs, run_idx, &r);
 		if (ret)
 			break;
 		if (dfs && nvr_dfs_nondet(dfs)) {
@@ -135,8 +140,8 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 			ret = -EPROTO;
 			break;
 		}
-		if (r.status == NVR_SCHED_PRUNED) {
-			rep->pruned++;
+		if (r.status == NVR_SCHED_PRUNED || (dfs && !nvr_dfs_owned(dfs, &c))) {
+			rep->pruned++;	/* or another shard's */
 		} else {
 			if (!rep->schedules++)
 				rep->first_hash = r.hash;
@@ -144,7 +149,7 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 			rep->budget_hits += r.status == NVR_SCHED_BUDGET;
 			if (fails(prog, &r)) {
 				if (!rep->failures++) {
-					set_id(&r, &c, idx);
+					set_id(&r, &c, run_idx);
 					rep->first_fail = rep->schedules;
 					rep->fail = r;
 					memset(&r, 0, sizeof(r));

@@ -59,23 +59,47 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+static size_t obj_slot(const void *addr, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)addr * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+/* Labels first; any other address gets the next number, kept in an open-addressing table. */
 static uint32_t obj_id(struct nvr_sched *S, const void *addr)
 {
 	const struct nvr_sched_prog *p = S->prog;
+	size_t i;
 
-	for (int i = 0; i < p->nr_labels; i++)
-		if ((const char *)p->ctx + p->labels[i].offset == addr)
-			return (uint32_t)i + 1;
-	for (size_t i = 0; i < S->nobj; i++)
+	for (int k = 0; k < p->nr_labels; k++)
+		if ((const char *)p->ctx + p->labels[k].offset == addr)
+			return (uint32_t)k + 1;
+	if (2 * (S->nobj + 1) > S->objcap) {
+		size_t cap = S->objcap ? 2 * S->objcap : 64;
+		__typeof__(S->obj) t = calloc(cap, sizeof(*t));
+
+		if (!t) {
+			S->err = -ENOMEM;
+			return 0;
+		}
+		for (size_t k = 0; k < S->objcap; k++) {
+			if (!S->obj[k].addr)
+				continue;
+			for (i = obj_slot(S->obj[k].addr, cap); t[i].addr; i = (i + 1) & (cap - 1))
+				;
+			t[i] = S->obj[k];
+		}
+		free(S->obj);
+		S->obj = t;
+		S->objcap = cap;
+	}
+	for (i = obj_slot(addr, S->objcap); S->obj[i].addr; i = (i + 1) & (S->objcap - 1))
 		if (S->obj[i].addr == addr)
 			return S->obj[i].id;
-	if (grow((void **)&S->obj, &S->objcap, S->nobj + 1, sizeof(*S->obj))) {
-		S->err = -ENOMEM;
-		return 0;
-	}
-	S->obj[S->nobj].addr = addr;
-	S->obj[S->nobj].id = 1000 + (uint32_t)S->nobj;
-	return S->obj[S->nobj++].id;
+	S->obj[i].addr = addr;
+	S->obj[i].id = 1000 + (uint32_t)S->nobj++;
+	return S->obj[i].id;
 }
 
 static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned int size,

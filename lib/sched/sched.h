@@ -100,7 +100,16 @@ struct nvr_sched_config {
 	bool sc;		/* no store buffers: sequential consistency */
 	bool no_por;		/* dfs: no partial-order reduction */
 	bool keep_going;	/* explore: do not stop at the first failure */
+	/*
+	 * explore: shard_index of shard_count (0: no sharding). random and pct
+	 * take the runs whose index is shard_index modulo shard_count; dfs keeps
+	 * the subtrees whose choices at the first NVR_SCHED_SHARD_SPLIT branching
+	 * steps hash to shard_index (every shard runs the short common prefixes).
+	 * The shards' schedules are disjoint and together the whole space.
+	 */
+	unsigned int shard_index, shard_count;
 };
+#define NVR_SCHED_SHARD_SPLIT 6
 
 /* A labelled shared word: names it in the timeline, numbers it in the trace. */
 struct nvr_sched_label {

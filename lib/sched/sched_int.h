@@ -124,6 +124,7 @@ struct nvr_dfs *nvr_dfs_new(void);
 void nvr_dfs_free(struct nvr_dfs *dfs);
 bool nvr_dfs_backtrack(struct nvr_dfs *dfs);
 bool nvr_dfs_nondet(const struct nvr_dfs *dfs);
+bool nvr_dfs_owned(const struct nvr_dfs *dfs, const struct nvr_sched_config *cfg);
 
 /* sched.c: one run with an explicit strategy state (explore.c). */
 int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,

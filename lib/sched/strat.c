@@ -259,6 +259,52 @@ static bool same_steps(const struct nvr_dfs_node *nd, const struct nvr_sched_ste
 	return true;
 }
 
+/*
+ * Sharding: the signature of a run is its choices at its first
+ * NVR_SCHED_SHARD_SPLIT branching nodes (nodes with two or more allowed
+ * steps), up to node @upto; a shard owns the runs whose signature hashes to
+ * its index. Return: the number of branching nodes seen.
+ */
+static unsigned int signature(const struct nvr_dfs *dfs, size_t upto, uint64_t *h)
+{
+	unsigned int b = 0;
+
+	*h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i <= upto && i < dfs->depth && b < NVR_SCHED_SHARD_SPLIT; i++) {
+		const struct nvr_dfs_node *nd = &dfs->node[i];
+
+		if (__builtin_popcount(nd->allowed) < 2)
+			continue;
+		*h = (*h ^ nd->chosen) * 0x100000001b3ull;
+		b++;
+	}
+	return b;
+}
+
+bool nvr_dfs_owned(const struct nvr_dfs *dfs, const struct nvr_sched_config *cfg)
+{
+	uint64_t h;
+
+	if (cfg->shard_count < 2 || !dfs->depth)
+		return true;
+	signature(dfs, dfs->depth - 1, &h);
+	return h % cfg->shard_count == cfg->shard_index;
+}
+
+/* At the last branching node of the signature, a run another shard owns stops. */
+static int shard_cut(const struct nvr_dfs *dfs, const struct nvr_sched_config *cfg, size_t s)
+{
+	const struct nvr_dfs_node *nd = &dfs->node[s];
+	uint64_t h;
+
+	if (cfg->shard_count < 2 || __builtin_popcount(nd->allowed) < 2)
+		return nd->chosen;
+	if ((s && signature(dfs, s - 1, &h) == NVR_SCHED_SHARD_SPLIT) ||
+	    signature(dfs, s, &h) != NVR_SCHED_SHARD_SPLIT)
+		return nd->chosen;
+	return h % cfg->shard_count == cfg->shard_index ? nd->chosen : -1;
+}
+
 static int dfs_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n, int d)
 {
 	struct nvr_dfs *dfs = S->dfs;
@@ -271,7 +317,7 @@ static int dfs_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n,
 			dfs->nondet = true;	/* the program is not deterministic */
 			return -2;
 		}
-		return nd->chosen;
+		return shard_cut(dfs, S->cfg, s);
 	}
 	if (s >= dfs->cap) {
 		size_t cap = dfs->cap ? 2 * dfs->cap : 256;
@@ -317,7 +363,7 @@ static int dfs_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n,
 		return -1;
 	nd->chosen = (nd->allowed >> d & 1) ? (uint8_t)d : (uint8_t)__builtin_ctz(nd->allowed);
 	dfs->depth = s + 1;
-	return nd->chosen;
+	return shard_cut(dfs, S->cfg, s);
 }
 
 /* Move to the next unexplored branch. Return: false when the space is exhausted. */
