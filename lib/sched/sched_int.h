@@ -126,6 +126,12 @@ bool nvr_dfs_backtrack(struct nvr_dfs *dfs);
 bool nvr_dfs_nondet(const struct nvr_dfs *dfs);
 bool nvr_dfs_owned(const struct nvr_dfs *dfs, const struct nvr_sched_config *cfg);
 
+/* sched.c: the calling actor (NULL outside a run), an operation, starting an actor. */
+struct nvr_actor *nvr_sched_self(void);
+uint64_t nvr_sched_op(struct nvr_actor *a, const struct nvr_sched_op *op);
+int nvr_sched_start(struct nvr_sched *S, void *(*fn)(void *), void *arg, int idx,
+		    const char *name);
+
 /* sched.c: one run with an explicit strategy state (explore.c). */
 int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,
 		       enum nvr_sched_strategy strategy, const struct nvr_schedule *replay,
