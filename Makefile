@@ -104,7 +104,7 @@ $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 # The scheduler's suites compile their own model programs with the model shim
 # (-DNVR_SCHED_MODEL); they use no shim type of the library, so they link the
 # normal build's archive, whose lib/sched/ objects are the same in both builds.
-MODEL_TEST_BIN := $(B)/tests/check_sched $(B)/tests/check_litmus
+MODEL_TEST_BIN := $(B)/tests/check_sched $(B)/tests/check_litmus $(B)/tests/check_sched_seeds
 $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)

@@ -4,7 +4,7 @@
  *
  *   sched_schedules_per_s strategy=S prog=P N     runs per second of wall time
  *   sched_dfs_space prog=P por=0|1 schedules=N pruned=M complete=0|1
- *   sched_detect prog=mini004 strategy=S found=F/20 median_runs=N max_runs=N
+ *   sched_detect prog=P strategy=S found=F/20 median_runs=N max_runs=N
  *                median_ms=X max_ms=Y [pct_bound=P]
  *   sched_virtual_time virtual_s=21 wall_ms=X
  *
@@ -68,11 +68,10 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void detect(const char *strategy, enum nvr_sched_strategy st)
+static void detect(const struct nvr_sched_prog *p, const char *strategy,
+		   enum nvr_sched_strategy st)
 {
 	struct nvr_sched_config cfg = { .strategy = st, .pct_depth = 3, .max_schedules = 1000 };
-	struct mini004 c = { 0 };
-	struct nvr_sched_prog p = mini004_prog(&c);
 	double ms[20], runs[20], bound = 0;
 	int found = 0;
 
@@ -81,7 +80,7 @@ static void detect(const char *strategy, enum nvr_sched_strategy st)
 		double t0 = now_s();
 
 		cfg.seed = (uint64_t)s;
-		if (nvr_sched_explore(&p, &cfg, &rep))
+		if (nvr_sched_explore(p, &cfg, &rep))
 			return;
 		ms[s] = (now_s() - t0) * 1e3;
 		runs[s] = (double)(rep.failures ? rep.first_fail : rep.schedules);
@@ -91,9 +90,9 @@ static void detect(const char *strategy, enum nvr_sched_strategy st)
 	}
 	qsort(ms, 20, sizeof(ms[0]), cmp_double);
 	qsort(runs, 20, sizeof(runs[0]), cmp_double);
-	printf("sched_detect prog=mini004 strategy=%s found=%d/20 median_runs=%.0f max_runs=%.0f "
+	printf("sched_detect prog=%s strategy=%s found=%d/20 median_runs=%.0f max_runs=%.0f "
 	       "median_ms=%.2f max_ms=%.2f",
-	       strategy, found, (runs[9] + runs[10]) / 2, runs[19], (ms[9] + ms[10]) / 2, ms[19]);
+	       p->name, strategy, found, (runs[9] + runs[10]) / 2, runs[19], (ms[9] + ms[10]) / 2, ms[19]);
 	if (st == NVR_SCHED_PCT)
 		printf(" pct_bound=%.3g", bound);
 	putchar('\n');
@@ -148,8 +147,32 @@ int main(void)
 	m.fence = 0;
 	space("mini004", &p, false);
 	p.name = "mini004";
-	detect("random", NVR_SCHED_RANDOM);
-	detect("pct", NVR_SCHED_PCT);
+	detect(&p, "random", NVR_SCHED_RANDOM);
+	detect(&p, "pct", NVR_SCHED_PCT);
+	{
+		struct mini000 c0 = { 0 };
+		struct mini002 c2 = { 0 };
+		struct nvr_sched_prog p0 = mini000_prog(&c0), p2 = mini002_prog(&c2);
+		static const char *const pol[] = { "mini000/none", "mini000/trylock",
+						   "mini000/mutex", "mini000/cas" };
+
+		for (int k = 0; k < 4; k++) {
+			c0.policy = k;
+			p0.name = pol[k];
+			if (k < 2) {
+				detect(&p0, "random", NVR_SCHED_RANDOM);
+				detect(&p0, "pct", NVR_SCHED_PCT);
+			} else {
+				space(pol[k], &p0, false);
+			}
+		}
+		p2.name = "mini002/unmasked";
+		detect(&p2, "random", NVR_SCHED_RANDOM);
+		detect(&p2, "pct", NVR_SCHED_PCT);
+		c2.policy = 1;
+		space("mini002/mask", &p2, false);
+		space("mini002/mask", &p2, true);
+	}
 
 	p.actor = sleeper;
 	p.check = NULL;

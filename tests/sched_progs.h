@@ -322,4 +322,219 @@ static inline struct nvr_sched_prog mini004_prog(struct mini004 *c)
 	return p;
 }
 
+/*
+ * Seed 000 in miniature: an ISR and a timeout poller reap the same CQ of two
+ * entries. The device posts entry 0, raises the interrupt, and 10 us
+ * (virtual) later posts entry 1 and raises it again; the poller makes two
+ * passes 10 us apart; the ISR waits up to 1 ms for each interrupt.
+ * Policies: 0 none (no lock: both can consume one entry, a duplicate),
+ * 1 trylock (the ISR gives up when the poller holds the lock, though the
+ * poller may already be past the entry: stranded), 2 mutex, 3 cas (clean).
+ */
+struct mini000 {
+	_Atomic uint32_t entry[2];	/* the phase word of each CQE */
+	_Atomic uint32_t head;
+	struct nvr_mutex lock;
+	struct nvr_event irq;
+	int policy;
+	int reaped[2];
+};
+
+static const struct nvr_sched_label mini000_labels[] = {
+	{ offsetof(struct mini000, entry[0]), "cqe0" },
+	{ offsetof(struct mini000, entry[1]), "cqe1" },
+	{ offsetof(struct mini000, head), "head" },
+	{ offsetof(struct mini000, lock), "cq_lock" },
+	{ offsetof(struct mini000, irq), "irq" },
+};
+
+static inline void mini000_reset(void *ctx)
+{
+	struct mini000 *c = ctx;
+
+	atomic_store(&c->entry[0], 0);
+	atomic_store(&c->entry[1], 0);
+	atomic_store(&c->head, 0);
+	c->lock.owner = 0;
+	c->irq.count = 0;
+	c->reaped[0] = c->reaped[1] = 0;
+}
+
+static inline void mini000_reap_loop(struct mini000 *c)
+{
+	for (;;) {
+		uint32_t h = nvr_ld32(&c->head, memory_order_acquire);
+
+		if (h >= 2 || !nvr_ld32(&c->entry[h], memory_order_acquire))
+			return;
+		if (c->policy == 3) {
+			if (nvr_cas32(&c->head, &h, h + 1))
+				c->reaped[h]++;
+			continue;
+		}
+		c->reaped[h]++;
+		nvr_st32(&c->head, h + 1, memory_order_release);
+	}
+}
+
+static inline void mini000_reap(struct mini000 *c)
+{
+	if (c->policy == 1 && nvr_mutex_trylock(&c->lock))
+		return;		/* the holder will reap it (it may not) */
+	if (c->policy == 2)
+		nvr_mutex_lock(&c->lock);
+	mini000_reap_loop(c);
+	if (c->policy == 1 || c->policy == 2)
+		nvr_mutex_unlock(&c->lock);
+}
+
+static inline void mini000_actor(void *ctx, int i)
+{
+	struct mini000 *c = ctx;
+
+	switch (i) {
+	case 0:		/* device */
+		nvr_st32(&c->entry[0], 1, memory_order_release);
+		nvr_event_signal(&c->irq);
+		nvr_vsleep_ns(10000);
+		nvr_st32(&c->entry[1], 1, memory_order_release);
+		nvr_event_signal(&c->irq);
+		break;
+	case 1:		/* isr */
+		for (int k = 0; k < 2; k++)
+			if (nvr_event_wait(&c->irq, 1000000) > 0)
+				mini000_reap(c);
+		break;
+	default:	/* timeout poller */
+		mini000_reap(c);
+		nvr_vsleep_ns(10000);
+		mini000_reap(c);
+		break;
+	}
+}
+
+/* 1: a duplicate, 2: a stranded entry, 0: each reaped once. */
+static inline int mini000_verdict(const struct mini000 *c)
+{
+	if (c->reaped[0] > 1 || c->reaped[1] > 1)
+		return 1;
+	if (!c->reaped[0] || !c->reaped[1])
+		return 2;
+	return 0;
+}
+
+static inline int mini000_check(void *ctx, const struct nvr_sched_run *run)
+{
+	return run->status != NVR_SCHED_DONE || mini000_verdict(ctx) != 0;
+}
+
+static inline struct nvr_sched_prog mini000_prog(struct mini000 *c)
+{
+	struct nvr_sched_prog p = {
+		.name = "mini000", .nr_actors = 3, .actor = mini000_actor,
+		.reset = mini000_reset, .check = mini000_check, .ctx = c,
+		.labels = mini000_labels, .nr_labels = 5,
+		.actor_name = { "device", "isr", "poller" },
+	};
+
+	nvr_mutex_init(&c->lock);
+	nvr_event_init(&c->irq);
+	return p;
+}
+
+/*
+ * Seeds 002/003 in miniature: the host moves an MSI-X entry (address, then
+ * data: two MMIO writes) while the device raises that vector and samples the
+ * entry. The table lives in the device: each MMIO write, and the device's
+ * sample of the entry, happen under the device's register lock (as in the
+ * simulator), so one write is atomic but two are not. Unmasked (policy 0)
+ * the device can sample between the two writes: a torn message. With the mask
+ * (policy 1) the host masks the entry, writes both words and unmasks; a
+ * device that finds the entry masked sets the pending bit and waits for the
+ * unmask: never torn, and the interrupt is not lost.
+ */
+struct mini002 {
+	_Atomic uint32_t addr, data, mask, pending;
+	struct nvr_mutex regs;
+	int policy;
+	uint32_t got_addr, got_data;
+};
+
+static const struct nvr_sched_label mini002_labels[] = {
+	{ offsetof(struct mini002, addr), "msix_addr" },
+	{ offsetof(struct mini002, data), "msix_data" },
+	{ offsetof(struct mini002, mask), "msix_mask" },
+	{ offsetof(struct mini002, pending), "pba" },
+	{ offsetof(struct mini002, regs), "regs" },
+};
+
+static inline void mini002_reset(void *ctx)
+{
+	struct mini002 *c = ctx;
+
+	atomic_store(&c->addr, 0xa0);
+	atomic_store(&c->data, 0xd0);
+	atomic_store(&c->mask, 0);
+	atomic_store(&c->pending, 0);
+	c->regs.owner = 0;
+	c->got_addr = c->got_data = 0;
+}
+
+static inline void mini002_mmio(struct mini002 *c, _Atomic uint32_t *reg, uint32_t v)
+{
+	nvr_mutex_lock(&c->regs);
+	nvr_st32(reg, v, memory_order_relaxed);
+	nvr_mutex_unlock(&c->regs);
+}
+
+static inline void mini002_actor(void *ctx, int i)
+{
+	struct mini002 *c = ctx;
+
+	if (!i) {		/* host: move the vector */
+		if (c->policy)
+			mini002_mmio(c, &c->mask, 1);
+		mini002_mmio(c, &c->addr, 0xa1);
+		mini002_mmio(c, &c->data, 0xd1);
+		if (c->policy) {
+			mini002_mmio(c, &c->mask, 0);
+			nvr_futex_wake32(&c->mask);
+		}
+		return;
+	}
+	/* device: raise the vector once */
+	for (;;) {
+		nvr_mutex_lock(&c->regs);
+		if (!nvr_ld32(&c->mask, memory_order_relaxed))
+			break;
+		nvr_st32(&c->pending, 1, memory_order_relaxed);
+		nvr_mutex_unlock(&c->regs);
+		nvr_futex_wait32(&c->mask, 1, UINT64_MAX);
+	}
+	nvr_st32(&c->pending, 0, memory_order_relaxed);
+	c->got_addr = nvr_ld32(&c->addr, memory_order_relaxed);
+	c->got_data = nvr_ld32(&c->data, memory_order_relaxed);
+	nvr_mutex_unlock(&c->regs);
+}
+
+static inline int mini002_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct mini002 *c = ctx;
+
+	return run->status != NVR_SCHED_DONE || (c->got_addr == 0xa1) != (c->got_data == 0xd1);
+}
+
+static inline struct nvr_sched_prog mini002_prog(struct mini002 *c)
+{
+	struct nvr_sched_prog p = {
+		.name = "mini002", .nr_actors = 2, .actor = mini002_actor,
+		.reset = mini002_reset, .check = mini002_check, .ctx = c,
+		.labels = mini002_labels, .nr_labels = 5,
+		.actor_name = { "host", "device" },
+	};
+
+	nvr_mutex_init(&c->regs);
+	return p;
+}
+
 #endif
