@@ -166,6 +166,13 @@ int main(void)
 				space(pol[k], &p0, false);
 			}
 		}
+		{
+			struct mini001 c1 = { 0 };
+			struct nvr_sched_prog p1 = mini001_prog(&c1);
+
+			p1.name = "mini001/async";
+			detect(&p1, "random", NVR_SCHED_RANDOM);
+		}
 		p2.name = "mini002/unmasked";
 		detect(&p2, "random", NVR_SCHED_RANDOM);
 		detect(&p2, "pct", NVR_SCHED_PCT);

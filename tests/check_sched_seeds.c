@@ -115,6 +115,26 @@ START_TEST(test_002)
 }
 END_TEST
 
+/* Seed 001: async -> DMA after teardown on the first schedule; drain -> clean in all. */
+START_TEST(test_001)
+{
+	struct mini001 c = { 0 };
+	struct nvr_sched_prog p = mini001_prog(&c);
+	struct nvr_sched_report r = explore(&p, NVR_SCHED_RANDOM, 0);
+
+	ck_assert_uint_eq(r.failures, 1);
+	ck_assert_uint_eq(r.first_fail, 1);
+	ck_assert_int_eq(c.after_teardown, 1);
+	ck_assert_uint_eq(r.fail.now_ns, 1800000000ull);
+	nvr_sched_report_release(&r);
+	c.policy = 1;
+	r = explore(&p, NVR_SCHED_DFS, 0);
+	ck_assert(r.complete);
+	ck_assert_uint_eq(r.failures, 0);
+	nvr_sched_report_release(&r);
+}
+END_TEST
+
 static Suite *seeds_suite(void)
 {
 	Suite *s = suite_create("sched_seeds");
@@ -124,6 +144,7 @@ static Suite *seeds_suite(void)
 	tcase_add_test(tc, test_000_buggy);
 	tcase_add_test(tc, test_000_clean);
 	tcase_add_test(tc, test_000_timeline);
+	tcase_add_test(tc, test_001);
 	tcase_add_test(tc, test_002);
 	suite_add_tcase(s, tc);
 	return s;

@@ -537,4 +537,74 @@ static inline struct nvr_sched_prog mini002_prog(struct mini002 *c)
 	return p;
 }
 
+/*
+ * Seed 001 in miniature: the host has a Keep Alive outstanding that the
+ * device answers 1.8 s (virtual) later, by writing a CQE into host memory.
+ * async (policy 0): the host shuts down at 1 s without waiting and unmaps the
+ * CQ: the device's write lands after the teardown. drain (policy 1): the host
+ * waits for the outstanding completion (up to 5 s) before it unmaps. The
+ * model's clock jumps from deadline to deadline, so the run takes well under
+ * a millisecond of wall time.
+ */
+struct mini001 {
+	_Atomic uint32_t mapped, cqe;
+	struct nvr_event done;
+	int policy;
+	int after_teardown;
+};
+
+static const struct nvr_sched_label mini001_labels[] = {
+	{ offsetof(struct mini001, mapped), "cq_mapped" },
+	{ offsetof(struct mini001, cqe), "cqe" },
+	{ offsetof(struct mini001, done), "completion" },
+};
+
+static inline void mini001_reset(void *ctx)
+{
+	struct mini001 *c = ctx;
+
+	atomic_store(&c->mapped, 1);
+	atomic_store(&c->cqe, 0);
+	c->done.count = 0;
+	c->after_teardown = 0;
+}
+
+static inline void mini001_actor(void *ctx, int i)
+{
+	struct mini001 *c = ctx;
+
+	if (!i) {		/* host: shut down */
+		nvr_vsleep_ns(1000000000ull);
+		if (c->policy)
+			nvr_event_wait(&c->done, 5000000000ull);
+		nvr_st32(&c->mapped, 0, memory_order_release);
+		return;
+	}
+	/* device: answer the Keep Alive */
+	nvr_vsleep_ns(1800000000ull);
+	if (!nvr_ld32(&c->mapped, memory_order_acquire))
+		c->after_teardown = 1;	/* the IOMMU would fault: DMA after teardown */
+	else
+		nvr_st32(&c->cqe, 1, memory_order_release);
+	nvr_event_signal(&c->done);
+}
+
+static inline int mini001_check(void *ctx, const struct nvr_sched_run *run)
+{
+	return run->status != NVR_SCHED_DONE || ((struct mini001 *)ctx)->after_teardown;
+}
+
+static inline struct nvr_sched_prog mini001_prog(struct mini001 *c)
+{
+	struct nvr_sched_prog p = {
+		.name = "mini001", .nr_actors = 2, .actor = mini001_actor,
+		.reset = mini001_reset, .check = mini001_check, .ctx = c,
+		.labels = mini001_labels, .nr_labels = 3,
+		.actor_name = { "host", "device" },
+	};
+
+	nvr_event_init(&c->done);
+	return p;
+}
+
 #endif
