@@ -57,6 +57,9 @@ endif
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
 B := build$(if $(MODEL),/model)$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
 LIB_SRC := $(wildcard lib/*.c lib/sim/*.c lib/sched/*.c)
+# The NVMe/TCP host transport (not yet wired into ctrl and the runner); sort: no duplicates
+# should a recursive wildcard above already list it.
+LIB_SRC := $(sort $(LIB_SRC) $(wildcard lib/dev/tcp/*.c))
 CMD_SRC := $(wildcard cmd/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -136,6 +139,13 @@ REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o
 $(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
+# The QEMU tier's NVMe/TCP probe: tests/qemu/guest-tcp.sh runs it in the guest against nvmet.
+TCP_PROBE := $(B)/tests/qemu/tcp_probe
+$(TCP_PROBE): tests/qemu/tcp_probe.c $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+test check-qemu bench-qemu: $(TCP_PROBE)
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
