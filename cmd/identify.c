@@ -92,9 +92,7 @@ static int print_json(const struct nvr_ctrl_info *in, const char *device)
 int cmd_identify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'D' },
-		{ "bind", no_argument, NULL, 'b' },
-		{ "force", no_argument, NULL, 'f' },
+		DEVICE_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "lba-size", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -111,7 +109,7 @@ int cmd_identify(int argc, char **argv)
 	int c, ret, status;
 
 	nvr_sim_config_init(&cfg);
-	while ((c = getopt_long(argc, argv, "D:bfjvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, DEVICE_SHORTOPTS "jvh", opts, NULL)) != -1) {
 		if (device_getopt(c, optarg, &dev))
 			continue;	/* no --write-range here: never -1 */
 		switch (c) {
@@ -142,10 +140,8 @@ int cmd_identify(int argc, char **argv)
 		return usage_error(usage);
 	}
 
-	if ((dev.bind || dev.force) && !dev.bdf) {
-		warnx("--bind and --force need --device");
+	if (!device_check(&dev))
 		return usage_error(usage);
-	}
 	if (dev.bind) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
