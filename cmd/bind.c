@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 static const char bind_usage[] =
 	"usage: nvmerace bind [--force] BDF\n"

@@ -6,10 +6,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
 #include <json-c/json.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 static const char usage[] =
 	"usage: nvmerace identify [--device BDF [--bind [--force]]] [--json] [--lba-size 512|4096]\n"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 struct command {
 	const char *name;

@@ -35,10 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nvmerace.h"
 #include "cmd.h"
 #include "monitor.h"
 #include "monitor_ui.h"
-#include "nvmerace.h"
 
 static const char usage[] =
 	"usage: nvmerace monitor [options] [FILE]\n"

@@ -16,6 +16,7 @@
 
 #include "nvmerace.h"
 #include "cmd.h"
+#include <nvmerace/scenario.h>
 
 int usage_error(const char *usage)
 {

@@ -18,6 +18,7 @@
 #include "monitor.h"
 #include "monitor_fmt.h"
 #include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
 #include "suite_main.h"
 

@@ -18,8 +18,8 @@
 
 #include <nvmerace/pci.h>
 
-#include "base/util.h"
 #include "dev/pci_int.h"
+#include "base/util.h"
 
 #define HOLDER_DEPTH 8		/* dm on md on a partition is 3; a cycle stops here */
 

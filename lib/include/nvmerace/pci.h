@@ -139,8 +139,8 @@ struct nvr_pci_refusal {
 int nvr_pci_may_bind(const char *bdf, bool force, struct nvr_pci_refusal *r);
 
 /**
- * nvr_pci_block_devices() - the block devices below @bdf
- * @bdf: the function
+ * nvr_pci_block_devices() - the block devices below a device
+ * @bdf: the device
  * @names: filled with names such as "nvme0n1" or "sda", sorted
  * @max: room in @names
  *
