@@ -124,7 +124,7 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
-$(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
+$(B)/tests/check_hostile $(B)/tests/check_signals $(B)/tests/check_tcp_host: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
 # its end-to-end test runs the binary in tmux.

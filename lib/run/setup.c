@@ -66,6 +66,8 @@ static bool hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struc
 
 	if (scn->needs_sim)
 		return skipped(res, "needs the simulated controller (needs_sim); skipped on real hardware");
+	if (nvr_run_tcp_skip(r, res))
+		return true;
 	for (int f = 0; f < NVR_FAULT_NR; f++)
 		if (cfg->fault_rate[f])
 			return skipped(res, "injects the simulator fault '%s'; skipped on real hardware",

@@ -55,6 +55,7 @@ struct nvr_tcp_conn {
 	int dead;		/* 0, or the -errno every later call returns */
 	uint16_t fes;
 	char why[320];
+	bool polling;		/* nvr_tcp_conn_recv() with timeout 0 */
 	struct nvr_tcp_conn_stats st;
 };
 
@@ -91,13 +92,14 @@ static int wait_fd(struct nvr_tcp_conn *c, short events, uint64_t deadline)
 
 	for (;;) {
 		uint64_t now = now_ms();
-		int n;
+		/* A deadline already past still looks once: timeout 0 is a poll. */
+		int n = poll(&pfd, 1, now >= deadline ? 0 :
+				      (int)NVR_TCP_MIN64(deadline - now, 60000u));
 
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)NVR_TCP_MIN64(deadline - now, 60000u));
 		if (n > 0)
 			return 0;
+		if (n == 0 && now >= deadline)
+			return -ETIMEDOUT;
 		if (n < 0 && errno != EINTR)
 			return -errno;
 	}
@@ -214,6 +216,8 @@ static int read_pdu(struct nvr_tcp_conn *c, uint64_t deadline)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(c, NVR_TCP_E_IO, -EIO, "recv: %s", strerror(errno));
 		ret = wait_fd(c, POLLIN, deadline);
+		if (ret == -ETIMEDOUT && c->polling)
+			return ret;	/* a look, not a wait: nothing failed */
 		if (ret == -ETIMEDOUT)
 			return fail(c, NVR_TCP_E_TIMEOUT, -ETIMEDOUT, "nothing %s",
 				    c->rx_have ? "more of a started PDU" : "received");
@@ -485,7 +489,9 @@ int nvr_tcp_conn_recv(struct nvr_tcp_conn *c, struct nvr_cqe *cqe, uint32_t time
 	for (;;) {
 		if (c->dead)
 			return c->dead;
+		c->polling = !timeout_ms;
 		ret = read_pdu(c, deadline);
+		c->polling = false;
 		if (ret)
 			return ret;
 		ret = decode(c, &pdu);

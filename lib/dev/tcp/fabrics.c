@@ -153,8 +153,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The Host Identifier: the UUID of a uuid-style host NQN, else bytes hashed from the NQN. */
-static void hostid_of(const char *nqn, uint8_t id[16])
+void nvr_tcp_hostid(const char *nqn, uint8_t id[16])
 {
 	const char *u = strstr(nqn, ":uuid:");
 	unsigned int i = 0;
@@ -217,37 +216,64 @@ static void tq_close(struct tq *q)
 	q->conn = NULL;
 }
 
-/* Connect @q as queue @qid (Fabrics 1.1, 3.3); the controller ID comes back in DW0. */
-static int fabrics_connect(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t qid, uint32_t kato)
+int nvr_tcp_fabrics_connect(struct nvr_tcp_conn *c, const struct nvr_tcp_connect_args *a,
+			    uint16_t *cntlid, char *msg, size_t len)
 {
 	struct nvmf_connect_data *data = calloc(1, sizeof(*data));
-	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_connect };
+	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_connect,
+			       .cid = a->cid };
 	struct nvr_cqe cqe;
 	uint16_t st;
 	int ret;
 
 	if (!data)
 		return -ENOMEM;
-	memcpy(data->hostid, ctrl->o.hostid, sizeof(data->hostid));
-	data->cntlid = qid ? ctrl->info.cntlid : 0xffff;
-	memcpy(data->subsysnqn, ctrl->url.subnqn, strlen(ctrl->url.subnqn));
-	memcpy(data->hostnqn, ctrl->hostnqn, strlen(ctrl->hostnqn));
-	sqe.cdw10 = (uint32_t)qid << 16;		/* RECFMT 0, QID */
-	sqe.cdw11 = (uint32_t)(q->depth - 1);		/* SQSIZE, 0-based; CATTR 0 */
-	sqe.cdw12 = kato;
-	ret = tq_exec(q, &sqe, data, sizeof(*data), NVR_TCP_DIR_H2C, &cqe, ctrl->o.timeout_ms);
+	memcpy(data->hostid, a->hostid, sizeof(data->hostid));
+	data->cntlid = a->qid ? a->cntlid : 0xffff;
+	memcpy(data->subsysnqn, a->subnqn, strnlen(a->subnqn, NVR_TCP_NQN_MAX));
+	memcpy(data->hostnqn, a->hostnqn, strnlen(a->hostnqn, NVR_TCP_NQN_MAX));
+	sqe.cdw10 = (uint32_t)a->qid << 16;		/* RECFMT 0, QID */
+	sqe.cdw11 = (uint32_t)(a->depth - 1);		/* SQSIZE, 0-based; CATTR 0 */
+	sqe.cdw12 = a->kato_ms;
+	ret = nvr_tcp_conn_exec(c, &sqe, data, sizeof(*data), NVR_TCP_DIR_H2C, &cqe, a->timeout_ms);
 	free(data);
-	if (ret)
+	if (ret) {
+		snprintf(msg, len, "%s", nvr_tcp_conn_why(c)[0] ? nvr_tcp_conn_why(c) :
+			 strerror(-ret));
 		return ret;
+	}
 	st = NVR_CQE_STATUS(cqe.status);
 	if (st & 0x7ff) {
 		/* SCT 1: 0x80 incompatible format, 0x81 busy, 0x82 bad parameters, 0x84 host. */
-		why(ctrl, "nvme-tcp: Connect of queue %u to '%s' refused: status %#x (SCT %u SC %#x)",
-			qid, ctrl->url.subnqn, st, NVR_STATUS_SCT(st), NVR_STATUS_SC(st));
+		snprintf(msg, len, "nvme-tcp: Connect of queue %u to '%s' refused: status %#x "
+			 "(SCT %u SC %#x)", a->qid, a->subnqn, st, NVR_STATUS_SCT(st),
+			 NVR_STATUS_SC(st));
 		return -ECONNREFUSED;
 	}
+	if (cntlid)
+		*cntlid = (uint16_t)cqe.dw0;
+	return 0;
+}
+
+/* Connect @q as queue @qid (Fabrics 1.1, 3.3); the controller ID comes back in DW0. */
+static int fabrics_connect(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t qid, uint32_t kato)
+{
+	struct nvr_tcp_connect_args a = { .qid = qid, .depth = q->depth, .cntlid = ctrl->info.cntlid,
+					  .kato_ms = kato, .subnqn = ctrl->url.subnqn,
+					  .hostnqn = ctrl->hostnqn, .timeout_ms = ctrl->o.timeout_ms };
+	uint16_t cntlid;
+	int ret;
+
+	memcpy(a.hostid, ctrl->o.hostid, sizeof(a.hostid));
+	pthread_mutex_lock(&q->lock);
+	a.cid = q->next_cid;
+	q->next_cid = (uint16_t)((q->next_cid + 1) % q->depth);
+	ret = nvr_tcp_fabrics_connect(q->conn, &a, &cntlid, ctrl->why, sizeof(ctrl->why));
+	pthread_mutex_unlock(&q->lock);
+	if (ret)
+		return ret;
 	if (!qid)
-		ctrl->info.cntlid = (uint16_t)cqe.dw0;
+		ctrl->info.cntlid = cntlid;
 	return 0;
 }
 
@@ -519,7 +545,7 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 	if (!ctrl->o.io_depth)
 		ctrl->o.io_depth = DEFAULT_IO_DEPTH;
 	if (!memcmp(ctrl->o.hostid, (uint8_t[16]){ 0 }, 16))
-		hostid_of(ctrl->hostnqn, ctrl->o.hostid);
+		nvr_tcp_hostid(ctrl->hostnqn, ctrl->o.hostid);
 	ctrl->info.kato_ms = kato_ms;
 
 	ret = tq_open(ctrl, &ctrl->admin, ADMIN_DEPTH, ADMIN_INLINE);

@@ -67,6 +67,30 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 			 const struct nvr_tcp_ctrl_opts *o, struct nvr_tcp_ctrl **out, char *msg,
 			 size_t len);
 
+/* The Host Identifier: the UUID of a uuid-style host NQN, else bytes hashed from the NQN. */
+void nvr_tcp_hostid(const char *hostnqn, uint8_t id[16]);
+
+struct nvr_tcp_connect_args {
+	uint16_t qid;		/* 0: the admin queue, controller ID 0xFFFF (dynamic) */
+	uint16_t depth;		/* entries: SQSIZE is depth - 1 */
+	uint16_t cntlid;	/* for an I/O queue: the admin queue's controller */
+	uint16_t cid;		/* the Connect command's CID */
+	uint32_t kato_ms;	/* for the admin queue */
+	uint32_t timeout_ms;
+	const char *subnqn, *hostnqn;
+	uint8_t hostid[16];
+};
+
+/**
+ * nvr_tcp_fabrics_connect() - the Fabrics Connect command (Fabrics 1.1, 3.3)
+ * on a fresh connection with nothing outstanding.
+ * @cntlid: the controller ID from DW0.
+ * @msg: why it failed; @len bytes.
+ * Return: 0; -ECONNREFUSED (a status, in @msg), or the connection's -errno.
+ */
+int nvr_tcp_fabrics_connect(struct nvr_tcp_conn *c, const struct nvr_tcp_connect_args *a,
+			    uint16_t *cntlid, char *msg, size_t len);
+
 /**
  * nvr_tcp_ctrl_close() - Disconnect the I/O queues (where the target supports
  * it), shut the controller down with CC.SHN unless the admin queue saw an
