@@ -55,6 +55,44 @@ if [ -f /lib/modules/load-tcp ] && [ -x /usr/bin/tcp_probe ]; then
 		bad tcp-identify-vs-kernel "nvme connect -t tcp or id-ctrl failed"; show /tmp/o; show /tmp/kid
 	fi
 
+	# The command line, through the host the PCIe tiers use, against the same
+	# subsystem; nvme-cli's id-ctrl (above, /tmp/kid) is the cross-check.
+	if nvmerace identify --target "$TURL" --hostnqn "$THOST" --json > /tmp/nid 2>/tmp/e; then
+		diff=""
+		[ "$(json /tmp/nid model)" = "$(idctrl mn)" ] || diff="$diff model/mn"
+		[ "$(json /tmp/nid serial)" = "$(idctrl sn)" ] || diff="$diff serial/sn"
+		[ "$(json /tmp/nid firmware)" = "$(idctrl fr)" ] || diff="$diff firmware/fr"
+		[ "$(json /tmp/nid nn)" = "$(idctrl nn)" ] || diff="$diff nn"
+		[ "$(json /tmp/nid mdts)" = "$(idctrl mdts)" ] || diff="$diff mdts"
+		if [ -z "$diff" ] && [ -n "$(idctrl mn)" ]; then
+			ok tcp-nvmerace-identify "model '$(json /tmp/nid model)' serial $(json /tmp/nid serial) fw $(json /tmp/nid firmware) nn $(json /tmp/nid nn) mdts $(json /tmp/nid mdts) version $(json /tmp/nid version) io_sq $(json /tmp/nid io_sq): equal nvme-cli's"
+		else
+			bad tcp-nvmerace-identify "differs from nvme-cli's in:$diff"; show /tmp/nid; show /tmp/e
+		fi
+	else
+		bad tcp-nvmerace-identify "nvmerace identify --target failed"; show /tmp/e
+	fi
+
+	# Seed 001 against a real controller: the keep-alive rows over NVMe/TCP.
+	# nvmet's file-backed namespace has 4 KiB LBAs: the scenario's blocks follow.
+	lba=$(sed -n 's/.*"lba_size": *\([0-9]*\).*/\1/p' /tmp/nid | head -1)
+	for row in sync async kato-expires; do
+		dmesg -c > /dev/null 2>&1
+		nvmerace run --seed 7 --target "$TURL" --hostnqn "$THOST" \
+			--set "actors.io.steps.0.submit.bs=${lba:-512}" \
+			--only "keep-alive-shutdown/$row" /share/scenarios/keep-alive-shutdown.yaml \
+			> /tmp/o 2>&1
+		st=$?
+		line="exit $st: $(grep -E "^(PASS|FAIL|SKIP|ERROR)" /tmp/o | tr -s ' ' | head -1);$(grep -E '^ +(caught|fail)' /tmp/o | head -1 | tr -s ' ')"
+		k=$(dmesg | grep -o 'keep-alive timer ([0-9]*.*expired!' | head -1)
+		[ -n "$k" ] && line="$line; kernel: $k"
+		if [ $st -eq 0 ]; then
+			ok "tcp-keep-alive-$row" "$line"
+		else
+			bad "tcp-keep-alive-$row" "$line"; show /tmp/o
+		fi
+	done
+
 	# Keep-alive: sent in time, the controller stays; none at all, nvmet ends it.
 	if tcp_probe keepalive "$TURL" "$THOST" 2000 4 > /tmp/o 2>&1; then
 		ok tcp-keepalive "$(cat /tmp/o)"
