@@ -198,6 +198,12 @@ START_TEST(kato_expiry)
 	ck_assert_ptr_nonnull(strstr(nvr_tcp_fatal(tr), "the target closed the admin connection"));
 	ck_assert(NVME_CSTS_CFS(nvr_ctrl_csts(ctrl)));
 	ck_assert(!NVME_CSTS_RDY(nvr_ctrl_csts(ctrl)));
+	/* Resetting it (CC.EN 0, in close) starts a new association: the next row's. */
+	nvr_ctrl_close(ctrl);
+	ck_assert_ptr_null(nvr_tcp_fatal(tr));
+	ck_assert_uint_eq(atomic_load(&t->connects), 2);
+	ck_assert_int_eq(nvr_ctrl_open(tr, 1, &ctrl, msg, sizeof(msg)), 0);
+	ck_assert(!NVME_CSTS_CFS(nvr_ctrl_csts(ctrl)));
 	nvr_ctrl_close(ctrl);
 	nvr_transport_destroy(tr);
 	tt_stop(t);

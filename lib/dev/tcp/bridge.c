@@ -88,6 +88,70 @@ out:
 	return ret;
 }
 
+static int open_admin(struct tcpt *tt, const struct nvr_tcp_opts *o, char *msg, size_t len)
+{
+	struct nvr_tcp_conn_opts co = { .timeout_ms = tt->timeout_ms, .hdgst = o->hdgst,
+					.ddgst = o->ddgst, .depth = ADMIN_CIDS,
+					.inline_max = ADMIN_INLINE };
+	struct nvr_tcp_connect_args a = { .qid = 0, .depth = ADMIN_SQSIZE, .kato_ms = o->kato_ms,
+					  .subnqn = tt->url.subnqn, .hostnqn = tt->hostnqn,
+					  .timeout_ms = tt->timeout_ms, .cid = 0 };
+	struct bsq *q = &tt->sq[0];
+	int ret;
+
+	memcpy(a.hostid, tt->hostid, sizeof(a.hostid));
+	ret = nvr_tcp_conn_open(tt->url.host, tt->url.port, &co, &q->conn, msg, len);
+	if (ret)
+		return ret;
+	ret = nvr_tcp_fabrics_connect(q->conn, &a, &tt->cntlid, msg, len);
+	if (ret)
+		return ret;
+	q->cmds = calloc(ADMIN_CIDS, sizeof(*q->cmds));
+	if (!q->cmds)
+		return -ENOMEM;
+	q->ncids = ADMIN_CIDS;
+	q->limit = ADMIN_LIMIT;
+	q->qid = 0;
+	q->cqid = 0;
+	nvr_debug("nvme-tcp: %s: admin queue connected, controller ID %u, KATO %u ms",
+		  tt->urlstr, tt->cntlid, o->kato_ms);
+	return 0;
+}
+
+/*
+ * The controller is gone (the target ended the association) and the host
+ * resets it (CC.EN to 0): as a Fabrics host does, start a new association,
+ * a new admin connection with a new controller ID. The I/O connections of the
+ * old one are closed; the host creates its queues again after bring-up.
+ */
+static void reconnect(struct tcpt *tt)
+{
+	struct nvr_tcp_opts o = { .kato_ms = tt->kato_ms, .hdgst = tt->hdgst, .ddgst = tt->ddgst };
+	char msg[400];
+	int ret;
+
+	for (unsigned int q = 1; q <= MAX_QID; q++) {
+		pthread_mutex_lock(&tt->sq[q].lock);
+		nvr_tcpb_close_queue(tt, &tt->sq[q], false);
+		pthread_mutex_unlock(&tt->sq[q].lock);
+	}
+	pthread_mutex_lock(&tt->sq[0].lock);
+	nvr_tcpb_close_queue(tt, &tt->sq[0], false);
+	ret = open_admin(tt, &o, msg, sizeof(msg));
+	if (ret)
+		nvr_tcpb_close_queue(tt, &tt->sq[0], false);
+	pthread_mutex_unlock(&tt->sq[0].lock);
+	if (ret) {
+		nvr_warn("nvme-tcp: %s: no new association: %s", tt->urlstr, msg);
+		return;
+	}
+	tt->last_why[0] = '\0';
+	atomic_store(&tt->fatal, 0);
+	atomic_store(&tt->fatal_claim, false);
+	nvr_info("nvme-tcp: %s: a new association, controller ID %u, after the last ended",
+		 tt->urlstr, tt->cntlid);
+}
+
 static uint64_t get(struct tcpt *tt, uint32_t off, unsigned int size)
 {
 	uint64_t v = 0;
@@ -182,6 +246,8 @@ static void tcp_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 	}
 	switch (off) {
 	case NVME_REG_CC:
+		if (!NVME_CC_EN(val) && atomic_load(&tt->fatal))
+			reconnect(tt);
 		if (NVME_CC_EN(val) && !NVME_CC_EN(tt->cc))
 			admin_queues(tt);
 		tt->cc = val;
@@ -344,36 +410,6 @@ unsigned int nvr_tcp_late(struct nvr_transport *t, struct nvr_tcp_late *out, uns
 	tt->late_total = 0;
 	pthread_mutex_unlock(&tt->late_lock);
 	return n;
-}
-
-static int open_admin(struct tcpt *tt, const struct nvr_tcp_opts *o, char *msg, size_t len)
-{
-	struct nvr_tcp_conn_opts co = { .timeout_ms = tt->timeout_ms, .hdgst = o->hdgst,
-					.ddgst = o->ddgst, .depth = ADMIN_CIDS,
-					.inline_max = ADMIN_INLINE };
-	struct nvr_tcp_connect_args a = { .qid = 0, .depth = ADMIN_SQSIZE, .kato_ms = o->kato_ms,
-					  .subnqn = tt->url.subnqn, .hostnqn = tt->hostnqn,
-					  .timeout_ms = tt->timeout_ms, .cid = 0 };
-	struct bsq *q = &tt->sq[0];
-	int ret;
-
-	memcpy(a.hostid, tt->hostid, sizeof(a.hostid));
-	ret = nvr_tcp_conn_open(tt->url.host, tt->url.port, &co, &q->conn, msg, len);
-	if (ret)
-		return ret;
-	ret = nvr_tcp_fabrics_connect(q->conn, &a, &tt->cntlid, msg, len);
-	if (ret)
-		return ret;
-	q->cmds = calloc(ADMIN_CIDS, sizeof(*q->cmds));
-	if (!q->cmds)
-		return -ENOMEM;
-	q->ncids = ADMIN_CIDS;
-	q->limit = ADMIN_LIMIT;
-	q->qid = 0;
-	q->cqid = 0;
-	nvr_debug("nvme-tcp: %s: admin queue connected, controller ID %u, KATO %u ms",
-		  tt->urlstr, tt->cntlid, o->kato_ms);
-	return 0;
 }
 
 int nvr_tcp_open(const char *url, const struct nvr_tcp_opts *o, struct nvr_transport **out,

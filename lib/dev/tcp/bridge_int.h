@@ -96,6 +96,7 @@ struct tcpt {
 	struct nvr_cqe prop_cqe;
 
 	_Atomic int fatal;		/* the admin connection's -errno, 0 while fine */
+	atomic_bool fatal_claim;	/* the first to see it writes fatal_why, then fatal */
 	char fatal_why[480];
 	char last_why[160];		/* the last property that got no answer */
 

@@ -37,9 +37,10 @@ void nvr_tcpb_poke(int fd)
 /* The admin connection broke: the controller is gone for this host. */
 void nvr_tcpb_fatal(struct tcpt *tt, int err, const char *why)
 {
-	int zero = 0;
+	bool no = false;
 
-	if (!atomic_compare_exchange_strong(&tt->fatal, &zero, err))
+	/* Claimed first, published last: a reader that sees fatal sees its why. */
+	if (!atomic_compare_exchange_strong(&tt->fatal_claim, &no, true))
 		return;
 	if (err == -ECONNRESET)
 		snprintf(tt->fatal_why, sizeof(tt->fatal_why),
@@ -48,6 +49,7 @@ void nvr_tcpb_fatal(struct tcpt *tt, int err, const char *why)
 	else
 		snprintf(tt->fatal_why, sizeof(tt->fatal_why),
 			 "the admin connection failed: %s", why);
+	atomic_store(&tt->fatal, err);
 	nvr_warn("%s", tt->fatal_why);
 	pthread_mutex_lock(&tt->prop_mx);
 	pthread_cond_broadcast(&tt->prop_cond);
