@@ -311,6 +311,29 @@ START_TEST(run_keep_alive)
 }
 END_TEST
 
+/*
+ * kato-expires over NVMe/TCP: the keep-alives stop, the target (which counts
+ * any command, as nvmet does) ends the controller once the I/O stops too, by
+ * closing the admin connection; the runner reports cfs in the target's words.
+ */
+START_TEST(run_kato_expires)
+{
+	struct tt *t = tt_start(TT_KATO, 0);
+	struct nvr_result res;
+
+	tt_arm(t);
+	run_row(t, "scenarios/keep-alive-shutdown.yaml", "kato-expires", &res);
+	print_result(&res);
+	ck_assert_int_eq(res.verdict, NVR_PASS);
+	ck_assert_uint_eq(atomic_load(&t->closed_by_kato), 1);
+	ck_assert_uint_eq(res.stats.anomalies[NVR_AN_CFS], 1);
+	ck_assert_msg(strstr(res.anomalies[0].detail, "the target closed the admin connection") &&
+		      strstr(res.anomalies[0].detail, "KATO 1000 ms asked, 1000 ms granted"),
+		      "%s", res.anomalies[0].detail);
+	tt_stop(t);
+}
+END_TEST
+
 /* What means nothing over NVMe/TCP skips, with the reason. */
 static const struct {
 	const char *file, *row, *says;
@@ -410,6 +433,7 @@ static Suite *tcp_host_suite(void)
 	tcase_add_loop_test(tc, bad_target, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, cli_identify);
 	tcase_add_loop_test(tc, run_keep_alive, 0, 2);
+	tcase_add_test(tc, run_kato_expires);
 	tcase_add_loop_test(tc, run_skips, 0, (int)(sizeof(skips) / sizeof(skips[0])));
 	tcase_add_test(tc, cli_errors);
 	suite_add_tcase(s, tc);

@@ -433,6 +433,10 @@ static bool tt_admin(struct tt *t, struct tt_conn *c, enum tt_mode mode, const s
 		}
 		/* Number of Queues: at most two of each. */
 		return tt_resp(t, c, mode, sqe, 0, 1u << 16 | 1u, 0);
+	case nvme_admin_get_features:
+		if ((uint8_t)sqe->cdw10 == NVME_FEAT_FID_KATO)
+			return tt_resp(t, c, mode, sqe, 0, atomic_load(&t->kato_ms), 0);
+		return tt_resp(t, c, mode, sqe, NVME_SC_INVALID_FIELD, 0, 0);
 	case nvme_admin_keep_alive:
 		/* As nvmet: Keep Alive with no KATO is Keep Alive Timeout Invalid. */
 		if (!atomic_load(&t->kato_ms))

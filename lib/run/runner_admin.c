@@ -274,7 +274,8 @@ bool nvr_run_check_cfs(struct run *r)
 {
 	struct nvr_sim_ka_truth t;
 
-	if (r->cfs_reported || !r->ctrl || !NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
+	if (r->cfs_reported || !r->ctrl || nvr_run_tcp_quiet(r) ||
+	    !NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
 		return false;
 	r->cfs_reported = true;
 	if (nvr_run_tcp_cfs(r))

@@ -173,6 +173,7 @@ bool nvr_run_check_cfs(struct run *r);
 bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res);
 void nvr_run_tcp_late(struct run *r);
 bool nvr_run_tcp_cfs(struct run *r);
+bool nvr_run_tcp_quiet(struct run *r);
 void nvr_run_tcp_kato(struct run *r, uint32_t asked);
 
 /* True once the run should issue nothing more. */

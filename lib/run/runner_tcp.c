@@ -51,14 +51,14 @@ bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res)
 
 void nvr_run_tcp_late(struct run *r)
 {
-	struct nvr_tcp_late late[16];
+	struct nvr_tcp_late late[64];
 	uint64_t freed = atomic_load(&r->ka_freed_at);
-	unsigned int n = nvr_tcp_late(r->t, late, 16);
+	unsigned int n = nvr_tcp_late(r->t, late, 64);
 
 	for (unsigned int i = 0; i < n; i++) {
 		char when[64] = "";
 
-		if (i >= 16) {
+		if (i >= 64) {
 			nvr_ledger_report(r->ledger, NVR_AN_DMA_AFTER_TEARDOWN, -1, -1, -1,
 					  "another completion after teardown (list full)");
 			continue;
@@ -72,6 +72,19 @@ void nvr_run_tcp_late(struct run *r)
 				  late[i].cid, late[i].opcode, late[i].status, when,
 				  late[i].qid ? "I/O" : "admin", late[i].qid);
 	}
+}
+
+/*
+ * Over NVMe/TCP a CSTS read is a Property Get, a command, which a target with
+ * Traffic Based Keep Alive (Linux nvmet) counts as keep-alive: polling it
+ * would keep alive the controller whose expiry is under test. While the row
+ * runs, the admin connection the target closes says it; CSTS is read once
+ * the actors are done.
+ */
+bool nvr_run_tcp_quiet(struct run *r)
+{
+	return nvr_transport_is_tcp(r->t) && !atomic_load(&r->stop_reapers) &&
+	       !nvr_tcp_fatal(r->t);
 }
 
 bool nvr_run_tcp_cfs(struct run *r)

@@ -76,10 +76,15 @@ if [ -f /lib/modules/load-tcp ] && [ -x /usr/bin/tcp_probe ]; then
 	# Seed 001 against a real controller: the keep-alive rows over NVMe/TCP.
 	# nvmet's file-backed namespace has 4 KiB LBAs: the scenario's blocks follow.
 	lba=$(sed -n 's/.*"lba_size": *\([0-9]*\).*/\1/p' /tmp/nid | head -1)
+	# nvmet answers a Keep Alive within the loopback's round trip, where the
+	# simulator waits 50 ms as a fabric would: async fires one every 1 ms so
+	# that one is in flight when teardown frees the admin queue.
 	for row in sync async kato-expires; do
 		dmesg -c > /dev/null 2>&1
+		every=
+		[ $row = async ] && every="--set actors.keep-alive.steps.0.keep_alive.every_ms=1"
 		nvmerace run --seed 7 --target "$TURL" --hostnqn "$THOST" \
-			--set "actors.io.steps.0.submit.bs=${lba:-512}" \
+			--set "actors.io.steps.0.submit.bs=${lba:-512}" $every \
 			--only "keep-alive-shutdown/$row" /share/scenarios/keep-alive-shutdown.yaml \
 			> /tmp/o 2>&1
 		st=$?
