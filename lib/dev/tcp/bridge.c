@@ -81,7 +81,7 @@ static int prop(struct tcpt *tt, bool set, uint32_t off, unsigned int size, uint
 		snprintf(tt->last_why, sizeof(tt->last_why),
 			 "nvme-tcp: Property %s %#x: no answer within %u ms", set ? "Set" : "Get",
 			 off, tt->timeout_ms);
-		nvr_warn("%s", tt->last_why);
+		nvr_debug("%s", tt->last_why);	/* nvr_ctrl_open() tells (why op) */
 	}
 out:
 	pthread_mutex_unlock(&tt->prop_lock);
@@ -298,9 +298,11 @@ static int tcp_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size
 static int tcp_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
 {
 	struct tcpt *tt = to_tcpt(t);
+	bool admin_cq;
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&tt->cq_lock);
+	admin_cq = tt->cq[0].live && tt->cq[0].iova >= iova && tt->cq[0].iova - iova < len;
 	for (size_t i = 0; i < tt->nr_maps; i++) {
 		if (tt->maps[i].iova == iova && tt->maps[i].len == len) {
 			tt->maps[i] = tt->maps[--tt->nr_maps];
@@ -309,6 +311,15 @@ static int tcp_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
 		}
 	}
 	pthread_mutex_unlock(&tt->cq_lock);
+	if (admin_cq) {
+		struct bsq *q = &tt->sq[0];
+
+		pthread_mutex_lock(&q->lock);
+		nvr_debug("nvme-tcp: the admin CQ is gone with %u commands sent and unanswered, "
+			  "%u not yet taken from the SQ", q->inflight,
+			  q->size ? (uint16_t)((q->tail - q->head + q->size) % q->size) : 0);
+		pthread_mutex_unlock(&q->lock);
+	}
 	return ret;
 }
 

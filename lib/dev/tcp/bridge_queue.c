@@ -50,7 +50,7 @@ void nvr_tcpb_fatal(struct tcpt *tt, int err, const char *why)
 		snprintf(tt->fatal_why, sizeof(tt->fatal_why),
 			 "the admin connection failed: %s", why);
 	atomic_store(&tt->fatal, err);
-	nvr_warn("%s", tt->fatal_why);
+	nvr_info("%s", tt->fatal_why);	/* the run reports it (cfs) */
 	pthread_mutex_lock(&tt->prop_mx);
 	pthread_cond_broadcast(&tt->prop_cond);
 	pthread_mutex_unlock(&tt->prop_mx);
@@ -98,6 +98,8 @@ static int post(struct tcpt *tt, uint16_t qid, uint16_t cqid, const struct nvr_c
 		slot = find(tt, cq->iova + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot));
 	if (!slot) {
 		pthread_mutex_unlock(&tt->cq_lock);
+		nvr_debug("nvme-tcp: queue %u: CID %u's completion came after its CQ was torn down",
+			  qid, in->cid);
 		add_late(tt, qid, in, opcode);
 		return -1;
 	}

@@ -79,7 +79,7 @@ fail(struct nvr_tcp_conn *c, enum nvr_tcp_err e, int ret, const char *fmt, ...)
 	va_end(ap);
 	c->err = e;
 	snprintf(c->why, sizeof(c->why), "nvme-tcp: %s: %s", nvr_tcp_err_str(e), detail);
-	nvr_err("%s", c->why);
+	nvr_debug("%s", c->why);	/* the caller has it (nvr_tcp_conn_why(), @msg) */
 	if (ret != -ETIMEDOUT)
 		c->dead = ret;
 	return ret;

@@ -54,7 +54,7 @@ static void __attribute__((format(printf, 2, 3))) why(struct nvr_tcp_ctrl *ctrl,
 	va_start(ap, fmt);
 	vsnprintf(ctrl->why, sizeof(ctrl->why), fmt, ap);
 	va_end(ap);
-	nvr_err("%s", ctrl->why);
+	nvr_debug("%s", ctrl->why);
 }
 
 int nvr_tcp_url_parse(const char *url, struct nvr_tcp_url *u, char *why, size_t why_len)
