@@ -100,6 +100,8 @@ if [ -f /lib/modules/load-tcp ] && [ -x /usr/bin/tcp_probe ]; then
 		line="$caught of $n seeds pass: $(grep -E "^(PASS|FAIL|SKIP|ERROR)" /tmp/o | tr -s ' ' | head -1);$(grep -E '^ +(caught|fail)' /tmp/o | head -1 | tr -s ' ')"
 		a=$(grep -o 'the admin CQ is gone with .*' /tmp/o | head -1)
 		[ -n "$a" ] && line="$line; transport: $a, $(grep -c 'came after its CQ was torn down' /tmp/o) came after"
+		[ -f /tmp/o.bad ] && [ $caught -gt 0 ] &&
+			line="$line; a seed not caught: $(grep -E '^ +(dma_after_teardown|lost|cfs) ' /tmp/o.bad | tr -s ' ' | tr '\n' ',')"
 		k=$(dmesg | grep -o 'keep-alive timer ([0-9]*.*expired!' | head -1)
 		[ -n "$k" ] && line="$line; kernel: $k"
 		if [ $caught -eq $n ] || { [ $row = async ] && [ $caught -gt 0 ]; }; then
