@@ -336,6 +336,44 @@ START_TEST(run_kato_expires)
 }
 END_TEST
 
+/*
+ * clean-soak over NVMe/TCP (fewer commands): verified reads and writes on an
+ * interrupt-driven queue (the transport writes its eventfd) reaped by an
+ * interrupt handler racing a timeout poller, and on a polled queue. Interrupt
+ * coalescing goes to the target (the scripted one accepts any Set Features).
+ */
+START_TEST(run_clean_soak)
+{
+	static const char *const rows[] = { "coalescing", "no-coalescing" };
+	static const struct nvr_override ov[] = {
+		{ "actors.io-irq.steps.1.submit.count", "3000" },
+		{ "actors.io-polled.steps.1.submit.count", "3000" },
+	};
+	struct nvr_run_opts o = { .seed = 3, .write_ok = true, .write_start = 0,
+				  .write_end = TT_NS_BYTES / 512 - 1 };
+	struct tt *t = tt_start(TT_OK, 0);
+	struct nvr_scenario scn;
+	struct nvr_result res;
+	char msg[512];
+	uint32_t r;
+
+	ck_assert_msg(nvr_scenario_load("scenarios/clean-soak.yaml", ov, 2, &scn, msg,
+					sizeof(msg)) == 0, "%s", msg);
+	for (r = 0; r < scn.nr_rows && strcmp(scn.rows[r].name, rows[_i]); r++)
+		;
+	ck_assert_uint_lt(r, scn.nr_rows);
+	o.transport = open_ok(t, WAIT_MS);
+	ck_assert_int_eq(nvr_run_row(&scn, r, &o, &res), 0);
+	print_result(&res);
+	ck_assert_int_eq(res.verdict, NVR_PASS);
+	ck_assert_uint_eq(res.nr_anomalies, 0);
+	ck_assert_uint_eq(res.stats.completed, 6000);
+	ck_assert_uint_eq(res.mismatches, 0);
+	nvr_transport_destroy(o.transport);
+	tt_stop(t);
+}
+END_TEST
+
 /* What means nothing over NVMe/TCP skips, with the reason. */
 static const struct {
 	const char *file, *row, *says;
@@ -436,6 +474,7 @@ static Suite *tcp_host_suite(void)
 	tcase_add_test(tc, cli_identify);
 	tcase_add_loop_test(tc, run_keep_alive, 0, 2);
 	tcase_add_test(tc, run_kato_expires);
+	tcase_add_loop_test(tc, run_clean_soak, 0, 2);
 	tcase_add_loop_test(tc, run_skips, 0, (int)(sizeof(skips) / sizeof(skips[0])));
 	tcase_add_test(tc, cli_errors);
 	suite_add_tcase(s, tc);

@@ -353,9 +353,15 @@ static void snoop(struct tcpt *tt, const struct bcmd *c)
 	}
 }
 
-/* Everything queue @q has received. */
+/*
+ * Everything queue @q has received. Its CQ's vector is written once for what
+ * one pass posted, as a device coalesces: one interrupt per response would
+ * often arrive after a handler woken by the one before had reaped its CQE.
+ */
 static void rx_queue(struct tcpt *tt, struct bsq *q, uint32_t gen)
 {
+	int efd = -1;
+
 	pthread_mutex_lock(&q->lock);
 	while (q->conn && q->gen == gen) {
 		struct nvr_cqe cqe;
@@ -394,10 +400,15 @@ static void rx_queue(struct tcpt *tt, struct bsq *q, uint32_t gen)
 		}
 		/* An unknown CID goes to the host as it came: its ledger judges it. */
 		cqe.sqhd = q->head;
-		nvr_tcpb_poke(post(tt, q->qid, q->cqid, &cqe, opcode));
+		ret = post(tt, q->qid, q->cqid, &cqe, opcode);
+		if (ret >= 0 && ret != efd) {
+			nvr_tcpb_poke(efd);
+			efd = ret;
+		}
 		nvr_tcpb_fetch(tt, q);
 	}
 	pthread_mutex_unlock(&q->lock);
+	nvr_tcpb_poke(efd);
 }
 
 void *nvr_tcpb_rx_main(void *arg)
