@@ -111,6 +111,24 @@ if [ -f /lib/modules/load-tcp ] && [ -x /usr/bin/tcp_probe ]; then
 		fi
 	done
 
+	# Verified I/O through the same host: clean-soak over NVMe/TCP, writes
+	# allowed on the scratch namespace, fewer commands (TCG is slow).
+	nlba=$(sed -n 's/.*"nsze": *\([0-9]*\).*/\1/p' /tmp/nid | head -1)
+	nvmerace run --seed 7 --target "$TURL" --hostnqn "$THOST" \
+		--write-range "1:0-$(( ${nlba:-16384} - 1 ))" \
+		--set "actors.io-irq.steps.1.submit.count=2000" \
+		--set "actors.io-polled.steps.1.submit.count=2000" \
+		--set "actors.io-irq.steps.1.submit.bs=${lba:-512}" \
+		--set "actors.io-polled.steps.1.submit.bs=${lba:-512}" \
+		/share/scenarios/clean-soak.yaml > /tmp/o 2>&1
+	st=$?
+	line="exit $st: $(grep -E "^(PASS|FAIL|SKIP|ERROR)" /tmp/o | tr -s ' ' | cut -d' ' -f1-4 | tr '\n' ';')"
+	if [ $st -eq 0 ] && grep -q '^PASS' /tmp/o; then
+		ok tcp-clean-soak "$line"
+	else
+		bad tcp-clean-soak "$line"; show /tmp/o
+	fi
+
 	# Keep-alive: sent in time, the controller stays; none at all, nvmet ends it.
 	if tcp_probe keepalive "$TURL" "$THOST" 2000 4 > /tmp/o 2>&1; then
 		ok tcp-keepalive "$(cat /tmp/o)"
