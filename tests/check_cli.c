@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <json-c/json.h>
 
 #include "suite_main.h"
