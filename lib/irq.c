@@ -219,6 +219,57 @@ int nvr_irq_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int targ
 	return ret;
 }
 
+int nvr_irq_unbind(struct nvr_irq *irq, unsigned int entry)
+{
+	if (entry >= irq->nr)
+		return -EINVAL;
+	return irq->t->ops->irq_set(irq->t, entry, -1);
+}
+
+int nvr_irq_affinity(struct nvr_irq *irq, unsigned int entry, unsigned int cpu)
+{
+	if (entry >= irq->nr)
+		return -EINVAL;
+	if (!irq->t->ops->irq_affinity)
+		return -EOPNOTSUPP;
+	return irq->t->ops->irq_affinity(irq->t, entry, cpu);
+}
+
+unsigned int nvr_irq_top(struct nvr_irq *irq)
+{
+	unsigned int top = 0;
+
+	for (unsigned int v = 0; v < irq->nr; v++) {
+		pthread_mutex_lock(&irq->vec[v].lock);
+		if (irq->vec[v].efd >= 0)
+			top = v + 1;
+		pthread_mutex_unlock(&irq->vec[v].lock);
+	}
+	return top;
+}
+
+unsigned int nvr_irq_count(struct nvr_irq *irq)
+{
+	return irq->nr;
+}
+
+int nvr_irq_grow(struct nvr_irq *irq, unsigned int vector)
+{
+	/* Attaching a vector past the enabled set grows it (vf_irq_set()). */
+	int ret = nvr_irq_attach(irq, vector);
+
+	return ret == -EBUSY ? 0 : ret;
+}
+
+int nvr_irq_shrink(struct nvr_irq *irq, unsigned int vector)
+{
+	int ret = nvr_irq_detach(irq, vector);
+
+	if (ret && ret != -ENODEV)
+		return ret;
+	return irq->t->ops->irq_resize ? irq->t->ops->irq_resize(irq->t, vector) : 0;
+}
+
 int nvr_irq_serve(struct nvr_irq *irq, unsigned int vector, unsigned int entry, bool on)
 {
 	if (vector >= irq->nr || entry >= 64)

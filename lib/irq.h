@@ -39,6 +39,45 @@ int nvr_irq_attach(struct nvr_irq *irq, unsigned int vector);
  */
 int nvr_irq_repoint(struct nvr_irq *irq, unsigned int vector);
 
+/*
+ * Unbind MSI-X entry @entry (fd -1) without closing any eventfd: until
+ * nvr_irq_bind() points it somewhere again, its interrupts go nowhere.
+ */
+int nvr_irq_unbind(struct nvr_irq *irq, unsigned int entry);
+
+/*
+ * Where the host kernel owns MSI-X: move entry @entry's interrupt to CPU
+ * @cpu through its IRQ affinity. -EOPNOTSUPP elsewhere.
+ */
+int nvr_irq_affinity(struct nvr_irq *irq, unsigned int entry, unsigned int cpu);
+
+/*
+ * Grow the enabled vector set to take vector @vector (attached), or shrink
+ * it below @vector (detached first). See nvr_transport_ops.irq_resize.
+ */
+int nvr_irq_grow(struct nvr_irq *irq, unsigned int vector);
+/* One above the highest vector with an eventfd (0: none); the vectors there are. */
+unsigned int nvr_irq_top(struct nvr_irq *irq);
+unsigned int nvr_irq_count(struct nvr_irq *irq);
+int nvr_irq_shrink(struct nvr_irq *irq, unsigned int vector);
+
+/**
+ * nvr_proc_irq_affinity() - set the CPU of a vfio-pci MSI-X interrupt.
+ * @proc: the procfs root ("/proc"; a directory laid out like it in tests).
+ * @bdf: the function, DDDD:BB:DD.F.
+ * @entry: the MSI-X entry: the line named "vfio-msix[@entry](@bdf)" in
+ *         @proc/interrupts gives the Linux IRQ number N.
+ * @cpu: the CPU, modulo those @proc/interrupts lists; written to
+ *       @proc/irq/N/smp_affinity_list.
+ * @irq_out: when not NULL, set to N.
+ *
+ * Return: 0; -ENOENT when no such interrupt is listed (no eventfd bound);
+ * -EINVAL when the file lists no CPU; or the errno of the write (EIO:
+ * the kernel refused, e.g. a managed interrupt).
+ */
+int nvr_proc_irq_affinity(const char *proc, const char *bdf, unsigned int entry, unsigned int cpu,
+			  unsigned int *irq_out);
+
 /* Detach @vector (fd -1): the device's interrupts for it go nowhere. */
 int nvr_irq_detach(struct nvr_irq *irq, unsigned int vector);
 

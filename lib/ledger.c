@@ -59,6 +59,7 @@ struct lvec {
 	_Atomic uint64_t others;	/* CQEs of its CQs consumed by pollers and sweeps */
 	_Atomic uint64_t await_since_ns;	/* polled CQEs wait for their interrupt since */
 	_Atomic uint64_t unserviced_ns;	/* a handler woke and did not reap, at */
+	_Atomic uint64_t moved_ns;	/* an entry last moved from or to it, at */
 	/* The handler's own state: one handler thread per vector. */
 	uint64_t others_seen;
 	uint64_t polled;	/* hardware: CQEs pollers took whose interrupt may still come */
@@ -454,6 +455,14 @@ void nvr_ledger_wrong_phase(struct nvr_lcq *c, uint16_t slot, uint16_t cid)
 }
 
 /* How many of @want candidate spurious interrupts on @v the device's truth confirms. */
+/* Hardware: an unexplained interrupt on @v may be a move's late one. */
+static bool migrating(const struct nvr_ledger *l, struct lvec *v)
+{
+	uint64_t at = atomic_load_explicit(&v->moved_ns, memory_order_relaxed);
+
+	return !l->o.sim && at && nvr_clock_ns() - at < l->o.missed_grace_ns;
+}
+
 static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, struct lvec *v,
 				 uint64_t want)
 {
@@ -515,6 +524,10 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			deficit -= p;
 			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 		}
+		if (deficit && migrating(l, v)) {
+			atomic_fetch_add_explicit(&v->empty_early, deficit, memory_order_relaxed);
+			deficit = 0;
+		}
 		n = deficit ? confirm_spurious(l, vector, v, deficit) : 0;
 		atomic_fetch_add_explicit(&v->empty_early, deficit - n, memory_order_relaxed);
 	} else {
@@ -542,7 +555,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			rest -= early;
 			/* Unexplained: on hardware that is a spurious interrupt; on a
 			 * simulator the device says it was owed, so a benign race. */
-			if (l->o.sim)
+			if (l->o.sim || migrating(l, v))
 				atomic_fetch_add_explicit(&v->empty_early, rest, memory_order_relaxed);
 			else
 				n += rest;
@@ -608,6 +621,13 @@ void nvr_ledger_irq_triggered(struct nvr_ledger *l, unsigned int vector)
 {
 	if (vector < NVR_STATS_MAX_V)
 		atomic_fetch_add(&l->vec[vector].triggered, 1);
+}
+
+void nvr_ledger_irq_moved(struct nvr_ledger *l, unsigned int vector)
+{
+	if (vector < NVR_STATS_MAX_V)
+		atomic_store_explicit(&l->vec[vector].moved_ns, nvr_clock_ns(),
+				      memory_order_relaxed);
 }
 
 void nvr_ledger_irq_repointed(struct nvr_ledger *l, unsigned int vector)
