@@ -104,6 +104,16 @@ static void full_name(char *buf, size_t len, const struct nvr_result *res)
 		snprintf(buf, len, "%s", res->scenario);
 }
 
+/* Interrupts the handlers read, every vector together. */
+static uint64_t interrupts(const struct nvr_result *res)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < res->stats.nr_vectors; i++)
+		n += res->stats.v[i].irqs;
+	return n;
+}
+
 void report_line(FILE *f, const struct report_entry *e)
 {
 	const struct nvr_result *res = &e->res;
@@ -123,6 +133,11 @@ void report_line(FILE *f, const struct report_entry *e)
 		fprintf(f, "      %s on this device\n", res->reason);
 	if (res->note[0])
 		fprintf(f, "      note: %s\n", res->note);
+	if (res->msix_moves)
+		fprintf(f, "      msix: %" PRIu64 " moves, %" PRIu64 " interrupts, %" PRIu64
+			" missed, %" PRIu64 " spurious\n", res->msix_moves, interrupts(res),
+			res->stats.anomalies[NVR_AN_MISSED_IRQ],
+			res->stats.anomalies[NVR_AN_SPURIOUS_IRQ]);
 	/* A row that expected its bug: say what caught it, first of all. */
 	if (res->verdict == NVR_PASS && res->nr_anomalies) {
 		const struct nvr_anomaly *an = &res->anomalies[0];
@@ -342,7 +357,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 		/* Nothing was measured: every count is unknown. */
 		static const char *const unknown[] = { "elapsed_s", "commands", "submitted",
 			"errors", "unfinished", "mismatches", "anomalies", "latency_us", "details",
-			"teardown" };
+			"teardown", "msix_moves" };
 
 		for (size_t i = 0; i < NVR_ARRAY_SIZE(unknown); i++)
 			json_object_object_add(o, unknown[i], NULL);
@@ -352,6 +367,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 	}
 	json_object_object_add(o, "elapsed_s", json_object_new_double((double)res->elapsed_ns / 1e9));
 	json_object_object_add(o, "commands", json_object_new_uint64(res->stats.completed));
+	json_object_object_add(o, "msix_moves", json_object_new_uint64(res->msix_moves));
 	json_object_object_add(o, "submitted", json_object_new_uint64(res->stats.submitted));
 	json_object_object_add(o, "errors", json_object_new_uint64(res->errors));
 	json_object_object_add(o, "unfinished", json_object_new_uint64(res->unfinished));

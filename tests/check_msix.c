@@ -505,7 +505,14 @@ START_TEST(test_parse_policy)
 	ck_assert_uint_eq(st->move_to[1], 1);
 	ck_assert_uint_eq(st->every_ns, 100000);
 	ck_assert_uint_eq(scn.actors[3].steps[0].vector, 6);
-	ck_assert_uint_eq(scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE], 1);
+	/* The device that samples between the two writes is the table writers' alone. */
+	ck_assert_uint_eq(scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE], 0);
+	ck_assert(scn.rows[row_index("unmasked")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert(!scn.rows[row_index("eventfd")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert(!scn.rows[row_index("affinity")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert_int_eq(scn.rows[row_index("affinity")].policy.msix_update, NVR_MSIX_AFFINITY);
+	ck_assert_int_eq(scn.rows[row_index("resize")].policy.msix_update, NVR_MSIX_RESIZE);
+	ck_assert_int_eq(scn.rows[row_index("detach")].policy.msix_update, NVR_MSIX_DETACH);
 	ck_assert_str_eq(nvr_msix_update_name(NVR_MSIX_TWO_STEP), "two-step");
 	ck_assert_int_eq(nvr_msix_update_by_name("eventfd"), NVR_MSIX_EVENTFD);
 	ck_assert_int_eq(nvr_msix_update_by_name("masked"), -1);
