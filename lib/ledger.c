@@ -463,6 +463,35 @@ static bool migrating(const struct nvr_ledger *l, struct lvec *v)
 	return !l->o.sim && at && nvr_clock_ns() - at < l->o.missed_grace_ns;
 }
 
+/*
+ * Hardware, during a move: @n interrupts on @vector that its own CQEs do not
+ * explain may be owed to CQEs the sweep took on the other vector of the move
+ * (the entry changed vectors in between): each vector of a recent move that
+ * awaits an interrupt takes one. Return: how many were explained so.
+ */
+static uint64_t moved_await(struct nvr_ledger *l, unsigned int vector, uint64_t n)
+{
+	uint64_t done = 0;
+
+	for (unsigned int u = 0; u < NVR_STATS_MAX_V && done < n; u++) {
+		struct lvec *w = &l->vec[u];
+
+		if (u != vector && migrating(l, w) &&
+		    atomic_exchange_explicit(&w->await_since_ns, 0, memory_order_relaxed))
+			done++;
+	}
+	return done;
+}
+
+/* Hardware, during a move: unexplained interrupts are the move's, not spurious. */
+static void moved_wake(struct nvr_ledger *l, unsigned int vector, struct lvec *v, uint64_t n)
+{
+	uint64_t p = moved_await(l, vector, n);
+
+	atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->empty_early, n - p, memory_order_relaxed);
+}
+
 static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, struct lvec *v,
 				 uint64_t want)
 {
@@ -525,7 +554,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 		}
 		if (deficit && migrating(l, v)) {
-			atomic_fetch_add_explicit(&v->empty_early, deficit, memory_order_relaxed);
+			moved_wake(l, vector, v, deficit);
 			deficit = 0;
 		}
 		n = deficit ? confirm_spurious(l, vector, v, deficit) : 0;
@@ -555,8 +584,10 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			rest -= early;
 			/* Unexplained: on hardware that is a spurious interrupt; on a
 			 * simulator the device says it was owed, so a benign race. */
-			if (l->o.sim || migrating(l, v))
+			if (l->o.sim)
 				atomic_fetch_add_explicit(&v->empty_early, rest, memory_order_relaxed);
+			else if (migrating(l, v))
+				moved_wake(l, vector, v, rest);
 			else
 				n += rest;
 		}

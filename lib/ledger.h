@@ -118,8 +118,9 @@ void nvr_ledger_irq_repointed(struct nvr_ledger *l, unsigned int vector);
  * seed 003): an interrupt sent before the move may arrive on the old vector
  * after it, and find its CQE already reaped by the new vector's handler. On
  * real hardware an empty wake on either vector within the missed-interrupt
- * grace of a move is that, not a spurious interrupt; the simulator's truth
- * needs no such allowance.
+ * grace of a move is that, not a spurious interrupt, and it stands for a CQE
+ * the sweep took on the other vector, not missed; the simulator's truth needs
+ * no such allowance.
  */
 void nvr_ledger_irq_moved(struct nvr_ledger *l, unsigned int vector);
 

@@ -570,6 +570,20 @@ static int hw_skip(const struct run *r, struct nvr_result *res)
 		file.no_pba = false;
 	if (scn->needs_sim)
 		return skip(res, "needs the simulated controller (needs_sim); skipped on real hardware");
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
+			const struct nvr_step *st = &scn->actors[i].steps[j];
+
+			if (st->kind == NVR_STEP_SUBMIT && !r->opts->write_ok &&
+			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
+				return skip(res, "writes to the namespace (line %u); real-device I/O is "
+					    "read only without --write-range", st->line);
+			if (st->kind == NVR_STEP_REPROGRAM && !nvr_msix_update_vfio(r->msix_update))
+				return skip(res, "msix_update %s writes the MSI-X table (line %u), "
+					    "which vfio-pci owns; on real hardware use affinity, "
+					    "resize, eventfd or detach",
+					    nvr_msix_update_name(r->msix_update), st->line);
+		}
 	for (int f = 0; row && f < NVR_FAULT_NR; f++)
 		if (row->set_fault[f] && row->fault_rate[f])
 			return skip(res, "the row injects the simulator fault '%s'; skipped on real "
@@ -588,20 +602,6 @@ static int hw_skip(const struct run *r, struct nvr_result *res)
 		note(res, "device.sim (%s) applies on the simulator only: ignored on real "
 		     "hardware", sim);
 	}
-	for (uint32_t i = 0; i < scn->nr_actors; i++)
-		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
-			const struct nvr_step *st = &scn->actors[i].steps[j];
-
-			if (st->kind == NVR_STEP_SUBMIT && !r->opts->write_ok &&
-			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
-				return skip(res, "writes to the namespace (line %u); real-device I/O is "
-					    "read only without --write-range", st->line);
-			if (st->kind == NVR_STEP_REPROGRAM && !nvr_msix_update_vfio(r->msix_update))
-				return skip(res, "msix_update %s writes the MSI-X table (line %u), "
-					    "which vfio-pci owns; on real hardware use affinity, "
-					    "resize, eventfd or detach",
-					    nvr_msix_update_name(r->msix_update), st->line);
-		}
 	return 0;
 }
 
