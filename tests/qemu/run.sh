@@ -40,6 +40,8 @@ elif mkdir -p /var/cache/nvmerace-qemu 2>/dev/null && [ -w /var/cache/nvmerace-q
 else
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/nvmerace-qemu
 fi
+# Another kernel (NVR_QEMU_KPKG, see build-guest.sh) has a guest of its own.
+[ -n "${NVR_QEMU_KPKG:-}" ] && cache=$cache-${NVR_QEMU_KPKG#linux-image-}
 want=$(sed -n 's/^stamp=//p' "$here/build-guest.sh")
 if [ "$(head -1 "$cache/ready" 2>/dev/null)" != "guest $want" ]; then
 	echo "qemu tier: building the guest in $cache (once per version of build-guest.sh)"
