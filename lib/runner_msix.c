@@ -68,6 +68,10 @@ void run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 		unsigned int to = st->move_to[i++ % st->nr_move_to];
 
 		if (to != at) {
+			/* The migration is under way from here: an interrupt that
+			 * arrives during the move is its own (see below). */
+			nvr_ledger_irq_moved(r->ledger, at);
+			nvr_ledger_irq_moved(r->ledger, to);
 			ret = nvr_msix_move(r->irq, entry, at, to, r->msix_update, &ms);
 			if (ret) {
 				actor_failed(a, ret, "line %u: cannot move queue %u's interrupt "

@@ -99,7 +99,9 @@ soak() {
 	done
 	table /tmp/soak | grep '^NVR-STYLE' | sed 's/^NVR-STYLE /NVR-SOAK /'
 	if grep -q '^exit [^0]' /tmp/soak; then
-		bad "msix-soak-intremap-$INTREMAP" "a style failed"; show /tmp/soak
+		bad "msix-soak-intremap-$INTREMAP" "a style failed"
+		awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/soak > /tmp/failed
+		show /tmp/failed
 	else
 		ok "msix-soak-intremap-$INTREMAP" "eventfd, affinity, resize, detach: 8 s each"
 	fi
@@ -248,7 +250,10 @@ cat /tmp/table
 if [ $st_all = 0 ] && ! grep -q '^NVR-TABLE [^ ]*  *FAILED' /tmp/table; then
 	ok scenarios "$(tail -1 /tmp/table | sed 's/^NVR-TABLE total //')"
 else
-	bad scenarios "exit $st_all"; show /tmp/all
+	bad scenarios "exit $st_all"
+	# What failed, whole: from each "fail"/"error" heading to the blank line.
+	awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/all > /tmp/failed
+	show /tmp/failed
 fi
 soak
 
