@@ -552,6 +552,9 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			v->polled -= p;
 			deficit -= p;
 			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+			/* The extra interrupt was the swept CQE's: it did follow. */
+			if (p)
+				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
 		}
 		if (deficit && migrating(l, v)) {
 			moved_wake(l, vector, v, deficit);
