@@ -19,12 +19,17 @@
 #include <unistd.h>
 
 #include <nvme/types.h>
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
-#include "irq.h"
-#include "msix.h"
+#include "base/clock.h"
+#include "detect/ledger.h"
+#include "dev/procirq.h"
+#include "dev/transport.h"
+#include "host/hooks.h"
+#include "host/irq.h"
+#include "host/msix.h"
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
 
 #include "suite_main.h"
 
@@ -291,35 +296,35 @@ static void late_on_new_vector(bool told, struct nvr_stats *st)
 
 	nvr_sim_config_init(&cfg);
 	ck_assert_int_eq(nvr_sim_create(&cfg, &t), 0);
-	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl, NULL, 0), 0);
 	nvr_ledger_opts_init(&lo);
 	lo.missed_grace_ns = 5000000;	/* lo.sim stays NULL: host evidence only */
 	ck_assert_int_eq(nvr_ledger_create(&lo, &l), 0);
 	ck_assert_int_eq(nvr_irq_create(ctrl, l, &irq), 0);
-	ck_assert_int_eq(nvr_irq_attach(irq, 1), 0);
-	ck_assert_int_eq(nvr_irq_attach(irq, 6), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(irq, 6), 0);
 	ck_assert_int_eq(nvr_ctrl_create_qpair(ctrl, 1, 8, 1, &status), 0);
 	ck_assert_int_eq(nvr_ledger_attach(l, nvr_ctrl_sq(ctrl, 1), nvr_ctrl_cq(ctrl, 1)), 0);
 	ck_assert_int_eq(nvr_dma_alloc(t, 4096, &buf), 0);
 
-	ck_assert_int_eq(nvr_irq_mask(irq, 1, true), 0);
+	ck_assert_int_eq(nvr_irq_msix_mask(irq, 1, true), 0);
 	nvr_sqe_rw(&sqe, nvme_cmd_read, 1, 0, 8);
 	sqe.prp1 = buf.iova;
 	ck_assert_int_ge(nvr_sq_submit(nvr_ctrl_sq(ctrl, 1), &sqe, &done), 0);
 	nvr_sq_ring(nvr_ctrl_sq(ctrl, 1));
 	/* The sweep takes the CQE; its interrupt is pending in the PBA. */
 	deadline = nvr_now_ns() + 2000000000ull;
-	while (!nvr_cq_sweep(nvr_ctrl_cq(ctrl, 1), count_done, NULL) && nvr_now_ns() < deadline)
+	while (!nvr_cq_sweep(nvr_ctrl_cq(ctrl, 1), NVR_CLAIM_EXCLUSIVE, count_done, NULL) && nvr_now_ns() < deadline)
 		nvr_sleep_ns(100000);
 	ck_assert_int_eq(done, 1);
 	/* The move, as the masked styles make it. */
 	ck_assert_int_eq(nvr_irq_serve(irq, 6, 1, true), 0);
-	ck_assert_int_eq(nvr_irq_retarget(irq, 1, 6), 0);
+	ck_assert_int_eq(nvr_irq_msix_retarget(irq, 1, 6), 0);
 	if (told) {
 		nvr_ledger_irq_moved(l, 1);
 		nvr_ledger_irq_moved(l, 6);
 	}
-	ck_assert_int_eq(nvr_irq_mask(irq, 1, false), 0);
+	ck_assert_int_eq(nvr_irq_msix_mask(irq, 1, false), 0);
 	ck_assert_int_eq(nvr_irq_service(irq, 6, 2000, NVR_CQ_LOCK_MUTEX, count_done, NULL), 0);
 	/* Past the grace: the tick judges vector 1's swept CQE. */
 	nvr_sleep_ns(2 * lo.missed_grace_ns);
