@@ -129,6 +129,7 @@ struct run {
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
 	bool reset;			/* the controller had to be reset to stop */
+	_Atomic uint64_t msix_moves;	/* reprogram steps: moves made */
 };
 
 /* setup.c: the stages, and what undoes them. */
