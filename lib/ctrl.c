@@ -539,6 +539,49 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms)
 			 NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT, timeout_ms);
 }
 
+/*
+ * A controller level reset (CC.EN 1 -> 0 -> 1, NVMe 1.4, 7.3.2): every I/O
+ * queue and the Doorbell Buffer Config are gone, the admin queue starts over
+ * on fresh memory. The old shadow doorbell pages are handed to the caller,
+ * still mapped: a device that kept them may still write there.
+ */
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_dma_buf *old_dbbuf)
+{
+	uint16_t adepth = ctrl->cqs[0] ? ctrl->cqs[0]->depth : 2;
+	uint32_t cc = nvr_reg_read32(ctrl->t, NVME_REG_CC);
+	int ret;
+
+	memset(old_dbbuf, 0, sizeof(*old_dbbuf));
+	ret = nvr_ctrl_disable(ctrl);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&ctrl->admin_lock);
+	for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
+		free_sq(ctrl->sqs[q]);
+		free_cq(ctrl->cqs[q]);
+		__atomic_store_n(&ctrl->sqs[q], NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&ctrl->cqs[q], NULL, __ATOMIC_RELEASE);
+	}
+	*old_dbbuf = ctrl->dbbuf;
+	memset(&ctrl->dbbuf, 0, sizeof(ctrl->dbbuf));
+	ctrl->dbbuf_on = false;
+	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
+	if (!ret)
+		ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	if (ret)
+		return ret;
+	nvr_reg_write64(ctrl->t, NVME_REG_ASQ, ctrl->sqs[0]->mem.iova);
+	nvr_reg_write64(ctrl->t, NVME_REG_ACQ, ctrl->cqs[0]->mem.iova);
+	cc &= ~(uint32_t)(NVME_CC_SHN_MASK << NVME_CC_SHN_SHIFT);
+	nvr_reg_write32(ctrl->t, NVME_REG_CC, cc | 1u << NVME_CC_EN_SHIFT);
+	ctrl->enabled = true;
+	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
+	if (ret)
+		return ret;
+	return set_nr_queues(ctrl, ctrl->max_qid);
+}
+
 static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid);
 
 static int queue_cmd(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, uint16_t *status)

@@ -160,6 +160,18 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms);
  */
 int nvr_ctrl_disable(struct nvr_ctrl *ctrl);
 
+struct nvr_dma_buf;
+/**
+ * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1) and bring the
+ * admin queue up again; every I/O queue and shadow doorbell is gone.
+ * @ctrl: an open controller with no I/O in flight.
+ * @old_dbbuf: the Doorbell Buffer Config pages, handed over still mapped
+ *             (zeroed when there were none); the caller frees them.
+ *
+ * Return: 0, or -errno (-ETIMEDOUT when CSTS.RDY did not follow CC.EN).
+ */
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_dma_buf *old_dbbuf);
+
 /* CSTS as the device reports it now. */
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl);
 

@@ -13,6 +13,7 @@
 
 #include <nvme/types.h>
 
+#include "canary.h"
 #include "clock.h"
 #include "ctrl.h"
 #include "irq.h"
@@ -409,7 +410,7 @@ static bool actor_finite(const struct nvr_actor *def)
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
 		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
-		    (st->kind == NVR_STEP_REPROGRAM && st->count))
+		    st->kind == NVR_STEP_RESET || (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
 	return false;
@@ -445,6 +446,9 @@ static void *actor_main(void *arg)
 			break;
 		case NVR_STEP_REPROGRAM:
 			run_reprogram(a, st);
+			break;
+		case NVR_STEP_RESET:
+			step_reset(r, st);
 			break;
 		default:
 			break;
@@ -500,6 +504,9 @@ static int hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct
 				    nvr_sim_fault_name(f));
 	if (cfg->no_pba)
 		return skip(res, "no_pba is a simulator knob; skipped on real hardware");
+	if (run_races_sim_only(cfg))
+		return skip(res, "sets the simulator race knob '%s'; skipped on real hardware",
+			    run_races_sim_only(cfg));
 	for (int h = 0; h < NVR_HOSTILE_NR; h++)
 		if (cfg->hostile[h])
 			return skip(res, "makes the simulator hostile ('%s'); skipped on real hardware",
@@ -625,6 +632,7 @@ static int setup(struct run *r, struct nvr_result *res)
 		for (int h = 0; h < NVR_HOSTILE_NR; h++)
 			if (r->row->set_hostile[h])
 				cfg.hostile[h] = r->row->hostile[h];
+		run_races_config(r->row, &cfg);
 	}
 	for (uint32_t i = 0; i < scn->nr_queues; i++)
 		maxq = NVR_MAX(maxq, scn->queues[i].id);
@@ -676,6 +684,8 @@ static int setup(struct run *r, struct nvr_result *res)
 		*r->opts->live_ledger = r->ledger;
 	if (!ret)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
+	if (!ret)
+		ret = nvr_canaries_create(r->ledger, &r->canaries);
 	if (ret)
 		return fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
 
@@ -829,6 +839,7 @@ static void teardown(struct run *r, struct nvr_result *res)
 		*r->opts->live_sim = NULL;
 	if (r->opts->live_ledger)
 		*r->opts->live_ledger = NULL;
+	nvr_canaries_destroy(r->canaries);
 	nvr_ledger_destroy(r->ledger);
 	/* Disabling the controller stops all device DMA before memory goes. */
 	nvr_ctrl_close(r->ctrl);
@@ -963,6 +974,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		nvr_sleep_ns(TICK_NS);
 		now = nvr_now_ns();
 		nvr_ledger_tick(r->ledger);
+		nvr_canaries_check(r->canaries);
 		sweep(r, now, last_reaped, last_change);
 		if (opts->stop && atomic_load(opts->stop)) {
 			res->interrupted = true;
@@ -1005,6 +1017,9 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	run_check_cfs(r);
 	run_keep_alive_finish(r);
 	quiesce(r);
+	/* The device is stopped: a last look at the canaries, then they go. */
+	nvr_canaries_destroy(r->canaries);
+	r->canaries = NULL;
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);
 	else

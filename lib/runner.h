@@ -41,6 +41,7 @@ enum nvr_step_kind {
 	NVR_STEP_KEEP_ALIVE,	/* Keep Alive on the admin queue every every_ns */
 	NVR_STEP_TEARDOWN,	/* delete I/O queues, shut down, free the admin queue */
 	NVR_STEP_REPROGRAM,	/* move a queue's interrupt between host vectors */
+	NVR_STEP_RESET,		/* controller reset (CC.EN = 0), queues created again */
 	NVR_STEP_NR,
 };
 
@@ -71,6 +72,9 @@ struct nvr_step {
 	uint32_t kato_ms;
 	/* teardown: how long to keep watching after the admin queue was freed */
 	uint64_t linger_ns;
+	/* reset: Doorbell Buffer Config again after the reset (-1: as at bring-up);
+	 * the old shadow pages stay mapped as canaries for linger_ns */
+	int dbbuf_after;
 	/* barrier: every actor that has this barrier id meets here */
 	uint32_t barrier;
 	uint32_t line;		/* where it came from, for messages */
@@ -136,6 +140,8 @@ struct nvr_row {
 	int coalesce_time;
 	uint64_t hostile[NVR_HOSTILE_NR];	/* over the scenario's, where set */
 	bool set_hostile[NVR_HOSTILE_NR];
+	bool races[NVR_RACE_NR];	/* over the scenario's, where set */
+	bool set_races[NVR_RACE_NR];
 	struct nvr_expect expect[NVR_AN_NR];
 };
 

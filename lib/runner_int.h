@@ -123,6 +123,7 @@ struct run {
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
 	bool reset;			/* the controller had to be reset to stop */
+	struct nvr_canaries *canaries;	/* released memory watched (runner_races.c) */
 };
 
 /* runner_admin.c */
@@ -133,6 +134,14 @@ int run_keep_alive_setup(struct run *r, char *reason, size_t len);
 /* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
 void run_keep_alive_finish(struct run *r);
 bool run_check_cfs(struct run *r);
+
+/* runner_races.c: the device on trial. */
+/* The row's race knobs over the scenario's, into @cfg. */
+void run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
+/* On real hardware: the first race knob @cfg sets (its name), or NULL. */
+const char *run_races_sim_only(const struct nvr_sim_config *cfg);
+/* The reset step: CC.EN = 0, then up again with the scenario's queues. */
+void step_reset(struct run *r, const struct nvr_step *st);
 
 /* True once the run should issue nothing more. */
 bool run_stopping(struct run *r);

@@ -116,7 +116,7 @@ static int only_document(struct sc_ctx *c, yaml_parser_t *p, const char *buf, si
 
 enum { SIM_NS_MIB, SIM_LBA_SIZE, SIM_MQES, SIM_QUEUES, SIM_VECTORS, SIM_DSTRD, SIM_MDTS,
        SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_KA_US,
-       SIM_CAP_TO, SIM_HOSTILE, SIM_NR };
+       SIM_CAP_TO, SIM_HOSTILE, SIM_RACES, SIM_NR };
 
 static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NS_MIB] = { "ns_mib", false },
@@ -135,6 +135,7 @@ static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_KA_US] = { "keep_alive_us", false },
 	[SIM_CAP_TO] = { "cap_to", false },
 	[SIM_HOSTILE] = { "hostile", false },
+	[SIM_RACES] = { "races", false },
 };
 
 /* The ranges of the numbers in device.sim; latency_us and faults apart. */
@@ -320,6 +321,8 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 		c->sim_ok = false;
 	if (v[SIM_HOSTILE] && !hostile(c, v[SIM_HOSTILE], "in device.sim.hostile", cfg->hostile,
 				       NULL))
+		c->sim_ok = false;
+	if (v[SIM_RACES] && !sc_races(c, v[SIM_RACES], "in device.sim.races", cfg->races, NULL))
 		c->sim_ok = false;
 }
 
@@ -605,13 +608,13 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 	static const struct sc_key keys[] = { { "name", false }, { "faults", false },
 					      { "no_pba", false }, { "expect", false },
 					      { "policy", false }, { "coalescing", false },
-					      { "hostile", false } };
+					      { "hostile", false }, { "races", false } };
 	struct nvr_row *r = &c->s->rows[i];
-	yaml_node_t *v[7];
+	yaml_node_t *v[8];
 	bool b;
 
 	row_defaults(r);
-	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 7, v))
+	if (!sc_map(c, n, "a matrix row", "in a matrix row", keys, 8, v))
 		return;
 	if (!v[0] && nr > 1)
 		sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
@@ -640,6 +643,8 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 			   &r->coalesce_time);
 	if (v[6])
 		hostile(c, v[6], "in a matrix row's hostile", r->hostile, r->set_hostile);
+	if (v[7])
+		sc_races(c, v[7], "in a matrix row's races", r->races, r->set_races);
 }
 
 static void matrix(struct sc_ctx *c, yaml_node_t *n)

@@ -133,6 +133,8 @@ int sc_apply_overrides(struct sc_ctx *c);
 /* --- scenario_steps.c --- */
 
 void sc_actors(struct sc_ctx *c, yaml_node_t *n);
+/* scenario_races.c: races: { keep_dbbuf_on_reset: true, ... } into @val (and @set). */
+bool sc_races(struct sc_ctx *c, yaml_node_t *n, const char *where, bool *val, bool *set);
 void sc_check_usage(struct sc_ctx *c);
 
 #endif

@@ -477,6 +477,31 @@ static void parse_teardown(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, str
 		st->linger_ns = x * 1000000ull;
 }
 
+/* --- reset: { shadow_doorbells: BOOL, linger_ms: N } --- */
+
+static void parse_reset(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "shadow_doorbells", false },
+					      { "linger_ms", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_RESET);
+	yaml_node_t *v[2];
+	uint64_t x;
+	bool b;
+
+	if (!st)
+		return;
+	st->dbbuf_after = -1;
+	st->linger_ns = 50000000ull;
+	if (n->type == YAML_SCALAR_NODE && !n->data.scalar.length)
+		return;	/* reset: with nothing after it */
+	if (!sc_map(c, n, "reset", "in reset", keys, 2, v))
+		return;
+	if (v[0] && sc_bool(c, v[0], "shadow_doorbells", &b))
+		st->dbbuf_after = b;
+	if (v[1] && sc_uint(c, v[1], "linger_ms", 0, 60000, &x))
+		st->linger_ns = x * 1000000ull;
+}
+
 static const struct step_kind step_kinds[] = {
 	{ "submit", parse_submit },
 	{ "reap", parse_reap },
@@ -486,6 +511,7 @@ static const struct step_kind step_kinds[] = {
 	{ "teardown", parse_teardown },
 	{ "repeat", parse_repeat },
 	{ "reprogram", parse_reprogram },
+	{ "reset", parse_reset },
 };
 
 /* --- the step list --- */

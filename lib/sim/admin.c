@@ -188,7 +188,7 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	cq->nr_sqs = 0;
 	cq->unsignalled = 0;
 	sim_seed_stream(s, &cq->rng, 2, qid);
-	cq->shadow = false;
+	cq->shadow = cq->asleep = false;
 	sim_dbbuf_queue(s, (uint16_t)qid, true);
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);

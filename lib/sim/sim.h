@@ -71,6 +71,24 @@ const char *nvr_sim_hostile_name(enum nvr_sim_hostile h);
 int nvr_sim_hostile_by_name(const char *name);
 enum nvr_sim_hostile_kind nvr_sim_hostile_kind(enum nvr_sim_hostile h);
 
+/*
+ * Race knobs: the device-side races of the catalog (README, "The device on
+ * trial"). Each reproduces one public device bug in a race window a correct
+ * host drives it through; lib/sim/races.c says which rule each breaks and
+ * where the bug was found. All are switches, off by default.
+ */
+enum nvr_sim_race {
+	NVR_RACE_KEEP_DBBUF_ON_RESET,	/* Doorbell Buffer Config survives CC.EN = 0 */
+	NVR_RACE_EVENTIDX_IS_WAIT,	/* SQ EventIdx = the tail it waits for, not the one it saw */
+	NVR_RACE_NO_CQ_EVENTIDX,	/* never writes CQ EventIdx */
+	NVR_RACE_CQ_EVENTIDX_AT_TAIL,	/* a full CQ's EventIdx = its tail */
+	NVR_RACE_NR,
+};
+
+const char *nvr_sim_race_name(enum nvr_sim_race r);
+/* The knob named @name, or -1. */
+int nvr_sim_race_by_name(const char *name);
+
 struct nvr_sim_config {
 	uint64_t ns_bytes;	/* namespace 1 capacity; RAM backed, touched lazily */
 	uint32_t lba_size;	/* 512 or 4096 */
@@ -93,6 +111,7 @@ struct nvr_sim_config {
 	 * set pending: no Pending Bit Array, the bhyve bug (PCI 3.0, 6.8.2.9). */
 	bool no_pba;
 	uint64_t hostile[NVR_HOSTILE_NR];	/* see enum nvr_sim_hostile; 0: off */
+	bool races[NVR_RACE_NR];	/* see enum nvr_sim_race */
 	char model[41];
 	char serial[21];
 	char firmware[9];

@@ -113,8 +113,15 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	uint32_t dw3;
 
 	cq_update_head(s, cq);
-	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN))
-		return false;
+	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN)) {
+		if (!cq->shadow || cq->asleep)
+			return false;
+		sim_race_cq_full(s, cq);	/* EventIdx, barrier, then the head again */
+		cq_update_head(s, cq);
+		cq->asleep = (cq->tail + 1) % cq->size == cq->head_seen;
+		if (cq->asleep)
+			return false;
+	}
 
 	if (flags & SIM_POST_FLIP_PHASE)
 		phase ^= 1;
@@ -356,7 +363,7 @@ void sim_queues_reset(struct nvr_sim *s)
 	}
 	s->nr_pend = 0;
 	/* A reset clears Doorbell Buffer Config and stops the keep-alive timer. */
-	sim_dbbuf_reset(s);
+	sim_race_dbbuf_reset(s);
 	sim_kato_reset(s);
 }
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The device on trial: the runner's part. A controller reset in the middle of
+ * a run, with the memory the device must no longer touch kept as canaries,
+ * and the race knobs of lib/sim/races.c taken from the row.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "canary.h"
+#include "ctrl.h"
+#include "ledger.h"
+#include "runner_int.h"
+
+void run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg)
+{
+	for (int k = 0; row && k < NVR_RACE_NR; k++)
+		if (row->set_races[k])
+			cfg->races[k] = row->races[k];
+}
+
+const char *run_races_sim_only(const struct nvr_sim_config *cfg)
+{
+	for (int k = 0; k < NVR_RACE_NR; k++)
+		if (cfg->races[k])
+			return nvr_sim_race_name(k);
+	return NULL;
+}
+
+/* Every queue of the scenario again, followed by the ledger. */
+static int recreate(struct run *r)
+{
+	uint16_t st;
+	int ret;
+
+	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
+		const struct nvr_queue_def *q = &r->scn->queues[i];
+
+		ret = nvr_ctrl_create_qpair(r->ctrl, q->id, q->depth, q->vector, &st);
+		if (!ret)
+			ret = nvr_ledger_attach(r->ledger, nvr_ctrl_sq(r->ctrl, q->id),
+						nvr_ctrl_cq(r->ctrl, q->id));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * NVMe 1.4, 7.3.2: a Controller Level Reset deletes every I/O queue and, by
+ * 5.7, the Doorbell Buffer Config. The host here is correct: it stops I/O
+ * (the scenario's barriers), resets, and brings the queues up again, with or
+ * without shadow doorbells as the step says. The previous shadow doorbell
+ * and EventIdx pages are no longer the device's: they stay mapped, filled
+ * with a pattern, for linger_ns (openvmm PR #4080: a device that kept them
+ * wrote into them after the reset).
+ */
+void step_reset(struct run *r, const struct nvr_step *st)
+{
+	struct nvr_dma_buf old;
+	bool dbbuf = st->dbbuf_after >= 0 ? st->dbbuf_after : r->pol.shadow_doorbells;
+	uint16_t status;
+	int ret;
+
+	pthread_mutex_lock(&r->q_lock);
+	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
+		uint16_t q = r->scn->queues[i].id;
+
+		nvr_ledger_detach(r->ledger, nvr_ctrl_sq(r->ctrl, q), nvr_ctrl_cq(r->ctrl, q));
+	}
+	ret = nvr_ctrl_reset(r->ctrl, &old);
+	if (old.len)
+		nvr_canary_keep(r->canaries, &old,
+				"the Doorbell Buffer Config pages of the controller before its reset",
+				4u << nvr_ctrl_info(r->ctrl)->dstrd, st->linger_ns);
+	if (ret) {
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+				  "the controller did not come back from a reset (CC.EN 0 then 1): "
+				  "%s", strerror(-ret));
+		goto out_abort;
+	}
+	if (dbbuf) {
+		struct nvr_dbbuf_policy dp = { .barrier = (enum nvr_dbbuf_barrier)r->pol.barrier,
+					       .need_event = (enum nvr_need_event)r->pol.need_event };
+
+		ret = nvr_ctrl_dbbuf_enable(r->ctrl, &dp, &status);
+		if (ret)
+			goto out_fail;
+	}
+	ret = recreate(r);
+	if (ret)
+		goto out_fail;
+	pthread_mutex_unlock(&r->q_lock);
+	return;
+out_fail:
+	nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+			  "after a reset the controller refused to set the queues up again: %s",
+			  strerror(-ret));
+out_abort:
+	for (uint32_t i = 0; i < r->scn->nr_queues; i++)
+		r->q_gone[r->scn->queues[i].id] = true;
+	atomic_store(&r->abort, true);
+	pthread_mutex_unlock(&r->q_lock);
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Race knobs: device bugs from the public record, each in the race window
+ * where a real controller or hypervisor got it wrong. A correct host drives
+ * the device through the window; the scenario shows the fixed device clean
+ * and the buggy one caught by host evidence (README, "The device on trial").
+ *
+ * The shadow-doorbell half of a completion queue lives here too. With
+ * Doorbell Buffer Config a device reads the CQ head from the host's shadow
+ * slot, and a device that finds the CQ full must be told when there is room
+ * again: like QEMU and propolis it sleeps until an MMIO CQ head doorbell,
+ * after it published a CQ EventIdx the host's next head update will pass
+ * (NVMe 1.4, 5.7), with a full barrier, and then read the shadow head once
+ * more. The knobs below break that protocol the ways it was broken.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const names[NVR_RACE_NR] = {
+	/*
+	 * openvmm PR #4080 (analysis), fixed by #4011: the Doorbell Buffer
+	 * Config pages were kept across a controller reset, and re-enabling
+	 * wrote EventIdx into the previous boot's memory. Breaks NVMe 1.4,
+	 * 5.7: the buffers are not retained across a Controller Level Reset.
+	 */
+	[NVR_RACE_KEEP_DBBUF_ON_RESET] = "keep_dbbuf_on_reset",
+	/*
+	 * The need-event boundary (Linux nvme_dbbuf_need_event rings for
+	 * EventIdx in [old, new); SPDK and libvfn for [old, new]): a device
+	 * that writes the SQ tail it waits for (head + 1) instead of the one it
+	 * has seen (head) is never told of that tail by a Linux host that
+	 * submits one command. Breaks 5.7: EventIdx is the last value the
+	 * controller processed.
+	 */
+	[NVR_RACE_EVENTIDX_IS_WAIT] = "eventidx_is_wait",
+	/*
+	 * QEMU "hw/nvme: fix missing cq eventidx update" (7.2.1): the device
+	 * read the shadow CQ head but never wrote the CQ EventIdx; a host with
+	 * the Linux formula then skips its CQ head doorbells, and a device that
+	 * sleeps on a full CQ is never woken.
+	 */
+	[NVR_RACE_NO_CQ_EVENTIDX] = "no_cq_eventidx",
+	/*
+	 * propolis issue #1008, PR #1026: on a full CQ the device set EventIdx
+	 * to the CQ tail. The host drains up to that tail and never past it, so
+	 * no head update passes EventIdx, no MMIO comes, and the command parked
+	 * behind the full CQ never completes. The fix: EventIdx = tail - 1.
+	 */
+	[NVR_RACE_CQ_EVENTIDX_AT_TAIL] = "cq_eventidx_at_tail",
+};
+
+const char *nvr_sim_race_name(enum nvr_sim_race r)
+{
+	return (unsigned int)r < NVR_RACE_NR ? names[r] : "?";
+}
+
+int nvr_sim_race_by_name(const char *name)
+{
+	for (int r = 0; r < NVR_RACE_NR; r++)
+		if (!strcmp(name, names[r]))
+			return r;
+	return -1;
+}
+
+static _Atomic uint32_t *ei_slot(struct nvr_sim *s, uint16_t qid, bool cq)
+{
+	uint64_t at = s->dbbuf_ei + (2u * qid + (cq ? 1u : 0u)) * (4u << s->cfg.dstrd);
+
+	return sim_dma_ptr(s, at, 4, true);
+}
+
+void sim_race_dbbuf_reset(struct nvr_sim *s)
+{
+	uint64_t db = s->dbbuf_db, ei = s->dbbuf_ei;
+	bool on = atomic_load(&s->dbbuf_on);
+
+	sim_dbbuf_reset(s);
+	if (!sim_race(s, NVR_RACE_KEEP_DBBUF_ON_RESET) || !on)
+		return;
+	/* The bug: the pages survive the reset; queues created later use them. */
+	s->dbbuf_db = db;
+	s->dbbuf_ei = ei;
+	atomic_store(&s->dbbuf_on, true);
+}
+
+uint32_t sim_race_sq_eventidx(const struct nvr_sim *s, const struct sim_sq *sq)
+{
+	if (sim_race(s, NVR_RACE_EVENTIDX_IS_WAIT))
+		return (sq->head + 1) % sq->size;
+	return sq->head;
+}
+
+void sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t head)
+{
+	_Atomic uint32_t *ei;
+
+	if (sim_race(s, NVR_RACE_NO_CQ_EVENTIDX))
+		return;
+	ei = ei_slot(s, cq->qid, true);
+	if (ei)
+		atomic_store_explicit(ei, head, memory_order_relaxed);
+}
+
+bool sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq)
+{
+	uint32_t seq = atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst);
+
+	(void)s;
+	if (!cq->asleep)
+		return true;
+	if (seq == cq->mmio_seen)
+		return false;	/* asleep until an MMIO head doorbell */
+	cq->asleep = false;
+	return true;
+}
+
+void sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq)
+{
+	_Atomic uint32_t *ei = ei_slot(s, cq->qid, true);
+	uint32_t v = cq->head_seen;
+
+	/* Tell the host where to ring: at its next head update (fixed), never
+	 * (no_cq_eventidx), or past a tail it will never pass (at_tail). */
+	if (sim_race(s, NVR_RACE_CQ_EVENTIDX_AT_TAIL))
+		v = cq->tail;
+	if (ei && !sim_race(s, NVR_RACE_NO_CQ_EVENTIDX))
+		atomic_store_explicit(ei, v, memory_order_seq_cst);
+	/* EventIdx before the next shadow read, against the host's shadow
+	 * store before its EventIdx load (the seed-004 pair, on the CQ). */
+	atomic_thread_fence(memory_order_seq_cst);
+	/* An MMIO write from here on wakes it, even one before the re-read. */
+	cq->mmio_seen = atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst);
+}
