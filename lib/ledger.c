@@ -710,9 +710,11 @@ static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, s
 	}
 	snprintf(why, len,
 		 "shadow tail %u, EventIdx %u, last MMIO doorbell %u: the device went idle at %u "
-		 "waiting for an MMIO write the host skipped (EventIdx read before its shadow "
-		 "store was visible)",
-		 shadow, ei, t.mmio_tail, t.idle_head);
+		 "waiting for an MMIO write the host skipped (%s)",
+		 shadow, ei, t.mmio_tail, t.idle_head,
+		 ei == t.idle_head ? "EventIdx read before its shadow store was visible" :
+				     "the device wrote as EventIdx the tail it waits for, not the "
+				     "one it stopped at, which a host ringing for EventIdx in [old, new) skips");
 	return true;
 }
 
