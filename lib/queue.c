@@ -64,6 +64,8 @@ void nvr_sq_ring(struct nvr_sq *sq)
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
 static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 {
+	if (atomic_load_explicit(&cq->hold_head, memory_order_relaxed))
+		return;	/* nvr_cq_release() writes it */
 	if (cq->shadow.db) {
 		if (!nvr_shadow_update(&cq->shadow, head))
 			return;
@@ -279,6 +281,15 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
 	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP);
 	return true;
+}
+
+void nvr_cq_release(struct nvr_cq *cq)
+{
+	pthread_mutex_lock(&cq->lock);
+	atomic_store_explicit(&cq->hold_head, false, memory_order_relaxed);
+	cq_doorbell(cq, nvr_cq_head(cq));
+	atomic_store_explicit(&cq->hold_head, true, memory_order_relaxed);
+	pthread_mutex_unlock(&cq->lock);
 }
 
 unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)

@@ -68,6 +68,9 @@ struct nvr_cq {
 	pthread_mutex_t lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the head's shadow doorbell, when configured */
+	/* Reaping does not write the head doorbell: nvr_cq_release() does,
+	 * later (a host that withholds CQ slots, as batching drivers do). */
+	_Atomic bool hold_head;
 };
 
 struct nvr_sq {
@@ -172,6 +175,8 @@ unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 
 /* True when the next CQE is already posted (the phase tag matches). */
 bool nvr_cq_pending(struct nvr_cq *cq);
+/* With hold_head: write the head doorbell now (under cq->lock). */
+void nvr_cq_release(struct nvr_cq *cq);
 
 void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st);
 

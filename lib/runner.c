@@ -379,6 +379,8 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 	cq = atomic_load(&r->stop_reapers) ? NULL : nvr_ctrl_cq(r->ctrl, st->queue);
 	/* Another host vector's handler, where a reprogram step moves the queue. */
 	vector = st->vector ? st->vector : cq ? (unsigned int)cq->vector : 0;
+	if (cq && st->hold_ns)
+		atomic_store(&cq->hold_head, true);
 	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:
@@ -394,6 +396,8 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 			nvr_sleep_ns(st->every_ns);
 			if (!atomic_load(&r->stop_reapers))
 				reap_policy(r, cq, NVR_REAP_POLL);
+			if (st->hold_ns && !atomic_load(&r->stop_reapers))
+				run_release_head(r, cq, st->hold_ns);
 			break;
 		}
 	}

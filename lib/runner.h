@@ -61,6 +61,7 @@ struct nvr_step {
 	enum nvr_wake wake;
 	uint64_t every_ns;	/* also reprogram: between two moves */
 	uint16_t vector;	/* reap, wake irq: the host vector waited on; 0: the queue's */
+	uint64_t hold_ns;	/* reap: write the CQ head doorbell this long after each reap */
 	/* reprogram: the host vectors the queue's interrupt visits, in turn;
 	 * count, when not 0, bounds the moves */
 	uint16_t move_to[NVR_MAX_MOVE_VECTORS];

@@ -102,3 +102,15 @@ out_abort:
 	atomic_store(&r->abort, true);
 	pthread_mutex_unlock(&r->q_lock);
 }
+
+/*
+ * A host may leave CQ slots unreleased as long as it likes (NVMe 1.4, 4.6:
+ * the head doorbell frees them); batching drivers do. Meanwhile the device
+ * can fill the CQ with the completions of commands submitted after the
+ * reaped ones, and must park what does not fit until the head comes.
+ */
+void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
+{
+	run_sleep(r, hold_ns);
+	nvr_cq_release(cq);
+}

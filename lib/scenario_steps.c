@@ -244,14 +244,15 @@ static bool host_vector(struct sc_ctx *c, yaml_node_t *n, const char *name, uint
 static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
 {
 	static const struct sc_key keys[] = { { "queue", true }, { "wake", true },
-					      { "vector", false } };
+					      { "vector", false }, { "hold_head_us", false } };
 	struct nvr_step *st = push(c, out, k, NVR_STEP_REAP);
 	struct sc_queue *q = NULL;
-	yaml_node_t *v[3];
+	yaml_node_t *v[4];
+	uint64_t x;
 
 	if (!st)
 		return;
-	if (!sc_map(c, n, "reap", "in reap", keys, 3, v)) {
+	if (!sc_map(c, n, "reap", "in reap", keys, 4, v)) {
 		c->steps_partial = true;
 		return;
 	}
@@ -268,6 +269,9 @@ static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct 
 			 "interrupts");
 	else if (v[2])
 		host_vector(c, v[2], "vector", &st->vector);
+	/* hold_head_us: write the CQ head doorbell that long after each reap. */
+	if (v[3] && sc_uint(c, v[3], "hold_head_us", 1, 1000000, &x))
+		st->hold_ns = x * 1000;
 }
 
 /* --- reprogram --- */

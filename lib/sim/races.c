@@ -97,6 +97,9 @@ void sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t head)
 
 	if (sim_race(s, NVR_RACE_NO_CQ_EVENTIDX))
 		return;
+	/* The read after sim_race_cq_full() keeps the EventIdx it wrote. */
+	if (sim_race(s, NVR_RACE_CQ_EVENTIDX_AT_TAIL) && (cq->tail + 1) % cq->size == cq->head_seen)
+		return;
 	ei = ei_slot(s, cq->qid, true);
 	if (ei)
 		atomic_store_explicit(ei, head, memory_order_relaxed);
