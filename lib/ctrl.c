@@ -625,6 +625,14 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	if (ret)
 		goto out_free;
 
+	/* A queue ID used before may have left its values in the shadow slots:
+	 * the new queue starts from 0 (SPDK #1795, 38736d993d zeroes them). */
+	if (ctrl->dbbuf_on) {
+		uint8_t *db = ctrl->dbbuf.vaddr;
+
+		atomic_store((_Atomic uint32_t *)(db + db_off(ctrl, qid, false) - 0x1000u), 0);
+		atomic_store((_Atomic uint32_t *)(db + db_off(ctrl, qid, true) - 0x1000u), 0);
+	}
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_sq, .prp1 = sq->mem.iova };
 	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
 	sqe.cdw11 = (uint32_t)qid << 16 | NVR_QUEUE_PC;
@@ -710,6 +718,12 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
 
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 {
+	return nvr_ctrl_delete_qpair_keep(ctrl, qid, status, NULL);
+}
+
+int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
+			       struct nvr_dma_buf keep[2])
+{
 	struct nvr_sq *sq = nvr_ctrl_sq(ctrl, qid);
 	struct nvr_cq *cq = nvr_ctrl_cq(ctrl, qid);
 	struct nvr_sqe sqe;
@@ -729,12 +743,20 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
 	if (cq->sq == sq)
 		cq->sq = NULL;
+	if (keep) {
+		keep[0] = sq->mem;
+		memset(&sq->mem, 0, sizeof(sq->mem));
+	}
 	free_sq(sq);
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
 	ret = queue_cmd(ctrl, &sqe, status);
 	if (ret)
 		return ret;
 	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
+	if (keep) {
+		keep[1] = cq->mem;
+		memset(&cq->mem, 0, sizeof(cq->mem));
+	}
 	free_cq(cq);
 	return 0;
 }

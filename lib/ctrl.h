@@ -147,6 +147,10 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
  * Return: 0, -ENOENT, -EREMOTEIO (device refused; @status), or a transport error.
  */
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status);
+/* The same; the SQ's and CQ's rings are handed over in @keep (still mapped)
+ * instead of freed, as far as each queue was deleted. */
+int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
+			       struct nvr_dma_buf keep[2]);
 
 /**
  * nvr_ctrl_shutdown() - normal shutdown (CC.SHN = 01b), wait for SHST complete.

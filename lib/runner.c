@@ -414,7 +414,7 @@ static bool actor_finite(const struct nvr_actor *def)
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
 		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
-		    st->kind == NVR_STEP_RESET || (st->kind == NVR_STEP_REPROGRAM && st->count))
+		    st->kind == NVR_STEP_RESET || st->kind == NVR_STEP_RECREATE || (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
 	return false;
@@ -453,6 +453,9 @@ static void *actor_main(void *arg)
 			break;
 		case NVR_STEP_RESET:
 			step_reset(r, st);
+			break;
+		case NVR_STEP_RECREATE:
+			step_recreate(r, st);
 			break;
 		default:
 			break;

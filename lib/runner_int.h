@@ -144,6 +144,8 @@ const char *run_races_sim_only(const struct nvr_sim_config *cfg);
 void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns);
 /* The reset step: CC.EN = 0, then up again with the scenario's queues. */
 void step_reset(struct run *r, const struct nvr_step *st);
+/* The recreate step: delete a queue pair, keep its rings as canaries, create it again. */
+void step_recreate(struct run *r, const struct nvr_step *st);
 
 /* True once the run should issue nothing more. */
 bool run_stopping(struct run *r);

@@ -5,6 +5,7 @@
  * and the race knobs of lib/sim/races.c taken from the row.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "canary.h"
@@ -27,8 +28,8 @@ const char *run_races_sim_only(const struct nvr_sim_config *cfg)
 	return NULL;
 }
 
-/* Every queue of the scenario again, followed by the ledger. */
-static int recreate(struct run *r)
+/* Queue @q of the scenario (every one: 0) again, followed by the ledger. */
+static int recreate(struct run *r, uint16_t only)
 {
 	uint16_t st;
 	int ret;
@@ -36,6 +37,8 @@ static int recreate(struct run *r)
 	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
 		const struct nvr_queue_def *q = &r->scn->queues[i];
 
+		if (only && q->id != only)
+			continue;
 		ret = nvr_ctrl_create_qpair(r->ctrl, q->id, q->depth, q->vector, &st);
 		if (!ret)
 			ret = nvr_ledger_attach(r->ledger, nvr_ctrl_sq(r->ctrl, q->id),
@@ -87,7 +90,7 @@ void step_reset(struct run *r, const struct nvr_step *st)
 		if (ret)
 			goto out_fail;
 	}
-	ret = recreate(r);
+	ret = recreate(r, 0);
 	if (ret)
 		goto out_fail;
 	pthread_mutex_unlock(&r->q_lock);
@@ -113,4 +116,37 @@ void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
 {
 	run_sleep(r, hold_ns);
 	nvr_cq_release(cq);
+}
+
+/*
+ * Delete I/O queue pair st->queue and create it again with the same ID
+ * (NVMe 1.4, 5.6 and 5.4; SPDK #1795): the new queue starts from slot 0,
+ * whatever the old one had reached. The old rings are the device's no more:
+ * canaries for linger_ns.
+ */
+void step_recreate(struct run *r, const struct nvr_step *st)
+{
+	struct nvr_dma_buf keep[2] = { 0 };
+	char what[2][64];
+	uint16_t status;
+	int ret;
+
+	pthread_mutex_lock(&r->q_lock);
+	nvr_ledger_detach(r->ledger, nvr_ctrl_sq(r->ctrl, st->queue), nvr_ctrl_cq(r->ctrl, st->queue));
+	ret = nvr_ctrl_delete_qpair_keep(r->ctrl, st->queue, &status, keep);
+	snprintf(what[0], sizeof(what[0]), "the SQ ring of deleted I/O queue %u", st->queue);
+	snprintf(what[1], sizeof(what[1]), "the CQ ring of deleted I/O queue %u", st->queue);
+	nvr_canary_keep(r->canaries, &keep[0], what[0], 0, st->linger_ns);
+	nvr_canary_keep(r->canaries, &keep[1], what[1], 0, st->linger_ns);
+	if (!ret)
+		ret = recreate(r, st->queue);
+	if (ret) {
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, (int)st->queue, -1, -1,
+				  "the controller refused to delete and create queue pair %u again: "
+				  "%s", st->queue, ret == -EREMOTEIO ? nvr_status_str(status) :
+								      strerror(-ret));
+		r->q_gone[st->queue] = true;
+		atomic_store(&r->abort, true);
+	}
+	pthread_mutex_unlock(&r->q_lock);
 }

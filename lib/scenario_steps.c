@@ -506,6 +506,26 @@ static void parse_reset(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct
 		st->linger_ns = x * 1000000ull;
 }
 
+/* --- recreate: { queue: N, linger_ms: N } --- */
+
+static void parse_recreate(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "queue", true }, { "linger_ms", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_RECREATE);
+	yaml_node_t *v[2];
+	uint64_t x;
+
+	if (!st)
+		return;
+	st->linger_ns = 50000000ull;
+	if (!sc_map(c, n, "recreate", "in recreate", keys, 2, v))
+		return;
+	if (v[0])
+		step_queue(c, v[0], &st->queue);
+	if (v[1] && sc_uint(c, v[1], "linger_ms", 0, 60000, &x))
+		st->linger_ns = x * 1000000ull;
+}
+
 static const struct step_kind step_kinds[] = {
 	{ "submit", parse_submit },
 	{ "reap", parse_reap },
@@ -516,6 +536,7 @@ static const struct step_kind step_kinds[] = {
 	{ "repeat", parse_repeat },
 	{ "reprogram", parse_reprogram },
 	{ "reset", parse_reset },
+	{ "recreate", parse_recreate },
 };
 
 /* --- the step list --- */

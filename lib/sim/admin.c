@@ -225,10 +225,10 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	sq->cqid = (uint16_t)cqid;
 	sim_seed_stream(s, &sq->rng, 1, qid);
 	atomic_store(&sq->fp, 0);
+	sq->head = sim_race_new_sq_head(s, sq) % qsize;
+	sq->tail_seen = sq->head;
 	sq->size = qsize;
 	sq->base = sqe->prp1;
-	sq->head = 0;
-	sq->tail_seen = 0;
 	atomic_store(&sq->db, 0);
 	s->cqs[cqid].nr_sqs++;
 	sq->shadow = sq->active = false;

@@ -313,6 +313,8 @@ uint32_t sim_race_sq_eventidx(const struct nvr_sim *s, const struct sim_sq *sq);
 void sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t head);
 /* May the device read the shadow CQ head now (false: asleep until MMIO)? */
 bool sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq);
+/* Where a created SQ starts fetching (0, unless stale_queue_state). */
+uint32_t sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq);
 /* The CQ is full: publish EventIdx, barrier; the caller reads the head again. */
 void sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq);
 

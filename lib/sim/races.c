@@ -48,6 +48,14 @@ static const char *const names[NVR_RACE_NR] = {
 	 * behind the full CQ never completes. The fix: EventIdx = tail - 1.
 	 */
 	[NVR_RACE_CQ_EVENTIDX_AT_TAIL] = "cq_eventidx_at_tail",
+	/*
+	 * Queue-ID reuse (SPDK #1795, fixed in 38736d993d, is the host's half:
+	 * stale shadow values when a qpair is deleted and created again with
+	 * the same ID). The device's half: it keeps the deleted SQ's head for
+	 * the new one. Breaks NVMe 1.4, 4.1: a created queue's head and tail
+	 * start at 0.
+	 */
+	[NVR_RACE_STALE_QUEUE_STATE] = "stale_queue_state",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)
@@ -134,4 +142,10 @@ void sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq)
 	atomic_thread_fence(memory_order_seq_cst);
 	/* An MMIO write from here on wakes it, even one before the re-read. */
 	cq->mmio_seen = atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst);
+}
+
+uint32_t sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq)
+{
+	/* The struct is the deleted queue's, head and all. */
+	return sim_race(s, NVR_RACE_STALE_QUEUE_STATE) && sq->size ? sq->head : 0;
 }

@@ -82,6 +82,7 @@ enum nvr_sim_race {
 	NVR_RACE_EVENTIDX_IS_WAIT,	/* SQ EventIdx = the tail it waits for, not the one it saw */
 	NVR_RACE_NO_CQ_EVENTIDX,	/* never writes CQ EventIdx */
 	NVR_RACE_CQ_EVENTIDX_AT_TAIL,	/* a full CQ's EventIdx = its tail */
+	NVR_RACE_STALE_QUEUE_STATE,	/* a re-created SQ starts where the deleted one stopped */
 	NVR_RACE_NR,
 };
 
