@@ -118,6 +118,9 @@ enum { SIM_NS_MIB, SIM_LBA_SIZE, SIM_MQES, SIM_QUEUES, SIM_VECTORS, SIM_DSTRD, S
        SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_KA_US,
        SIM_CAP_TO, SIM_HOSTILE, SIM_RACES, SIM_NR };
 
+/* sc_map() refuses more keys than this, silently: */
+_Static_assert(SIM_NR <= SC_MAX_KEYS, "device.sim is read with sc_map()");
+
 static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NS_MIB] = { "ns_mib", false },
 	[SIM_LBA_SIZE] = { "lba_size", false },

@@ -28,7 +28,7 @@
 /* Node visits allowed: aliases can make a small document a huge tree. */
 #define SC_BUDGET 100000ul
 #define SC_MAX_DEPTH 8		/* repeat inside repeat */
-#define SC_MAX_KEYS 16		/* keys of the widest mapping in the format */
+#define SC_MAX_KEYS 24		/* keys of the widest mapping in the format */
 #define SC_NAME_MAX 32		/* actor and barrier names, with the NUL */
 
 struct sc_err {
