@@ -722,7 +722,7 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 }
 
 int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
-			       struct nvr_dma_buf keep[2])
+			       struct nvr_qpair_gone *g)
 {
 	struct nvr_sq *sq = nvr_ctrl_sq(ctrl, qid);
 	struct nvr_cq *cq = nvr_ctrl_cq(ctrl, qid);
@@ -739,12 +739,16 @@ int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *st
 	/* Commands the deletion aborted have completed into the CQ: take them.
 	 * The device no longer has the SQ, so it goes now, whatever happens
 	 * to the CQ below. */
-	nvr_cq_reap(cq, cq->depth, NULL, NULL);
+	nvr_cq_reap(cq, cq->depth, g ? g->fn : NULL, g ? g->arg : NULL);
+	if (g)
+		g->left = atomic_load(&sq->outstanding);
+	if (g && g->detach)
+		g->detach(g->arg, sq, cq);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
 	if (cq->sq == sq)
 		cq->sq = NULL;
-	if (keep) {
-		keep[0] = sq->mem;
+	if (g) {
+		g->sq_mem = sq->mem;
 		memset(&sq->mem, 0, sizeof(sq->mem));
 	}
 	free_sq(sq);
@@ -753,8 +757,8 @@ int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *st
 	if (ret)
 		return ret;
 	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
-	if (keep) {
-		keep[1] = cq->mem;
+	if (g) {
+		g->cq_mem = cq->mem;
 		memset(&cq->mem, 0, sizeof(cq->mem));
 	}
 	free_cq(cq);

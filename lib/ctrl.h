@@ -147,10 +147,21 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
  * Return: 0, -ENOENT, -EREMOTEIO (device refused; @status), or a transport error.
  */
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status);
-/* The same; the SQ's and CQ's rings are handed over in @keep (still mapped)
- * instead of freed, as far as each queue was deleted. */
+/* What nvr_ctrl_delete_qpair_keep() hands back. */
+struct nvr_qpair_gone {
+	nvr_cqe_fn fn;		/* in: completes the commands the deletion aborted */
+	void *arg;
+	/* in: called once they are, before the queues' memory goes (NULL: none) */
+	void (*detach)(void *arg, struct nvr_sq *sq, struct nvr_cq *cq);
+	struct nvr_dma_buf sq_mem, cq_mem;	/* out: the rings, still mapped */
+	uint32_t left;		/* out: commands with no completion once Delete SQ was done */
+};
+/* nvr_ctrl_delete_qpair(), but the rings are handed over in @g instead of
+ * freed (as far as each queue was deleted), and the commands still without
+ * a completion after Delete I/O SQ (NVMe 1.4, 5.6: there must be none) are
+ * counted. */
 int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
-			       struct nvr_dma_buf keep[2]);
+			       struct nvr_qpair_gone *g);
 
 /**
  * nvr_ctrl_shutdown() - normal shutdown (CC.SHN = 01b), wait for SHST complete.

@@ -126,6 +126,12 @@ static void io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, voi
 		;
 }
 
+/* For the steps in other files that take completions (runner_races.c). */
+void run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
+{
+	io_done(sq, cqe, ctx, arg);
+}
+
 /* --- actors --- */
 
 static void barrier_init(struct barrier *b, uint32_t needed)
@@ -347,7 +353,7 @@ static void step_submit(struct actor_rt *a, const struct nvr_step *st)
 	}
 	/* The step ends when its commands are done, or lost past the timeout. */
 	drain_end = nvr_now_ns() + r->scn->timeout_ns;
-	while (atomic_load(&a->outstanding) && !atomic_load(&r->abort)) {
+	while (!st->no_drain && atomic_load(&a->outstanding) && !atomic_load(&r->abort)) {
 		uint64_t now = nvr_now_ns();
 
 		abandon_lost(a, now);

@@ -58,6 +58,7 @@ struct nvr_step {
 	bool random;		/* random LBAs in the actor's region, else sequential */
 	bool verify;		/* reads check what this actor wrote */
 	uint32_t batch;		/* commands per SQ doorbell write at most; 0: all that fit */
+	bool no_drain;		/* end without waiting for the commands in flight */
 	/* reap */
 	enum nvr_wake wake;
 	uint64_t every_ns;	/* also reprogram: between two moves */

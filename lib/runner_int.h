@@ -140,6 +140,8 @@ bool run_check_cfs(struct run *r);
 void run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
 /* On real hardware: the first race knob @cfg sets (its name), or NULL. */
 const char *run_races_sim_only(const struct nvr_sim_config *cfg);
+/* runner.c: an I/O command's completion callback. */
+void run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
 /* A reaper that withholds the CQ head: wait @hold_ns, then write it. */
 void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns);
 /* The reset step: CC.EN = 0, then up again with the scenario's queues. */

@@ -118,6 +118,13 @@ void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
 	nvr_cq_release(cq);
 }
 
+static void detach(void *arg, struct nvr_sq *sq, struct nvr_cq *cq)
+{
+	struct run *r = arg;
+
+	nvr_ledger_detach(r->ledger, sq, cq);
+}
+
 /*
  * Delete I/O queue pair st->queue and create it again with the same ID
  * (NVMe 1.4, 5.6 and 5.4; SPDK #1795): the new queue starts from slot 0,
@@ -126,18 +133,24 @@ void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
  */
 void step_recreate(struct run *r, const struct nvr_step *st)
 {
-	struct nvr_dma_buf keep[2] = { 0 };
+	struct nvr_qpair_gone g = { .fn = run_io_done, .arg = r, .detach = detach };
 	char what[2][64];
 	uint16_t status;
 	int ret;
 
 	pthread_mutex_lock(&r->q_lock);
-	nvr_ledger_detach(r->ledger, nvr_ctrl_sq(r->ctrl, st->queue), nvr_ctrl_cq(r->ctrl, st->queue));
-	ret = nvr_ctrl_delete_qpair_keep(r->ctrl, st->queue, &status, keep);
+	ret = nvr_ctrl_delete_qpair_keep(r->ctrl, st->queue, &status, &g);
+	/* NVMe 1.4, 5.6: every command of the SQ is completed (or aborted,
+	 * "Command Aborted due to SQ Deletion") before Delete I/O SQ is. */
+	if (g.left)
+		nvr_ledger_report(r->ledger, NVR_AN_LOST, (int)st->queue, -1, -1,
+				  "Delete I/O SQ %u completed with %u commands of it still without "
+				  "a completion (NVMe 1.4, 5.6: each is completed or aborted first)",
+				  st->queue, g.left);
 	snprintf(what[0], sizeof(what[0]), "the SQ ring of deleted I/O queue %u", st->queue);
 	snprintf(what[1], sizeof(what[1]), "the CQ ring of deleted I/O queue %u", st->queue);
-	nvr_canary_keep(r->canaries, &keep[0], what[0], 0, st->linger_ns);
-	nvr_canary_keep(r->canaries, &keep[1], what[1], 0, st->linger_ns);
+	nvr_canary_keep(r->canaries, &g.sq_mem, what[0], 0, st->linger_ns);
+	nvr_canary_keep(r->canaries, &g.cq_mem, what[1], 0, st->linger_ns);
 	if (!ret)
 		ret = recreate(r, st->queue);
 	if (ret) {

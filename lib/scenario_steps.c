@@ -81,7 +81,7 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 /* --- submit --- */
 
 enum { SUB_QUEUE, SUB_OP, SUB_QD, SUB_COUNT, SUB_DURATION, SUB_BS, SUB_LBA, SUB_VERIFY, SUB_BATCH,
-       SUB_NR };
+       SUB_DRAIN, SUB_NR };
 
 static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_QUEUE] = { "queue", true },
@@ -93,6 +93,7 @@ static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_LBA] = { "lba", false },
 	[SUB_VERIFY] = { "verify", false },
 	[SUB_BATCH] = { "batch", false },
+	[SUB_DRAIN] = { "drain", false },
 };
 
 static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q, uint16_t id,
@@ -160,6 +161,7 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	struct sc_queue *q = NULL;
 	yaml_node_t *v[SUB_NR];
 	uint64_t x;
+	bool b;
 	int i;
 
 	if (!st)
@@ -187,6 +189,9 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 		sc_bool(c, v[SUB_VERIFY], "verify", &st->verify);
 	if (v[SUB_BATCH] && sc_uint(c, v[SUB_BATCH], "batch", 1, 65534, &x))
 		st->batch = (uint32_t)x;
+	/* drain: false: the step ends with its commands still in flight. */
+	if (v[SUB_DRAIN] && sc_bool(c, v[SUB_DRAIN], "drain", &b))
+		st->no_drain = !b;
 }
 
 /* --- reap --- */

@@ -182,6 +182,29 @@ START_TEST(test_queue_id_reuse)
 }
 END_TEST
 
+/* Race 6: the device that completes after Delete I/O SQ is caught twice over:
+ * commands without a completion when the deletion was done, and CQEs in the
+ * deleted CQ's ring, named. */
+START_TEST(test_sq_delete_inflight)
+{
+	bool lost = false, canary = false;
+
+	run_file_row("scenarios/sq-delete-inflight.yaml", "completes-after-delete");
+	ck_assert_int_eq(res.verdict, NVR_PASS);
+	for (uint32_t i = 0; i < res.nr_anomalies; i++) {
+		lost |= res.anomalies[i].cls == NVR_AN_LOST &&
+			strstr(res.anomalies[i].detail, "Delete I/O SQ 1 completed with");
+		canary |= res.anomalies[i].cls == NVR_AN_DMA_AFTER_TEARDOWN &&
+			  strstr(res.anomalies[i].detail, "the CQ ring of deleted I/O queue 1");
+	}
+	ck_assert(lost);
+	ck_assert(canary);
+	run_file_row("scenarios/sq-delete-inflight.yaml", "fixed-shadow");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.completed, 400);
+}
+END_TEST
+
 /* The knobs are read from device.sim.races and from rows, and misspelt ones
  * are refused with a suggestion. */
 START_TEST(test_races_parse)
@@ -235,6 +258,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_stale_dbbuf_canary_and_iommu_agree);
 	tcase_add_test(tc, test_need_event_boundary);
 	tcase_add_test(tc, test_queue_id_reuse);
+	tcase_add_test(tc, test_sq_delete_inflight);
 	suite_add_tcase(s, tc);
 	return s;
 }

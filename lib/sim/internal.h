@@ -215,6 +215,10 @@ struct nvr_sim {
 	_Atomic bool hostile_fired;
 	uint64_t storm_next_ns;
 	struct nvr_rng hostile_rng;
+
+	/* races.c: completions owed to deleted SQs (complete_after_sq_delete). */
+	struct sim_ghost *ghosts;
+	uint32_t nr_ghosts;
 };
 
 static inline uint64_t sim_now(void)
@@ -313,6 +317,11 @@ uint32_t sim_race_sq_eventidx(const struct nvr_sim *s, const struct sim_sq *sq);
 void sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t head);
 /* May the device read the shadow CQ head now (false: asleep until MMIO)? */
 bool sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq);
+/* An SQ is being deleted: complete_after_sq_delete takes its pending
+ * completions away, to post them later into the CQ memory as it was. */
+void sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq);
+/* The worker's loop, device lock held: post what is owed. */
+void sim_race_tick(struct nvr_sim *s, uint64_t now);
 /* Where a created SQ starts fetching (0, unless stale_queue_state). */
 uint32_t sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq);
 /* The CQ is full: publish EventIdx, barrier; the caller reads the head again. */

@@ -13,6 +13,7 @@
  * (NVMe 1.4, 5.7), with a full barrier, and then read the shadow head once
  * more. The knobs below break that protocol the ways it was broken.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -56,6 +57,13 @@ static const char *const names[NVR_RACE_NR] = {
 	 * start at 0.
 	 */
 	[NVR_RACE_STALE_QUEUE_STATE] = "stale_queue_state",
+	/*
+	 * SPDK #2233 (0af4a7cd84): requests of a deleted qpair completed
+	 * twice. The device's half: commands it had fetched are completed after
+	 * Delete I/O SQ was, into the CQ memory as it was. Breaks NVMe 1.4,
+	 * 5.6: every command of the SQ is completed or aborted first.
+	 */
+	[NVR_RACE_COMPLETE_AFTER_SQ_DELETE] = "complete_after_sq_delete",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)
@@ -148,4 +156,72 @@ uint32_t sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq)
 {
 	/* The struct is the deleted queue's, head and all. */
 	return sim_race(s, NVR_RACE_STALE_QUEUE_STATE) && sq->size ? sq->head : 0;
+}
+
+/* complete_after_sq_delete: a completion the device still owes a deleted SQ. */
+struct sim_ghost {
+	uint64_t due_ns;
+	uint64_t addr;		/* where it goes: the CQ slot as the CQ was */
+	uint8_t phase;
+	struct nvr_cqe cqe;
+};
+
+#define MAX_GHOSTS 256
+
+void sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq)
+{
+	struct sim_cq *cq = &s->cqs[sq->cqid];
+	uint32_t tail = cq->tail, n = 0;
+	uint8_t phase = cq->phase;
+
+	if (!sim_race(s, NVR_RACE_COMPLETE_AFTER_SQ_DELETE))
+		return;
+	if (!s->ghosts)
+		s->ghosts = calloc(MAX_GHOSTS, sizeof(*s->ghosts));
+	for (uint32_t i = 0; i < s->nr_pend; i++) {
+		struct sim_pending *p = &s->pend[i];
+		struct sim_ghost *g;
+
+		if (p->cqe.sqid != sq->qid || !s->ghosts || s->nr_ghosts == MAX_GHOSTS) {
+			s->pend[n++] = *p;
+			continue;
+		}
+		g = &s->ghosts[s->nr_ghosts++];
+		g->due_ns = p->due_ns;
+		g->addr = cq->base + (uint64_t)tail * sizeof(struct nvr_cqe);
+		g->phase = phase;
+		g->cqe = p->cqe;
+		g->cqe.sqhd = (uint16_t)sq->head;
+		if (++tail == cq->size) {
+			tail = 0;
+			phase ^= 1;
+		}
+	}
+	/* The caller puts the heap back in order. */
+	s->nr_pend = n;
+}
+
+void sim_race_tick(struct nvr_sim *s, uint64_t now)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->nr_ghosts; i++) {
+		struct sim_ghost *g = &s->ghosts[i];
+		_Atomic uint32_t *dw;
+		struct nvr_cqe *slot;
+
+		if (g->due_ns > now) {
+			s->ghosts[n++] = *g;
+			continue;
+		}
+		/* Through the IOMMU like any DMA: a fault when it is unmapped. */
+		slot = sim_dma_ptr(s, g->addr, sizeof(*slot), true);
+		if (!slot)
+			continue;
+		memcpy(slot, &g->cqe, 12);
+		dw = (_Atomic uint32_t *)((uint8_t *)slot + 12);
+		atomic_store_explicit(dw, g->cqe.cid | (uint32_t)((g->cqe.status & ~1u) | g->phase) << 16,
+				      memory_order_release);
+	}
+	s->nr_ghosts = n;
 }

@@ -319,8 +319,10 @@ void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 {
 	uint32_t tail = atomic_load(&sq->db);
 
-	if (sq->shadow)
-		sim_dbbuf_sq_tail(s, sq, &tail);
+	/* An SQ asleep behind its shadow tail has nothing past its head: the
+	 * MMIO doorbell may be from long ago (the host rang by shadow since). */
+	if (sq->shadow && !sim_dbbuf_sq_tail(s, sq, &tail))
+		tail = sq->head;
 	while (sq->head != tail) {
 		const struct nvr_sqe *p = sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
 		struct nvr_cqe cqe = { .sqid = sq->qid };
@@ -333,6 +335,7 @@ void sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 		cqe.status = NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE) << 1;
 		enqueue(s, &s->cqs[sq->cqid], &cqe, 0, 0);
 	}
+	sim_race_sq_delete(s, sq);
 	/* Completions of this SQ still held back for latency are posted now. */
 	for (uint32_t i = 0; i < s->nr_pend; i++)
 		if (s->pend[i].cqe.sqid == sq->qid)
@@ -489,6 +492,7 @@ void *sim_worker(void *arg)
 				work += run_pending(s, now);
 			sim_raise_due(s, now);
 			sim_hostile_tick(s, now);
+			sim_race_tick(s, now);
 		}
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
 		pthread_rwlock_unlock(&s->dma_lock);
