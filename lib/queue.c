@@ -76,6 +76,20 @@ static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 	nvr_reg_write32(cq->t, cq->db_off, head);
 }
 
+#define CID_FIRST_GAP_NS 2000
+
+/* cid_first: the CID, read before the phase, with the gap a weak CPU opens. */
+static uint32_t cid_early(struct nvr_cq *cq, uint16_t slot)
+{
+	uint32_t cid = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+					    memory_order_relaxed) & 0xffff;
+	uint64_t until = nvr_now_ns() + CID_FIRST_GAP_NS;
+
+	while (nvr_now_ns() < until)
+		nvr_cpu_relax();
+	return cid;
+}
+
 static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
 {
 	return atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
@@ -160,11 +174,14 @@ unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, 
 
 	while (n < max) {
 		uint16_t slot = (uint16_t)hp;
+		uint32_t cid = unlikely(cq->cid_first) ? cid_early(cq, slot) : 0;
 		uint32_t dw3 = entry_dw3(cq, slot);
 		struct nvr_cqe cqe;
 
 		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
 			break;
+		if (unlikely(cq->cid_first))
+			dw3 = (dw3 & 0xffff0000u) | cid;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);

@@ -71,6 +71,11 @@ struct nvr_cq {
 	/* Reaping does not write the head doorbell: nvr_cq_release() does,
 	 * later (a host that withholds CQ slots, as batching drivers do). */
 	_Atomic bool hold_head;
+	/* The bug of FreeBSD D30995/D31002: the CID is read before the phase
+	 * tag that says the entry is new. On x86 loads are not reordered, so
+	 * the gap between the two reads is widened (CID_FIRST_GAP_NS) to stand
+	 * for the reordering a weakly ordered CPU does on its own. */
+	bool cid_first;
 };
 
 struct nvr_sq {

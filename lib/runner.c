@@ -621,6 +621,7 @@ static void resolve_policy(struct run *r)
 	r->pol.need_event = pick(w->need_event, s->need_event, NVR_NEED_EVENT_LINUX);
 	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
 	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
+	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
 }
 
 static int setup(struct run *r, struct nvr_result *res)
@@ -759,6 +760,7 @@ static int setup(struct run *r, struct nvr_result *res)
 					nvr_ctrl_cq(r->ctrl, q->id));
 		if (ret)
 			return fail(res, ret, "cannot follow queue %u: %s", q->id, strerror(-ret));
+		nvr_ctrl_cq(r->ctrl, q->id)->cid_first = r->pol.cqe_read == 1;
 	}
 	{
 		char why[160];

@@ -118,6 +118,7 @@ struct nvr_policy {
 	int need_event;		/* enum nvr_need_event */
 	int keep_alive;		/* enum nvr_ka_policy */
 	int msix_update;	/* enum nvr_msix_update */
+	int cqe_read;		/* 1: the CID is read before the phase (FreeBSD D30995) */
 };
 
 /* How keep-alive and teardown share the admin queue (seed 001). */
@@ -130,7 +131,8 @@ enum nvr_ka_policy {
 /* Every field -1: a row or scenario that sets nothing. */
 #define NVR_POLICY_UNSET                                                                       \
 	((struct nvr_policy){ .cq_lock = -1, .shadow_doorbells = -1, .barrier = -1,            \
-			      .need_event = -1, .keep_alive = -1, .msix_update = -1 })
+			      .need_event = -1, .keep_alive = -1, .msix_update = -1,         \
+			      .cqe_read = -1 })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {

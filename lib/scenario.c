@@ -353,13 +353,15 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "barrier", false },
 					      { "need_event", false },
 					      { "keep_alive", false },
-					      { "msix_update", false } };
+					      { "msix_update", false },
+					      { "cqe_read", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
 	static const char *const formulas[] = { "linux", "spdk" };
 	static const char *const kas[] = { "sync", "async", "cancelled" };
 	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd" };
+	static const char *const reads[] = { "phase-first", "cid-first" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
 	bool b;
 	int k;
@@ -378,6 +380,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->keep_alive = k;
 	if (v[5] && (k = sc_choice(c, v[5], "msix_update", updates, NVR_ARRAY_SIZE(updates))) >= 0)
 		p->msix_update = k;
+	if (v[6] && (k = sc_choice(c, v[6], "cqe_read", reads, NVR_ARRAY_SIZE(reads))) >= 0)
+		p->cqe_read = k;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)
