@@ -76,6 +76,9 @@ struct nvr_cq {
 	 * the gap between the two reads is widened (CID_FIRST_GAP_NS) to stand
 	 * for the reordering a weakly ordered CPU does on its own. */
 	bool cid_first;
+	/* An interrupt handler takes at most this many CQEs per wake (0: all
+	 * there are): the drain limit of SPDK 7406eb0dc0. */
+	uint16_t irq_limit;
 };
 
 struct nvr_sq {

@@ -622,6 +622,7 @@ static void resolve_policy(struct run *r)
 	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
 	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
 	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
+	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
 }
 
 static int setup(struct run *r, struct nvr_result *res)
@@ -761,6 +762,7 @@ static int setup(struct run *r, struct nvr_result *res)
 		if (ret)
 			return fail(res, ret, "cannot follow queue %u: %s", q->id, strerror(-ret));
 		nvr_ctrl_cq(r->ctrl, q->id)->cid_first = r->pol.cqe_read == 1;
+		nvr_ctrl_cq(r->ctrl, q->id)->irq_limit = (uint16_t)r->pol.irq_drain_limit;
 	}
 	{
 		char why[160];

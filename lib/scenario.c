@@ -354,7 +354,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "need_event", false },
 					      { "keep_alive", false },
 					      { "msix_update", false },
-					      { "cqe_read", false } };
+					      { "cqe_read", false },
+					      { "irq_drain_limit", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
@@ -363,6 +364,7 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd" };
 	static const char *const reads[] = { "phase-first", "cid-first" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
+	uint64_t x;
 	bool b;
 	int k;
 
@@ -382,6 +384,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->msix_update = k;
 	if (v[6] && (k = sc_choice(c, v[6], "cqe_read", reads, NVR_ARRAY_SIZE(reads))) >= 0)
 		p->cqe_read = k;
+	if (v[7] && sc_uint(c, v[7], "irq_drain_limit", 0, 65535, &x))
+		p->irq_drain_limit = (int)x;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)
