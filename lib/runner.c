@@ -383,6 +383,8 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 	 * reapers and saw none running cannot have its queue used here. */
 	atomic_fetch_add(&r->reapers_running, 1);
 	cq = atomic_load(&r->stop_reapers) ? NULL : nvr_ctrl_cq(r->ctrl, st->queue);
+	if (cq && run_poller_declines(r, st, cq))
+		cq = NULL;
 	/* Another host vector's handler, where a reprogram step moves the queue. */
 	vector = st->vector ? st->vector : cq ? (unsigned int)cq->vector : 0;
 	if (cq && st->hold_ns)
@@ -623,6 +625,7 @@ static void resolve_policy(struct run *r)
 	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
 	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
 	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
+	r->pol.poll_checks_type = pick(w->poll_checks_type, s->poll_checks_type, 1);
 }
 
 static int setup(struct run *r, struct nvr_result *res)

@@ -120,6 +120,7 @@ struct nvr_policy {
 	int msix_update;	/* enum nvr_msix_update */
 	int cqe_read;		/* 1: the CID is read before the phase (FreeBSD D30995) */
 	int irq_drain_limit;	/* CQEs a handler takes per wake; 0: all (SPDK 7406eb0dc0) */
+	int poll_checks_type;	/* 1: a poller leaves interrupt-driven queues alone */
 };
 
 /* How keep-alive and teardown share the admin queue (seed 001). */
@@ -133,7 +134,7 @@ enum nvr_ka_policy {
 #define NVR_POLICY_UNSET                                                                       \
 	((struct nvr_policy){ .cq_lock = -1, .shadow_doorbells = -1, .barrier = -1,            \
 			      .need_event = -1, .keep_alive = -1, .msix_update = -1,         \
-			      .cqe_read = -1, .irq_drain_limit = -1 })
+			      .cqe_read = -1, .irq_drain_limit = -1, .poll_checks_type = -1 })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {

@@ -140,6 +140,8 @@ bool run_check_cfs(struct run *r);
 void run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
 /* On real hardware: the first race knob @cfg sets (its name), or NULL. */
 const char *run_races_sim_only(const struct nvr_sim_config *cfg);
+/* A polling reaper that leaves an interrupt-driven queue alone (Linux 166e31d7dbf6). */
+bool run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
 /* runner.c: an I/O command's completion callback. */
 void run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
 /* A reaper that withholds the CQ head: wait @hold_ns, then write it. */

@@ -163,3 +163,14 @@ void step_recreate(struct run *r, const struct nvr_step *st)
 	}
 	pthread_mutex_unlock(&r->q_lock);
 }
+
+/*
+ * Linux 166e31d7dbf6: the number of poll queues can change across a reset, and
+ * a hipri task went on polling a queue that had become interrupt-driven; its
+ * interrupt handler takes no poll lock, so both completed one request. The fix
+ * checks the queue's type before polling.
+ */
+bool run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq)
+{
+	return st->wake == NVR_WAKE_POLL && cq->vector >= 0 && r->pol.poll_checks_type;
+}

@@ -355,7 +355,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "keep_alive", false },
 					      { "msix_update", false },
 					      { "cqe_read", false },
-					      { "irq_drain_limit", false } };
+					      { "irq_drain_limit", false },
+					      { "poll_checks_type", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
@@ -386,6 +387,8 @@ static void policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->cqe_read = k;
 	if (v[7] && sc_uint(c, v[7], "irq_drain_limit", 0, 65535, &x))
 		p->irq_drain_limit = (int)x;
+	if (v[8] && sc_bool(c, v[8], "poll_checks_type", &b))
+		p->poll_checks_type = b;
 }
 
 static void device(struct sc_ctx *c, yaml_node_t *n)
