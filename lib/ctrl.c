@@ -545,24 +545,37 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms)
  * on fresh memory. The old shadow doorbell pages are handed to the caller,
  * still mapped: a device that kept them may still write there.
  */
-int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_dma_buf *old_dbbuf)
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 {
 	uint16_t adepth = ctrl->cqs[0] ? ctrl->cqs[0]->depth : 2;
 	uint32_t cc = nvr_reg_read32(ctrl->t, NVME_REG_CC);
 	int ret;
 
-	memset(old_dbbuf, 0, sizeof(*old_dbbuf));
+	memset(&g->dbbuf, 0, sizeof(g->dbbuf));
+	g->cancelled = 0;
 	ret = nvr_ctrl_disable(ctrl);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&ctrl->admin_lock);
 	for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
+		struct nvr_sq *sq = ctrl->sqs[q];
+		struct nvr_cq *cq = ctrl->cqs[q];
+
+		/* CSTS.RDY is 0: nothing more completes (NVMe 1.4, 7.3.2). */
+		if (q && sq)
+			g->cancelled += nvr_sq_cancel_all(sq, NVME_SC_ABORT_REQ, g->fn, g->arg);
+		if (q && sq && cq && g->detach)
+			g->detach(g->arg, sq, cq);
+		if (q && cq && q < g->nr_cq_mem && g->cq_mem) {
+			g->cq_mem[q] = cq->mem;
+			memset(&cq->mem, 0, sizeof(cq->mem));
+		}
 		free_sq(ctrl->sqs[q]);
 		free_cq(ctrl->cqs[q]);
 		__atomic_store_n(&ctrl->sqs[q], NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&ctrl->cqs[q], NULL, __ATOMIC_RELEASE);
 	}
-	*old_dbbuf = ctrl->dbbuf;
+	g->dbbuf = ctrl->dbbuf;
 	memset(&ctrl->dbbuf, 0, sizeof(ctrl->dbbuf));
 	ctrl->dbbuf_on = false;
 	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);

@@ -175,17 +175,32 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms);
  */
 int nvr_ctrl_disable(struct nvr_ctrl *ctrl);
 
-struct nvr_dma_buf;
+/* What nvr_ctrl_reset() takes and hands back. */
+struct nvr_reset_gone {
+	/* in: completes the commands the reset cancelled (no CQE will come) */
+	nvr_cqe_fn fn;
+	void *arg;
+	/* in: called for each I/O queue pair before its memory goes (NULL: none) */
+	void (*detach)(void *arg, struct nvr_sq *sq, struct nvr_cq *cq);
+	/* in: room for the CQ rings by queue ID (NULL: freed); out: handed over */
+	struct nvr_dma_buf *cq_mem;
+	uint16_t nr_cq_mem;
+	struct nvr_dma_buf dbbuf;	/* out: the Doorbell Buffer Config pages */
+	uint32_t cancelled;		/* out: commands the reset cancelled */
+};
+
 /**
  * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1) and bring the
  * admin queue up again; every I/O queue and shadow doorbell is gone.
- * @ctrl: an open controller with no I/O in flight.
- * @old_dbbuf: the Doorbell Buffer Config pages, handed over still mapped
- *             (zeroed when there were none); the caller frees them.
+ * @ctrl: an open controller; nothing may submit meanwhile.
+ * @g: once CSTS.RDY is 0, the commands still outstanding are completed as
+ *     aborted (Command Abort Requested) through g->fn; the Doorbell Buffer
+ *     Config pages and the CQ rings are handed over still mapped (a device
+ *     that is not done with them may still write there).
  *
  * Return: 0, or -errno (-ETIMEDOUT when CSTS.RDY did not follow CC.EN).
  */
-int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_dma_buf *old_dbbuf);
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g);
 
 /* CSTS as the device reports it now. */
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl);

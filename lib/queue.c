@@ -371,3 +371,27 @@ int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *lis
 	sqe->prp2 = list_iova;
 	return 0;
 }
+
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = 0;
+
+	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+		struct nvr_cmd *cmd = &sq->cmds[cid];
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };
+		void *ctx;
+
+		if (!atomic_compare_exchange_strong(&cmd->state, &expect, NVR_CMD_COMPLETING))
+			continue;
+		ctx = cmd->ctx;
+		atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (sq->lsq)
+			nvr_ledger_completed(sq->lsq, sq->cq ? sq->cq->lcq : NULL, cid, NVR_REAP_SWEEP);
+		if (fn)
+			fn(sq, &cqe, ctx, arg);
+		n++;
+	}
+	return n;
+}

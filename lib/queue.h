@@ -183,6 +183,12 @@ unsigned int nvr_cq_sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg);
 
 /* True when the next CQE is already posted (the phase tag matches). */
 bool nvr_cq_pending(struct nvr_cq *cq);
+/*
+ * The controller was reset: complete every command still outstanding on @sq
+ * with @status (no CQE will come for them), through @fn and the ledger.
+ * Return: how many.
+ */
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg);
 /* With hold_head: write the head doorbell now (under cq->lock). */
 void nvr_cq_release(struct nvr_cq *cq);
 

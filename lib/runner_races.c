@@ -49,6 +49,13 @@ static int recreate(struct run *r, uint16_t only)
 	return 0;
 }
 
+static void detach(void *arg, struct nvr_sq *sq, struct nvr_cq *cq)
+{
+	struct run *r = arg;
+
+	nvr_ledger_detach(r->ledger, sq, cq);
+}
+
 /*
  * NVMe 1.4, 7.3.2: a Controller Level Reset deletes every I/O queue and, by
  * 5.7, the Doorbell Buffer Config. The host here is correct: it stops I/O
@@ -60,22 +67,25 @@ static int recreate(struct run *r, uint16_t only)
  */
 void step_reset(struct run *r, const struct nvr_step *st)
 {
-	struct nvr_dma_buf old;
+	struct nvr_dma_buf rings[NVR_MAX_QUEUES + 1] = { 0 };
+	struct nvr_reset_gone g = { .fn = run_io_done, .arg = r, .detach = detach,
+				    .cq_mem = rings, .nr_cq_mem = NVR_MAX_QUEUES + 1 };
 	bool dbbuf = st->dbbuf_after >= 0 ? st->dbbuf_after : r->pol.shadow_doorbells;
 	uint16_t status;
 	int ret;
 
 	pthread_mutex_lock(&r->q_lock);
-	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
-		uint16_t q = r->scn->queues[i].id;
-
-		nvr_ledger_detach(r->ledger, nvr_ctrl_sq(r->ctrl, q), nvr_ctrl_cq(r->ctrl, q));
-	}
-	ret = nvr_ctrl_reset(r->ctrl, &old);
-	if (old.len)
-		nvr_canary_keep(r->canaries, &old,
+	ret = nvr_ctrl_reset(r->ctrl, &g);
+	if (g.dbbuf.len)
+		nvr_canary_keep(r->canaries, &g.dbbuf,
 				"the Doorbell Buffer Config pages of the controller before its reset",
 				4u << nvr_ctrl_info(r->ctrl)->dstrd, st->linger_ns);
+	for (uint32_t q = 1; q <= NVR_MAX_QUEUES; q++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "the CQ ring of I/O queue %u before the reset", q);
+		nvr_canary_keep(r->canaries, &rings[q], what, 0, st->linger_ns);
+	}
 	if (ret) {
 		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
 				  "the controller did not come back from a reset (CC.EN 0 then 1): "
@@ -116,13 +126,6 @@ void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
 {
 	run_sleep(r, hold_ns);
 	nvr_cq_release(cq);
-}
-
-static void detach(void *arg, struct nvr_sq *sq, struct nvr_cq *cq)
-{
-	struct run *r = arg;
-
-	nvr_ledger_detach(r->ledger, sq, cq);
 }
 
 /*

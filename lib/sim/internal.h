@@ -320,6 +320,8 @@ bool sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq);
 /* An SQ is being deleted: complete_after_sq_delete takes its pending
  * completions away, to post them later into the CQ memory as it was. */
 void sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq);
+/* CC.EN was cleared: complete_after_disable takes the pending completions away. */
+void sim_race_disable(struct nvr_sim *s);
 /* The worker's loop, device lock held: post what is owed. */
 void sim_race_tick(struct nvr_sim *s, uint64_t now);
 /* Where a created SQ starts fetching (0, unless stale_queue_state). */

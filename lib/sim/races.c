@@ -64,6 +64,13 @@ static const char *const names[NVR_RACE_NR] = {
 	 * 5.6: every command of the SQ is completed or aborted first.
 	 */
 	[NVR_RACE_COMPLETE_AFTER_SQ_DELETE] = "complete_after_sq_delete",
+	/*
+	 * A controller reset under I/O: commands in flight when CC.EN was
+	 * cleared are completed afterwards, into the CQ memory as it was.
+	 * Breaks NVMe 1.4, 7.3.2: once CSTS.RDY is 0 the controller has
+	 * stopped, and its queues are gone with everything in them.
+	 */
+	[NVR_RACE_COMPLETE_AFTER_DISABLE] = "complete_after_disable",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)
@@ -168,37 +175,51 @@ struct sim_ghost {
 
 #define MAX_GHOSTS 256
 
-void sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq)
+/* Take the pending completions of SQ @sqid (0: of every I/O SQ) away, to be
+ * posted later where their CQ's tail was. */
+static void ghost_pending(struct nvr_sim *s, uint16_t sqid)
 {
-	struct sim_cq *cq = &s->cqs[sq->cqid];
-	uint32_t tail = cq->tail, n = 0;
-	uint8_t phase = cq->phase;
+	uint32_t n = 0;
 
-	if (!sim_race(s, NVR_RACE_COMPLETE_AFTER_SQ_DELETE))
-		return;
 	if (!s->ghosts)
 		s->ghosts = calloc(MAX_GHOSTS, sizeof(*s->ghosts));
 	for (uint32_t i = 0; i < s->nr_pend; i++) {
 		struct sim_pending *p = &s->pend[i];
+		struct sim_cq *cq = &s->cqs[p->cqid];
 		struct sim_ghost *g;
 
-		if (p->cqe.sqid != sq->qid || !s->ghosts || s->nr_ghosts == MAX_GHOSTS) {
+		if (!p->cqid || (sqid && p->cqe.sqid != sqid) || !s->ghosts ||
+		    s->nr_ghosts == MAX_GHOSTS) {
 			s->pend[n++] = *p;
 			continue;
 		}
 		g = &s->ghosts[s->nr_ghosts++];
 		g->due_ns = p->due_ns;
-		g->addr = cq->base + (uint64_t)tail * sizeof(struct nvr_cqe);
-		g->phase = phase;
+		g->addr = cq->base + (uint64_t)cq->tail * sizeof(struct nvr_cqe);
+		g->phase = cq->phase;
 		g->cqe = p->cqe;
-		g->cqe.sqhd = (uint16_t)sq->head;
-		if (++tail == cq->size) {
-			tail = 0;
-			phase ^= 1;
+		g->cqe.sqhd = (uint16_t)s->sqs[p->cqe.sqid].head;
+		/* The device goes on counting, as the buggy one would. */
+		if (++cq->tail == cq->size) {
+			cq->tail = 0;
+			cq->phase ^= 1;
 		}
 	}
-	/* The caller puts the heap back in order. */
 	s->nr_pend = n;
+}
+
+void sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq)
+{
+	/* The caller puts the heap back in order. */
+	if (sim_race(s, NVR_RACE_COMPLETE_AFTER_SQ_DELETE))
+		ghost_pending(s, sq->qid);
+}
+
+void sim_race_disable(struct nvr_sim *s)
+{
+	/* The caller empties the heap. */
+	if (sim_race(s, NVR_RACE_COMPLETE_AFTER_DISABLE))
+		ghost_pending(s, 0);
 }
 
 void sim_race_tick(struct nvr_sim *s, uint64_t now)

@@ -364,6 +364,7 @@ void sim_queues_reset(struct nvr_sim *s)
 		s->cqs[q].nr_sqs = 0;
 		s->cqs[q].unsignalled = 0;
 	}
+	sim_race_disable(s);
 	s->nr_pend = 0;
 	/* A reset clears Doorbell Buffer Config and stops the keep-alive timer. */
 	sim_race_dbbuf_reset(s);
@@ -492,8 +493,9 @@ void *sim_worker(void *arg)
 				work += run_pending(s, now);
 			sim_raise_due(s, now);
 			sim_hostile_tick(s, now);
-			sim_race_tick(s, now);
 		}
+		/* Also while disabled: what a buggy device still owes. */
+		sim_race_tick(s, now);
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
 		pthread_rwlock_unlock(&s->dma_lock);
 		pthread_mutex_unlock(&s->lock);
