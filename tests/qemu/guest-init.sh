@@ -248,6 +248,9 @@ else
 	bad sigint "exit $st, driver $(driver)"; show /tmp/o
 fi
 
+# --- NVMe/TCP: the kernel's nvmet target, our host library, nvme-cli's host ---
+. /share/guest-tcp.sh
+
 [ -n "$BENCH" ] && . /share/guest-bench.sh
 echo NVR-DONE
 poweroff -f

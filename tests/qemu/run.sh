@@ -42,6 +42,9 @@ if [ "$(head -1 "$cache/ready" 2>/dev/null)" != "guest $want" ]; then
 		skip "cannot build the guest from Debian packages (see $cache.log)"
 fi
 read -r kver kernel < "$cache/kernel"
+# The NVMe/TCP checks' modules (nvmet, nvmet-tcp, nvme-tcp), listed apart; without them they skip.
+sh "$here/build-guest-tcp.sh" "$cache" >> "$cache.log" 2>&1 ||
+	echo "qemu tier: could not add the nvmet modules to the guest (see $cache.log)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvr-qemu.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -51,6 +54,9 @@ mkdir -p "$root/share/scenarios" "$root/usr/share/misc"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$here"/*.yaml "$here/guest-bench.sh" "$root/share/"
+cp "$here/guest-tcp.sh" "$here/nvmet-setup.sh" "$root/share/"
+# The NVMe/TCP probe, built beside nvmerace (make builds it for the tier).
+[ -x "$(dirname "$bin")/tests/qemu/tcp_probe" ] && cp "$(dirname "$bin")/tests/qemu/tcp_probe" "$root/usr/bin/"
 cp "$top"/scenarios/*.yaml "$root/share/scenarios/"
 [ -f /usr/share/misc/pci.ids ] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
 # The monitor draws on the guest's first virtual console: its terminfo entry.
