@@ -119,6 +119,7 @@ static void free_cq(struct nvr_cq *cq)
 {
 	if (!cq)
 		return;
+	free(cq->held);
 	nvr_dma_free(&cq->mem);
 	pthread_mutex_destroy(&cq->lock);
 	pthread_mutex_destroy(&cq->db_lock);

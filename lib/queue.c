@@ -182,6 +182,8 @@ unsigned int nvr_cq_reap_as(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, 
 			break;
 		if (unlikely(cq->cid_first))
 			dw3 = (dw3 & 0xffff0000u) | cid;
+		if (unlikely(cq->held))
+			cq->held[slot] = dw3;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
@@ -300,13 +302,28 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	return true;
 }
 
-void nvr_cq_release(struct nvr_cq *cq)
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now)
 {
+	unsigned int n = 0;
+	uint16_t head;
+
 	pthread_mutex_lock(&cq->lock);
+	head = nvr_cq_head(cq);
+	for (uint16_t s = cq->released; cq->held && s != head; s = (uint16_t)((s + 1) % cq->depth)) {
+		uint32_t dw3 = entry_dw3(cq, s);
+
+		if (dw3 != cq->held[s] && !n++) {
+			*slot = s;
+			*was = cq->held[s];
+			*now = dw3;
+		}
+	}
+	cq->released = head;
 	atomic_store_explicit(&cq->hold_head, false, memory_order_relaxed);
-	cq_doorbell(cq, nvr_cq_head(cq));
+	cq_doorbell(cq, head);
 	atomic_store_explicit(&cq->hold_head, true, memory_order_relaxed);
 	pthread_mutex_unlock(&cq->lock);
+	return n;
 }
 
 unsigned int nvr_cq_sweep(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)

@@ -387,8 +387,8 @@ static void step_reap(struct actor_rt *a, const struct nvr_step *st)
 		cq = NULL;
 	/* Another host vector's handler, where a reprogram step moves the queue. */
 	vector = st->vector ? st->vector : cq ? (unsigned int)cq->vector : 0;
-	if (cq && st->hold_ns)
-		atomic_store(&cq->hold_head, true);
+	if (cq && st->hold_ns && run_hold_head(cq))
+		cq = NULL;
 	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
 		switch (st->wake) {
 		case NVR_WAKE_IRQ:

@@ -144,6 +144,8 @@ const char *run_races_sim_only(const struct nvr_sim_config *cfg);
 bool run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
 /* runner.c: an I/O command's completion callback. */
 void run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
+/* A reaper will withhold @cq's head; nonzero when it cannot (no memory). */
+int run_hold_head(struct nvr_cq *cq);
 /* A reaper that withholds the CQ head: wait @hold_ns, then write it. */
 void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns);
 /* The reset step: CC.EN = 0, then up again with the scenario's queues. */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "canary.h"
@@ -122,10 +123,32 @@ out_abort:
  * can fill the CQ with the completions of commands submitted after the
  * reaped ones, and must park what does not fit until the head comes.
  */
+int run_hold_head(struct nvr_cq *cq)
+{
+	cq->held = calloc(cq->depth, sizeof(*cq->held));
+	if (!cq->held)
+		return -ENOMEM;
+	cq->released = nvr_cq_head(cq);
+	atomic_store(&cq->hold_head, true);
+	return 0;
+}
+
 void run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns)
 {
+	uint32_t was = 0, now = 0;
+	uint16_t slot = 0;
+	unsigned int n;
+
 	run_sleep(r, hold_ns);
-	nvr_cq_release(cq);
+	n = nvr_cq_release(cq, &slot, &was, &now);
+	/* A CQE where none may be: counted with the spurious ones. */
+	if (n)
+		nvr_ledger_report(r->ledger, NVR_AN_SPURIOUS, cq->qid, (int)(now & 0xffff), -1,
+				  "CQ overwrite: %u entries of CQ %u the host had consumed but not "
+				  "yet released changed before its head doorbell; first slot %u, "
+				  "CID %u phase %u as consumed, CID %u phase %u now",
+				  n, cq->qid, slot, was & 0xffff, (was >> 16) & 1, now & 0xffff,
+				  (now >> 16) & 1);
 }
 
 /*

@@ -71,6 +71,13 @@ static const char *const names[NVR_RACE_NR] = {
 	 * stopped, and its queues are gone with everything in them.
 	 */
 	[NVR_RACE_COMPLETE_AFTER_DISABLE] = "complete_after_disable",
+	/*
+	 * The CQ is full by the head the host released, and the device posts
+	 * anyway, over entries the host consumed but has not released yet.
+	 * Breaks NVMe 1.4, 4.6: a slot is free only once the head doorbell
+	 * has passed it.
+	 */
+	[NVR_RACE_CQ_OVERRUN] = "cq_overrun",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)

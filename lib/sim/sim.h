@@ -85,6 +85,7 @@ enum nvr_sim_race {
 	NVR_RACE_STALE_QUEUE_STATE,	/* a re-created SQ starts where the deleted one stopped */
 	NVR_RACE_COMPLETE_AFTER_SQ_DELETE,	/* commands in flight complete after Delete SQ */
 	NVR_RACE_COMPLETE_AFTER_DISABLE,	/* ... and after CC.EN = 0 */
+	NVR_RACE_CQ_OVERRUN,		/* posts into CQ slots the host has not released */
 	NVR_RACE_NR,
 };
 

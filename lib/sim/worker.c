@@ -113,7 +113,8 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	uint32_t dw3;
 
 	cq_update_head(s, cq);
-	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN)) {
+	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN) &&
+	    !(cq->qid && sim_race(s, NVR_RACE_CQ_OVERRUN))) {
 		if (!cq->shadow || cq->asleep)
 			return false;
 		sim_race_cq_full(s, cq);	/* EventIdx, barrier, then the head again */
