@@ -201,7 +201,37 @@ START_TEST(test_sq_delete_inflight)
 	ck_assert(canary);
 	run_file_row("scenarios/sq-delete-inflight.yaml", "fixed-shadow");
 	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
-	ck_assert_uint_eq(res.stats.completed, 400);
+	ck_assert_uint_eq(res.stats.completed, 200);
+}
+END_TEST
+
+/* Race 7: the host cancels what a reset took (none lost, every command
+ * accounted for); a device that completes it afterwards hits the old ring. */
+START_TEST(test_reset_under_io)
+{
+	run_file_row("scenarios/reset-under-io.yaml", "fixed");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.anomalies[NVR_AN_LOST], 0);
+	ck_assert_uint_eq(res.stats.completed, 200);
+	ck_assert_uint_gt(res.errors, 0);	/* the cancelled ones, as aborted */
+	run_file_row("scenarios/reset-under-io.yaml", "completes-after-reset");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_DMA_AFTER_TEARDOWN);
+	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail,
+				     "the CQ ring of I/O queue 1 before the reset"));
+}
+END_TEST
+
+/* CQ overwrite: named, with the slot and what changed. */
+START_TEST(test_cq_overwrite)
+{
+	run_file_row("scenarios/cq-overwrite.yaml", "overrun");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_SPURIOUS);
+	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail, "CQ overwrite"));
+	run_file_row("scenarios/cq-overwrite.yaml", "fixed");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.anomalies[NVR_AN_SPURIOUS], 0);
 }
 END_TEST
 
@@ -259,6 +289,8 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_need_event_boundary);
 	tcase_add_test(tc, test_queue_id_reuse);
 	tcase_add_test(tc, test_sq_delete_inflight);
+	tcase_add_test(tc, test_reset_under_io);
+	tcase_add_test(tc, test_cq_overwrite);
 	suite_add_tcase(s, tc);
 	return s;
 }

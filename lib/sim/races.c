@@ -246,7 +246,13 @@ void sim_race_tick(struct nvr_sim *s, uint64_t now)
 		slot = sim_dma_ptr(s, g->addr, sizeof(*slot), true);
 		if (!slot)
 			continue;
-		memcpy(slot, &g->cqe, 12);
+		/* Word by word: the host may be watching this memory (a canary). */
+		for (int w = 0; w < 3; w++) {
+			uint32_t v;
+
+			memcpy(&v, (const uint8_t *)&g->cqe + 4 * w, 4);
+			atomic_store_explicit((_Atomic uint32_t *)slot + w, v, memory_order_relaxed);
+		}
 		dw = (_Atomic uint32_t *)((uint8_t *)slot + 12);
 		atomic_store_explicit(dw, g->cqe.cid | (uint32_t)((g->cqe.status & ~1u) | g->phase) << 16,
 				      memory_order_release);
