@@ -639,13 +639,20 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	if (ret)
 		goto out_free;
 
-	/* A queue ID used before may have left its values in the shadow slots:
-	 * the new queue starts from 0 (SPDK #1795, 38736d993d zeroes them). */
+	/* A queue ID used before may have left its values in the shadow and
+	 * EventIdx slots: the new queue starts from 0 (SPDK #1795, 38736d993d
+	 * zeroes both). QEMU 7.2 does not write a new queue's EventIdx until it
+	 * has looked at the queue, which it does only after an MMIO doorbell
+	 * that a stale EventIdx can tell the host to skip. */
 	if (ctrl->dbbuf_on) {
-		uint8_t *db = ctrl->dbbuf.vaddr;
+		uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
 
-		atomic_store((_Atomic uint32_t *)(db + db_off(ctrl, qid, false) - 0x1000u), 0);
-		atomic_store((_Atomic uint32_t *)(db + db_off(ctrl, qid, true) - 0x1000u), 0);
+		for (int c = 0; c < 2; c++) {
+			uint32_t off = db_off(ctrl, qid, c) - 0x1000u;
+
+			atomic_store((_Atomic uint32_t *)(db + off), 0);
+			atomic_store((_Atomic uint32_t *)(ei + off), 0);
+		}
 	}
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_sq, .prp1 = sq->mem.iova };
 	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;

@@ -757,11 +757,17 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 		s->stalled = true;
 		report(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 		       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
-		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u)",
+		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u; CQ %u: head %u, "
+		       "shadow head %u, EventIdx %u, last MMIO doorbell %u, %s)",
 		       s->qid, out, (double)(now - last) / 1e6,
 		       atomic_load_explicit(sq->shadow.db, memory_order_relaxed),
 		       atomic_load_explicit(sq->shadow.ei, memory_order_relaxed),
-		       atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed));
+		       atomic_load_explicit(&sq->shadow.last_mmio, memory_order_relaxed),
+		       cq->qid, nvr_cq_head(cq),
+		       cq->shadow.db ? atomic_load_explicit(cq->shadow.db, memory_order_relaxed) : 0,
+		       cq->shadow.ei ? atomic_load_explicit(cq->shadow.ei, memory_order_relaxed) : 0,
+		       atomic_load_explicit(&cq->shadow.last_mmio, memory_order_relaxed),
+		       nvr_cq_pending(cq) ? "a new CQE at its head" : "no new CQE at its head");
 		return;
 	}
 	s->stalled = true;

@@ -102,6 +102,8 @@ static void io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, voi
 	int inflight = IO_INFLIGHT;
 
 	(void)arg;
+	if (atomic_load_explicit(&a->run->aborts, memory_order_acquire))
+		run_abort_seen(a->run, sq, cqe);
 	/* A completion after the submitter gave the command up changes nothing:
 	 * the ledger already has it as lost. */
 	if (!atomic_compare_exchange_strong(&io->state, &inflight, IO_IDLE))
@@ -422,7 +424,8 @@ static bool actor_finite(const struct nvr_actor *def)
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
 		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
-		    st->kind == NVR_STEP_RESET || st->kind == NVR_STEP_RECREATE || (st->kind == NVR_STEP_REPROGRAM && st->count))
+		    st->kind == NVR_STEP_RESET || st->kind == NVR_STEP_RECREATE ||
+		    (st->kind == NVR_STEP_ABORT && st->count) || (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
 	return false;
@@ -464,6 +467,9 @@ static void *actor_main(void *arg)
 			break;
 		case NVR_STEP_RECREATE:
 			step_recreate(r, st);
+			break;
+		case NVR_STEP_ABORT:
+			step_abort(a, st);
 			break;
 		default:
 			break;
@@ -860,6 +866,7 @@ static void teardown(struct run *r, struct nvr_result *res)
 	if (r->opts->live_ledger)
 		*r->opts->live_ledger = NULL;
 	nvr_canaries_destroy(r->canaries);
+	run_abort_finish(r);
 	nvr_ledger_destroy(r->ledger);
 	/* Disabling the controller stops all device DMA before memory goes. */
 	nvr_ctrl_close(r->ctrl);

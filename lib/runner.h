@@ -43,6 +43,7 @@ enum nvr_step_kind {
 	NVR_STEP_REPROGRAM,	/* move a queue's interrupt between host vectors */
 	NVR_STEP_RESET,		/* controller reset (CC.EN = 0), queues created again */
 	NVR_STEP_RECREATE,	/* delete a queue pair, create it again with the same ID */
+	NVR_STEP_ABORT,		/* Abort an outstanding command every every_ns */
 	NVR_STEP_NR,
 };
 

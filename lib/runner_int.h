@@ -124,6 +124,7 @@ struct run {
 	_Atomic bool early;
 	bool reset;			/* the controller had to be reset to stop */
 	struct nvr_canaries *canaries;	/* released memory watched (runner_races.c) */
+	_Atomic(struct run_aborts *) aborts;	/* Aborts in flight (runner_abort.c) */
 };
 
 /* runner_admin.c */
@@ -142,6 +143,10 @@ void run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
 const char *run_races_sim_only(const struct nvr_sim_config *cfg);
 /* A polling reaper that leaves an interrupt-driven queue alone (Linux 166e31d7dbf6). */
 bool run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
+/* runner_abort.c: the abort step, and each I/O completion while it runs. */
+void step_abort(struct actor_rt *a, const struct nvr_step *st);
+void run_abort_seen(struct run *r, struct nvr_sq *sq, const struct nvr_cqe *cqe);
+void run_abort_finish(struct run *r);
 /* runner.c: an I/O command's completion callback. */
 void run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg);
 /* A reaper will withhold @cq's head; nonzero when it cannot (no memory). */

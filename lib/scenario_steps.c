@@ -511,6 +511,29 @@ static void parse_reset(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct
 		st->linger_ns = x * 1000000ull;
 }
 
+/* --- abort: { queue: N, every_us: N, count: N } --- */
+
+static void parse_abort(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "queue", true }, { "every_us", false },
+					      { "count", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_ABORT);
+	yaml_node_t *v[3];
+	uint64_t x;
+
+	if (!st)
+		return;
+	st->every_ns = 1000000ull;
+	if (!sc_map(c, n, "abort", "in abort", keys, 3, v))
+		return;
+	if (v[0])
+		step_queue(c, v[0], &st->queue);
+	if (v[1] && sc_uint(c, v[1], "every_us", 1, 10000000, &x))
+		st->every_ns = x * 1000;
+	if (v[2] && sc_uint(c, v[2], "count", 1, COUNT_MAX, &x))
+		st->count = x;
+}
+
 /* --- recreate: { queue: N, linger_ms: N } --- */
 
 static void parse_recreate(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
@@ -542,6 +565,7 @@ static const struct step_kind step_kinds[] = {
 	{ "reprogram", parse_reprogram },
 	{ "reset", parse_reset },
 	{ "recreate", parse_recreate },
+	{ "abort", parse_abort },
 };
 
 /* --- the step list --- */

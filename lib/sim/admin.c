@@ -281,6 +281,8 @@ uint16_t sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0)
 		return sim_dbbuf_config(s, sqe);
 	case nvme_admin_keep_alive:
 		return sim_keep_alive(s, s->now);
+	case nvme_admin_abort_cmd:
+		return sim_abort(s, sqe, dw0);
 	default:
 		return GENERIC(NVME_SC_INVALID_OPCODE) | DNR;
 	}

@@ -304,6 +304,9 @@ void sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf);
 /* Number of Queues' Dword 0, given what it would be. */
 uint32_t sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0);
 
+/* abort.c: the Abort command. */
+uint16_t sim_abort(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+
 /* races.c: the race knobs' hooks; each keeps the rule while its knob is off. */
 static inline bool sim_race(const struct nvr_sim *s, enum nvr_sim_race r)
 {

@@ -78,6 +78,15 @@ static const char *const names[NVR_RACE_NR] = {
 	 * has passed it.
 	 */
 	[NVR_RACE_CQ_OVERRUN] = "cq_overrun",
+	/*
+	 * Abort racing a completion (abort.c). NVMe 1.4, 5.1: a command the
+	 * Abort aborted completes once, with Command Abort Requested, and
+	 * Abort's Dword 0 bit 0 says whether it was aborted. The first knob
+	 * posts the aborted completion and lets the real one come too; the
+	 * second says "aborted" and lets the command complete normally.
+	 */
+	[NVR_RACE_ABORT_COMPLETES_TWICE] = "abort_completes_twice",
+	[NVR_RACE_ABORT_SAYS_ABORTED] = "abort_says_aborted",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)

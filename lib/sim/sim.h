@@ -86,6 +86,8 @@ enum nvr_sim_race {
 	NVR_RACE_COMPLETE_AFTER_SQ_DELETE,	/* commands in flight complete after Delete SQ */
 	NVR_RACE_COMPLETE_AFTER_DISABLE,	/* ... and after CC.EN = 0 */
 	NVR_RACE_CQ_OVERRUN,		/* posts into CQ slots the host has not released */
+	NVR_RACE_ABORT_COMPLETES_TWICE,	/* an aborted command also completes normally */
+	NVR_RACE_ABORT_SAYS_ABORTED,	/* Abort says aborted; the command completes anyway */
 	NVR_RACE_NR,
 };
 

@@ -163,7 +163,7 @@ fi
 # A row whose bug is a CPU reordering against the device (seed 004's barrier:
 # none) may or may not show on this controller in a few seconds: it runs, and
 # what it found is reported, but it does not decide the tier.
-INFORMATIONAL="shadow-doorbells/barrier-none"
+INFORMATIONAL="shadow-doorbells/barrier-none cid-before-phase/cid-first"
 for f in /share/scenarios/*.yaml; do
 	name=$(basename "$f" .yaml)
 	only=
