@@ -37,8 +37,13 @@ TEST_PKGS := check
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -Ilib -MMD -MP
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pthread $(LDFLAGS)
+# The library and its tests see its private headers; cmd/ and bench/ see only
+# the public API (lib/include/nvmerace/), so a stray internal include fails.
+LIB_INC := -Ilib -Ilib/include
+PUB_INC := -Ilib/include
+CMD_INC := $(PUB_INC)
 ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
@@ -56,10 +61,8 @@ endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
 B := build$(if $(MODEL),/model)$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
-LIB_SRC := $(wildcard lib/*.c lib/sim/*.c lib/sched/*.c)
-# The NVMe/TCP host transport (not yet wired into ctrl and the runner); sort: no duplicates
-# should a recursive wildcard above already list it.
-LIB_SRC := $(sort $(LIB_SRC) $(wildcard lib/dev/tcp/*.c))
+# Every .c under lib/, whatever folder it lives in (lib/sched, lib/dev/tcp...).
+LIB_SRC := $(sort $(shell find lib -name '*.c'))
 CMD_SRC := $(wildcard cmd/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -91,7 +94,7 @@ model:
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(if $(findstring monitor,$<),$(curses_cflags)) -DNVR_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(filter lib/%,$<),$(LIB_INC),$(CMD_INC)) $(lib_cflags) $(if $(findstring monitor,$<),$(curses_cflags)) -DNVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
@@ -109,7 +112,7 @@ endif
 
 $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The scheduler's suites compile their own model programs with the model shim
 # (-DNVR_SCHED_MODEL); they use no shim type of the library, so they link the
@@ -117,7 +120,7 @@ $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 MODEL_TEST_BIN := $(B)/tests/check_sched $(B)/tests/check_litmus $(B)/tests/check_sched_seeds
 $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
@@ -129,16 +132,16 @@ MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o 
 	$(B)/cmd/options.o $(B)/cmd/replay.o $(B)/cmd/device.o $(B)/cmd/outfile.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 $(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 
 # The report writers are tested alone (outfile, JSON, JUnit) and through the binary.
 REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o
 $(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 
 # The QEMU tier's NVMe/TCP probe: tests/qemu/guest-tcp.sh runs it in the guest against nvmet.
 TCP_PROBE := $(B)/tests/qemu/tcp_probe
@@ -167,6 +170,8 @@ check: deps
 # Sanitizer reports halt the process that makes them (with a stack), so they fail the suite.
 SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=halt_on_error=1
 test: all $(TEST_BIN)
+	@sh tests/symbols.sh $(LIBA)
+	@sh tests/kerneldoc.sh
 	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@sh tests/install.sh $(B)/nvmerace
 	@bash tests/completion.sh $(B)/nvmerace
@@ -208,11 +213,11 @@ bench-sched: $(B)/bench/bench_sched
 
 $(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL -Itests -o $@ $< $(LIBA) $(lib_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL -Itests -o $@ $< $(LIBA) $(lib_libs)
 
 $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+	$(CC) $(ALL_CFLAGS) $(CMD_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 
 # The binary installed: the plain build's, or another (tests/install.sh gives its own).
 INSTALL_BIN ?= nvmerace

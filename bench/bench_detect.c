@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runner.h"
-#include "scenario.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
 static int cmp_u64(const void *a, const void *b)
 {

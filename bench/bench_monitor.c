@@ -17,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
 #include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
 
 #define RECENT 64
 

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
 #include <nvme/types.h>
 
 #include "nvmerace.h"
@@ -86,7 +85,7 @@ static void bench_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, 
 	(void)sq;
 	b->free[b->nr_free++] = (uint32_t)(uintptr_t)ctx;
 	b->done++;
-	if (unlikely(NVR_CQE_STATUS(cqe->status) & 0x7ff))
+	if (__builtin_expect(NVR_CQE_STATUS(cqe->status) & 0x7ff, 0))
 		b->errors++;
 }
 
@@ -103,7 +102,7 @@ BENCH_NOINLINE static void bench_ring(struct nvr_sq *sq)
 
 BENCH_NOINLINE static unsigned int bench_reap(struct nvr_cq *cq, unsigned int max, void *arg)
 {
-	return nvr_cq_reap(cq, max, bench_done, arg);
+	return nvr_cq_reap(cq, max, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, bench_done, arg);
 }
 
 /* Build the next command into @sqe for slot @slot (not measured). */
@@ -315,7 +314,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_poll: cannot start the simulator: %s\n", strerror(-ret));
 		return 1;
 	}
-	ret = nvr_ctrl_open(t, 1, &ctrl);
+	ret = nvr_ctrl_open(t, 1, &ctrl, NULL, 0);
 	if (ret) {
 		fprintf(stderr, "bench_poll: cannot bring up the controller: %s\n", strerror(-ret));
 		goto out;
@@ -334,7 +333,7 @@ int main(int argc, char **argv)
 		struct nvr_ledger_opts lo;
 
 		nvr_ledger_opts_init(&lo);
-		lo.sim = nvr_sim_of(t);
+		lo.truth = nvr_transport_truth(t);
 		if (nvr_ledger_create(&lo, &ledger) || nvr_ledger_attach(ledger, b.sq, b.cq)) {
 			fprintf(stderr, "bench_poll: cannot set up the ledger\n");
 			ret = -ENOMEM;

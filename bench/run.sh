@@ -8,7 +8,7 @@
 #   - commands/s: BENCH_RUNS native runs of bench_poll, median and range;
 #   - host instructions per command (nvr_sq_submit + nvr_sq_ring +
 #     nvr_cq_reap), counted by valgrind's callgrind on the host thread only,
-#     without and with the simulator's MMIO handler (sim_write32) that the
+#     without and with the simulator's MMIO handler (nvr_sim_write32) that the
 #     two doorbell writes run into.
 # See bench/README.md for what the figures mean. The exit status is 0 when
 # every figure was measured, whether or not the targets are met; with
@@ -90,9 +90,9 @@ case_args() {
 # collection on inside bench_submit, bench_ring and bench_reap only:
 #   submit_ir ring_ir ring_mmio reap_ir reap_mmio mmio_ir wake_ir
 # *_ir: the inclusive cost of the calls each wrapper makes (the wrapper's own
-# few instructions left out); *_mmio: the part of it in sim_write32, the
+# few instructions left out); *_mmio: the part of it in nvr_sim_write32, the
 # simulator's register-write handler, found by walking the call graph from
-# the wrapper; mmio_ir: all of sim_write32; wake_ir: the part of that spent
+# the wrapper; mmio_ir: all of nvr_sim_write32; wake_ir: the part of that spent
 # waking the sleeping device worker (nvr_futex_wake). Call records only, so
 # library functions may be renamed, split or inlined without breaking it.
 callgrind_sums() {
@@ -109,18 +109,18 @@ callgrind_sums() {
 		}
 		return s
 	}
-	# The sum of incl[x -> sim_write32] over the functions x reachable from
-	# @root without passing through sim_write32.
+	# The sum of incl[x -> nvr_sim_write32] over the functions x reachable from
+	# @root without passing through nvr_sim_write32.
 	function mmio_under(root,   queue, seen, head, tail, f, c, sum) {
 		head = tail = 0
 		queue[tail++] = root
 		seen[root] = 1
 		while (head < tail) {
 			f = queue[head++]
-			sum += incl[f SUBSEP "sim_write32"]
+			sum += incl[f SUBSEP "nvr_sim_write32"]
 			for (c in callees) {
 				split(c, pair, SUBSEP)
-				if (pair[1] == f && pair[2] != "sim_write32" && !(pair[2] in seen)) {
+				if (pair[1] == f && pair[2] != "nvr_sim_write32" && !(pair[2] in seen)) {
 					seen[pair[2]] = 1
 					queue[tail++] = pair[2]
 				}
@@ -150,7 +150,7 @@ callgrind_sums() {
 	END {
 		for (c in callees) {
 			split(c, pair, SUBSEP)
-			if (pair[2] == "sim_write32" && pair[1] != "sim_write32")
+			if (pair[2] == "nvr_sim_write32" && pair[1] != "nvr_sim_write32")
 				mmio += incl[c]
 			if (pair[2] == "nvr_futex_wake")
 				wake += incl[c]

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scenario.h"
+#include <nvmerace/scenario.h>
 
 /* Exit statuses, as nvmerace(1) documents them. */
 enum {

@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvmerace.h"
+#include <nvmerace/run.h>
+
 #include "cmd.h"
-#include "runner.h"
+#include "nvmerace.h"
 
 int device_getopt(int ch, const char *arg, struct device_opts *d)
 {

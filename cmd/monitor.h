@@ -14,11 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
 #include "cmd.h"
 #include "monitor_fmt.h"
 #include "report.h"
-#include "runner.h"
-#include "scenario.h"
 
 #define MON_MAX_ROWS 16
 #define MON_MAX_INJECTED 64

@@ -12,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nvmerace/run.h>
+
 #include "nvmerace.h"
-#include "runner.h"
 
 #define MON_RECENT 64		/* newest anomaly records the monitor shows */
 #define MON_RATE_SAMPLES 11	/* rates are over the last ten snapshots, about 1 s */

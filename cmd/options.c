@@ -16,7 +16,7 @@
 
 #include "nvmerace.h"
 #include "cmd.h"
-#include "scenario.h"
+#include <nvmerace/scenario.h>
 
 int usage_error(const char *usage)
 {

@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <nvmerace/run.h>
+
 #include "nvmerace.h"
-#include "runner.h"
 
 /* The version of the JSON report's layout (man/nvmerace-report.schema.json). */
 #define REPORT_SCHEMA "nvmerace-report/1"

@@ -11,11 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nvmerace.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
 #include "cmd.h"
+#include "nvmerace.h"
 #include "report.h"
-#include "runner.h"
-#include "scenario.h"
 
 static const char usage[] =
 	"usage: nvmerace run [options] FILE...\n"

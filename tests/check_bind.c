@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "pci.h"
+#include <nvmerace/pci.h>
 #include "suite_main.h"
 
 #define NVME "0000:03:00.0"

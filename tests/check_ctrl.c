@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * lib/ctrl against the simulated controller: identify, the number of queues,
+ * lib/host/ctrl against the simulated controller: identify, the number of queues,
  * every status of Create and Delete I/O SQ/CQ (NVMe 1.4, 5.3 to 5.6),
  * commands aborted by SQ deletion, status strings, shutdown and bring-up
  * failure.
@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
 #include "helpers.h"
-
 #include "suite_main.h"
 
 static void flush_sqe(struct nvr_sqe *sqe)
@@ -587,7 +585,7 @@ START_TEST(test_delete_sq_flushes_fetched)
 
 	st = delete_q_raw(d.ctrl, nvme_admin_delete_sq, 1);
 	ck_assert_uint_eq(st, 0);
-	ck_assert_uint_eq(nvr_cq_reap(cq, 16, abort_fn, &log), 5);
+	ck_assert_uint_eq(nvr_cq_reap(cq, 16, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, abort_fn, &log), 5);
 	ck_assert_uint_eq(log.other, 0);
 	for (int i = 0; i < 5; i++) {
 		ck_assert_uint_eq(log.times[i], 1);
@@ -674,7 +672,7 @@ START_TEST(test_shutdown)
 
 	/* Close disables it; a new bring-up starts from SHST normal. */
 	nvr_ctrl_close(d.ctrl);
-	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl, NULL, 0), 0);
 	ck_assert_uint_eq(NVME_CSTS_SHST(nvr_ctrl_csts(d.ctrl)), NVME_CSTS_SHST_NORMAL);
 	ck_assert_uint_eq(NVME_CSTS_RDY(nvr_ctrl_csts(d.ctrl)), 1);
 	tdev_close(&d);
@@ -715,7 +713,7 @@ START_TEST(test_open_timeout)
 	cfg.ready_delay_us = 1000000;
 	ck_assert_int_eq(nvr_sim_create(&cfg, &t), 0);
 	t0 = nvr_now_ns();
-	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl), -ETIMEDOUT);
+	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl, NULL, 0), -ETIMEDOUT);
 	elapsed = nvr_now_ns() - t0;
 	ck_assert_ptr_null(ctrl);
 	ck_assert_msg(elapsed >= 500000000ull, "gave up after %llu ns",

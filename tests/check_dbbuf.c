@@ -9,12 +9,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "dbbuf.h"
+#include "dev/sim/truth.h"
 #include "helpers.h"
-
+#include "host/dbbuf.h"
 #include "suite_main.h"
 
 /* ei in the half-open ring interval [lo, hi), modulo 2^16. */
@@ -132,7 +131,7 @@ static unsigned int reap_for(struct nvr_cq *cq, unsigned int want, unsigned int 
 	uint64_t end = nvr_now_ns() + (uint64_t)ms * 1000000;
 
 	while (got < want && nvr_now_ns() < end) {
-		if (!nvr_cq_reap(cq, 64, count_fn, &got))
+		if (!nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &got))
 			nvr_sleep_ns(100000);
 	}
 	return got;
@@ -154,7 +153,7 @@ START_TEST(test_dbbuf_device_needs_mmio_after_idle)
 {
 	struct nvr_dbbuf_policy p = { NVR_DBBUF_BARRIER_FULL, NVR_NEED_EVENT_LINUX };
 	struct nvr_sim_config cfg;
-	struct nvr_sim_sq_truth t;
+	struct nvr_sq_truth t;
 	struct nvr_sq *sq;
 	struct nvr_cq *cq;
 	struct tdev d;
@@ -228,7 +227,7 @@ START_TEST(test_dbbuf_traffic_few_mmio)
 			sent++;
 			nvr_sq_ring(sq);
 		}
-		nvr_cq_reap(cq, 64, count_fn, &done);
+		nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &done);
 	}
 	ck_assert_uint_eq(done, 20000);
 	ck_assert_uint_eq(atomic_load(&sq->shadow.mmio) + atomic_load(&sq->shadow.skipped), 20000);

@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "canary.h"
-#include "dma.h"
-#include "ledger.h"
-#include "runner.h"
-#include "scenario.h"
-#include "sim/sim.h"
-#include "transport.h"
+#include <nvmerace/dma.h>
+#include <nvmerace/ledger.h>
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+#include <nvmerace/sim.h>
+#include <nvmerace/transport.h>
+
+#include "detect/canary.h"
 
 #include "suite_main.h"
 
@@ -40,7 +41,7 @@ static void rig_up(struct rig *g)
 	cfg.ns_bytes = 1 << 20;
 	ck_assert_int_eq(nvr_sim_create(&cfg, &g->t), 0);
 	nvr_ledger_opts_init(&lo);
-	lo.sim = nvr_sim_of(g->t);
+	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
 	ck_assert_int_eq(nvr_canaries_create(g->l, &g->cs), 0);
 }

@@ -18,13 +18,12 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <json-c/json.h>
 
-#include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
+#include "nvmerace.h"
 #include "suite_main.h"
 
 /* The scenario every case runs; the case adds its row. CAP.TO is 500 ms. */

@@ -16,12 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nvmerace.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
+
+#include "detect/ledger.h"
 #include "monitor.h"
 #include "monitor_fmt.h"
-#include "runner.h"
-#include "scenario.h"
-
+#include "nvmerace.h"
 #include "suite_main.h"
 
 /* --- the ledger's feed --- */

@@ -17,8 +17,8 @@
 #include "nvmerace.h"
 #include "monitor.h"
 #include "monitor_fmt.h"
-#include "runner.h"
-#include "scenario.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
 #include "suite_main.h"
 

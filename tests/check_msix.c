@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "msix.h"
-#include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
+#include "dev/sim/truth.h"
+#include "dev/transport.h"
+#include "host/msix.h"
+#include "nvmerace.h"
 #include "suite_main.h"
 
 #define SCENARIO "scenarios/msix-reprogram.yaml"
@@ -62,14 +63,14 @@ static void rig_up(struct rig *g, unsigned int entry, bool no_pba, uint32_t late
 	cfg.latency_min_us = cfg.latency_max_us = latency_us;
 	ck_assert_int_eq(nvr_sim_create(&cfg, &g->t), 0);
 	g->sim = nvr_sim_of(g->t);
-	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl, NULL, 0), 0);
 	nvr_ledger_opts_init(&lo);
-	lo.sim = g->sim;
+	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);
 	ck_assert_int_eq(nvr_irq_create(g->ctrl, g->l, &g->irq), 0);
-	ck_assert_int_eq(nvr_irq_attach(g->irq, 1), 0);
-	ck_assert_int_eq(nvr_irq_attach(g->irq, 5), 0);
-	ck_assert_int_eq(nvr_irq_attach(g->irq, 6), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g->irq, 1), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g->irq, 5), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(g->irq, 6), 0);
 	ck_assert_int_eq(nvr_ctrl_create_qpair(g->ctrl, 1, 8, (int)entry, &st), 0);
 	ck_assert_int_eq(nvr_ledger_attach(g->l, nvr_ctrl_sq(g->ctrl, 1), nvr_ctrl_cq(g->ctrl, 1)),
 			 0);
@@ -96,7 +97,7 @@ static void rig_read(struct rig *g)
 }
 
 /* Wait until the device has raised @n interrupts on entry @v. */
-static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_sim_vec_truth *t)
+static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_vec_truth *t)
 {
 	uint64_t deadline = nvr_now_ns() + 5000000000ull;
 
@@ -108,7 +109,7 @@ static void wait_raised(struct rig *g, unsigned int v, uint64_t n, struct nvr_si
 
 START_TEST(test_addressing)
 {
-	struct nvr_sim_vec_truth t;
+	struct nvr_vec_truth t;
 	struct rig g;
 	uint64_t count;
 
@@ -132,7 +133,7 @@ START_TEST(test_addressing)
 	/* A whole message for vector 5, and a handler there that serves entry 6:
 	 * a move, delivered where the message points and justified. */
 	ck_assert_int_eq(nvr_irq_serve(g.irq, 5, 6, true), 0);
-	ck_assert_int_eq(nvr_irq_retarget(g.irq, 6, 5), 0);
+	ck_assert_int_eq(nvr_irq_msix_retarget(g.irq, 6, 5), 0);
 	rig_read(&g);
 	ck_assert_int_eq(nvr_irq_service(g.irq, 5, 5000, NVR_CQ_LOCK_MUTEX, count_done, NULL), 1);
 	nvr_sim_vec_truth(g.sim, 5, &t);
@@ -142,7 +143,7 @@ START_TEST(test_addressing)
 	/* Vector 1 never served entry 6; past entry 63 only its own vector does. */
 	ck_assert(!nvr_irq_serves(g.irq, 1, 6));
 	ck_assert_int_eq(nvr_irq_serve(g.irq, 1, 64, true), -EINVAL);
-	ck_assert_int_eq(nvr_irq_retarget(g.irq, 6, 99), -EINVAL);
+	ck_assert_int_eq(nvr_irq_msix_retarget(g.irq, 6, 99), -EINVAL);
 	rig_down(&g);
 }
 END_TEST
@@ -156,28 +157,28 @@ END_TEST
  */
 static void torn_move(bool masked, bool no_pba, struct rig *g)
 {
-	struct nvr_sim_vec_truth tv;
+	struct nvr_vec_truth tv;
 	struct nvr_transport *t;
 
 	rig_up(g, 1, no_pba, 0);
 	t = g->t;
 	if (masked)
-		ck_assert_int_eq(nvr_irq_mask(g->irq, 1, true), 0);
-	ck_assert_int_eq(t->ops->msix_write(t, 1, 0, nvr_msi_addr(6)), 0);
+		ck_assert_int_eq(nvr_irq_msix_mask(g->irq, 1, true), 0);
+	ck_assert_int_eq(nvr_transport_msix_write(t, 1, 0, nvr_msi_addr(6)), 0);
 	rig_read(g);
 	wait_raised(g, 1, 1, &tv);
 	/* Sampled half-written, the message is in flight until the update ends. */
 	ck_assert_uint_eq(tv.delivered, 0);
 	nvr_sim_vec_truth(g->sim, 5, &tv);
 	ck_assert_uint_eq(tv.delivered, 0);
-	ck_assert_int_eq(t->ops->msix_write(t, 1, 2, nvr_msi_data(6)), 0);
+	ck_assert_int_eq(nvr_transport_msix_write(t, 1, 2, nvr_msi_data(6)), 0);
 	if (masked)
-		ck_assert_int_eq(nvr_irq_mask(g->irq, 1, false), 0);
+		ck_assert_int_eq(nvr_irq_msix_mask(g->irq, 1, false), 0);
 }
 
 START_TEST(test_torn_unmasked)
 {
-	struct nvr_sim_vec_truth t1, t5, t6;
+	struct nvr_vec_truth t1, t5, t6;
 	struct rig g;
 	uint64_t count;
 
@@ -196,14 +197,14 @@ START_TEST(test_torn_unmasked)
 	ck_assert_uint_eq(t5.unjustified, 1);
 	ck_assert_uint_eq(t6.delivered, 0);
 	/* The CQE waits for a poll. */
-	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), count_done, NULL), 1);
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), NVR_CLAIM_EXCLUSIVE, count_done, NULL), 1);
 	rig_down(&g);
 }
 END_TEST
 
 START_TEST(test_torn_masked)
 {
-	struct nvr_sim_vec_truth t1, t5;
+	struct nvr_vec_truth t1, t5;
 	struct rig g;
 	uint64_t count;
 
@@ -223,7 +224,7 @@ END_TEST
 
 START_TEST(test_no_pba_masked)
 {
-	struct nvr_sim_vec_truth t1;
+	struct nvr_vec_truth t1;
 	struct rig g;
 	uint64_t count;
 
@@ -234,7 +235,7 @@ START_TEST(test_no_pba_masked)
 	ck_assert_uint_eq(t1.pending, 0);
 	ck_assert_uint_eq(t1.dropped_masked, 1);
 	ck_assert_uint_eq(t1.lost, 1);
-	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), count_done, NULL), 1);
+	ck_assert_uint_eq(nvr_cq_sweep(nvr_ctrl_cq(g.ctrl, 1), NVR_CLAIM_EXCLUSIVE, count_done, NULL), 1);
 	rig_down(&g);
 }
 END_TEST
@@ -538,6 +539,7 @@ static Suite *msix_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("styles");
+	tcase_set_tags(tc, "slow");
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_mask_clean);
 	tcase_add_test(tc, test_eventfd_clean);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * lib/queue: PRP construction, the phase tag across wraps, SQ fullness,
+ * lib/host/queue: PRP construction, the phase tag across wraps, SQ fullness,
  * CID allocation, and SQ flow control driven by the SQHD of completions.
  * Queue behaviour is checked against the simulated controller's journal,
  * the device's ground truth.
@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
 #include "helpers.h"
-
 #include "suite_main.h"
 
 #define PAGE NVR_PAGE_SIZE
@@ -416,7 +414,7 @@ START_TEST(test_cid_reuse)
 	for (int round = 0; round < CID_ROUNDS; round++) {
 		/* The device has completed everything; the host reaps one. */
 		ck_assert(wait_cqes(&d, cqes0 + submitted, T_WAIT_MS));
-		ck_assert_uint_eq(nvr_cq_reap(cq, 1, cid_fn, &tr), 1);
+		ck_assert_uint_eq(nvr_cq_reap(cq, 1, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, cid_fn, &tr), 1);
 		cid_submit(sq, &tr, submitted++);
 		nvr_sq_ring(sq);
 	}
@@ -496,7 +494,7 @@ START_TEST(test_sq_room_out_of_order)
 	for (int i = 0; i < depth - 1; i++) {
 		struct nvr_sqe sqe;
 
-		ck_assert_uint_eq(nvr_cq_reap(cq, 1, ooo_fn, &o), 1);
+		ck_assert_uint_eq(nvr_cq_reap(cq, 1, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, ooo_fn, &o), 1);
 		for (;;) {
 			flush_sqe(&sqe);
 			if (nvr_sq_submit(sq, &sqe, (void *)(uintptr_t)submitted) < 0)

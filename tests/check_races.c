@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nvmerace.h"
-#include "runner.h"
+#include <nvmerace/run.h>
 
+#include "nvmerace.h"
 #include "suite_main.h"
 
 static bool under_tsan(void)
@@ -214,6 +214,7 @@ static Suite *races_suite(void)
 {
 	Suite *s = suite_create("races");
 	TCase *tc = tcase_create("concurrent-pollers");
+	tcase_set_tags(tc, "slow");
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_pollers_mutex_clean);
@@ -222,6 +223,7 @@ static Suite *races_suite(void)
 	tcase_add_test(tc, test_pollers_trylock_stranded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shadow-doorbells");
+	tcase_set_tags(tc, "slow");
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_dbbuf_full_clean);
 	tcase_add_test(tc, test_dbbuf_full_spdk_clean);

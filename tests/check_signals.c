@@ -19,14 +19,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
 #include <json-c/json.h>
 
-#include "nvmerace.h"
-#include "runner.h"
-#include "scenario.h"
-#include "util.h"
+#include <nvmerace/run.h>
+#include <nvmerace/scenario.h>
 
+#include "base/util.h"
+#include "nvmerace.h"
 #include "suite_main.h"
 
 #define RUNS 50
@@ -341,6 +340,7 @@ static Suite *signals_suite(void)
 {
 	Suite *s = suite_create("signals");
 	TCase *tc = tcase_create("signals");
+	tcase_set_tags(tc, "slow");
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_signal_at_random_moments);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The pieces of the VFIO transport and lib/pci that need no device: PCI
+ * The pieces of the VFIO transport and lib/dev/pci that need no device: PCI
  * address parsing, the IOVA window chosen from the IOMMU's ranges, the
  * memlock check, IOMMU groups and drivers in a fake sysfs tree, and the
  * in-use checks (mounts, swap, holders, native multipath) against fake
@@ -16,9 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pci.h"
+#include <nvmerace/pci.h>
+#include <nvmerace/vfio.h>
+
 #include "suite_main.h"
-#include "vfio.h"
 
 #define BDF "0000:01:00.0"
 

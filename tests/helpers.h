@@ -14,17 +14,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "ctrl.h"
-#include "dma.h"
-#include "journal.h"
-#include "nvr_wire.h"
-#include "queue.h"
-#include "sim/sim.h"
-#include "transport.h"
-#include "util.h"
+#include <nvmerace/ctrl.h>
+#include <nvmerace/dma.h>
+#include <nvmerace/sim.h>
+#include <nvmerace/wire.h>
+
+#include "base/util.h"
+#include "dev/journal.h"
+#include "dev/sim/truth.h"
+#include "dev/transport.h"
+#include "host/queue.h"
 
 /* Generous: a sanitizer build on a loaded two-core machine is slow. */
 #define T_TIMEOUT_S 60
@@ -54,7 +55,7 @@ static inline void tdev_open(struct tdev *d, const struct nvr_sim_config *cfg,
 	ck_assert_int_eq(ret, 0);
 	d->sim = nvr_sim_of(d->t);
 	ck_assert_ptr_nonnull(d->sim);
-	ret = nvr_ctrl_open(d->t, nr_io_queues, &d->ctrl);
+	ret = nvr_ctrl_open(d->t, nr_io_queues, &d->ctrl, NULL, 0);
 	ck_assert_msg(ret == 0, "nvr_ctrl_open: %s", strerror(-ret));
 }
 
@@ -157,7 +158,7 @@ static inline bool reap_until(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg,
 	uint64_t deadline = nvr_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	while (*done < target) {
-		if (nvr_cq_reap(cq, cq->depth, fn, arg))
+		if (nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, fn, arg))
 			continue;
 		if (nvr_now_ns() > deadline)
 			return false;

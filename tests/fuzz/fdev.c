@@ -2,7 +2,6 @@
 /* The scripted device of the fuzz harnesses; see fdev.h. */
 #include <errno.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
 #include "fdev.h"

@@ -4,7 +4,7 @@
  * file is just enough for nvr_ctrl_open() (CSTS.RDY follows CC.EN at once,
  * CC.SHN completes at once) and whose admin queue is served synchronously,
  * inside the doorbell write, by a callback that decides what the device says.
- * The host code under test (lib/ctrl.c, lib/queue.c) is the real one; only
+ * The host code under test (lib/host/ctrl.c, lib/host/queue.c) is the real one; only
  * the device is made up, so that every byte it writes can come from the
  * fuzzer, and a run never waits on a thread or a clock.
  *
@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nvr_wire.h"
-#include "transport.h"
+#include <nvmerace/wire.h>
+
+#include "dev/transport.h"
 
 #define FDEV_MAX_MAPS 32
 

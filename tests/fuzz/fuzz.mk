@@ -20,7 +20,7 @@ FUZZ_COMMON := tests/fuzz/fdev.c
 FUZZ_DEPS = $(FUZZ_COMMON) $(wildcard tests/fuzz/*.h) $(LIBA) $(FLAGS_FILE)
 FUZZ_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # One source and one object per command line, so the -MMD of the objects is left out here.
-FUZZ_LINK_CFLAGS = $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(lib_cflags)
+FUZZ_LINK_CFLAGS = $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(LIB_INC) $(lib_cflags)
 
 # Seeds besides tests/fuzz/corpus/<harness>: the scenario harness starts from every scenario
 # the project ships or tests.

@@ -2,7 +2,7 @@
 /*
  * Fuzz harness: completion queue entries, the device-written memory the host
  * reads most. Real I/O queue pairs are created on the scripted device (fdev.h)
- * through lib/ctrl; commands are submitted with the real nvr_sq_submit();
+ * through lib/host/ctrl; commands are submitted with the real nvr_sq_submit();
  * then the input plays the device, writing CQE bytes into the rings, while
  * the host reaps with every exclusion policy, sweeps for wrong phases and
  * polls, with or without the ledger watching.
@@ -26,15 +26,15 @@
  */
 #include <errno.h>
 #include <string.h>
-
 #include <nvme/types.h>
 
-#include "ctrl.h"
+#include <nvmerace/ctrl.h>
+
+#include "detect/ledger.h"
 #include "fdev.h"
 #include "fuzz.h"
-#include "ledger.h"
-#include "policy.h"
-#include "queue.h"
+#include "host/policy.h"
+#include "host/queue.h"
 
 #define MAX_OPS 512
 #define MAX_TOKENS 4096
@@ -222,7 +222,7 @@ static void op(struct harness *h, struct fuzz_in *in)
 		submit(h, p, fuzz_u8(in) % cq->depth);
 		break;
 	case 6:
-		nvr_cq_reap(cq, fuzz_u8(in), done, h);
+		nvr_cq_reap(cq, fuzz_u8(in), NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, done, h);
 		break;
 	case 7:
 		if (h->ledger)
@@ -265,7 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* CAP: MQES 1023, TO 10 s. */
 	fdev_init(&h->d, 1023 | 20ull << 24, 0x10400, answer, NULL);
-	FUZZ_ASSERT(nvr_ctrl_open(&h->d.t, 2, &h->ctrl) == 0);
+	FUZZ_ASSERT(nvr_ctrl_open(&h->d.t, 2, &h->ctrl, NULL, 0) == 0);
 	if (flags & 1) {
 		struct nvr_ledger_opts o;
 

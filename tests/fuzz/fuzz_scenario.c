@@ -4,7 +4,7 @@
  *
  * The input is a scenario document. Leading lines "#set path=value" (YAML
  * comments, so a seed stays a valid scenario) are also passed as --set
- * overrides, so that lib/scenario_override.c is fuzzed with the document.
+ * overrides, so that lib/scenario/scenario_override.c is fuzzed with the document.
  *
  * Besides not crashing, the parser must keep two promises, checked here:
  * - a refused document gets messages, each "file:line:col: ..." or
@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/scenario.h>
+
+#include "base/util.h"
 #include "fuzz.h"
-#include "scenario.h"
-#include "util.h"
 
 #define FILE_NAME "fuzz.yaml"
 #define MAX_OV 4

@@ -31,7 +31,7 @@
 #include <nvme/types.h>
 
 #include "dev/tcp/fabrics.h"
-#include "log.h"
+#include <nvmerace/log.h>
 
 static void sink(enum nvr_log_level level, const char *msg, void *arg)
 {

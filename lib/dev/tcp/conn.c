@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include <nvmerace/log.h>
 #include "conn.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u

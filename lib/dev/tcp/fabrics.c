@@ -14,7 +14,7 @@
 
 #include <nvme/types.h>
 
-#include "log.h"
+#include <nvmerace/log.h>
 #include "fabrics.h"
 
 #define ADMIN_DEPTH 32u			/* Linux's NVME_AQ_DEPTH */

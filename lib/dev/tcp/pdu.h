@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nvr_wire.h"
+#include <nvmerace/wire.h>
 
 /* PDU types (3.6.1). */
 enum nvr_tcp_type {

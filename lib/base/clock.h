@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A cheap monotonic clock for the data path: the TSC scaled to nanoseconds
+ * (x86 with an invariant TSC), else CLOCK_MONOTONIC. The ledger stamps every
+ * submission and completion with it, so it must cost a few instructions.
+ */
+#ifndef NVR_CLOCK_H
+#define NVR_CLOCK_H
+
+#include <stdint.h>
+
+#include "base/util.h"
+
+struct nvr_clock {
+	uint64_t base_tsc;
+	uint64_t base_ns;
+	uint64_t mult;		/* ns per tick, 32.32 fixed point; 0: no usable TSC */
+};
+
+extern struct nvr_clock nvr_clock;
+
+/* Calibrate once (about 2 ms); later calls do nothing. Thread safe. */
+void nvr_clock_init(void);
+
+static inline uint64_t nvr_clock_ns(void)
+{
+#if defined(__x86_64__)
+	if (likely(nvr_clock.mult)) {
+		uint64_t d = __builtin_ia32_rdtsc() - nvr_clock.base_tsc;
+
+		return nvr_clock.base_ns + (uint64_t)(((unsigned __int128)d * nvr_clock.mult) >> 32);
+	}
+#endif
+	return nvr_now_ns();
+}
+
+#endif

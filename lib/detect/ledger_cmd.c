@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ledger's command hooks, called by the queue code on the data path:
+ * submitted, consumed, completed, and the CQEs that complete nothing. They
+ * touch only per-queue atomics; an anomaly takes the ledger's lock.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmerace/wire.h>
+
+#include "base/clock.h"
+#include "base/util.h"
+#include "detect/ledger.h"
+#include "detect/ledger_int.h"
+#include "dev/truth.h"
+
+void nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
+{
+	uint64_t now = nvr_clock_ns();
+
+	atomic_store_explicit(&s->t_submit[cid], now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->submits[cid], 1, memory_order_release);
+	atomic_fetch_add_explicit(&s->submitted, 1, memory_order_relaxed);
+}
+
+bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
+			enum nvr_reaper who)
+{
+	uint32_t tag = pass + 1;
+	struct lvec *v;
+
+	/* Two reapers that both took this slot in this pass consumed one CQE twice. */
+	if (unlikely(atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed) == tag)) {
+		nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
+		       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
+		       c->qid, slot, pass);
+		return false;
+	}
+	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
+	if (who == NVR_REAP_IRQ || c->vector < 0)
+		return true;
+
+	/* A poller or a sweep took a CQE of an interrupt-driven queue. */
+	v = &c->l->vec[c->vector];
+	atomic_fetch_add_explicit(&v->others, 1, memory_order_relaxed);
+	if (atomic_load_explicit(&v->unserviced_ns, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&v->stranded, 1, memory_order_relaxed);
+		nvr_ledger_record(c->l, c->lsq, NVR_AN_STRANDED, cid, c->vector,
+		       "CQE at CQ %u slot %u waited for a %s: its interrupt on vector %d came "
+		       "and the handler returned without reaping it (it could not take the CQ, "
+		       "or stopped at its per-wake limit)",
+		       c->qid, slot, who == NVR_REAP_SWEEP ? "timeout sweep" : "poller", c->vector);
+	} else if (c->l->o.truth || who == NVR_REAP_SWEEP) {
+		uint64_t zero = 0;
+
+		/*
+		 * Without the device's truth, only a CQE the timeout sweep had to
+		 * take is evidence: a real controller may rightly send no interrupt
+		 * for CQEs a poller consumed before it raised one (QEMU's nvme
+		 * checks the CQ head doorbell first).
+		 */
+		atomic_compare_exchange_strong(&v->await_since_ns, &zero, nvr_clock_ns());
+	}
+	return true;
+}
+
+void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, enum nvr_reaper who)
+{
+	uint64_t now = nvr_clock_ns();
+
+	(void)c;
+	(void)who;
+	nvr_hist_add(&s->lat, now - atomic_load_explicit(&s->t_submit[cid], memory_order_relaxed));
+	atomic_fetch_add_explicit(&s->completes[cid], 1, memory_order_release);
+	atomic_fetch_add_explicit(&s->completed, 1, memory_order_relaxed);
+	atomic_store_explicit(&s->last_progress_ns, now, memory_order_relaxed);
+}
+
+void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_lsq *s, const struct nvr_cqe *cqe,
+			uint16_t slot)
+{
+	struct nvr_ledger *l = c->l;
+	uint32_t fetched = 0, posted = 0, subs, comps;
+
+	if (!s) {
+		nvr_ledger_record(l, c->lsq, NVR_AN_SPURIOUS, cqe->cid, c->vector,
+		       "CQE at CQ %u slot %u names SQ %u, which does not complete into this CQ",
+		       c->qid, slot, cqe->sqid);
+		return;
+	}
+	if (cqe->cid >= s->depth) {
+		nvr_ledger_record(l, s, NVR_AN_SPURIOUS, cqe->cid, c->vector,
+		       "CQE at CQ %u slot %u names CID %u, beyond SQ %u's %u entries: never submitted",
+		       c->qid, slot, cqe->cid, s->qid, s->depth);
+		return;
+	}
+	subs = atomic_load(&s->submits[cqe->cid]);
+	comps = atomic_load(&s->completes[cqe->cid]);
+	if (l->o.truth && nvr_truth_cid(l->o.truth, s->qid, cqe->cid, &fetched, &posted)) {
+		/* The device's count says whether it posted more CQEs than we submitted. */
+		if (posted > subs)
+			nvr_ledger_record(l, s, NVR_AN_DUPLICATE, cqe->cid, c->vector,
+			       "CID %u on SQ %u completed again: the device posted %u CQEs for %u "
+			       "submissions (CQ %u slot %u)",
+			       cqe->cid, s->qid, posted, subs, c->qid, slot);
+		else
+			nvr_ledger_record(l, s, NVR_AN_SPURIOUS, cqe->cid, c->vector,
+			       "CQE for CID %u on SQ %u, which is not outstanding; the device did not "
+			       "post it for a command (CQ %u slot %u)",
+			       cqe->cid, s->qid, c->qid, slot);
+		return;
+	}
+	/* No device truth: a CID completed and not resubmitted since is a duplicate. */
+	if (subs && subs == comps)
+		nvr_ledger_record(l, s, NVR_AN_DUPLICATE, cqe->cid, c->vector,
+		       "CID %u on SQ %u completed twice for one submission (CQ %u slot %u)",
+		       cqe->cid, s->qid, c->qid, slot);
+	else
+		nvr_ledger_record(l, s, NVR_AN_SPURIOUS, cqe->cid, c->vector,
+		       "CQE for CID %u on SQ %u, which is not outstanding (CQ %u slot %u)", cqe->cid,
+		       s->qid, c->qid, slot);
+}
+
+void nvr_ledger_bad_sqhd(struct nvr_lcq *c, const struct nvr_cqe *cqe, uint16_t slot,
+			 uint16_t sq_depth)
+{
+	nvr_ledger_record(c->l, c->lsq, NVR_AN_BAD_SQHD, cqe->cid, c->vector,
+	       "CQE at CQ %u slot %u says SQ %u's head is %u, beyond its %u entries (NVMe 1.4, "
+	       "4.6); the command completed, the head was not moved",
+	       c->qid, slot, cqe->sqid, cqe->sqhd, sq_depth);
+}
+
+void nvr_ledger_wrong_phase(struct nvr_lcq *c, uint16_t slot, uint16_t cid)
+{
+	nvr_ledger_record(c->l, c->lsq, NVR_AN_SPURIOUS, cid, c->vector,
+	       "CQE at CQ %u slot %u has the phase tag of the previous pass while the next entry is "
+	       "new: a wrong phase (NVMe 1.4, 4.6.1)",
+	       c->qid, slot);
+}

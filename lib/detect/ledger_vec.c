@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ledger's interrupt side: what each handler wake found, spurious
+ * interrupts (confirmed by the device where it can say), host triggers and
+ * re-points.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmerace/wire.h>
+
+#include "base/clock.h"
+#include "base/util.h"
+#include "detect/ledger.h"
+#include "detect/ledger_int.h"
+#include "dev/truth.h"
+
+/* How many of @want candidate spurious interrupts on @v the device's truth confirms. */
+static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, struct lvec *v,
+				 uint64_t want)
+{
+	struct nvr_vec_truth t;
+	uint64_t avail;
+
+	if (!l->o.truth)
+		return want;	/* real hardware: host evidence is all there is */
+	nvr_truth_vec(l->o.truth, (uint16_t)vector, &t);
+	avail = t.unjustified + atomic_load(&v->triggered);
+	avail = avail > v->confirmed ? avail - v->confirmed : 0;
+	return NVR_MIN(want, avail);
+}
+
+void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t count,
+			 unsigned int reaped, bool serviced, uint64_t woke_ns)
+{
+	struct lvec *v;
+	uint64_t others, new_others, deficit = 0, n = 0;
+
+	if (vector >= NVR_STATS_MAX_V)
+		return;
+	v = &l->vec[vector];
+	if (!atomic_load_explicit(&v->used, memory_order_relaxed))
+		atomic_store_explicit(&v->used, true, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->wakes, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->irqs, count, memory_order_relaxed);
+	/* Not serviced: it could not take the CQ (reaped nothing), or stopped
+	 * at its per-wake limit with CQEs left (reaped some). */
+	atomic_store_explicit(&v->unserviced_ns, serviced ? 0 : nvr_clock_ns(), memory_order_relaxed);
+	if (!serviced && !reaped)
+		return;
+	atomic_fetch_add_explicit(&v->handled, reaped, memory_order_relaxed);
+	if (reaped)
+		nvr_hist_add(&v->lat, nvr_clock_ns() - woke_ns);
+	others = atomic_load_explicit(&v->others, memory_order_relaxed);
+	new_others = others - v->others_seen;
+	v->others_seen = others;
+	/* Without device truth, a poller's CQE may explain an interrupt that
+	 * arrives several wakes later (a handler thread scheduled late). */
+	if (!l->o.truth)
+		v->polled += new_others;
+
+	/*
+	 * Each interrupt must be explained by a CQE: one this wake reaped, one
+	 * an earlier wake reaped before its interrupt arrived (credits), or one
+	 * a poller took (benign, counted apart). On a simulator the device's
+	 * truth decides first: an interrupt it sent with nothing new behind it
+	 * is spurious even when a poller happened to be busy on the queue.
+	 */
+	if (reaped) {
+		if (count > reaped + v->credits)
+			deficit = count - reaped - v->credits;
+		v->credits = reaped > count ? reaped - count : 0;
+		if (deficit && !l->o.truth) {
+			uint64_t p = NVR_MIN(deficit, v->polled);
+
+			v->polled -= p;
+			deficit -= p;
+			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+		}
+		n = deficit ? confirm_spurious(l, vector, v, deficit) : 0;
+		atomic_fetch_add_explicit(&v->empty_early, deficit - n, memory_order_relaxed);
+	} else {
+		uint64_t rest;
+
+		n = l->o.truth ? confirm_spurious(l, vector, v, count) : 0;
+		rest = count - n;
+		if (rest && new_others && l->o.truth) {
+			/* The interrupt for CQEs a poller took: they were not missed. */
+			atomic_fetch_add_explicit(&v->empty_polled, rest, memory_order_relaxed);
+			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+		} else if (rest) {
+			uint64_t early, p = l->o.truth ? 0 : NVR_MIN(rest, v->polled);
+
+			if (p) {
+				v->polled -= p;
+				rest -= p;
+				atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+			}
+			early = NVR_MIN(rest, v->credits);
+
+			v->credits -= early;
+			atomic_fetch_add_explicit(&v->empty_early, early, memory_order_relaxed);
+			rest -= early;
+			/* Unexplained: on hardware that is a spurious interrupt; on a
+			 * simulator the device says it was owed, so a benign race. */
+			if (l->o.truth)
+				atomic_fetch_add_explicit(&v->empty_early, rest, memory_order_relaxed);
+			else
+				n += rest;
+		}
+	}
+	v->confirmed += n;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *why = l->o.truth ? "; the device confirms it sent it" : "";
+		struct nvr_vec_truth t;
+
+		if (l->o.truth) {
+			nvr_truth_vec(l->o.truth, (uint16_t)vector, &t);
+			if (t.stray > v->stray_seen) {
+				v->stray_seen++;
+				why = "; the device sent it: a torn MSI-X message, another entry "
+				      "sampled between its address and data writes";
+			}
+		}
+		atomic_fetch_add_explicit(&v->spurious, 1, memory_order_relaxed);
+		nvr_ledger_record(l, NULL, NVR_AN_SPURIOUS_IRQ, -1, (int)vector,
+		       "interrupt on vector %u with no new CQE on its queues (%" PRIu64
+		       " read from the eventfd, %u CQEs reaped)%s", vector, count, reaped, why);
+	}
+}
+
+void nvr_ledger_irq_triggered(struct nvr_ledger *l, unsigned int vector)
+{
+	if (vector < NVR_STATS_MAX_V)
+		atomic_fetch_add(&l->vec[vector].triggered, 1);
+}
+
+void nvr_ledger_irq_repointed(struct nvr_ledger *l, unsigned int vector)
+{
+	if (vector < NVR_STATS_MAX_V)
+		atomic_fetch_add(&l->vec[vector].repoints, 1);
+}
+

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "host/hooks.h"
+#include "dev/transport.h"
+#include "host/queue.h"
+#include "host/queue_hook.h"
+
+int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
+{
+	uint16_t cid = sq->cid_hint;
+	struct nvr_cmd *cmd;
+
+	if (unlikely(!nvr_sq_has_room(sq)))
+		return -EBUSY;
+	/* A CID is reused only once its previous command completed: find a free
+	 * one. outstanding < depth guarantees the scan ends. */
+	for (;;) {
+		cmd = &sq->cmds[cid];
+		if (atomic_load_explicit(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
+			break;
+		if (++cid == sq->depth)
+			cid = 0;
+	}
+	sq->cid_hint = (uint16_t)(cid + 1 == sq->depth ? 0 : cid + 1);
+	cmd->ctx = ctx;
+	atomic_store_explicit(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
+
+	sqe->cid = cid;
+	if (sq->lsq)
+		nvr_ledger_submitted(sq->lsq, cid);
+	memcpy(&sq->ring[sq->tail], sqe, sizeof(*sqe));
+	if (++sq->tail == sq->depth)
+		sq->tail = 0;
+	/* One submitter per SQ: no locked add needed for its own counter. */
+	atomic_store_explicit(&sq->submitted,
+			      atomic_load_explicit(&sq->submitted, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	return cid;
+}
+
+void nvr_sq_ring(struct nvr_sq *sq)
+{
+	if (sq->tail == atomic_load_explicit(&sq->tail_rung, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&sq->tail_rung, sq->tail, memory_order_relaxed);
+	/* The SQE stores must be visible before the device sees the tail. The
+	 * transport's write is a call the compiler cannot reorder across; on
+	 * x86 stores are not reordered with older stores. For VFIO the MMIO
+	 * write itself is ordered after normal stores (wmb before writel). */
+	atomic_thread_fence(memory_order_release);
+	if (sq->shadow.db) {
+		if (!nvr_shadow_update(&sq->shadow, sq->tail))
+			return;
+		nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+		nvr_shadow_rung(&sq->shadow, sq->tail);
+		return;
+	}
+	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+}
+
+/* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
+static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
+{
+	if (atomic_load_explicit(&cq->hold_head, memory_order_relaxed))
+		return;	/* nvr_cq_release() writes it */
+	if (cq->shadow.db) {
+		if (!nvr_shadow_update(&cq->shadow, head))
+			return;
+		nvr_reg_write32(cq->t, cq->db_off, head);
+		nvr_shadow_rung(&cq->shadow, head);
+		return;
+	}
+	nvr_reg_write32(cq->t, cq->db_off, head);
+}
+
+#define CID_FIRST_GAP_NS 2000
+
+/* cid_first: the CID, read before the phase, with the gap a weak CPU opens. */
+static uint32_t cid_early(struct nvr_cq *cq, uint16_t slot)
+{
+	uint32_t cid = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+					    memory_order_relaxed) & 0xffff;
+	uint64_t until = nvr_now_ns() + CID_FIRST_GAP_NS;
+
+	while (nvr_now_ns() < until)
+		nvr_cpu_relax();
+	return cid;
+}
+
+static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
+}
+
+/* The head word after consuming the entry at its head. */
+static inline uint32_t hp_next(const struct nvr_cq *cq, uint32_t hp)
+{
+	uint32_t head = (hp & 0xffff) + 1, phase = (hp >> 16) & 1, pass = hp >> 17;
+
+	if (head == cq->depth) {
+		head = 0;
+		phase ^= 1;
+		pass = (pass + 1) & 0x7fff;
+	}
+	return NVR_HP(head, phase, pass);
+}
+
+bool nvr_cq_pending(struct nvr_cq *cq)
+{
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
+
+	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
+}
+
+static inline __attribute__((always_inline)) void
+complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
+	 void *arg, enum nvr_reaper who)
+{
+	/* The CQ knows the SQ that completes into it (queues are created in
+	 * pairs): a CQE naming any other SQ ID is spurious here, whatever that
+	 * SQ is, so reaping never asks the controller. */
+	struct nvr_sq *sq = likely(cq->sq && cq->sq->qid == cqe->sqid) ? cq->sq : NULL;
+	struct nvr_lcq *lcq = cq->lcq;
+	struct nvr_cmd *cmd;
+	uint8_t expect = NVR_CMD_OUTSTANDING;
+	void *ctx;
+
+	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
+		return;	/* another reaper consumed this very CQE */
+	if (unlikely(!sq || cqe->cid >= sq->depth))
+		goto spurious;
+	cmd = &sq->cmds[cqe->cid];
+	/* Claim the command first, so that two reapers racing on one CQE cannot
+	 * both complete it; read its context before the CID can be reused. */
+	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect,
+							      NVR_CMD_COMPLETING,
+							      memory_order_acq_rel,
+							      memory_order_relaxed)))
+		goto spurious;
+	ctx = cmd->ctx;
+	atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+	/* A head beyond the SQ is not believed: the command did complete, but
+	 * the SQ keeps the last head that made sense (a hostile device). */
+	if (likely(cqe->sqhd < sq->depth))
+		atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
+	else if (lcq)
+		nvr_ledger_bad_sqhd(lcq, cqe, slot, sq->depth);
+	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+	if (sq->lsq)
+		nvr_ledger_completed(sq->lsq, lcq, cqe->cid, who);
+	if (fn)
+		fn(sq, cqe, ctx, arg);
+	return;
+spurious:
+	atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
+	if (lcq)
+		nvr_ledger_bad_cqe(lcq, sq ? sq->lsq : NULL, cqe, slot);
+}
+
+static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
+{
+	/* The caller's acquire load of dw3 orders this copy after it. */
+	memcpy(out, e, 12);
+	out->cid = (uint16_t)dw3;
+	out->status = (uint16_t)(dw3 >> 16);
+}
+
+/* NVR_CLAIM_EXCLUSIVE: the caller has the CQ to itself. */
+static inline __attribute__((always_inline)) unsigned int
+reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
+{
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	unsigned int n = 0;
+
+	while (n < max) {
+		uint16_t slot = (uint16_t)hp;
+		uint32_t cid = unlikely(cq->cid_first) ? cid_early(cq, slot) : 0;
+		uint32_t dw3 = entry_dw3(cq, slot);
+		struct nvr_cqe cqe;
+
+		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
+			break;
+		if (unlikely(cq->cid_first))
+			dw3 = (dw3 & 0xffff0000u) | cid;
+		if (unlikely(cq->held))
+			cq->held[slot] = dw3;
+		read_cqe(&cqe, &cq->ring[slot], dw3);
+		n++;
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		hp = hp_next(cq, hp);
+	}
+	if (n) {
+		atomic_store_explicit(&cq->hp, hp, memory_order_relaxed);
+		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
+		cq_doorbell(cq, (uint16_t)hp);
+	}
+	return n;
+}
+
+/* Write the head doorbell for a lock-free queue: never backwards, never stale. */
+static void ring_cq_cas(struct nvr_cq *cq)
+{
+	pthread_mutex_lock(&cq->db_lock);
+	{
+		uint16_t head = nvr_cq_head(cq);
+
+		if (head != atomic_load_explicit(&cq->db_head, memory_order_relaxed)) {
+			atomic_store_explicit(&cq->db_head, head, memory_order_relaxed);
+			atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
+			cq_doorbell(cq, head);
+		}
+	}
+	pthread_mutex_unlock(&cq->db_lock);
+}
+
+/* NVR_CLAIM_CAS: each entry claimed by compare-and-swap of the head word. */
+static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg,
+			     enum nvr_reaper who)
+{
+	unsigned int n = 0;
+
+	while (n < max) {
+		uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+		uint16_t slot = (uint16_t)hp;
+		uint32_t dw3 = entry_dw3(cq, slot);
+		struct nvr_cqe cqe;
+
+		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
+			break;
+		/* Copy first, then claim: once the head moves past the slot the
+		 * device may reuse it, and only the claimer's copy counts. */
+		read_cqe(&cqe, &cq->ring[slot], dw3);
+		if (!atomic_compare_exchange_strong_explicit(&cq->hp, &hp, hp_next(cq, hp),
+							     memory_order_acq_rel,
+							     memory_order_acquire))
+			continue;	/* another reaper took it: look again */
+		n++;
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+	}
+	if (n) {
+		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+		ring_cq_cas(cq);
+	}
+	return n;
+}
+
+unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
+			 enum nvr_claim claim, nvr_cqe_fn fn, void *arg)
+{
+	if (claim == NVR_CLAIM_CAS)
+		return reap_cas(cq, max, fn, arg, who);
+	return reap_exclusive(cq, max, fn, arg, who);
+}
+
+/* Is there a CQE of this pass beyond the head? The device posts in order, so
+ * then every stale-looking entry before it was posted with a wrong phase. */
+static bool newer_entry_ahead(struct nvr_cq *cq, uint16_t head, uint8_t phase)
+{
+	for (uint32_t d = 1; d < cq->depth; d++) {
+		uint32_t i = head + d;
+		uint8_t want = i >= cq->depth ? phase ^ 1 : phase;
+
+		if (((entry_dw3(cq, (uint16_t)(i % cq->depth)) >> 16) & 1) == want)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Take the head entry when it was posted with a wrong phase: report it,
+ * repair it (with this pass's phase it reads as old on the next one, until the
+ * device really rewrites the slot; the slot is ours until the doorbell
+ * releases it) and complete it. @cas claims it by compare-and-swap.
+ * Return: true when an entry was taken.
+ */
+static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool cas)
+{
+	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+	uint16_t slot = (uint16_t)hp;
+	uint8_t phase = (hp >> 16) & 1;
+	uint32_t dw3 = entry_dw3(cq, slot);
+	struct nvr_cqe cqe;
+
+	if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, slot, phase))
+		return false;
+	/* The device may have written the head entry while we looked ahead:
+	 * only an entry still stale after seeing a newer one is wrong. */
+	dw3 = entry_dw3(cq, slot);
+	if (((dw3 >> 16) & 1) == phase)
+		return false;
+	read_cqe(&cqe, &cq->ring[slot], dw3);
+	if (cas) {
+		if (!atomic_compare_exchange_strong(&cq->hp, &hp, hp_next(cq, hp)))
+			return false;
+	} else {
+		atomic_store(&cq->hp, hp_next(cq, hp));
+	}
+	if (cq->lcq)
+		nvr_ledger_wrong_phase(cq->lcq, slot, cqe.cid);
+	atomic_store_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+			      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
+	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP);
+	return true;
+}
+
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now)
+{
+	unsigned int n = 0;
+	uint16_t head;
+
+	pthread_mutex_lock(&cq->lock);
+	head = nvr_cq_head(cq);
+	for (uint16_t s = cq->released; cq->held && s != head; s = (uint16_t)((s + 1) % cq->depth)) {
+		uint32_t dw3 = entry_dw3(cq, s);
+
+		if (dw3 != cq->held[s] && !n++) {
+			*slot = s;
+			*was = cq->held[s];
+			*now = dw3;
+		}
+	}
+	cq->released = head;
+	atomic_store_explicit(&cq->hold_head, false, memory_order_relaxed);
+	cq_doorbell(cq, head);
+	atomic_store_explicit(&cq->hold_head, true, memory_order_relaxed);
+	pthread_mutex_unlock(&cq->lock);
+	return n;
+}
+
+static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&cq->lock);
+	n = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+	while (take_wrong_phase(cq, fn, arg, false)) {
+		unsigned int m = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+
+		n += 1 + m;
+		if (!m)
+			cq_doorbell(cq, nvr_cq_head(cq));
+	}
+	pthread_mutex_unlock(&cq->lock);
+	return n;
+}
+
+static unsigned int sweep_cas(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+
+	while (take_wrong_phase(cq, fn, arg, true)) {
+		n += 1 + reap_cas(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
+		ring_cq_cas(cq);
+	}
+	return n;
+}
+
+unsigned int nvr_cq_sweep(struct nvr_cq *cq, enum nvr_claim claim, nvr_cqe_fn fn, void *arg)
+{
+	return claim == NVR_CLAIM_CAS ? sweep_cas(cq, fn, arg) : sweep_exclusive(cq, fn, arg);
+}
+
+void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st)
+{
+	st->reaped = atomic_load(&cq->reaped);
+	st->spurious = atomic_load(&cq->spurious);
+	st->doorbells = atomic_load(&cq->doorbells);
+}
+
+static void db_state(const struct nvr_shadow *sh, struct nvr_db_state *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!sh->db)
+		return;
+	o->on = true;
+	o->shadow = atomic_load_explicit(sh->db, memory_order_relaxed);
+	o->eventidx = atomic_load_explicit(sh->ei, memory_order_relaxed);
+	o->decided = atomic_load_explicit(&sh->decided, memory_order_relaxed);
+	o->last_mmio = atomic_load_explicit(&sh->last_mmio, memory_order_relaxed);
+	o->mmio = atomic_load_explicit(&sh->mmio, memory_order_relaxed);
+	o->skipped = atomic_load_explicit(&sh->skipped, memory_order_relaxed);
+}
+
+void nvr_sq_get_state(const struct nvr_sq *sq, struct nvr_sq_state *out)
+{
+	out->qid = sq->qid;
+	out->depth = sq->depth;
+	out->tail_rung = atomic_load_explicit(&sq->tail_rung, memory_order_relaxed);
+	out->head = atomic_load(&sq->head);
+	db_state(&sq->shadow, &out->db);
+}
+
+void nvr_cq_get_state(const struct nvr_cq *cq, struct nvr_cq_state *out)
+{
+	out->qid = cq->qid;
+	out->depth = cq->depth;
+	out->vector = cq->vector;
+	out->head = nvr_cq_head(cq);
+	out->phase = nvr_cq_phase(cq);
+	db_state(&cq->shadow, &out->db);
+}
+
+void nvr_sq_set_ledger(struct nvr_sq *sq, struct nvr_lsq *s)
+{
+	sq->lsq = s;
+}
+
+void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
+{
+	cq->lcq = c;
+}
+
+int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,
+		 uint64_t list_iova)
+{
+	uint64_t first = NVR_PAGE_SIZE - (iova & (NVR_PAGE_SIZE - 1));
+	uint64_t page, left;
+	unsigned int i = 0;
+
+	sqe->prp1 = iova;
+	sqe->prp2 = 0;
+	if (len <= first)
+		return 0;
+	page = iova + first;
+	left = len - first;
+	if (left <= NVR_PAGE_SIZE) {
+		sqe->prp2 = page;
+		return 0;
+	}
+	if (left > (uint64_t)NVR_PAGE_SIZE * (NVR_PAGE_SIZE / 8))
+		return -E2BIG;
+	while (left) {
+		list[i++] = page;
+		page += NVR_PAGE_SIZE;
+		left = left > NVR_PAGE_SIZE ? left - NVR_PAGE_SIZE : 0;
+	}
+	sqe->prp2 = list_iova;
+	return 0;
+}
+
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = 0;
+
+	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+		struct nvr_cmd *cmd = &sq->cmds[cid];
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };
+		void *ctx;
+
+		if (!atomic_compare_exchange_strong(&cmd->state, &expect, NVR_CMD_COMPLETING))
+			continue;
+		ctx = cmd->ctx;
+		atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (sq->lsq)
+			nvr_ledger_completed(sq->lsq, sq->cq ? sq->cq->lcq : NULL, cid, NVR_REAP_SWEEP);
+		if (fn)
+			fn(sq, &cqe, ctx, arg);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Submission and completion queues in host memory. The device reads SQEs and
+ * writes CQEs concurrently with the host threads using these functions.
+ *
+ * Concurrency contract: one submitter at a time per SQ (the runner gives each
+ * SQ one submitting actor); one reaper at a time per CQ unless the caller
+ * chooses otherwise on purpose (the CQ exclusion policies of lib/policy).
+ */
+#ifndef NVR_QUEUE_H
+#define NVR_QUEUE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nvmerace/dma.h>
+#include <nvmerace/queue.h>
+#include <nvmerace/wire.h>
+
+#include "host/dbbuf.h"
+
+struct nvr_sq;
+
+enum nvr_cmd_state {
+	NVR_CMD_FREE = 0,
+	NVR_CMD_OUTSTANDING = 1,
+	NVR_CMD_COMPLETING = 2,	/* claimed by one reaper, its context being read */
+};
+
+struct nvr_cmd {
+	_Atomic uint8_t state;
+	void *ctx;		/* the submitter's cookie, handed back on completion */
+};
+
+struct nvr_cq {
+	struct nvr_transport *t;	/* the controller's, cached for the doorbell */
+	struct nvr_sq *sq;	/* the SQ completing here (queues come in pairs); NULL
+				 * once it is deleted. Reaping looks no further. */
+	uint16_t qid;
+	uint16_t depth;
+	int vector;		/* MSI-X vector, or -1 for a polled queue (IEN clear) */
+	struct nvr_dma_buf mem;
+	struct nvr_cqe *ring;
+	uint32_t db_off;
+	/*
+	 * Where the host reads next, as one word: head (bits 15:0), the phase
+	 * tag it expects (bit 16) and the trips completed around the ring
+	 * (bits 31:17). One word so that a lock-free reaper can claim an entry
+	 * with a single compare-and-swap; with a racy exclusion policy several
+	 * reapers update it at once, which is a logic race under test, never a
+	 * C data race.
+	 */
+	_Atomic uint32_t hp;
+	_Atomic uint16_t db_head;	/* the head last written to the doorbell */
+	pthread_mutex_t db_lock;	/* orders doorbell writes of lock-free reapers */
+	_Atomic uint64_t reaped;
+	_Atomic uint64_t spurious;
+	_Atomic uint64_t doorbells;
+	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
+	pthread_mutex_t lock;
+	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
+	struct nvr_shadow shadow;	/* the head's shadow doorbell, when configured */
+	/* Reaping does not write the head doorbell: nvr_cq_release() does,
+	 * later (a host that withholds CQ slots, as batching drivers do). */
+	_Atomic bool hold_head;
+	/* With hold_head: each slot's status word as consumed (NULL until the
+	 * first hold), and the head last released. */
+	uint32_t *held;
+	uint16_t released;
+	/* The bug of FreeBSD D30995/D31002: the CID is read before the phase
+	 * tag that says the entry is new. On x86 loads are not reordered, so
+	 * the gap between the two reads is widened (CID_FIRST_GAP_NS) to stand
+	 * for the reordering a weakly ordered CPU does on its own. */
+	bool cid_first;
+	/* An interrupt handler takes at most this many CQEs per wake (0: all
+	 * there are): the drain limit of SPDK 7406eb0dc0. */
+	uint16_t irq_limit;
+};
+
+struct nvr_sq {
+	struct nvr_transport *t;
+	struct nvr_cq *cq;
+	uint16_t qid;
+	uint16_t depth;
+	struct nvr_dma_buf mem;
+	struct nvr_sqe *ring;
+	uint32_t db_off;
+	uint16_t tail;		/* the submitter's */
+	_Atomic uint16_t tail_rung;	/* the tail last written to the doorbell; others may read it */
+	uint16_t cid_hint;
+	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
+	_Atomic uint32_t outstanding;
+	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
+	_Atomic uint64_t submitted;
+	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
+	struct nvr_shadow shadow;	/* the tail's shadow doorbell, when configured */
+};
+
+#define NVR_HP(head, phase, pass) ((uint32_t)(head) | (uint32_t)(phase) << 16 | (uint32_t)(pass) << 17)
+
+static inline uint16_t nvr_cq_head(const struct nvr_cq *cq)
+{
+	return (uint16_t)atomic_load_explicit(&cq->hp, memory_order_relaxed);
+}
+
+static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
+{
+	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
+}
+
+/* True when @sq can take another command now. One CID stays spare, so that
+ * the unfetched entries can never exceed depth - 1 whatever SQHD says. */
+static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
+{
+	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
+	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
+
+	return next != head &&
+	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
+}
+
+/*
+ * The controller was reset: complete every command still outstanding on @sq
+ * with @status (no CQE will come for them), through @fn and the ledger.
+ * Return: how many.
+ */
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg);
+/*
+ * With hold_head: write the head doorbell now (under cq->lock). The entries
+ * consumed since the last release are still the host's: one the device wrote
+ * meanwhile is an overwrite (NVMe 1.4, 4.6: a slot is free only once the head
+ * doorbell passed it). Return: how many, the first in *@slot, its status word
+ * as consumed and as found in *@was and *@now.
+ */
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers of the library that a front end may use too. */
+#ifndef NVMERACE_UTIL_H
+#define NVMERACE_UTIL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#define NVR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NVR_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NVR_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define NVR_ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+
+/**
+ * nvr_now_ns() - the monotonic clock.
+ *
+ * Return: CLOCK_MONOTONIC in nanoseconds.
+ */
+static inline uint64_t nvr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * nvr_cpu_relax() - tell the CPU this is a spin-wait loop.
+ *
+ * Return: nothing.
+ */
+static inline void nvr_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+#endif

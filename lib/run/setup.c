@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Setting a row up, in named stages (device, controller, ledger, features,
+ * queues, actors), each of which may fail the row (an error, with its
+ * reason) or skip it (a verdict in the result, never a return value); and
+ * stopping the controller and tearing everything down afterwards.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nvme/types.h>
+
+#include <nvmerace/ctrl.h>
+#include <nvmerace/log.h>
+#include <nvmerace/run.h>
+
+#include "detect/canary.h"
+#include "base/util.h"
+#include "detect/ledger.h"
+#include "dev/transport.h"
+#include "host/dbbuf.h"
+#include "host/irq.h"
+#include "host/queue.h"
+#include "run/runner_int.h"
+
+int nvr_run_fail(struct nvr_result *res, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_ERROR;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void nvr_run_skip(struct nvr_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_SKIP;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* nvr_run_skip(), as a condition. */
+static bool __attribute__((format(printf, 2, 3))) skipped(struct nvr_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->verdict = NVR_SKIP;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return true;
+}
+
+/* On a real controller: true, with the row skipped, when it cannot run there. */
+static bool hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+
+	if (scn->needs_sim)
+		return skipped(res, "needs the simulated controller (needs_sim); skipped on real hardware");
+	for (int f = 0; f < NVR_FAULT_NR; f++)
+		if (cfg->fault_rate[f])
+			return skipped(res, "injects the simulator fault '%s'; skipped on real hardware",
+				    nvr_sim_fault_name(f));
+	if (cfg->no_pba)
+		return skipped(res, "no_pba is a simulator knob; skipped on real hardware");
+	if (nvr_run_races_sim_only(cfg))
+		return skipped(res, "sets the simulator race knob '%s'; skipped on real hardware",
+			       nvr_run_races_sim_only(cfg));
+	for (int h = 0; h < NVR_HOSTILE_NR; h++)
+		if (cfg->hostile[h])
+			return skipped(res, "makes the simulator hostile ('%s'); skipped on real hardware",
+				    nvr_sim_hostile_name(h));
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
+			const struct nvr_step *st = &scn->actors[i].steps[j];
+
+			if (st->kind == NVR_STEP_SUBMIT && !r->opts->write_ok &&
+			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
+				return skipped(res, "writes to the namespace (line %u); real-device I/O is "
+					    "read only without --write-range", st->line);
+			if (st->kind == NVR_STEP_REPROGRAM && r->msix_update != NVR_MSIX_EVENTFD)
+				return skipped(res, "msix_update %s writes the MSI-X table (line %u), "
+					    "which vfio-pci owns; only eventfd runs on real hardware",
+					    nvr_msix_update_name(r->msix_update), st->line);
+		}
+	return false;
+}
+
+static int pick(int row, int scn, int dflt)
+{
+	return row >= 0 ? row : scn >= 0 ? scn : dflt;
+}
+
+static void resolve_policy(struct run *r)
+{
+	const struct nvr_policy *s = &r->scn->policy;
+	struct nvr_policy none = NVR_POLICY_UNSET;
+	const struct nvr_policy *w = r->row ? &r->row->policy : &none;
+
+	r->pol.cq_lock = pick(w->cq_lock, s->cq_lock, NVR_CQ_LOCK_MUTEX);
+	r->pol.shadow_doorbells = pick(w->shadow_doorbells, s->shadow_doorbells, 0);
+	r->pol.barrier = pick(w->barrier, s->barrier, NVR_DBBUF_BARRIER_FULL);
+	r->pol.need_event = pick(w->need_event, s->need_event, NVR_NEED_EVENT_LINUX);
+	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
+	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
+	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
+	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
+	r->pol.poll_checks_type = pick(w->poll_checks_type, s->poll_checks_type, 1);
+}
+
+/* The simulator's configuration for this row: the scenario's, with the row's knobs over it. */
+static void row_config(const struct run *r, struct nvr_sim_config *cfg)
+{
+	*cfg = r->scn->sim;
+	cfg->seed = r->opts->seed;
+	if (!r->row)
+		return;
+	for (int f = 0; f < NVR_FAULT_NR; f++)
+		if (r->row->set_fault[f])
+			cfg->fault_rate[f] = r->row->fault_rate[f];
+	if (r->row->no_pba >= 0)
+		cfg->no_pba = r->row->no_pba;
+	for (int h = 0; h < NVR_HOSTILE_NR; h++)
+		if (r->row->set_hostile[h])
+			cfg->hostile[h] = r->row->hostile[h];
+	nvr_run_races_config(r->row, cfg);
+}
+
+/* Stage 1: the device, a real one borrowed (if the row can run there) or a simulator. */
+static int setup_device(struct run *r, struct nvr_result *res)
+{
+	struct nvr_sim_config cfg;
+	int ret;
+
+	row_config(r, &cfg);
+	if (r->opts->transport) {
+		if (hw_skip(r, &cfg, res))
+			return 0;
+		r->t = r->opts->transport;
+	} else {
+		ret = nvr_sim_create(&cfg, &r->t);
+		if (ret)
+			return nvr_run_fail(res, ret, "cannot start the simulated controller: %s",
+					    strerror(-ret));
+		r->sim = nvr_sim_of(r->t);
+	}
+	if (r->opts->live_sim)
+		*r->opts->live_sim = r->sim;
+	return 0;
+}
+
+/* Stage 2: the controller up, namespace 1 found, and the LBAs the actors may use. */
+static int setup_controller(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	char why[256];
+	uint16_t maxq = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < scn->nr_queues; i++)
+		maxq = NVR_MAX(maxq, scn->queues[i].id);
+	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl, why, sizeof(why));
+	if (ret)
+		return nvr_run_fail(res, ret, "cannot bring the controller up: %s", why);
+	if (!nvr_ctrl_info(r->ctrl)->nr_ns || nvr_ctrl_info(r->ctrl)->ns[0].nsid != 1)
+		return nvr_run_fail(res, -EPROTO, "the controller has no namespace 1");
+	r->lba_size = nvr_ctrl_info(r->ctrl)->ns[0].lba_size;
+	r->ns_lbas = nvr_ctrl_info(r->ctrl)->ns[0].nsze;
+	if (!r->lba_size || !r->ns_lbas)
+		return nvr_run_fail(res, -EPROTO, "the controller has no usable namespace 1");
+	if (r->opts->transport && r->opts->write_ok) {
+		/* Every actor's region, reads included, lies inside the range. */
+		if (r->opts->write_start >= r->ns_lbas)
+			return nvr_run_fail(res, -ERANGE, "--write-range starts at LBA %" PRIu64
+					    ", beyond namespace 1's %" PRIu64 " LBAs",
+					    r->opts->write_start, r->ns_lbas);
+		r->ns_base = r->opts->write_start;
+		r->ns_lbas = NVR_MIN(r->opts->write_end, r->ns_lbas - 1) - r->ns_base + 1;
+	}
+	return 0;
+}
+
+/* Stage 3: the ledger, with the device's truth when it has one, and the interrupts. */
+static int setup_ledger(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	struct nvr_ledger_opts lo;
+	int ret;
+
+	nvr_ledger_opts_init(&lo);
+	lo.truth = nvr_transport_truth(r->t);
+	lo.timeout_ns = scn->timeout_ns;
+	lo.stall_ns = scn->stall_ns;
+	/* Without device truth a late handler looks like a missed interrupt:
+	 * on hardware, wait as long as the scenario tolerates no progress. */
+	if (!lo.truth)
+		lo.missed_grace_ns = NVR_MAX(lo.missed_grace_ns, scn->stall_ns);
+	lo.recent = r->opts->recent;
+	ret = nvr_ledger_create(&lo, &r->ledger);
+	if (!ret && r->opts->live_ledger)
+		*r->opts->live_ledger = r->ledger;
+	if (!ret)
+		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
+	if (!ret)
+		ret = nvr_canaries_create(r->ledger, &r->canaries);
+	if (ret)
+		return nvr_run_fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
+	return 0;
+}
+
+/* Stage 4: controller features: shadow doorbells, the keep-alive timer, coalescing. */
+static int setup_features(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	uint32_t thr = scn->coalesce_thr, tim = scn->coalesce_time;
+	uint16_t st;
+	int ret;
+
+	if (r->pol.shadow_doorbells) {
+		struct nvr_dbbuf_policy dp = { .barrier = r->pol.barrier,
+					       .need_event = r->pol.need_event };
+
+		ret = nvr_ctrl_dbbuf_enable(r->ctrl, &dp, &st);
+		if (ret == -EOPNOTSUPP) {
+			nvr_run_skip(res, "shadow doorbells not supported (Identify OACS bit 8 clear)");
+			return 0;
+		}
+		if (ret)
+			return nvr_run_fail(res, ret, "Doorbell Buffer Config failed: %s",
+					    ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
+	}
+	ret = nvr_run_keep_alive_setup(r, res);
+	if (ret)
+		return nvr_run_fail(res, ret, "cannot set the keep-alive timer: %s", strerror(-ret));
+	if (res->verdict == NVR_SKIP)
+		return 0;
+
+	if (r->row && r->row->coalesce_thr >= 0)
+		thr = (uint32_t)r->row->coalesce_thr;
+	if (r->row && r->row->coalesce_time >= 0)
+		tim = (uint32_t)r->row->coalesce_time;
+	if (thr || tim) {
+		ret = nvr_ctrl_set_coalescing(r->ctrl, (uint8_t)thr, (uint8_t)tim, &st);
+		if (ret == -EREMOTEIO && r->opts->transport) {
+			nvr_run_skip(res, "the controller refused Interrupt Coalescing (%s)",
+				     nvr_status_str(st));
+			return 0;
+		}
+		if (ret)
+			return nvr_run_fail(res, ret == -EREMOTEIO ? -EIO : ret,
+					    "cannot set interrupt coalescing");
+	}
+	return 0;
+}
+
+/* Stage 5: the I/O queues, each with its vector, followed by the ledger. */
+static int setup_queues(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	uint16_t st;
+	int ret;
+
+	for (uint32_t i = 0; i < scn->nr_queues; i++) {
+		const struct nvr_queue_def *q = &scn->queues[i];
+
+		if (q->vector >= 0) {
+			ret = nvr_irq_efd_attach(r->irq, (unsigned int)q->vector);
+			if (ret && ret != -EBUSY)
+				return nvr_run_fail(res, ret, "cannot attach vector %d: %s", q->vector,
+						    strerror(-ret));
+		}
+		ret = nvr_ctrl_create_qpair(r->ctrl, q->id, q->depth, q->vector, &st);
+		if (ret)
+			return nvr_run_fail(res, ret, "cannot create queue %u: %s", q->id,
+					    ret == -EREMOTEIO ? nvr_status_str(st) : strerror(-ret));
+		ret = nvr_ledger_attach(r->ledger, nvr_ctrl_sq(r->ctrl, q->id),
+					nvr_ctrl_cq(r->ctrl, q->id));
+		if (ret)
+			return nvr_run_fail(res, ret, "cannot follow queue %u: %s", q->id,
+					    strerror(-ret));
+		nvr_ctrl_cq(r->ctrl, q->id)->cid_first = r->pol.cqe_read == 1;
+		nvr_ctrl_cq(r->ctrl, q->id)->irq_limit = (uint16_t)r->pol.irq_drain_limit;
+	}
+	{
+		char why[160];
+
+		ret = nvr_run_msix_setup(r, why, sizeof(why));
+		if (ret)
+			return nvr_run_fail(res, ret, "%s", why);
+	}
+	return 0;
+}
+
+/* Stage 6: the actors: their slices of the namespace, buffers, barriers. */
+static int setup_actors(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	uint32_t nr_sub = 0, sub_i = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		const struct nvr_actor *ad = &scn->actors[i];
+
+		for (uint32_t j = 0; j < ad->nr_steps; j++) {
+			if (ad->steps[j].kind == NVR_STEP_REAP)
+				r->has_reaper[ad->steps[j].queue] = true;
+			if (ad->steps[j].kind == NVR_STEP_SUBMIT) {
+				nr_sub++;
+				break;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		const struct nvr_actor *ad = &scn->actors[i];
+		bool sub = false;
+
+		for (uint32_t j = 0; j < ad->nr_steps; j++) {
+			sub |= ad->steps[j].kind == NVR_STEP_SUBMIT;
+			if (ad->steps[j].kind == NVR_STEP_BARRIER)
+				r->barriers[ad->steps[j].barrier].needed++;
+		}
+		ret = nvr_run_actor_setup(r, &r->actors[i], i, NVR_MAX(nr_sub, 1u), sub_i);
+		if (ret)
+			return nvr_run_fail(res, ret, "cannot set up actor '%s': %s", ad->name,
+					    strerror(-ret));
+		sub_i += sub;
+	}
+	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++)
+		nvr_run_barrier_init(&r->barriers[b], r->barriers[b].needed);
+	nr_sub = 0;
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		nr_sub += nvr_run_actor_finite(&scn->actors[i]);
+	atomic_store(&r->submitters_left, nr_sub);
+	return 0;
+}
+
+int nvr_run_setup(struct run *r, struct nvr_result *res)
+{
+	static int (*const stages[])(struct run *r, struct nvr_result *res) = {
+		setup_device, setup_controller, setup_ledger,
+		setup_features, setup_queues, setup_actors,
+	};
+	int ret = 0;
+
+	resolve_policy(r);
+	r->cq_lock = r->pol.cq_lock;
+	r->msix_update = r->pol.msix_update;
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(stages) && !ret && res->verdict != NVR_SKIP; i++)
+		ret = stages[i](r, res);
+	return ret;
+}
+
+/*
+ * Stop the controller before the verdict, so that what it does wrong here is
+ * judged too: a normal shutdown (CC.SHN, NVMe 1.4, 7.6.2) unless it reports a
+ * fatal status, then CC.EN cleared; each within CAP.TO. One that does neither
+ * may still be doing DMA: a function level reset stops it before any memory
+ * goes (the VFIO transport resets the function; the simulator starts over).
+ */
+void nvr_run_quiesce(struct run *r)
+{
+	unsigned int to_ms = NVR_MAX(nvr_ctrl_info(r->ctrl)->cap_to, 1u) * 500u;
+	uint32_t csts = nvr_ctrl_csts(r->ctrl);
+	int ret;
+
+	if (csts == 0xffffffff) {
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+				  "the controller's registers read as all ones: it is gone");
+		r->reset = true;
+		nvr_transport_reset(r->t);
+		return;
+	}
+	if (!NVME_CSTS_CFS(csts)) {
+		ret = nvr_ctrl_shutdown(r->ctrl, to_ms);
+		if (ret == -ETIMEDOUT)
+			nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+					  "CSTS.SHST did not say shutdown complete within CAP.TO "
+					  "(%u ms) of CC.SHN = 01b",
+					  to_ms);
+	}
+	ret = nvr_ctrl_disable(r->ctrl);
+	if (ret == -ETIMEDOUT)
+		nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
+				  "CSTS.RDY was still 1 CAP.TO (%u ms) after CC.EN was cleared; "
+				  "the controller was reset",
+				  to_ms);
+	if (ret) {
+		r->reset = true;
+		nvr_transport_reset(r->t);
+	}
+}
+
+void nvr_run_teardown(struct run *r, struct nvr_result *res)
+{
+	struct nvr_sim_stats st;
+
+	if (r->opts->live_sim)
+		*r->opts->live_sim = NULL;
+	if (r->opts->live_ledger)
+		*r->opts->live_ledger = NULL;
+	nvr_canaries_destroy(r->canaries);
+	nvr_run_abort_finish(r);
+	nvr_ledger_destroy(r->ledger);
+	/* Disabling the controller stops all device DMA before memory goes. */
+	nvr_ctrl_close(r->ctrl);
+	nvr_irq_destroy(r->irq);
+	for (uint32_t i = 0; i < NVR_MAX_ACTORS; i++)
+		nvr_run_actor_release(&r->actors[i]);
+	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++) {
+		pthread_mutex_destroy(&r->barriers[b].lock);
+		pthread_cond_destroy(&r->barriers[b].cond);
+	}
+	free(r->ka_slots);	/* after close: nothing reaps the admin CQ any more */
+	pthread_mutex_destroy(&r->ka_lock);
+	pthread_mutex_destroy(&r->q_lock);
+	/* The device's own count of what the host left behind. */
+	if (r->sim) {
+		nvr_sim_get_stats(r->sim, &st);
+		res->teardown.checked = true;
+		res->teardown.enabled = st.enabled;
+		res->teardown.dma_maps = st.live_maps;
+		res->teardown.vectors = st.attached_vectors;
+	}
+	res->teardown.reset = r->reset;
+	if (r->t != r->opts->transport)
+		nvr_transport_destroy(r->t);
+}
