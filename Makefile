@@ -3,7 +3,8 @@
 #   make check           install what is missing, build, run every test
 #   make run             install what is missing, build, run the shipped scenarios
 #   make bench           print performance figures (not a test)
-#   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
+#   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table;
+#                        make check-qemu-backports: the tier on bookworm-backports' 6.12
 #   make fuzz            run each fuzz harness for FUZZ_SECONDS (tests/fuzz/fuzz.mk)
 #   make install         PREFIX=/usr/local DESTDIR= honoured; binary, man pages, scenarios,
 #                        bash and zsh completions, LICENSE; make uninstall removes them
@@ -84,7 +85,7 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install uninstall clean deps check-deps test check-tsan test-tsan
-.PHONY: check-qemu bench-qemu bench-detect model bench-sched
+.PHONY: check-qemu check-qemu-backports bench-qemu bench-detect model bench-sched
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE)$(MODEL),$(B)/nvmerace,nvmerace)
 
@@ -184,6 +185,11 @@ check-qemu: deps nvmerace
 
 bench-qemu: deps nvmerace
 	@NVR_QEMU_TIMEOUT=600 sh tests/qemu/run.sh build/nvmerace --bench
+
+# The QEMU tier on bookworm-backports' 6.12 kernel (dynamic MSI-X), fetched
+# with 'apt-get download' through a private apt configuration.
+check-qemu-backports: deps nvmerace
+	@sh tests/qemu/backports.sh build/nvmerace
 
 # ThreadSanitizer on the runs whose design is meant to be race free.
 check-tsan: deps

@@ -104,6 +104,16 @@ static void full_name(char *buf, size_t len, const struct nvr_result *res)
 		snprintf(buf, len, "%s", res->scenario);
 }
 
+/* Interrupts the handlers read, every vector together. */
+static uint64_t interrupts(const struct nvr_result *res)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < res->stats.nr_vectors; i++)
+		n += res->stats.v[i].irqs;
+	return n;
+}
+
 void report_line(FILE *f, const struct report_entry *e)
 {
 	const struct nvr_result *res = &e->res;
@@ -113,11 +123,21 @@ void report_line(FILE *f, const struct report_entry *e)
 	fmt_ns(p50, sizeof(p50), res->stats.lat_p50_ns);
 	fmt_ns(p99, sizeof(p99), res->stats.lat_p99_ns);
 	fprintf(f, "%-5s %-40s %10" PRIu64 " cmds %6" PRIu64 " anomalies  p50 %-8s p99 %-8s %6.2fs%s\n",
+		res->not_reproduced        ? "NOREP" :
 		res->verdict == NVR_PASS   ? "PASS" :
 		res->verdict == NVR_FAIL   ? "FAIL" :
 		res->verdict == NVR_SKIP   ? "SKIP" : "ERROR",
 		name, res->stats.completed, total_anomalies(res), p50, p99,
 		(double)res->elapsed_ns / 1e9, res->interrupted ? "  (interrupted)" : "");
+	if (res->not_reproduced)
+		fprintf(f, "      %s on this device\n", res->reason);
+	if (res->note[0])
+		fprintf(f, "      note: %s\n", res->note);
+	if (res->msix_moves)
+		fprintf(f, "      msix: %" PRIu64 " moves, %" PRIu64 " interrupts, %" PRIu64
+			" missed, %" PRIu64 " spurious\n", res->msix_moves, interrupts(res),
+			res->stats.anomalies[NVR_AN_MISSED_IRQ],
+			res->stats.anomalies[NVR_AN_SPURIOUS_IRQ]);
 	/* A row that expected its bug: say what caught it, first of all. */
 	if (res->verdict == NVR_PASS && res->nr_anomalies) {
 		const struct nvr_anomaly *an = &res->anomalies[0];
@@ -193,7 +213,7 @@ void report_failures(FILE *f, const struct report *r, const char *argv0)
 }
 
 struct totals {
-	size_t clean, caught, fail, skip, err, not_run, interrupted;
+	size_t clean, caught, norep, fail, skip, err, not_run, interrupted;
 };
 
 static bool caught(const struct nvr_result *res)
@@ -211,6 +231,8 @@ static struct totals count(const struct report *r)
 		t.interrupted += res->interrupted;
 		if (r->e[i].not_run)
 			t.not_run++;
+		else if (res->not_reproduced)
+			t.norep++;
 		else if (res->verdict == NVR_PASS && caught(res))
 			t.caught++;
 		else if (res->verdict == NVR_PASS)
@@ -231,6 +253,8 @@ void report_totals(FILE *f, const struct report *r)
 
 	fprintf(f, "\n%zu clean, %zu caught, %zu failed, %zu skipped, %zu errors", t.clean,
 		t.caught, t.fail, t.skip, t.err);
+	if (t.norep)
+		fprintf(f, ", %zu not reproduced", t.norep);
 	if (t.not_run)
 		fprintf(f, ", %zu not run", t.not_run);
 	fprintf(f, "%s\n", r->interrupted ? " (interrupted)" : "");
@@ -319,10 +343,12 @@ static struct json_object *entry_json(const struct report_entry *e)
 	json_object_object_add(o, "file", json_object_new_string(e->file));
 	json_object_object_add(o, "seed", json_object_new_uint64(res->seed));
 	json_object_object_add(o, "verdict", json_object_new_string(
-		e->not_run ? "not_run" : nvr_verdict_name(res->verdict)));
+		e->not_run ? "not_run" : res->not_reproduced ? "not_reproduced" :
+		nvr_verdict_name(res->verdict)));
 	json_object_object_add(o, "caught", json_object_new_boolean(
 		!e->not_run && res->verdict == NVR_PASS && caught(res)));
 	json_object_object_add(o, "reason", str_or_null(res->reason));
+	json_object_object_add(o, "note", str_or_null(res->note));
 	json_object_object_add(o, "interrupted", json_object_new_boolean(res->interrupted));
 	json_object_object_add(o, "expect", expect_json(e));
 	report_replay(e, "nvmerace", replay, sizeof(replay));
@@ -331,7 +357,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 		/* Nothing was measured: every count is unknown. */
 		static const char *const unknown[] = { "elapsed_s", "commands", "submitted",
 			"errors", "unfinished", "mismatches", "anomalies", "latency_us", "details",
-			"teardown" };
+			"teardown", "msix_moves" };
 
 		for (size_t i = 0; i < NVR_ARRAY_SIZE(unknown); i++)
 			json_object_object_add(o, unknown[i], NULL);
@@ -341,6 +367,7 @@ static struct json_object *entry_json(const struct report_entry *e)
 	}
 	json_object_object_add(o, "elapsed_s", json_object_new_double((double)res->elapsed_ns / 1e9));
 	json_object_object_add(o, "commands", json_object_new_uint64(res->stats.completed));
+	json_object_object_add(o, "msix_moves", json_object_new_uint64(res->msix_moves));
 	json_object_object_add(o, "submitted", json_object_new_uint64(res->stats.submitted));
 	json_object_object_add(o, "errors", json_object_new_uint64(res->errors));
 	json_object_object_add(o, "unfinished", json_object_new_uint64(res->unfinished));
@@ -415,6 +442,7 @@ static struct json_object *head_json(const struct report *r)
 	json_object_object_add(tot, "rows", json_object_new_uint64(r->n));
 	json_object_object_add(tot, "pass_clean", json_object_new_uint64(t.clean));
 	json_object_object_add(tot, "pass_caught", json_object_new_uint64(t.caught));
+	json_object_object_add(tot, "not_reproduced", json_object_new_uint64(t.norep));
 	json_object_object_add(tot, "fail", json_object_new_uint64(t.fail));
 	json_object_object_add(tot, "error", json_object_new_uint64(t.err));
 	json_object_object_add(tot, "skip", json_object_new_uint64(t.skip));
@@ -523,7 +551,7 @@ struct xbuf {
 /* How a row shows in JUnit: NULL (passed), "failure", "error" or "skipped". */
 static const char *junit_tag(const struct report_entry *e)
 {
-	if (e->not_run || e->res.verdict == NVR_SKIP)
+	if (e->not_run || e->res.verdict == NVR_SKIP || e->res.not_reproduced)
 		return "skipped";
 	if (e->res.verdict == NVR_FAIL)
 		return "failure";

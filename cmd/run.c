@@ -41,13 +41,16 @@ static const char usage[] =
 	"  -j, --json FILE       write a JSON report (- for standard output)\n"
 	"  -J, --junit FILE      write a JUnit XML report (- for standard output)\n"
 	"  -q, --quiet           no progress line, no per-row lines\n"
+	"      --strict          on a real controller, a row that did not reproduce\n"
+	"                        the bug it expects fails the run (exit 1)\n"
 	"  -v, --verbose         log the bring-up, the queues and each row's start and end\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
 	"a second one exits at once.\n"
 	"\n"
-	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
+	"exit status: 0 all expectations met (a bug the device did not reproduce\n"
+	"included, unless --strict), 1 some not met, 2 usage or scenario error,\n"
 	"3 environment or device error, 130 interrupted\n";
 
 /* On a second signal: wipe the progress line (it is only drawn on a terminal). */
@@ -60,7 +63,7 @@ static void clear_progress(void)
 struct run_cfg {
 	struct run_inputs in;
 	uint64_t repeat;
-	bool list, quiet;
+	bool list, quiet, strict;
 	const char *json, *junit;
 	FILE *human;		/* stdout, or stderr when a report goes to stdout */
 	bool progress;
@@ -88,6 +91,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "json", required_argument, NULL, 'j' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +121,9 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 			break;
 		case 'q':
 			c->quiet = true;
+			break;
+		case 'T':
+			c->strict = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -352,6 +359,8 @@ int cmd_run(int argc, char **argv)
 		if (rep.e[i].res.verdict == NVR_ERROR)
 			status = EXIT_ENV;
 		else if (rep.e[i].res.verdict == NVR_FAIL && status == EXIT_OK)
+			status = EXIT_FAILED;
+		else if (rep.e[i].res.not_reproduced && c.strict && status == EXIT_OK)
 			status = EXIT_FAILED;
 	}
 	if (c.json && (ret = report_json(&rep, c.json))) {

@@ -429,13 +429,13 @@ START_TEST(test_hardware_skips_table_writes)
 
 	load();
 	/* The row's fault is skipped first otherwise. */
-	scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE] = 0;
+	scn.rows[row_index("two-step")].set_fault[NVR_FAULT_TORN_SAMPLE] = false;
 	nvr_sim_config_init(&cfg);
 	ck_assert_int_eq(nvr_sim_create(&cfg, &o.transport), 0);
 	ck_assert_int_eq(nvr_run_row(&scn, (uint32_t)row_index("two-step"), &o, &r), 0);
 	ck_assert_int_eq(r.verdict, NVR_SKIP);
-	ck_assert_msg(strstr(r.reason, "msix_update two-step writes the MSI-X table"), "%s",
-		      r.reason);
+	ck_assert_msg(strstr(r.reason, "msix_update two-step writes the MSI-X table") &&
+		      strstr(r.reason, "use affinity, resize, eventfd or detach"), "%s", r.reason);
 	nvr_transport_destroy(o.transport);
 }
 END_TEST
@@ -506,7 +506,14 @@ START_TEST(test_parse_policy)
 	ck_assert_uint_eq(st->move_to[1], 1);
 	ck_assert_uint_eq(st->every_ns, 100000);
 	ck_assert_uint_eq(scn.actors[3].steps[0].vector, 6);
-	ck_assert_uint_eq(scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE], 1);
+	/* The device that samples between the two writes is the table writers' alone. */
+	ck_assert_uint_eq(scn.sim.fault_rate[NVR_FAULT_TORN_SAMPLE], 0);
+	ck_assert(scn.rows[row_index("unmasked")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert(!scn.rows[row_index("eventfd")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert(!scn.rows[row_index("affinity")].set_fault[NVR_FAULT_TORN_SAMPLE]);
+	ck_assert_int_eq(scn.rows[row_index("affinity")].policy.msix_update, NVR_MSIX_AFFINITY);
+	ck_assert_int_eq(scn.rows[row_index("resize")].policy.msix_update, NVR_MSIX_RESIZE);
+	ck_assert_int_eq(scn.rows[row_index("detach")].policy.msix_update, NVR_MSIX_DETACH);
 	ck_assert_str_eq(nvr_msix_update_name(NVR_MSIX_TWO_STEP), "two-step");
 	ck_assert_int_eq(nvr_msix_update_by_name("eventfd"), NVR_MSIX_EVENTFD);
 	ck_assert_int_eq(nvr_msix_update_by_name("masked"), -1);

@@ -662,6 +662,79 @@ START_TEST(test_entries)
 }
 END_TEST
 
+/*
+ * A real controller's row that did not reproduce the bug it expects: NOREP in
+ * the text with the number of commands, not_reproduced in JSON (verdict and
+ * totals), skipped in JUnit; the note and the MSI-X moves are shown too.
+ */
+START_TEST(test_not_reproduced)
+{
+	char dir[64], js[128], xml[128], buf[65536], *out = NULL;
+	struct report r = { 0 };
+	struct nvr_result *res = calloc(1, sizeof(*res));
+	struct json_object *j, *e;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(res);
+	mkscratch(dir);
+	snprintf(js, sizeof(js), "%s/r.json", dir);
+	snprintf(xml, sizeof(xml), "%s/r.xml", dir);
+	clock_gettime(CLOCK_REALTIME, &r.start);
+	r.bdf = "0000:01:00.0";
+	snprintf(res->scenario, sizeof(res->scenario), "shadow-doorbells");
+	snprintf(res->row, sizeof(res->row), "barrier-none");
+	res->verdict = NVR_PASS;
+	res->not_reproduced = true;
+	res->stats.completed = 1234;
+	snprintf(res->reason, sizeof(res->reason), "not reproduced in 1234 commands");
+	snprintf(res->note, sizeof(res->note), "device.sim (fault 'torn_sample') applies on "
+		 "the simulator only: ignored on real hardware");
+	res->msix_moves = 77;
+	res->stats.nr_vectors = 2;
+	res->stats.v[0].irqs = 1000;
+	res->stats.v[1].irqs = 234;
+	ck_assert_int_eq(report_add(&r, "s.yaml", res), 0);
+	report_expect(&r, &(struct nvr_row){ .expect[NVR_AN_STALL] = { NVR_CMP_GT, 0 } });
+
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	report_line(f, &r.e[0]);
+	report_totals(f, &r);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(!strncmp(out, "NOREP shadow-doorbells/barrier-none", 35), "%s", out);
+	ck_assert_msg(strstr(out, "\n      not reproduced in 1234 commands on this device\n"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, "\n      note: device.sim (fault 'torn_sample') applies"), "%s",
+		      out);
+	ck_assert_msg(strstr(out, "\n      msix: 77 moves, 1234 interrupts, 0 missed, "
+			     "0 spurious\n"), "%s", out);
+	ck_assert_msg(strstr(out, "0 clean, 0 caught, 0 failed, 0 skipped, 0 errors, 1 not "
+				  "reproduced\n"), "%s", out);
+	free(out);
+
+	ck_assert_int_eq(report_json(&r, js), 0);
+	ck_assert_int_eq(report_junit(&r, xml), 0);
+	validate(js, xml);
+	j = json_object_from_file(js);
+	ck_assert_ptr_nonnull(j);
+	e = json_object_array_get_idx(get(j, "scenarios"), 0);
+	ck_assert_str_eq(json_object_get_string(get(e, "verdict")), "not_reproduced");
+	ck_assert_str_eq(json_object_get_string(get(e, "reason")),
+			 "not reproduced in 1234 commands");
+	ck_assert_int_eq(json_object_get_int(get(e, "msix_moves")), 77);
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(get(e, "note")), "torn_sample"));
+	ck_assert_int_eq(json_object_get_int(get(get(j, "totals"), "not_reproduced")), 1);
+	ck_assert_int_eq(json_object_get_int(get(get(j, "totals"), "pass_clean")), 0);
+	json_object_put(j);
+	read_text(xml, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "<skipped message=\"not reproduced in 1234 commands\""));
+	report_release(&r);
+	free(res);
+	rmscratch(dir);
+}
+END_TEST
+
 /* Bad report paths stop the run before any row: nothing written, nothing run. */
 START_TEST(test_cli_refuses_before_running)
 {
@@ -712,6 +785,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_descriptors_and_socket);
 	tcase_add_test(tc, test_refused_paths);
 	tcase_add_test(tc, test_entries);
+	tcase_add_test(tc, test_not_reproduced);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 180);

@@ -55,6 +55,7 @@ struct lvec {
 	_Atomic uint64_t others;	/* CQEs of its CQs consumed by pollers and sweeps */
 	_Atomic uint64_t await_since_ns;	/* polled CQEs wait for their interrupt since */
 	_Atomic uint64_t unserviced_ns;	/* a handler woke and did not reap, at */
+	_Atomic uint64_t moved_ns;	/* an entry last moved from or to it, at */
 	/* The handler's own state: one handler thread per vector. */
 	uint64_t others_seen;
 	uint64_t polled;	/* hardware: CQEs pollers took whose interrupt may still come */

@@ -20,6 +20,43 @@
 #include "detect/ledger_int.h"
 #include "dev/truth.h"
 
+/* Hardware: an unexplained interrupt on @v may be a move's late one. */
+static bool migrating(const struct nvr_ledger *l, struct lvec *v)
+{
+	uint64_t at = atomic_load_explicit(&v->moved_ns, memory_order_relaxed);
+
+	return !l->o.truth && at && nvr_clock_ns() - at < l->o.missed_grace_ns;
+}
+
+/*
+ * Hardware, during a move: @n interrupts on @vector that its own CQEs do not
+ * explain may be owed to CQEs the sweep took on the other vector of the move
+ * (the entry changed vectors in between): each vector of a recent move that
+ * awaits an interrupt takes one. Return: how many were explained so.
+ */
+static uint64_t moved_await(struct nvr_ledger *l, unsigned int vector, uint64_t n)
+{
+	uint64_t done = 0;
+
+	for (unsigned int u = 0; u < NVR_STATS_MAX_V && done < n; u++) {
+		struct lvec *w = &l->vec[u];
+
+		if (u != vector && migrating(l, w) &&
+		    atomic_exchange_explicit(&w->await_since_ns, 0, memory_order_relaxed))
+			done++;
+	}
+	return done;
+}
+
+/* Hardware, during a move: unexplained interrupts are the move's, not spurious. */
+static void moved_wake(struct nvr_ledger *l, unsigned int vector, struct lvec *v, uint64_t n)
+{
+	uint64_t p = moved_await(l, vector, n);
+
+	atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+	atomic_fetch_add_explicit(&v->empty_early, n - p, memory_order_relaxed);
+}
+
 /* How many of @want candidate spurious interrupts on @v the device's truth confirms. */
 static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, struct lvec *v,
 				 uint64_t want)
@@ -81,6 +118,13 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			v->polled -= p;
 			deficit -= p;
 			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+			/* The extra interrupt was the swept CQE's: it did follow. */
+			if (p)
+				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+		}
+		if (deficit && migrating(l, v)) {
+			moved_wake(l, vector, v, deficit);
+			deficit = 0;
 		}
 		n = deficit ? confirm_spurious(l, vector, v, deficit) : 0;
 		atomic_fetch_add_explicit(&v->empty_early, deficit - n, memory_order_relaxed);
@@ -111,6 +155,8 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			 * simulator the device says it was owed, so a benign race. */
 			if (l->o.truth)
 				atomic_fetch_add_explicit(&v->empty_early, rest, memory_order_relaxed);
+			else if (migrating(l, v))
+				moved_wake(l, vector, v, rest);
 			else
 				n += rest;
 		}
@@ -139,6 +185,13 @@ void nvr_ledger_irq_triggered(struct nvr_ledger *l, unsigned int vector)
 {
 	if (vector < NVR_STATS_MAX_V)
 		atomic_fetch_add(&l->vec[vector].triggered, 1);
+}
+
+void nvr_ledger_irq_moved(struct nvr_ledger *l, unsigned int vector)
+{
+	if (vector < NVR_STATS_MAX_V)
+		atomic_store_explicit(&l->vec[vector].moved_ns, nvr_clock_ns(),
+				      memory_order_relaxed);
 }
 
 void nvr_ledger_irq_repointed(struct nvr_ledger *l, unsigned int vector)

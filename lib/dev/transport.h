@@ -64,6 +64,21 @@ struct nvr_transport_ops {
 	 */
 	int (*msix_write)(struct nvr_transport *t, unsigned int vector, unsigned int dword,
 			  uint32_t value);
+	/*
+	 * Move MSI-X entry @vector's interrupt to CPU @cpu the way the host
+	 * kernel does, through its IRQ affinity (msi_set_affinity() rewrites the
+	 * entry, masked, or the IRTE under interrupt remapping). NULL where the
+	 * host kernel does not own the entry (the simulator: its "kernel" is
+	 * nvr_msix_move()).
+	 */
+	int (*irq_affinity)(struct nvr_transport *t, unsigned int vector, unsigned int cpu);
+	/*
+	 * Make [0, @count) the enabled vector set: vectors at or above @count
+	 * must have no eventfd. NULL where the set is fixed (the simulator).
+	 * Where the host kernel cannot resize it (msix_static) this disables
+	 * MSI-X and enables it again: interrupts sent meanwhile are lost.
+	 */
+	int (*irq_resize)(struct nvr_transport *t, unsigned int count);
 
 	/* Function level reset. */
 	int (*reset)(struct nvr_transport *t);
@@ -74,6 +89,10 @@ struct nvr_transport {
 	const struct nvr_transport_ops *ops;
 	const char *kind;	/* "sim" or "vfio" */
 	unsigned int nr_vectors;
+	/* vfio-pci reports VFIO_IRQ_INFO_NORESIZE (Linux before 6.5): the MSI-X
+	 * vector set is sized when it is enabled, and growing it means disabling
+	 * MSI-X and enabling it again. False: dynamic MSI-X, or the simulator. */
+	bool msix_static;
 	/* Next IOVA to hand out. IOVAs are never reused, so that a late device
 	 * access to a freed buffer hits nothing rather than a new buffer. */
 	_Atomic uint64_t iova_next;
@@ -189,6 +208,33 @@ static inline int nvr_transport_msix_write(struct nvr_transport *t, unsigned int
 					   unsigned int dword, uint32_t value)
 {
 	return t->ops->msix_write ? t->ops->msix_write(t, vector, dword, value) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_affinity() - move entry @vector's interrupt to CPU @cpu
+ * through the host kernel's IRQ affinity.
+ * @t: the transport.
+ * @vector: the entry.
+ * @cpu: the CPU.
+ *
+ * Return: 0; -EOPNOTSUPP where the host kernel does not own the entry (the simulator).
+ */
+static inline int nvr_transport_irq_affinity(struct nvr_transport *t, unsigned int vector,
+					     unsigned int cpu)
+{
+	return t->ops->irq_affinity ? t->ops->irq_affinity(t, vector, cpu) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_resize() - make [0, @count) the enabled vector set.
+ * @t: the transport.
+ * @count: the vectors enabled from now on; those at or above have no eventfd.
+ *
+ * Return: 0 (also where the set is fixed: the simulator), or the transport's error.
+ */
+static inline int nvr_transport_irq_resize(struct nvr_transport *t, unsigned int count)
+{
+	return t->ops->irq_resize ? t->ops->irq_resize(t, count) : 0;
 }
 
 /**

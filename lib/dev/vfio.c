@@ -28,6 +28,7 @@
 #include <nvmerace/vfio.h>
 
 #include "base/util.h"
+#include "dev/procirq.h"
 #include "dev/transport.h"
 #include "dev/vfio_int.h"
 
@@ -229,9 +230,36 @@ static int set_irqs(struct vfio_dev *v, uint32_t flags, unsigned int start, unsi
 }
 
 /*
+ * Enable MSI-X with vectors [0, @count) and the eventfds of v->efds, after
+ * disabling it when it is on: the way a user grows (or shrinks) the set when
+ * the kernel reports VFIO_IRQ_INFO_NORESIZE. Between the two calls the
+ * function has no MSI-X: what it sends meanwhile is lost. Under irq_lock.
+ */
+static int reenable(struct vfio_dev *v, unsigned int count)
+{
+	int ret;
+
+	if (v->msix_on) {
+		ret = set_irqs(v, VFIO_IRQ_SET_DATA_NONE, 0, 0, NULL);
+		if (ret)
+			return ret;
+		v->msix_on = false;
+	}
+	ret = set_irqs(v, VFIO_IRQ_SET_DATA_EVENTFD, 0, count, v->efds);
+	if (ret)
+		return ret;
+	v->msix_on = true;
+	v->nr_enabled = count;
+	return 0;
+}
+
+/*
  * Before Linux 6.5 vfio-pci sizes MSI-X once, when it is enabled, and a
  * vector beyond that size cannot be attached later. So the first attach
- * enables every vector the device has, with eventfds only where asked.
+ * enables every vector the device has, with eventfds only where asked; a
+ * set shrunk since (vf_irq_resize()) grows again when a vector past it is
+ * attached: at once with dynamic MSI-X, by disabling and enabling MSI-X
+ * again without.
  */
 static int vf_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 {
@@ -257,11 +285,29 @@ static int vf_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 			goto out;
 		}
 		v->msix_on = true;
+		v->nr_enabled = v->nr_msix;
+		goto out;
+	}
+	if (vector >= v->nr_enabled && efd < 0) {
+		v->efds[vector] = -1;	/* not enabled: nothing is bound there */
+		ret = 0;
+		goto out;
+	}
+	if (vector >= v->nr_enabled && v->t.msix_static) {
+		int old = v->efds[vector];
+
+		v->efds[vector] = efd;
+		ret = reenable(v, vector + 1);
+		if (ret)
+			v->efds[vector] = old;
 		goto out;
 	}
 	ret = set_irqs(v, VFIO_IRQ_SET_DATA_EVENTFD, vector, 1, &efd);
-	if (!ret)
+	if (!ret) {
 		v->efds[vector] = efd;
+		if (efd >= 0 && vector >= v->nr_enabled)
+			v->nr_enabled = vector + 1;
+	}
 out:
 	pthread_mutex_unlock(&v->irq_lock);
 	return ret;
@@ -276,6 +322,33 @@ static int vf_irq_trigger(struct nvr_transport *t, unsigned int vector)
 	if (!v->msix_on)
 		return -ENODEV;
 	return set_irqs(v, VFIO_IRQ_SET_DATA_NONE, vector, 1, NULL);
+}
+
+static int vf_irq_resize(struct nvr_transport *t, unsigned int count)
+{
+	struct vfio_dev *v = to_vfio(t);
+	int ret = 0;
+
+	if (!count || count > v->nr_msix)
+		return -EINVAL;
+	pthread_mutex_lock(&v->irq_lock);
+	for (unsigned int i = count; i < v->nr_msix; i++)
+		if (v->efds[i] >= 0)
+			ret = -EBUSY;
+	/* With dynamic MSI-X a detached vector is freed already (fd -1). */
+	if (!ret && v->msix_on && count != v->nr_enabled)
+		ret = v->t.msix_static ? reenable(v, count) : 0;
+	if (!ret && !v->t.msix_static)
+		v->nr_enabled = count;
+	pthread_mutex_unlock(&v->irq_lock);
+	return ret;
+}
+
+static int vf_irq_affinity(struct nvr_transport *t, unsigned int vector, unsigned int cpu)
+{
+	struct vfio_dev *v = to_vfio(t);
+
+	return nvr_proc_irq_affinity("/proc", v->bdf, vector, cpu, NULL);
 }
 
 /* --- config space, reset, teardown --- */
@@ -345,6 +418,8 @@ static const struct nvr_transport_ops vfio_ops = {
 	.dma_unmap = vf_dma_unmap,
 	.irq_set = vf_irq_set,
 	.irq_trigger = vf_irq_trigger,
+	.irq_affinity = vf_irq_affinity,
+	.irq_resize = vf_irq_resize,
 	/* No irq_mask: vfio-pci has no mask for MSI-X vectors (VFIO_IRQ_SET_ACTION_MASK
 	 * is INTx only). No msix_write: vfio-pci owns the MSI-X table, and writes from
 	 * userspace are virtualised away. The wrappers say -EOPNOTSUPP. */
@@ -598,6 +673,7 @@ int nvr_vfio_open(const char *bdf_in, struct nvr_transport **out, char *msg, siz
 		goto err;
 	}
 	v->nr_msix = ii.count;
+	v->t.msix_static = ii.flags & VFIO_IRQ_INFO_NORESIZE;
 	v->efds = calloc(ii.count, sizeof(int));
 	if (!v->efds) {
 		ret = -ENOMEM;

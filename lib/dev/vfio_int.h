@@ -32,6 +32,7 @@ struct vfio_dev {
 	pthread_mutex_t irq_lock;
 	bool msix_on;
 	unsigned int nr_msix;
+	unsigned int nr_enabled;	/* the vectors MSI-X was enabled with */
 	int *efds;		/* the eventfd on each vector, -1: none */
 };
 

@@ -46,5 +46,15 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 /* The host fired @vector itself (a spurious interrupt on purpose). */
 void nvr_ledger_irq_triggered(struct nvr_ledger *l, unsigned int vector);
 void nvr_ledger_irq_repointed(struct nvr_ledger *l, unsigned int vector);
+/*
+ * An MSI-X entry moved from or to @vector. Migration is asynchronous (tglx,
+ * seed 003): an interrupt sent before the move may arrive on the old vector
+ * after it, and find its CQE already reaped by the new vector's handler. On
+ * real hardware an empty wake on either vector within the missed-interrupt
+ * grace of a move is that, not a spurious interrupt, and it stands for a CQE
+ * the sweep took on the other vector, not missed; the simulator's truth needs
+ * no such allowance.
+ */
+void nvr_ledger_irq_moved(struct nvr_ledger *l, unsigned int vector);
 
 #endif

@@ -220,6 +220,55 @@ int nvr_irq_msix_retarget(struct nvr_irq *irq, unsigned int vector, unsigned int
 	return ret;
 }
 
+int nvr_irq_efd_unbind(struct nvr_irq *irq, unsigned int entry)
+{
+	if (entry >= irq->nr)
+		return -EINVAL;
+	return nvr_transport_irq_set(irq->t, entry, -1);
+}
+
+int nvr_irq_cpu_affinity(struct nvr_irq *irq, unsigned int entry, unsigned int cpu)
+{
+	if (entry >= irq->nr)
+		return -EINVAL;
+	return nvr_transport_irq_affinity(irq->t, entry, cpu);
+}
+
+unsigned int nvr_irq_efd_top(struct nvr_irq *irq)
+{
+	unsigned int top = 0;
+
+	for (unsigned int v = 0; v < irq->nr; v++) {
+		pthread_mutex_lock(&irq->vec[v].lock);
+		if (irq->vec[v].efd >= 0)
+			top = v + 1;
+		pthread_mutex_unlock(&irq->vec[v].lock);
+	}
+	return top;
+}
+
+unsigned int nvr_irq_count(struct nvr_irq *irq)
+{
+	return irq->nr;
+}
+
+int nvr_irq_efd_grow(struct nvr_irq *irq, unsigned int vector)
+{
+	/* Attaching a vector past the enabled set grows it (vf_irq_set()). */
+	int ret = nvr_irq_efd_attach(irq, vector);
+
+	return ret == -EBUSY ? 0 : ret;
+}
+
+int nvr_irq_efd_shrink(struct nvr_irq *irq, unsigned int vector)
+{
+	int ret = nvr_irq_efd_detach(irq, vector);
+
+	if (ret && ret != -ENODEV)
+		return ret;
+	return nvr_transport_irq_resize(irq->t, vector);
+}
+
 int nvr_irq_serve(struct nvr_irq *irq, unsigned int vector, unsigned int entry, bool on)
 {
 	if (vector >= irq->nr || entry >= 64)

@@ -45,6 +45,28 @@ int nvr_irq_efd_attach(struct nvr_irq *irq, unsigned int vector);
  */
 int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector);
 
+/*
+ * Unbind MSI-X entry @entry (fd -1) without closing any eventfd: until
+ * nvr_irq_efd_bind() points it somewhere again, its interrupts go nowhere.
+ */
+int nvr_irq_efd_unbind(struct nvr_irq *irq, unsigned int entry);
+
+/*
+ * Where the host kernel owns MSI-X: move entry @entry's interrupt to CPU
+ * @cpu through its IRQ affinity. -EOPNOTSUPP elsewhere.
+ */
+int nvr_irq_cpu_affinity(struct nvr_irq *irq, unsigned int entry, unsigned int cpu);
+
+/*
+ * Grow the enabled vector set to take vector @vector (attached), or shrink
+ * it below @vector (detached first). See nvr_transport_ops.irq_resize.
+ */
+int nvr_irq_efd_grow(struct nvr_irq *irq, unsigned int vector);
+/* One above the highest vector with an eventfd (0: none); the vectors there are. */
+unsigned int nvr_irq_efd_top(struct nvr_irq *irq);
+unsigned int nvr_irq_count(struct nvr_irq *irq);
+int nvr_irq_efd_shrink(struct nvr_irq *irq, unsigned int vector);
+
 /* Detach @vector (fd -1): the device's interrupts for it go nowhere. */
 int nvr_irq_efd_detach(struct nvr_irq *irq, unsigned int vector);
 

@@ -15,6 +15,9 @@ static const char *const update_names[NVR_MSIX_NR] = {
 	[NVR_MSIX_UNMASKED] = "unmasked",
 	[NVR_MSIX_TWO_STEP] = "two-step",
 	[NVR_MSIX_EVENTFD] = "eventfd",
+	[NVR_MSIX_AFFINITY] = "affinity",
+	[NVR_MSIX_RESIZE] = "resize",
+	[NVR_MSIX_DETACH] = "detach",
 	[NVR_MSIX_TWO_STEP_NOCHECK] = "two-step-nocheck",
 };
 
@@ -29,6 +32,52 @@ int nvr_msix_update_by_name(const char *name)
 		if (!strcmp(name, update_names[i]))
 			return i;
 	return -1;
+}
+
+bool nvr_msix_update_vfio(enum nvr_msix_update u)
+{
+	return u == NVR_MSIX_EVENTFD || u == NVR_MSIX_AFFINITY || u == NVR_MSIX_RESIZE ||
+	       u == NVR_MSIX_DETACH;
+}
+
+/*
+ * The host kernel's move. Where it owns the table behind vfio-pci, through
+ * the IRQ's affinity. On the simulator, as Linux's __pci_write_msi_msg()
+ * writes an MSI-X entry since 5.14 ("PCI/MSI: Enforce that MSI-X table
+ * entry is masked for update"): masked, every dword, unmasked.
+ */
+static int move_kernel(struct nvr_irq *irq, unsigned int entry, unsigned int to)
+{
+	int ret = nvr_irq_cpu_affinity(irq, entry, to / NVR_MSI_VECS_PER_DEST);
+
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	ret = nvr_irq_msix_mask(irq, entry, true);
+	if (ret)
+		return ret;
+	ret = nvr_irq_msix_retarget(irq, entry, to);
+	return nvr_irq_msix_mask(irq, entry, false) ?: ret;
+}
+
+/*
+ * Shrink the enabled set below a spare vector, one above every vector in
+ * use, then grow it to take the spare again, in turn. The entry keeps its
+ * eventfd: only the set around it changes.
+ */
+static int move_resize(struct nvr_irq *irq, struct nvr_msix_move_stats *st)
+{
+	int ret;
+
+	if (!st)
+		return -EINVAL;
+	if (!st->spare)
+		st->spare = nvr_irq_efd_top(irq);
+	if (st->spare >= nvr_irq_count(irq))
+		return -ERANGE;
+	ret = st->resizes % 2 ? nvr_irq_efd_grow(irq, st->spare) : nvr_irq_efd_shrink(irq, st->spare);
+	if (!ret)
+		st->resizes++;
+	return ret;
 }
 
 static int move_masked(struct nvr_irq *irq, unsigned int entry, unsigned int to)
@@ -119,6 +168,15 @@ int nvr_msix_move(struct nvr_irq *irq, unsigned int entry, unsigned int from, un
 		break;
 	case NVR_MSIX_EVENTFD:
 		ret = nvr_irq_efd_bind(irq, entry, to);
+		break;
+	case NVR_MSIX_AFFINITY:
+		ret = move_kernel(irq, entry, to);
+		break;
+	case NVR_MSIX_RESIZE:
+		ret = move_resize(irq, st);
+		break;
+	case NVR_MSIX_DETACH:
+		ret = nvr_irq_efd_unbind(irq, entry) ?: nvr_irq_efd_bind(irq, entry, to);
 		break;
 	default:
 		ret = -EINVAL;

@@ -22,14 +22,6 @@ void nvr_run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg)
 			cfg->races[k] = row->races[k];
 }
 
-const char *nvr_run_races_sim_only(const struct nvr_sim_config *cfg)
-{
-	for (int k = 0; k < NVR_RACE_NR; k++)
-		if (cfg->races[k])
-			return nvr_sim_race_name(k);
-	return NULL;
-}
-
 /* Queue @q of the scenario (every one: 0) again, followed by the ledger. */
 static int recreate(struct run *r, uint16_t only)
 {

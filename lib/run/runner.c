@@ -152,6 +152,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	else
 		nvr_ledger_finish(r->ledger);
 	res->elapsed_ns = nvr_now_ns() - start;
+	res->msix_moves = atomic_load(&r->msix_moves);
 	nvr_ledger_snapshot(r->ledger, &res->stats);
 	if (atomic_load(&r->early))
 		res->unfinished = res->stats.submitted - res->stats.completed;

@@ -130,6 +130,7 @@ struct run {
 	bool reset;			/* the controller had to be reset to stop */
 	struct nvr_canaries *canaries;	/* released memory watched (races.c) */
 	_Atomic(struct run_aborts *) aborts;	/* Aborts in flight (abort.c) */
+	_Atomic uint64_t msix_moves;	/* reprogram steps: moves made */
 };
 
 /* setup.c: the stages, and what undoes them. */
@@ -173,8 +174,6 @@ bool nvr_run_check_cfs(struct run *r);
 /* races.c: the device on trial. */
 /* The row's race knobs over the scenario's, into @cfg. */
 void nvr_run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
-/* On real hardware: the first race knob @cfg sets (its name), or NULL. */
-const char *nvr_run_races_sim_only(const struct nvr_sim_config *cfg);
 /* A polling reaper that leaves an interrupt-driven queue alone (Linux 166e31d7dbf6). */
 bool nvr_run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
 /* A reaper will withhold @cq's head; nonzero when it cannot (no memory). */

@@ -68,14 +68,20 @@ void nvr_run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 		unsigned int to = st->move_to[i++ % st->nr_move_to];
 
 		if (to != at) {
+			/* The migration is under way from here: an interrupt that
+			 * arrives during the move is its own (see below). */
+			nvr_ledger_irq_moved(r->ledger, at);
+			nvr_ledger_irq_moved(r->ledger, to);
 			ret = nvr_msix_move(r->irq, entry, at, to, r->msix_update, &ms);
 			if (ret) {
 				actor_failed(a, ret, "line %u: cannot move queue %u's interrupt "
 					     "from vector %u to %u (%s): %s", st->line, st->queue,
 					     at, to, nvr_msix_update_name(r->msix_update),
-					     ret == -ERANGE ? "no intermediate vector on the "
-					     "old CPU" : strerror(-ret));
-				return;
+					     ret != -ERANGE ? strerror(-ret) :
+					     r->msix_update == NVR_MSIX_RESIZE ? "no spare vector "
+					     "above those in use" : "no intermediate vector on the "
+					     "old CPU");
+				break;
 			}
 			/*
 			 * The old vector's handler keeps the entry: an interrupt
@@ -88,8 +94,11 @@ void nvr_run_reprogram(struct actor_rt *a, const struct nvr_step *st)
 					nvr_irq_serve(r->irq, st->move_to[k], entry, false);
 			if (entry != at && entry != to)
 				nvr_irq_serve(r->irq, entry, entry, false);
+			nvr_ledger_irq_moved(r->ledger, at);
+			nvr_ledger_irq_moved(r->ledger, to);
 			at = to;
 		}
 		nvr_run_sleep(r, st->every_ns);
 	}
+	atomic_fetch_add(&r->msix_moves, ms.moves);
 }

@@ -24,6 +24,7 @@
 #include "dev/transport.h"
 #include "host/dbbuf.h"
 #include "host/irq.h"
+#include "host/msix.h"
 #include "host/queue.h"
 #include "run/runner_int.h"
 
@@ -60,39 +61,136 @@ static bool __attribute__((format(printf, 2, 3))) skipped(struct nvr_result *res
 	return true;
 }
 
-/* On a real controller: true, with the row skipped, when it cannot run there. */
-static bool hw_skip(const struct run *r, const struct nvr_sim_config *cfg, struct nvr_result *res)
+/* Add a sentence to the row's note. */
+static void __attribute__((format(printf, 2, 3)))
+note(struct nvr_result *res, const char *fmt, ...)
+{
+	size_t off = strlen(res->note);
+	va_list ap;
+
+	if (off && off < sizeof(res->note) - 2) {
+		memcpy(res->note + off, "; ", 3);
+		off += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(res->note + off, sizeof(res->note) - off, fmt, ap);
+	va_end(ap);
+}
+
+static bool has_reprogram(const struct nvr_scenario *scn)
+{
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++)
+			if (scn->actors[i].steps[j].kind == NVR_STEP_REPROGRAM)
+				return true;
+	return false;
+}
+
+/* Does the row expect an anomaly to be caught (a count that must be above 0)? */
+static bool row_expects_catch(const struct nvr_row *row)
+{
+	for (int c = 0; c < NVR_AN_NR; c++) {
+		struct nvr_expect e = nvr_row_expect(row, c);
+
+		if (!nvr_expect_met(&e, 0))
+			return true;
+	}
+	return false;
+}
+
+/* The file's device.sim settings that change the device's behaviour, by name. */
+static size_t sim_behaviour(const struct nvr_sim_config *cfg, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (int f = 0; f < NVR_FAULT_NR; f++) {
+		if (!cfg->fault_rate[f])
+			continue;
+		n = snprintf(buf + off, len - off, "%sfault '%s'", off ? ", " : "",
+			     nvr_sim_fault_name(f));
+		if (n > 0)
+			off = NVR_MIN(off + (size_t)n, len - 1);
+	}
+	for (int h = 0; h < NVR_HOSTILE_NR; h++) {
+		if (!cfg->hostile[h])
+			continue;
+		n = snprintf(buf + off, len - off, "%shostile '%s'", off ? ", " : "",
+			     nvr_sim_hostile_name(h));
+		if (n > 0)
+			off = NVR_MIN(off + (size_t)n, len - 1);
+	}
+	if (cfg->no_pba && (n = snprintf(buf + off, len - off, "%sno_pba", off ? ", " : "")) > 0)
+		off = NVR_MIN(off + (size_t)n, len - 1);
+	return off;
+}
+
+/*
+ * On a real controller: true, with the row skipped, when it cannot run there.
+ * Skips are per row: a simulator key the row sets skips it alone. The file's
+ * device.sim settings apply on the simulator only: on hardware they are
+ * ignored with a note, unless the row expects to catch an anomaly, which then
+ * depends on them.
+ */
+static bool hw_skip(const struct run *r, struct nvr_result *res)
 {
 	const struct nvr_scenario *scn = r->scn;
+	const struct nvr_row *row = r->row;
+	struct nvr_sim_config file = scn->sim;
+	char sim[160];
 
+	/* A row that sets a key of its own overrides the file's. */
+	for (int f = 0; row && f < NVR_FAULT_NR; f++)
+		if (row->set_fault[f])
+			file.fault_rate[f] = 0;
+	for (int h = 0; row && h < NVR_HOSTILE_NR; h++)
+		if (row->set_hostile[h])
+			file.hostile[h] = 0;
+	if (row && row->no_pba >= 0)
+		file.no_pba = false;
 	if (scn->needs_sim)
 		return skipped(res, "needs the simulated controller (needs_sim); skipped on real hardware");
-	for (int f = 0; f < NVR_FAULT_NR; f++)
-		if (cfg->fault_rate[f])
-			return skipped(res, "injects the simulator fault '%s'; skipped on real hardware",
-				    nvr_sim_fault_name(f));
-	if (cfg->no_pba)
-		return skipped(res, "no_pba is a simulator knob; skipped on real hardware");
-	if (nvr_run_races_sim_only(cfg))
-		return skipped(res, "sets the simulator race knob '%s'; skipped on real hardware",
-			       nvr_run_races_sim_only(cfg));
-	for (int h = 0; h < NVR_HOSTILE_NR; h++)
-		if (cfg->hostile[h])
-			return skipped(res, "makes the simulator hostile ('%s'); skipped on real hardware",
-				    nvr_sim_hostile_name(h));
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
 			const struct nvr_step *st = &scn->actors[i].steps[j];
 
 			if (st->kind == NVR_STEP_SUBMIT && !r->opts->write_ok &&
 			    (st->op == NVR_OP_WRITE || st->op == NVR_OP_MIX))
-				return skipped(res, "writes to the namespace (line %u); real-device I/O is "
-					    "read only without --write-range", st->line);
-			if (st->kind == NVR_STEP_REPROGRAM && r->msix_update != NVR_MSIX_EVENTFD)
+				return skipped(res, "writes to the namespace (line %u); real-device I/O "
+					       "is read only without --write-range", st->line);
+			if (st->kind == NVR_STEP_REPROGRAM && !nvr_msix_update_vfio(r->msix_update))
 				return skipped(res, "msix_update %s writes the MSI-X table (line %u), "
-					    "which vfio-pci owns; only eventfd runs on real hardware",
-					    nvr_msix_update_name(r->msix_update), st->line);
+					       "which vfio-pci owns; on real hardware use affinity, "
+					       "resize, eventfd or detach",
+					       nvr_msix_update_name(r->msix_update), st->line);
 		}
+	for (int f = 0; row && f < NVR_FAULT_NR; f++)
+		if (row->set_fault[f] && row->fault_rate[f])
+			return skipped(res, "the row injects the simulator fault '%s'; skipped on "
+				       "real hardware", nvr_sim_fault_name(f));
+	if (row && row->no_pba > 0)
+		return skipped(res, "the row sets no_pba, a device only the simulator can be; "
+			       "skipped on real hardware");
+	for (int h = 0; row && h < NVR_HOSTILE_NR; h++)
+		if (row->set_hostile[h] && row->hostile[h])
+			return skipped(res, "the row makes the simulator hostile ('%s'); skipped "
+				       "on real hardware", nvr_sim_hostile_name(h));
+	for (int k = 0; row && k < NVR_RACE_NR; k++)
+		if (row->set_races[k] && row->races[k])
+			return skipped(res, "the row sets the simulator race knob '%s'; skipped on "
+				       "real hardware", nvr_sim_race_name(k));
+	for (int k = 0; k < NVR_RACE_NR; k++)
+		if (file.races[k] && !(row && row->set_races[k]))
+			return skipped(res, "device.sim sets the simulator race knob '%s'; skipped "
+				       "on real hardware", nvr_sim_race_name(k));
+	if (sim_behaviour(&file, sim, sizeof(sim))) {
+		if (row_expects_catch(row))
+			return skipped(res, "what the row expects to catch depends on the file's "
+				       "device.sim (%s); skipped on real hardware", sim);
+		note(res, "device.sim (%s) applies on the simulator only: ignored on real "
+		     "hardware", sim);
+	}
 	return false;
 }
 
@@ -144,7 +242,7 @@ static int setup_device(struct run *r, struct nvr_result *res)
 
 	row_config(r, &cfg);
 	if (r->opts->transport) {
-		if (hw_skip(r, &cfg, res))
+		if (hw_skip(r, res))
 			return 0;
 		r->t = r->opts->transport;
 	} else {
@@ -297,6 +395,12 @@ static int setup_queues(struct run *r, struct nvr_result *res)
 		ret = nvr_run_msix_setup(r, why, sizeof(why));
 		if (ret)
 			return nvr_run_fail(res, ret, "%s", why);
+		/* Which way this kernel resizes the vector set decides what a resize costs. */
+		if (r->msix_update == NVR_MSIX_RESIZE && r->opts->transport && has_reprogram(r->scn))
+			note(res, r->t->msix_static ? "vfio-pci reports VFIO_IRQ_INFO_NORESIZE "
+			     "(before Linux 6.5): each resize disables and re-enables MSI-X" :
+			     "vfio-pci resizes MSI-X dynamically (Linux 6.5+): a vector is "
+			     "added or freed alone");
 	}
 	return 0;
 }

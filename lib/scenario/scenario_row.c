@@ -266,7 +266,8 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	static const char *const barriers[] = { "full", "none" };
 	static const char *const formulas[] = { "linux", "spdk" };
 	static const char *const kas[] = { "sync", "async", "cancelled" };
-	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd" };
+	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd",
+						"affinity", "resize", "detach" };
 	static const char *const reads[] = { "phase-first", "cid-first" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
 	uint64_t x;

@@ -16,7 +16,8 @@ cache=${1:?usage: build-guest-tcp.sh CACHE_DIR}
 dst=$cache/guest/lib/modules
 [ "$(head -1 "$dst/load-tcp" 2>/dev/null)" = "$stamp" ] && exit 0
 read -r kver _ < "$cache/kernel"
-deb=$(ls "$cache/debs/linux-image-${kver}_"*.deb 2>/dev/null | head -1)
+deb=$(ls "$cache/debs/linux-image-${kver}_"*.deb "$cache/debs/linux-image-${kver}-unsigned_"*.deb \
+	2>/dev/null | head -1)
 [ -n "$deb" ] || { echo "build-guest-tcp: no kernel package for $kver in $cache/debs"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/nvr-guest-tcp.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -7,6 +7,11 @@
 #
 #   tests/qemu/build-guest.sh CACHE_DIR
 #
+# NVR_QEMU_KPKG names another kernel package to boot (e.g. bookworm-backports'
+# linux-image-6.12.*-amd64-unsigned, fetched through the APT_CONFIG that
+# tests/qemu/backports.sh writes); by default, the one linux-image-amd64
+# depends on.
+#
 # CACHE_DIR/ready starts with "guest $stamp"; a second call finds it and does
 # nothing. Raise stamp when the guest changes (modules, tools): run.sh and
 # this script then rebuild a cache that an older version made. The new guest
@@ -25,9 +30,10 @@ mkdir -p "$work/root"
 
 cd "$cache/debs"
 # The kernel package linux-image-amd64 points to (the one Debian boots).
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+kpkg=${NVR_QEMU_KPKG:-$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')}
 [ -n "$kpkg" ] || { echo "build-guest: cannot tell which kernel linux-image-amd64 depends on"; exit 1; }
 kver=${kpkg#linux-image-}
+kver=${kver%-unsigned}
 fetch() {
 	for p in "$@"; do
 		ls "${p}"_*.deb >/dev/null 2>&1 && continue

@@ -98,6 +98,21 @@ enum nvr_msix_update {
 	/* The VFIO way: the table is the kernel's; re-point the entry's
 	 * eventfd to the new vector's (VFIO_DEVICE_SET_IRQS). */
 	NVR_MSIX_EVENTFD,
+	/* The host kernel moves it, as when its IRQ affinity changes: on
+	 * vfio-pci, /proc/irq/N/smp_affinity_list of the entry's interrupt
+	 * (Linux's msi_set_affinity(): the entry rewritten masked, or the IRTE
+	 * with interrupt remapping); the eventfd stays. On the simulator a
+	 * "kernel" rewrites the entry as Linux's __pci_write_msi_msg() does:
+	 * mask, address, upper address, data, unmask. */
+	NVR_MSIX_AFFINITY,
+	/* Grow the enabled vector set past the new vector, then shrink it back
+	 * (VFIO_DEVICE_SET_IRQS); the entry keeps its eventfd. With
+	 * VFIO_IRQ_INFO_NORESIZE each change disables and re-enables MSI-X: the
+	 * lost-interrupt window dynamic MSI-X (Linux 6.5) closed. */
+	NVR_MSIX_RESIZE,
+	/* Unbind the entry (fd -1), then bind it to the new vector's eventfd:
+	 * what the device sends in between goes nowhere. */
+	NVR_MSIX_DETACH,
 	/* The two steps without setting up the intermediate vector or looking at
 	 * its IRR, as Linux did before the fix: an interrupt sent between the
 	 * steps reaches a vector nothing handles. Not offered in scenarios; the

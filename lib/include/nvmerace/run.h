@@ -37,8 +37,16 @@ struct nvr_result {
 	char row[48];
 	uint64_t seed;
 	enum nvr_verdict verdict;
-	char reason[256];	/* why fail/error/skip */
+	char reason[256];	/* why fail/error/skip, or "not reproduced in N commands" */
+	/* A real controller: a row that expects to catch a bug whose reproduction
+	 * depends on the device, met every other expectation, and saw none of
+	 * the anomalies it expects. Its verdict stays pass. */
+	bool not_reproduced;
+	/* What applied differently on a real controller (the file's device.sim
+	 * settings, ignored there); empty when nothing did. */
+	char note[192];
 	bool interrupted;
+	uint64_t msix_moves;	/* reprogram steps: interrupt moves made */
 	uint64_t elapsed_ns;
 	struct nvr_stats stats;
 	uint32_t nr_anomalies;
