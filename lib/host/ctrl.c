@@ -124,6 +124,7 @@ static void free_cq(struct nvr_cq *cq)
 {
 	if (!cq)
 		return;
+	free(cq->held);
 	nvr_dma_free(&cq->mem);
 	pthread_mutex_destroy(&cq->lock);
 	pthread_mutex_destroy(&cq->db_lock);
@@ -559,6 +560,62 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms)
 			 NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT, timeout_ms);
 }
 
+/*
+ * A controller level reset (CC.EN 1 -> 0 -> 1, NVMe 1.4, 7.3.2): every I/O
+ * queue and the Doorbell Buffer Config are gone, the admin queue starts over
+ * on fresh memory. The old shadow doorbell pages are handed to the caller,
+ * still mapped: a device that kept them may still write there.
+ */
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
+{
+	uint16_t adepth = ctrl->cqs[0] ? ctrl->cqs[0]->depth : 2;
+	uint32_t cc = nvr_reg_read32(ctrl->t, NVME_REG_CC);
+	int ret;
+
+	memset(&g->dbbuf, 0, sizeof(g->dbbuf));
+	g->cancelled = 0;
+	ret = nvr_ctrl_disable(ctrl);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&ctrl->admin_lock);
+	for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
+		struct nvr_sq *sq = ctrl->sqs[q];
+		struct nvr_cq *cq = ctrl->cqs[q];
+
+		/* CSTS.RDY is 0: nothing more completes (NVMe 1.4, 7.3.2). */
+		if (q && sq)
+			g->cancelled += nvr_sq_cancel_all(sq, NVME_SC_ABORT_REQ, g->fn, g->arg);
+		if (q && sq && cq && g->detach)
+			g->detach(g->arg, sq, cq);
+		if (q && cq && q < g->nr_cq_mem && g->cq_mem) {
+			g->cq_mem[q] = cq->mem;
+			memset(&cq->mem, 0, sizeof(cq->mem));
+		}
+		free_sq(ctrl->sqs[q]);
+		free_cq(ctrl->cqs[q]);
+		__atomic_store_n(&ctrl->sqs[q], NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&ctrl->cqs[q], NULL, __ATOMIC_RELEASE);
+	}
+	g->dbbuf = ctrl->dbbuf;
+	memset(&ctrl->dbbuf, 0, sizeof(ctrl->dbbuf));
+	ctrl->dbbuf_on = false;
+	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
+	if (!ret)
+		ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	if (ret)
+		return ret;
+	nvr_reg_write64(ctrl->t, NVME_REG_ASQ, ctrl->sqs[0]->mem.iova);
+	nvr_reg_write64(ctrl->t, NVME_REG_ACQ, ctrl->cqs[0]->mem.iova);
+	cc &= ~(uint32_t)(NVME_CC_SHN_MASK << NVME_CC_SHN_SHIFT);
+	nvr_reg_write32(ctrl->t, NVME_REG_CC, cc | 1u << NVME_CC_EN_SHIFT);
+	ctrl->enabled = true;
+	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
+	if (ret)
+		return ret;
+	return set_nr_queues(ctrl, ctrl->max_qid);
+}
+
 static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid);
 
 static int queue_cmd(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, uint16_t *status)
@@ -602,6 +659,21 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	if (ret)
 		goto out_free;
 
+	/* A queue ID used before may have left its values in the shadow and
+	 * EventIdx slots: the new queue starts from 0 (SPDK #1795, 38736d993d
+	 * zeroes both). QEMU 7.2 does not write a new queue's EventIdx until it
+	 * has looked at the queue, which it does only after an MMIO doorbell
+	 * that a stale EventIdx can tell the host to skip. */
+	if (ctrl->dbbuf_on) {
+		uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
+
+		for (int c = 0; c < 2; c++) {
+			uint32_t off = db_off(ctrl, qid, c) - 0x1000u;
+
+			atomic_store((_Atomic uint32_t *)(db + off), 0);
+			atomic_store((_Atomic uint32_t *)(ei + off), 0);
+		}
+	}
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_sq, .prp1 = sq->mem.iova };
 	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
 	sqe.cdw11 = (uint32_t)qid << 16 | NVR_QUEUE_PC;
@@ -705,6 +777,12 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
 
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 {
+	return nvr_ctrl_delete_qpair_keep(ctrl, qid, status, NULL);
+}
+
+int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
+			       struct nvr_qpair_gone *g)
+{
 	struct nvr_sq *sq = nvr_ctrl_sq(ctrl, qid);
 	struct nvr_cq *cq = nvr_ctrl_cq(ctrl, qid);
 	struct nvr_sqe sqe;
@@ -720,16 +798,29 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 	/* Commands the deletion aborted have completed into the CQ: take them.
 	 * The device no longer has the SQ, so it goes now, whatever happens
 	 * to the CQ below. */
-	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, NULL, NULL);
+	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE,
+		    g ? g->fn : NULL, g ? g->arg : NULL);
+	if (g)
+		g->left = atomic_load(&sq->outstanding);
+	if (g && g->detach)
+		g->detach(g->arg, sq, cq);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
 	if (cq->sq == sq)
 		cq->sq = NULL;
+	if (g) {
+		g->sq_mem = sq->mem;
+		memset(&sq->mem, 0, sizeof(sq->mem));
+	}
 	free_sq(sq);
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
 	ret = queue_cmd(ctrl, &sqe, status);
 	if (ret)
 		return ret;
 	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
+	if (g) {
+		g->cq_mem = cq->mem;
+		memset(&cq->mem, 0, sizeof(cq->mem));
+	}
 	free_cq(cq);
 	return 0;
 }

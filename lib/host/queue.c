@@ -65,6 +65,8 @@ void nvr_sq_ring(struct nvr_sq *sq)
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
 static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 {
+	if (atomic_load_explicit(&cq->hold_head, memory_order_relaxed))
+		return;	/* nvr_cq_release() writes it */
 	if (cq->shadow.db) {
 		if (!nvr_shadow_update(&cq->shadow, head))
 			return;
@@ -73,6 +75,20 @@ static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 		return;
 	}
 	nvr_reg_write32(cq->t, cq->db_off, head);
+}
+
+#define CID_FIRST_GAP_NS 2000
+
+/* cid_first: the CID, read before the phase, with the gap a weak CPU opens. */
+static uint32_t cid_early(struct nvr_cq *cq, uint16_t slot)
+{
+	uint32_t cid = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+					    memory_order_relaxed) & 0xffff;
+	uint64_t until = nvr_now_ns() + CID_FIRST_GAP_NS;
+
+	while (nvr_now_ns() < until)
+		nvr_cpu_relax();
+	return cid;
 }
 
 static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
@@ -162,11 +178,16 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 
 	while (n < max) {
 		uint16_t slot = (uint16_t)hp;
+		uint32_t cid = unlikely(cq->cid_first) ? cid_early(cq, slot) : 0;
 		uint32_t dw3 = entry_dw3(cq, slot);
 		struct nvr_cqe cqe;
 
 		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
 			break;
+		if (unlikely(cq->cid_first))
+			dw3 = (dw3 & 0xffff0000u) | cid;
+		if (unlikely(cq->held))
+			cq->held[slot] = dw3;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
@@ -289,6 +310,30 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	return true;
 }
 
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now)
+{
+	unsigned int n = 0;
+	uint16_t head;
+
+	pthread_mutex_lock(&cq->lock);
+	head = nvr_cq_head(cq);
+	for (uint16_t s = cq->released; cq->held && s != head; s = (uint16_t)((s + 1) % cq->depth)) {
+		uint32_t dw3 = entry_dw3(cq, s);
+
+		if (dw3 != cq->held[s] && !n++) {
+			*slot = s;
+			*was = cq->held[s];
+			*now = dw3;
+		}
+	}
+	cq->released = head;
+	atomic_store_explicit(&cq->hold_head, false, memory_order_relaxed);
+	cq_doorbell(cq, head);
+	atomic_store_explicit(&cq->hold_head, true, memory_order_relaxed);
+	pthread_mutex_unlock(&cq->lock);
+	return n;
+}
+
 static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
 	unsigned int n;
@@ -398,4 +443,28 @@ int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *lis
 	}
 	sqe->prp2 = list_iova;
 	return 0;
+}
+
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = 0;
+
+	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+		struct nvr_cmd *cmd = &sq->cmds[cid];
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };
+		void *ctx;
+
+		if (!atomic_compare_exchange_strong(&cmd->state, &expect, NVR_CMD_COMPLETING))
+			continue;
+		ctx = cmd->ctx;
+		atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (sq->lsq)
+			nvr_ledger_completed(sq->lsq, sq->cq ? sq->cq->lcq : NULL, cid, NVR_REAP_SWEEP);
+		if (fn)
+			fn(sq, &cqe, ctx, arg);
+		n++;
+	}
+	return n;
 }

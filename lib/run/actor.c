@@ -88,6 +88,8 @@ bool nvr_run_actor_finite(const struct nvr_actor *def)
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
 		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
+		    st->kind == NVR_STEP_RESET || st->kind == NVR_STEP_RECREATE ||
+		    (st->kind == NVR_STEP_ABORT && st->count) ||
 		    (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
@@ -123,6 +125,9 @@ static void (*const step_table[NVR_STEP_NR])(struct actor_rt *a, const struct nv
 	[NVR_STEP_KEEP_ALIVE] = step_keep_alive,
 	[NVR_STEP_TEARDOWN] = step_teardown,
 	[NVR_STEP_REPROGRAM] = nvr_run_reprogram,
+	[NVR_STEP_RESET] = nvr_run_step_reset,
+	[NVR_STEP_RECREATE] = nvr_run_step_recreate,
+	[NVR_STEP_ABORT] = nvr_run_step_abort,
 };
 
 void *nvr_run_actor_main(void *arg)

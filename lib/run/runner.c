@@ -17,6 +17,7 @@
 #include <nvmerace/log.h>
 #include <nvmerace/run.h>
 
+#include "detect/canary.h"
 #include "base/clock.h"
 #include "base/util.h"
 #include "detect/ledger.h"
@@ -100,6 +101,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		nvr_sleep_ns(TICK_NS);
 		now = nvr_now_ns();
 		nvr_ledger_tick(r->ledger);
+		nvr_canaries_check(r->canaries);
 		sweep(r, now, last_reaped, last_change);
 		if (opts->stop && atomic_load(opts->stop)) {
 			res->interrupted = true;
@@ -142,6 +144,9 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	nvr_run_check_cfs(r);
 	nvr_run_keep_alive_finish(r);
 	nvr_run_quiesce(r);
+	/* The device is stopped: a last look at the canaries, then they go. */
+	nvr_canaries_destroy(r->canaries);
+	r->canaries = NULL;
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);
 	else

@@ -128,6 +128,8 @@ struct run {
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
 	bool reset;			/* the controller had to be reset to stop */
+	struct nvr_canaries *canaries;	/* released memory watched (races.c) */
+	_Atomic(struct run_aborts *) aborts;	/* Aborts in flight (abort.c) */
 	_Atomic uint64_t msix_moves;	/* reprogram steps: moves made */
 };
 
@@ -168,6 +170,24 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res);
 /* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
 void nvr_run_keep_alive_finish(struct run *r);
 bool nvr_run_check_cfs(struct run *r);
+
+/* races.c: the device on trial. */
+/* The row's race knobs over the scenario's, into @cfg. */
+void nvr_run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
+/* A polling reaper that leaves an interrupt-driven queue alone (Linux 166e31d7dbf6). */
+bool nvr_run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
+/* A reaper will withhold @cq's head; nonzero when it cannot (no memory). */
+int nvr_run_hold_head(struct nvr_cq *cq);
+/* A reaper that withholds the CQ head: wait @hold_ns, then write it. */
+void nvr_run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns);
+/* The reset step: CC.EN = 0, then up again with the scenario's queues. */
+void nvr_run_step_reset(struct actor_rt *a, const struct nvr_step *st);
+/* The recreate step: delete a queue pair, keep its rings as canaries, create it again. */
+void nvr_run_step_recreate(struct actor_rt *a, const struct nvr_step *st);
+/* abort.c: the abort step, and each I/O completion while it runs. */
+void nvr_run_step_abort(struct actor_rt *a, const struct nvr_step *st);
+void nvr_run_abort_seen(struct run *r, struct nvr_sq *sq, const struct nvr_cqe *cqe);
+void nvr_run_abort_finish(struct run *r);
 
 /* True once the run should issue nothing more. */
 bool nvr_run_stopping(struct run *r);

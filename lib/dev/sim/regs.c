@@ -205,6 +205,7 @@ static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
 		if (!atomic_load_explicit(&cq->live, memory_order_relaxed) || val >= cq->size)
 			goto bad;
 		atomic_store_explicit(&cq->db, val, memory_order_seq_cst);
+		atomic_fetch_add_explicit(&cq->mmio_seq, 1, memory_order_seq_cst);
 	} else {
 		struct sim_sq *sq = &s->sqs[qid];
 

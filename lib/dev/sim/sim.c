@@ -169,6 +169,7 @@ static void sim_destroy(struct nvr_transport *t)
 		munmap(s->ns, s->cfg.ns_bytes);
 	nvr_journal_release(&s->journal);
 	free(s->pend);
+	free(s->ghosts);
 	free(s->maps);
 	free(s->vec);
 	free(s->cqs);
