@@ -8,6 +8,7 @@
 #   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
+#   make model           the model build (-DNVR_SCHED_MODEL, lib/sched/shim.h) in build/model/
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -40,6 +41,10 @@ CMD_INC := $(PUB_INC)
 ifeq ($(DEVELOPER),1)
 ALL_CFLAGS += -Werror
 endif
+# MODEL=1: every shim call is a scheduling point of lib/sched (see lib/sched/shim.h).
+ifneq ($(MODEL),)
+ALL_CFLAGS += -DNVR_SCHED_MODEL
+endif
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 # TSan does not model fences; the ones it warns about order MMIO, not memory it checks.
@@ -48,7 +53,7 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
-B := build$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
+B := build$(if $(MODEL),/model)$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
 # Every .c under lib/, whatever folder it lives in (lib/sched, lib/dev/tcp...).
 LIB_SRC := $(sort $(shell find lib -name '*.c'))
 CMD_SRC := $(wildcard cmd/*.c)
@@ -72,9 +77,13 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
-.PHONY: check-qemu bench-qemu bench-detect
+.PHONY: check-qemu bench-qemu bench-detect model bench-sched
 # Each build directory has its own binary; ./nvmerace is the plain build's.
-all: $(if $(SANITIZE),$(B)/nvmerace,nvmerace)
+all: $(if $(SANITIZE)$(MODEL),$(B)/nvmerace,nvmerace)
+
+# The model build of the library and the binary, from the same sources.
+model:
+	@$(MAKE) --no-print-directory MODEL=1 build/model/nvmerace
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -97,6 +106,14 @@ endif
 $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+
+# The scheduler's suites compile their own model programs with the model shim
+# (-DNVR_SCHED_MODEL); they use no shim type of the library, so they link the
+# normal build's archive, whose lib/sched/ objects are the same in both builds.
+MODEL_TEST_BIN := $(B)/tests/check_sched $(B)/tests/check_litmus $(B)/tests/check_sched_seeds
+$(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
@@ -160,6 +177,14 @@ DETECT_ROWS := concurrent-pollers.yaml/none concurrent-pollers.yaml/trylock \
 	msix-reprogram.yaml/no-pba msix-reprogram.yaml/unmasked
 bench-detect: deps $(B)/bench/bench_detect
 	@$(B)/bench/bench_detect --seeds $(or $(SEEDS),20) $(addprefix scenarios/,$(DETECT_ROWS))
+
+# The scheduler's figures: schedules per second, dfs space sizes.
+bench-sched: $(B)/bench/bench_sched
+	@$(B)/bench/bench_sched
+
+$(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL -Itests -o $@ $< $(LIBA) $(lib_libs)
 
 $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

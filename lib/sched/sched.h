@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The deterministic scheduler (model mode): the schedule as an input.
+ *
+ * A model program is a set of actors (real pthreads) whose shared accesses go
+ * through the shim (shim.h, compiled with -DNVR_SCHED_MODEL). Exactly one
+ * actor runs at a time. Every shim call announces the actor's next operation
+ * and stops; the scheduler then picks the next *step* among the enabled ones:
+ *
+ *   r<i>  run actor i's announced operation (it then runs its local code up
+ *         to its next shim call),
+ *   f<i>  flush the oldest store in actor i's x86-TSO store buffer to memory.
+ *
+ * An operation is enabled when it can complete: a lock when the mutex is
+ * free, a wait when one of its events' count is non-zero or its deadline has
+ * come, a futex wait when the word (in memory) differs from the value or its
+ * deadline has come, a sleep when its deadline has come, a join when the
+ * thread has finished and its stores are flushed; a full fence, an RMW and
+ * every lock, unlock, signal, wait and futex operation also need the caller's
+ * store buffer empty (locked instructions drain it, and each of these is one
+ * or takes one in the kernel). A futex wait in the model returns only when
+ * the word changed or it timed out: no spurious wake-ups. When no step is enabled the virtual clock jumps to the earliest
+ * deadline; with none left the run ends, as complete when every actor has
+ * finished and as a deadlock otherwise. Starting a thread and finishing it
+ * are not steps (they touch nothing the others see).
+ *
+ * The strategy picks each step: random (seeded), pct (Burckhardt et al.,
+ * ASPLOS'10: a bug of depth d is found with probability at least
+ * 1/(n*k^(d-1)) per run for n step sources and k steps), dfs (bounded
+ * exhaustive search with sleep-set partial-order reduction) or replay (a
+ * schedule file). Every run yields the list of its choices (a schedule file
+ * replays it exactly), an event trace and the trace's 64-bit FNV-1a hash over
+ * a canonical encoding (addresses as object numbers, see below), so the same
+ * schedule gives the same hash on any machine under any load.
+ *
+ * Bounds (dfs). A fixed default scheduler defines what is free: it flushes
+ * the running actor's buffer eagerly (which makes a default run sequentially
+ * consistent), keeps running the current actor while it is enabled, and
+ * otherwise takes the next enabled actor after it. A preemption is running
+ * another actor while the current one's next operation is enabled (except
+ * right after it yielded); a delay is a store kept in the buffer when the
+ * default would have flushed it, counted once per store. dfs explores every
+ * schedule with at most --bound preemptions and delays (each; -1: no limit).
+ *
+ * Partial-order reduction. Two steps of different actors are independent
+ * when they commute: a store into a buffer, a fence and a sleep are local;
+ * loads are independent of loads; memory steps (loads, flushes, RMWs) of
+ * different, non-overlapping addresses are independent; lock operations
+ * conflict on the same mutex, signal and wait on the same event; a join
+ * conflicts with every step of the thread it joins. Sleep sets (Godefroid
+ * 1996) then skip every schedule that only permutes independent steps of one
+ * already explored. Without bounds this is exact (one schedule per
+ * Mazurkiewicz trace at most); combined with a preemption or delay bound a
+ * schedule whose only in-bound representative was pruned can be missed
+ * (Coons et al., OOPSLA'13), so a "complete" dfs with bounds and POR is
+ * complete for the bounded, reduced space; .no_por = true removes the doubt.
+ *
+ * What the model does not cover: orders weaker than x86-TSO (ARM, POWER:
+ * load-load and store-store reordering, non-multi-copy-atomic stores), the
+ * ordering of a real device's DMA and MMIO (PCIe posted-write rules,
+ * relaxed ordering, write-combining), and code that shares memory without
+ * the shim.
+ */
+#ifndef NVR_SCHED_H
+#define NVR_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NVR_SCHED_MAX_ACTORS 16
+#define NVR_SCHED_SB_MAX 32	/* store-buffer entries per actor */
+
+enum nvr_sched_strategy {
+	NVR_SCHED_RANDOM,
+	NVR_SCHED_PCT,
+	NVR_SCHED_DFS,
+	NVR_SCHED_REPLAY,
+};
+
+/* How one run ended. */
+enum nvr_sched_status {
+	NVR_SCHED_DONE,		/* every actor finished */
+	NVR_SCHED_DEADLOCK,	/* none can run, no timer left */
+	NVR_SCHED_BUDGET,	/* the step budget ran out */
+	NVR_SCHED_PRUNED,	/* dfs: the rest of this run was already covered */
+	NVR_SCHED_DIVERGED,	/* replay: a recorded step was not enabled */
+};
+
+struct nvr_sched_config {
+	enum nvr_sched_strategy strategy;
+	uint64_t seed;		/* random, pct: the exploration's base seed */
+	int preempt_bound;	/* dfs: -1 no limit */
+	int delay_bound;	/* dfs: -1 no limit */
+	int pct_depth;		/* pct: d >= 1 */
+	uint64_t pct_steps;	/* pct: k, 0: measured by a default run first */
+	uint64_t step_budget;	/* per run; 0: 100000 */
+	uint64_t max_schedules;	/* explore: stop after so many runs; 0: no limit (dfs) */
+	bool sc;		/* no store buffers: sequential consistency */
+	bool no_por;		/* dfs: no partial-order reduction */
+	bool keep_going;	/* explore: do not stop at the first failure */
+	/*
+	 * explore: shard_index of shard_count (0: no sharding). random and pct
+	 * take the runs whose index is shard_index modulo shard_count; dfs keeps
+	 * the subtrees whose choices at the first NVR_SCHED_SHARD_SPLIT branching
+	 * steps hash to shard_index (every shard runs the short common prefixes).
+	 * The shards' schedules are disjoint and together the whole space.
+	 */
+	unsigned int shard_index, shard_count;
+};
+#define NVR_SCHED_SHARD_SPLIT 6
+
+/* A labelled shared word: names it in the timeline, numbers it in the trace. */
+struct nvr_sched_label {
+	size_t offset;		/* in the program's context */
+	const char *name;
+};
+
+/*
+ * A model program. Before each run reset() puts ctx back in its initial state
+ * (the scheduler may have stopped the previous run's actors anywhere); then
+ * nr_actors actors run actor(ctx, i); after the run check() says whether it
+ * broke an expectation (non-zero: failure). With no check(), a deadlock is the
+ * failure.
+ */
+struct nvr_sched_run;
+struct nvr_sched_prog {
+	const char *name;
+	int nr_actors;
+	const char *actor_name[NVR_SCHED_MAX_ACTORS];
+	void (*actor)(void *ctx, int idx);
+	void (*reset)(void *ctx);
+	int (*check)(void *ctx, const struct nvr_sched_run *run);
+	void *ctx;
+	const struct nvr_sched_label *labels;
+	int nr_labels;
+};
+
+/* A schedule: the choice of each step, as tokens 2*actor (run) or 2*actor+1 (flush). */
+struct nvr_schedule {
+	size_t n;
+	uint8_t *tok;
+	char id[96];		/* e.g. "pct:d=3:k=40:seed=0x1f" or "dfs:p=2:d=2:#17" */
+};
+
+/* One event of the trace; obj is the canonical object number (see sched.c). */
+struct nvr_sched_event {
+	uint32_t step;
+	uint8_t actor;
+	uint8_t kind;		/* enum nvr_sched_ev */
+	uint8_t size;
+	uint8_t flags;		/* NVR_SCHED_EVF_* */
+	uint32_t obj;
+	uint64_t value;
+	uint64_t time_ns;
+};
+
+enum nvr_sched_ev {
+	NVR_EV_LOAD, NVR_EV_STORE, NVR_EV_FLUSH, NVR_EV_RMW, NVR_EV_FENCE,
+	NVR_EV_LOCK, NVR_EV_TRYLOCK, NVR_EV_UNLOCK, NVR_EV_SIGNAL, NVR_EV_WAIT,
+	NVR_EV_SLEEP, NVR_EV_JOIN, NVR_EV_YIELD, NVR_EV_TIME,
+	NVR_EV_FUTEX_WAIT, NVR_EV_FUTEX_WAKE,
+};
+#define NVR_SCHED_EVF_PREEMPT 1u	/* this step preempted the running actor */
+#define NVR_SCHED_EVF_DELAY 2u		/* this step left a store buffered */
+#define NVR_SCHED_EVF_FORWARD 4u	/* a load served from the own buffer */
+#define NVR_SCHED_EVF_FAIL 8u		/* a trylock that failed, a wait that timed out */
+
+struct nvr_sched_run {
+	enum nvr_sched_status status;
+	uint64_t steps;
+	uint64_t now_ns;		/* the virtual clock at the end */
+	uint64_t hash;			/* FNV-1a 64 of the canonical trace */
+	unsigned int preemptions, delays;
+	int nr_actors;
+	char actor_name[NVR_SCHED_MAX_ACTORS][24];
+	struct nvr_sched_event *ev;
+	size_t nev;
+	struct nvr_schedule sched;
+	uint8_t *dflt;			/* the default step at each choice */
+	const struct nvr_sched_prog *prog;
+};
+
+struct nvr_sched_report {
+	uint64_t schedules;		/* runs that ended (done, deadlock, budget) */
+	uint64_t pruned;		/* dfs: runs cut short by sleep sets or bounds */
+	uint64_t failures;
+	uint64_t deadlocks, budget_hits;
+	bool complete;			/* dfs: the bounded space was exhausted */
+	double pct_bound;		/* pct: the per-run probability bound */
+	uint64_t first_fail;		/* index of the first failing run, from 1 */
+	struct nvr_sched_run fail;	/* that run (steps, trace, schedule) */
+	uint64_t first_hash;		/* the first run's trace hash */
+};
+
+/**
+ * nvr_sched_run_one() - run @prog once under @cfg's strategy.
+ * @replay: the schedule to follow for NVR_SCHED_REPLAY (then the default
+ *	scheduler once it ends); NULL otherwise.
+ * @index: which run of the exploration this is (random, pct: derives the seed).
+ * @out: filled in; release with nvr_sched_run_release().
+ * Return: 0, or -errno (-EINVAL bad config, -ENOMEM, -EAGAIN no thread).
+ */
+int nvr_sched_run_one(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,
+		      const struct nvr_schedule *replay, uint64_t index, struct nvr_sched_run *out);
+void nvr_sched_run_release(struct nvr_sched_run *run);
+
+/**
+ * nvr_sched_explore() - run @prog under @cfg until a failure (unless
+ * keep_going), max_schedules runs, or, for dfs, the bounded space is done.
+ * Return: 0, or -errno; the verdict is in @rep (release with
+ * nvr_sched_report_release()).
+ */
+int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,
+		      struct nvr_sched_report *rep);
+void nvr_sched_report_release(struct nvr_sched_report *rep);
+
+/**
+ * nvr_sched_shrink() - make a failing run's schedule smaller: remove each
+ * preemption and delay (replaying with the default step in its place) while
+ * the failure persists, then cut the schedule after its last deviation.
+ * @run: the failing run; replaced by the shrunk run.
+ * Return: 0, or -errno; -ENOENT when @run does not fail when replayed.
+ */
+int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,
+		     struct nvr_sched_run *run);
+
+/* Schedule files: "nvmerace-schedule 1", "id ...", "steps N", then the tokens r<i>/f<i>. */
+int nvr_schedule_write(const struct nvr_schedule *s, FILE *f);
+int nvr_schedule_read(FILE *f, struct nvr_schedule *s);
+void nvr_schedule_release(struct nvr_schedule *s);
+
+/* Write @run's trace as a timeline, one column per actor, to @f. */
+int nvr_sched_timeline(const struct nvr_sched_run *run, FILE *f);
+
+/* The PCT guarantee for @n step sources, @k steps and depth @d. */
+double nvr_sched_pct_bound(unsigned int n, uint64_t k, unsigned int d);
+
+const char *nvr_sched_status_str(enum nvr_sched_status st);
+
+#endif

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Schedule files and the timeline.
+ *
+ * A schedule file is text:
+ *
+ *   nvmerace-schedule 1
+ *   id pct:d=2:k=14:seed=7:run=3
+ *   steps 9
+ *   r0 r0 f0 r1 r1 f1 r0 ...
+ *
+ * r<i> runs actor i's announced operation, f<i> flushes actor i's oldest
+ * buffered store. Replaying follows the tokens and then the default
+ * scheduler, so a shrunk schedule lists the steps up to its last deviation.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_int.h"
+
+int nvr_schedule_write(const struct nvr_schedule *s, FILE *f)
+{
+	fprintf(f, "nvmerace-schedule 1\nid %s\nsteps %zu\n", s->id[0] ? s->id : "-", s->n);
+	for (size_t i = 0; i < s->n; i++)
+		fprintf(f, "%c%u%c", TOK_FLUSH(s->tok[i]) ? 'f' : 'r', TOK_ACTOR(s->tok[i]),
+			(i % 20 == 19 || i + 1 == s->n) ? '\n' : ' ');
+	return ferror(f) ? -EIO : 0;
+}
+
+int nvr_schedule_read(FILE *f, struct nvr_schedule *s)
+{
+	char word[128], kind;
+	unsigned int actor;
+	size_t n = 0;
+	int version;
+
+	memset(s, 0, sizeof(*s));
+	if (fscanf(f, "nvmerace-schedule %d id %95s steps %zu", &version, s->id, &n) != 3 ||
+	    version != 1 || n > (1u << 26))
+		return -EINVAL;
+	s->tok = malloc(n ? n : 1);
+	if (!s->tok)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (fscanf(f, "%127s", word) != 1 || sscanf(word, "%c%u", &kind, &actor) != 2 ||
+		    (kind != 'r' && kind != 'f') || actor >= NVR_SCHED_MAX_ACTORS) {
+			nvr_schedule_release(s);
+			return -EINVAL;
+		}
+		s->tok[i] = TOK(actor, kind == 'f');
+	}
+	s->n = n;
+	return 0;
+}
+
+void nvr_schedule_release(struct nvr_schedule *s)
+{
+	free(s->tok);
+	memset(s, 0, sizeof(*s));
+}
+
+static void obj_name(const struct nvr_sched_run *r, uint32_t obj, char *buf, size_t len)
+{
+	const struct nvr_sched_prog *p = r->prog;
+
+	if (p && obj >= 1 && obj <= (uint32_t)p->nr_labels)
+		snprintf(buf, len, "%s", p->labels[obj - 1].name);
+	else
+		snprintf(buf, len, "#%" PRIu32, obj);
+}
+
+static void ev_text(const struct nvr_sched_run *r, const struct nvr_sched_event *e, char *buf,
+		    size_t len)
+{
+	const char *mark = (e->flags & NVR_SCHED_EVF_PREEMPT) ? "^" : "";
+	bool fail = e->flags & NVR_SCHED_EVF_FAIL;
+	char o[32];
+
+	obj_name(r, e->obj, o, sizeof(o));
+	switch (e->kind) {
+	case NVR_EV_LOAD:
+		snprintf(buf, len, "%sld %s=%" PRIu64 "%s", mark, o, e->value,
+			 (e->flags & NVR_SCHED_EVF_FORWARD) ? " (own buf)" : "");
+		break;
+	case NVR_EV_STORE:
+		snprintf(buf, len, "%sst %s=%" PRIu64, mark, o, e->value);
+		break;
+	case NVR_EV_FLUSH:
+		snprintf(buf, len, "%sflush %s=%" PRIu64, mark, o, e->value);
+		break;
+	case NVR_EV_RMW:
+		snprintf(buf, len, "%srmw %s (was %" PRIu64 ")%s", mark, o, e->value,
+			 fail ? " failed" : "");
+		break;
+	case NVR_EV_FENCE:
+		snprintf(buf, len, "%smfence", mark);
+		break;
+	case NVR_EV_LOCK:
+		snprintf(buf, len, "%slock %s", mark, o);
+		break;
+	case NVR_EV_TRYLOCK:
+		snprintf(buf, len, "%strylock %s %s", mark, o, fail ? "busy" : "ok");
+		break;
+	case NVR_EV_UNLOCK:
+		snprintf(buf, len, "%sunlock %s", mark, o);
+		break;
+	case NVR_EV_SIGNAL:
+		snprintf(buf, len, "%ssignal %s", mark, o);
+		break;
+	case NVR_EV_WAIT:
+		if (fail)
+			snprintf(buf, len, "%swait %s: timeout", mark, o);
+		else
+			snprintf(buf, len, "%swait %s: %" PRIu64, mark, o, e->value >> 8);
+		break;
+	case NVR_EV_FUTEX_WAIT:
+		if (fail)
+			snprintf(buf, len, "%sfutex_wait %s: timeout", mark, o);
+		else
+			snprintf(buf, len, "%sfutex_wait %s: %" PRIu64, mark, o, e->value);
+		break;
+	case NVR_EV_FUTEX_WAKE:
+		snprintf(buf, len, "%sfutex_wake %s", mark, o);
+		break;
+	case NVR_EV_SLEEP:
+		snprintf(buf, len, "%sslept", mark);
+		break;
+	case NVR_EV_JOIN:
+		snprintf(buf, len, "%sjoin %" PRIu64, mark, e->value);
+		break;
+	default:
+		snprintf(buf, len, "%syield", mark);
+		break;
+	}
+	if (e->flags & NVR_SCHED_EVF_DELAY)
+		strncat(buf, " ~", len - strlen(buf) - 1);
+}
+
+/*
+ * One row per step, one column per actor; a flush is drawn in the column of
+ * the actor whose store it writes. ^ marks a preemption, ~ a step taken
+ * while the running actor's stores stayed buffered, and a line of dashes a
+ * jump of the virtual clock.
+ */
+int nvr_sched_timeline(const struct nvr_sched_run *r, FILE *f)
+{
+	enum { W = 24 };
+	char buf[64];
+
+	fprintf(f, "  step");
+	for (int i = 0; i < r->nr_actors; i++)
+		fprintf(f, "  %-*s", W, r->actor_name[i]);
+	fputc('\n', f);
+	for (size_t k = 0; k < r->nev; k++) {
+		const struct nvr_sched_event *e = &r->ev[k];
+
+		if (e->kind == NVR_EV_TIME) {
+			fprintf(f, "  ---- clock %" PRIu64 ".%09" PRIu64 " s ----\n",
+				e->value / 1000000000u, e->value % 1000000000u);
+			continue;
+		}
+		ev_text(r, e, buf, sizeof(buf));
+		fprintf(f, "%6" PRIu32, e->step + 1);
+		for (int i = 0; i < e->actor && i < r->nr_actors; i++)
+			fprintf(f, "  %-*s", W, "");
+		fprintf(f, "  %s\n", buf);
+	}
+	fprintf(f, "  end: %s after %" PRIu64 " steps, %u preemptions, %u delays, "
+		   "trace %016" PRIx64 "\n",
+		nvr_sched_status_str(r->status), r->steps, r->preemptions, r->delays, r->hash);
+	return ferror(f) ? -EIO : 0;
+}
