@@ -113,7 +113,7 @@ $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 MODEL_TEST_BIN := $(B)/tests/check_sched $(B)/tests/check_litmus $(B)/tests/check_sched_seeds
 $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
 # The CLI suite runs the binary: build it first.
 $(B)/tests/check_cli: $(B)/nvmerace
@@ -184,7 +184,7 @@ bench-sched: $(B)/bench/bench_sched
 
 $(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DNVR_SCHED_MODEL -Itests -o $@ $< $(LIBA) $(lib_libs)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL -Itests -o $@ $< $(LIBA) $(lib_libs)
 
 $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

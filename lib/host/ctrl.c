@@ -25,7 +25,7 @@ struct nvr_ctrl {
 	uint32_t timeout_ms;	/* CAP.TO */
 	uint32_t db_stride;
 	bool enabled;
-	pthread_mutex_t admin_lock;
+	struct nvr_mutex admin_lock;
 	uint16_t max_qid;	/* size of the tables below, minus one */
 	struct nvr_sq **sqs;
 	struct nvr_cq **cqs;
@@ -122,8 +122,8 @@ static void free_cq(struct nvr_cq *cq)
 	if (!cq)
 		return;
 	nvr_dma_free(&cq->mem);
-	pthread_mutex_destroy(&cq->lock);
-	pthread_mutex_destroy(&cq->db_lock);
+	nvr_mutex_destroy(&cq->lock);
+	nvr_mutex_destroy(&cq->db_lock);
 	free(cq);
 }
 
@@ -149,8 +149,8 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 		free(cq);
 		return ret;
 	}
-	pthread_mutex_init(&cq->lock, NULL);
-	pthread_mutex_init(&cq->db_lock, NULL);
+	nvr_mutex_init(&cq->lock);
+	nvr_mutex_init(&cq->db_lock);
 	cq->t = ctrl->t;
 	cq->qid = qid;
 	cq->depth = depth;
@@ -213,7 +213,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 	unsigned int polls = 0;
 	int cid, ret = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	sq = ctrl->sqs[0];
 	cq = ctrl->cqs[0];
 	if (!sq || !cq) {
@@ -251,7 +251,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 		*cqe = w.cqe;
 	}
 out:
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return ret;
 }
 
@@ -259,13 +259,13 @@ int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_
 {
 	int cid = -ENODEV;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->sqs[0]) {
 		cid = nvr_sq_submit(ctrl->sqs[0], sqe, cb);
 		if (cid >= 0)
 			nvr_sq_ring(ctrl->sqs[0]);
 	}
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return cid;
 }
 
@@ -273,21 +273,21 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
 {
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->cqs[0])
 		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, admin_done, NULL);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return n;
 }
 
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl)
 {
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	free_sq(ctrl->sqs[0]);
 	free_cq(ctrl->cqs[0]);
 	__atomic_store_n(&ctrl->sqs[0], NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->cqs[0], NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 }
 
 /* Copy an Identify string: space padded, maybe unterminated, maybe garbage. */
@@ -428,7 +428,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	if (!ctrl)
 		return -ENOMEM;
 	ctrl->t = t;
-	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	nvr_mutex_init(&ctrl->admin_lock);
 	ctrl->cap = nvr_reg_read64(t, NVME_REG_CAP);
 	if (ctrl->cap == ~0ull) {
 		ret = -ENODEV;
@@ -663,10 +663,10 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
 	}
 	ctrl->dbbuf_policy = *policy;
 	ctrl->dbbuf_on = true;
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	for (uint16_t q = 0; q <= ctrl->max_qid; q++)
 		dbbuf_attach(ctrl, q);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return 0;
 }
 
@@ -720,7 +720,7 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 	nvr_dma_free(&ctrl->dbbuf);
 	free(ctrl->sqs);
 	free(ctrl->cqs);
-	pthread_mutex_destroy(&ctrl->admin_lock);
+	nvr_mutex_destroy(&ctrl->admin_lock);
 	free(ctrl);
 }
 

@@ -34,7 +34,7 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 		/* The bug on purpose: nothing keeps two reapers apart. */
 		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
 	case NVR_CQ_LOCK_TRYLOCK:
-		if (pthread_mutex_trylock(&cq->lock)) {
+		if (nvr_mutex_trylock(&cq->lock)) {
 			*serviced = false;
 			return 0;
 		}
@@ -42,11 +42,11 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 	case NVR_CQ_LOCK_CAS:
 		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_CAS, fn, arg);
 	default:
-		pthread_mutex_lock(&cq->lock);
+		nvr_mutex_lock(&cq->lock);
 		break;
 	}
 	n = nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
-	pthread_mutex_unlock(&cq->lock);
+	nvr_mutex_unlock(&cq->lock);
 	return n;
 }
 

@@ -185,7 +185,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 /* Write the head doorbell for a lock-free queue: never backwards, never stale. */
 static void ring_cq_cas(struct nvr_cq *cq)
 {
-	pthread_mutex_lock(&cq->db_lock);
+	nvr_mutex_lock(&cq->db_lock);
 	{
 		uint16_t head = nvr_cq_head(cq);
 
@@ -195,7 +195,7 @@ static void ring_cq_cas(struct nvr_cq *cq)
 			cq_doorbell(cq, head);
 		}
 	}
-	pthread_mutex_unlock(&cq->db_lock);
+	nvr_mutex_unlock(&cq->db_lock);
 }
 
 /* NVR_CLAIM_CAS: each entry claimed by compare-and-swap of the head word. */
@@ -293,7 +293,7 @@ static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
 	unsigned int n;
 
-	pthread_mutex_lock(&cq->lock);
+	nvr_mutex_lock(&cq->lock);
 	n = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 	while (take_wrong_phase(cq, fn, arg, false)) {
 		unsigned int m = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
@@ -302,7 +302,7 @@ static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 		if (!m)
 			cq_doorbell(cq, nvr_cq_head(cq));
 	}
-	pthread_mutex_unlock(&cq->lock);
+	nvr_mutex_unlock(&cq->lock);
 	return n;
 }
 

@@ -161,6 +161,7 @@ enum nvr_sched_ev {
 	NVR_EV_LOCK, NVR_EV_TRYLOCK, NVR_EV_UNLOCK, NVR_EV_SIGNAL, NVR_EV_WAIT,
 	NVR_EV_SLEEP, NVR_EV_JOIN, NVR_EV_YIELD, NVR_EV_TIME,
 	NVR_EV_FUTEX_WAIT, NVR_EV_FUTEX_WAKE,
+	NVR_EV_POLL,	/* wait until one of N file descriptors is readable */
 };
 #define NVR_SCHED_EVF_PREEMPT 1u	/* this step preempted the running actor */
 #define NVR_SCHED_EVF_DELAY 2u		/* this step left a store buffered */

@@ -120,6 +120,9 @@ bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step
 
 	if (au == at)
 		return false;
+	/* A poll reads descriptors other actors write in their local code. */
+	if (u->kind == NVR_EV_POLL || t->kind == NVR_EV_POLL)
+		return false;
 	/* A join waits for the end of its thread, stores flushed: any step of it conflicts. */
 	if ((u->kind == NVR_EV_JOIN && u->target == at) ||
 	    (t->kind == NVR_EV_JOIN && t->target == au))

@@ -229,7 +229,7 @@ void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 		doorbell(s, off, val);
 		return;
 	}
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	nvr_journal_add(&s->journal, NVR_JEV_REG_WRITE, 0, off, val, 0);
 	switch (off) {
 	case NVME_REG_CC:
@@ -253,7 +253,7 @@ void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 	default:
 		break;	/* read-only or reserved: ignored */
 	}
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	nvr_sim_kick(s);
 }
 
