@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_poll: cannot start the simulator: %s\n", strerror(-ret));
 		return 1;
 	}
-	ret = nvr_ctrl_open(t, 1, &ctrl);
+	ret = nvr_ctrl_open(t, 1, &ctrl, NULL, 0);
 	if (ret) {
 		fprintf(stderr, "bench_poll: cannot bring up the controller: %s\n", strerror(-ret));
 		goto out;

@@ -102,6 +102,7 @@ int cmd_identify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct device_opts dev = { 0 };
+	char why[256];
 	struct nvr_sim_config cfg;
 	struct nvr_transport *t;
 	struct nvr_ctrl *ctrl;
@@ -160,9 +161,9 @@ int cmd_identify(int argc, char **argv)
 			return EXIT_ENV;
 		}
 	}
-	ret = nvr_ctrl_open(t, 1, &ctrl);
+	ret = nvr_ctrl_open(t, 1, &ctrl, why, sizeof(why));
 	if (ret) {
-		warnx("cannot bring up the controller: %s", strerror(-ret));
+		warnx("cannot bring up the controller: %s", why);
 		device_close(&dev, t);
 		return EXIT_ENV;
 	}

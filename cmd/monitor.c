@@ -450,7 +450,7 @@ static void name_device(struct mon *m, const char *addr)
 {
 	struct nvr_ctrl *ctrl = NULL;
 
-	if (nvr_ctrl_open(m->transport, 1, &ctrl) == 0)
+	if (nvr_ctrl_open(m->transport, 1, &ctrl, NULL, 0) == 0)
 		snprintf(m->device, sizeof(m->device), "%s: %s (SN %s)", addr,
 			 nvr_ctrl_info(ctrl)->model, nvr_ctrl_info(ctrl)->serial);
 	else

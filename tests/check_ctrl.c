@@ -672,7 +672,7 @@ START_TEST(test_shutdown)
 
 	/* Close disables it; a new bring-up starts from SHST normal. */
 	nvr_ctrl_close(d.ctrl);
-	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl, NULL, 0), 0);
 	ck_assert_uint_eq(NVME_CSTS_SHST(nvr_ctrl_csts(d.ctrl)), NVME_CSTS_SHST_NORMAL);
 	ck_assert_uint_eq(NVME_CSTS_RDY(nvr_ctrl_csts(d.ctrl)), 1);
 	tdev_close(&d);
@@ -713,7 +713,7 @@ START_TEST(test_open_timeout)
 	cfg.ready_delay_us = 1000000;
 	ck_assert_int_eq(nvr_sim_create(&cfg, &t), 0);
 	t0 = nvr_now_ns();
-	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl), -ETIMEDOUT);
+	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl, NULL, 0), -ETIMEDOUT);
 	elapsed = nvr_now_ns() - t0;
 	ck_assert_ptr_null(ctrl);
 	ck_assert_msg(elapsed >= 500000000ull, "gave up after %llu ns",

@@ -63,7 +63,7 @@ static void rig_up(struct rig *g, unsigned int entry, bool no_pba, uint32_t late
 	cfg.latency_min_us = cfg.latency_max_us = latency_us;
 	ck_assert_int_eq(nvr_sim_create(&cfg, &g->t), 0);
 	g->sim = nvr_sim_of(g->t);
-	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(g->t, 1, &g->ctrl, NULL, 0), 0);
 	nvr_ledger_opts_init(&lo);
 	lo.truth = nvr_transport_truth(g->t);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &g->l), 0);

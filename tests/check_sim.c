@@ -220,7 +220,7 @@ START_TEST(test_reset)
 	ck_assert_uint_eq(tdev_stats(&d).bad_doorbells, bad0 + 1);
 	/* And the controller comes up again from scratch. */
 	nvr_ctrl_close(d.ctrl);
-	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl, NULL, 0), 0);
 	tdev_qpair(&d, 1, 8, -1);
 	run_flushes(nvr_ctrl_sq(d.ctrl, 1), 10);
 	tdev_close(&d);
@@ -367,7 +367,7 @@ START_TEST(test_bad_cc_fatal)
 	ck_assert_int_eq(nvr_ctrl_disable(d.ctrl), 0);
 	ck_assert_uint_eq(CSTS_CFS(nvr_ctrl_csts(d.ctrl)), 0);
 	nvr_ctrl_close(d.ctrl);
-	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl), 0);
+	ck_assert_int_eq(nvr_ctrl_open(d.t, 1, &d.ctrl, NULL, 0), 0);
 	ck_assert_str_eq(nvr_ctrl_info(d.ctrl)->serial, cfg.serial);
 	tdev_close(&d);
 	ck_assert_msg(CSTS_RDY(csts) == 0, "CSTS %#x after a failed enable: RDY set", csts);

@@ -55,7 +55,7 @@ static inline void tdev_open(struct tdev *d, const struct nvr_sim_config *cfg,
 	ck_assert_int_eq(ret, 0);
 	d->sim = nvr_sim_of(d->t);
 	ck_assert_ptr_nonnull(d->sim);
-	ret = nvr_ctrl_open(d->t, nr_io_queues, &d->ctrl);
+	ret = nvr_ctrl_open(d->t, nr_io_queues, &d->ctrl, NULL, 0);
 	ck_assert_msg(ret == 0, "nvr_ctrl_open: %s", strerror(-ret));
 }
 

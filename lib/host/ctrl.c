@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ struct nvr_ctrl {
 	uint32_t db_stride;
 	bool enabled;
 	struct nvr_mutex admin_lock;
+	char why[256];		/* what went wrong at bring-up, for nvr_ctrl_open()'s @msg */
 	uint16_t max_qid;	/* size of the tables below, minus one */
 	struct nvr_sq **sqs;
 	struct nvr_cq **cqs;
@@ -302,6 +305,17 @@ static void id_string(char *dst, const char *src, size_t n)
 	dst[len] = '\0';
 }
 
+/* Say why bring-up failed: kept for nvr_ctrl_open()'s caller, and logged. */
+static void __attribute__((format(printf, 2, 3))) why(struct nvr_ctrl *ctrl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctrl->why, sizeof(ctrl->why), fmt, ap);
+	va_end(ap);
+	nvr_err("%s", ctrl->why);
+}
+
 static int identify(struct nvr_ctrl *ctrl, uint32_t cns, uint32_t nsid)
 {
 	struct nvr_sqe sqe = { .opcode = nvme_admin_identify, .nsid = nsid, .cdw10 = cns };
@@ -316,7 +330,7 @@ static int identify(struct nvr_ctrl *ctrl, uint32_t cns, uint32_t nsid)
 		return ret;
 	st = NVR_CQE_STATUS(cqe.status);
 	if (st & 0x7ff) {
-		nvr_err("identify cns %u nsid %u failed: %s", cns, nsid, nvr_status_str(st));
+		why(ctrl, "identify cns %u nsid %u failed: %s", cns, nsid, nvr_status_str(st));
 		return -EIO;
 	}
 	return 0;
@@ -400,15 +414,15 @@ static int set_nr_queues(struct nvr_ctrl *ctrl, uint16_t want)
 		return ret;
 	st = NVR_CQE_STATUS(cqe.status);
 	if (st & 0x7ff) {
-		nvr_err("set features number of queues failed: %s", nvr_status_str(st));
+		why(ctrl, "set features number of queues failed: %s", nvr_status_str(st));
 		return -EIO;
 	}
 	/* The controller may grant more or fewer than asked (NVMe 1.4, 5.21.1.7),
 	 * but 65535 (0-based) is invalid in either half. */
 	if ((cqe.dw0 & 0xffff) == 0xffff || cqe.dw0 >> 16 == 0xffff) {
-		nvr_err("set features number of queues: the controller allocated %u submission "
-			"and %u completion queues, beyond the 65535 allowed",
-			(cqe.dw0 & 0xffff) + 1, (cqe.dw0 >> 16) + 1);
+		why(ctrl, "set features number of queues: the controller allocated %u submission "
+		    "and %u completion queues, beyond the 65535 allowed",
+		    (cqe.dw0 & 0xffff) + 1, (cqe.dw0 >> 16) + 1);
 		return -EPROTO;
 	}
 	ctrl->info.nr_sq = (uint16_t)((cqe.dw0 & 0xffff) + 1);
@@ -416,7 +430,8 @@ static int set_nr_queues(struct nvr_ctrl *ctrl, uint16_t want)
 	return 0;
 }
 
-int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out)
+int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out,
+		  char *msg, size_t len)
 {
 	struct nvr_ctrl *ctrl;
 	uint16_t adepth;
@@ -425,8 +440,11 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 
 	*out = NULL;
 	ctrl = calloc(1, sizeof(*ctrl));
-	if (!ctrl)
+	if (!ctrl) {
+		if (msg && len)
+			snprintf(msg, len, "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	ctrl->t = t;
 	nvr_mutex_init(&ctrl->admin_lock);
 	ctrl->cap = nvr_reg_read64(t, NVME_REG_CAP);
@@ -488,12 +506,12 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
 	if (ret) {
 		if (ret == -ETIMEDOUT)
-			nvr_err("CSTS.RDY did not become 1 within CAP.TO (%u ms) after CC.EN was set",
-				ctrl->timeout_ms);
+			why(ctrl, "CSTS.RDY did not become 1 within CAP.TO (%u ms) after CC.EN was set",
+			    ctrl->timeout_ms);
 		else
-			nvr_err("%s after CC.EN was set",
-				ret == -EIO ? "CSTS.CFS (controller fatal status) came" :
-					      "registers read as all ones (the device is gone)");
+			why(ctrl, "%s after CC.EN was set",
+			    ret == -EIO ? "CSTS.CFS (controller fatal status) came" :
+					  "registers read as all ones (the device is gone)");
 		goto err;
 	}
 
@@ -506,6 +524,8 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	*out = ctrl;
 	return 0;
 err:
+	if (msg && len)
+		snprintf(msg, len, "%s", ctrl->why[0] ? ctrl->why : strerror(-ret));
 	nvr_ctrl_close(ctrl);
 	return ret;
 }

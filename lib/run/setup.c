@@ -155,16 +155,15 @@ static int setup_device(struct run *r, struct nvr_result *res)
 static int setup_controller(struct run *r, struct nvr_result *res)
 {
 	const struct nvr_scenario *scn = r->scn;
+	char why[256];
 	uint16_t maxq = 0;
 	int ret;
 
 	for (uint32_t i = 0; i < scn->nr_queues; i++)
 		maxq = NVR_MAX(maxq, scn->queues[i].id);
-	nvr_log_clear_error();
-	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl);
+	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl, why, sizeof(why));
 	if (ret)
-		return nvr_run_fail(res, ret, "cannot bring the controller up: %s",
-				    nvr_log_last_error()[0] ? nvr_log_last_error() : strerror(-ret));
+		return nvr_run_fail(res, ret, "cannot bring the controller up: %s", why);
 	if (!nvr_ctrl_info(r->ctrl)->nr_ns || nvr_ctrl_info(r->ctrl)->ns[0].nsid != 1)
 		return nvr_run_fail(res, -EPROTO, "the controller has no namespace 1");
 	r->lba_size = nvr_ctrl_info(r->ctrl)->ns[0].lba_size;

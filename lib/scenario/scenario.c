@@ -384,21 +384,21 @@ static int parse_doc(struct sc_ctx *c, yaml_parser_t *p, const char *buf, size_t
 
 int nvr_scenario_parse(const char *buf, size_t len, const char *file,
 		       const struct nvr_override *ov, size_t nr_ov, struct nvr_scenario *out,
-		       char *err, size_t errlen)
+		       char *msg, size_t msglen)
 {
 	struct sc_ctx *c = calloc(1, sizeof(*c));
 	struct nvr_scenario *s = calloc(1, sizeof(*s));
 	yaml_parser_t p;
 	int ret;
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (msg && msglen)
+		msg[0] = '\0';
 	memset(out, 0, sizeof(*out));
 	if (!c || !s || !yaml_parser_initialize(&p)) {
 		free(c);
 		free(s);
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
+		if (msg && msglen)
+			snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
 	c->file = file ? file : "<scenario>";
@@ -409,10 +409,10 @@ int nvr_scenario_parse(const char *buf, size_t len, const char *file,
 	ret = parse_doc(c, &p, buf ? buf : "", buf ? len : 0);
 	yaml_parser_delete(&p);
 	if (ret == -ENOMEM) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", c->file);
+		if (msg && msglen)
+			snprintf(msg, msglen, "%s: out of memory", c->file);
 	} else if (ret || c->nr_errs) {
-		format_errors(c, err, errlen);
+		format_errors(c, msg, msglen);
 		ret = -EINVAL;
 	} else {
 		*out = *s;
@@ -463,7 +463,7 @@ static int slurp(const char *path, char **out, size_t *len)
 }
 
 int nvr_scenario_load(const char *path, const struct nvr_override *ov, size_t nr_ov,
-		      struct nvr_scenario *out, char *err, size_t errlen)
+		      struct nvr_scenario *out, char *msg, size_t msglen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -472,11 +472,11 @@ int nvr_scenario_load(const char *path, const struct nvr_override *ov, size_t nr
 	ret = slurp(path, &buf, &len);
 	if (ret) {
 		memset(out, 0, sizeof(*out));
-		if (err && errlen)
-			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
+		if (msg && msglen)
+			snprintf(msg, msglen, "cannot read '%s': %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = nvr_scenario_parse(buf, len, path, ov, nr_ov, out, err, errlen);
+	ret = nvr_scenario_parse(buf, len, path, ov, nr_ov, out, msg, msglen);
 	free(buf);
 	return ret;
 }

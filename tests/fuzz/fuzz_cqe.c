@@ -265,7 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* CAP: MQES 1023, TO 10 s. */
 	fdev_init(&h->d, 1023 | 20ull << 24, 0x10400, answer, NULL);
-	FUZZ_ASSERT(nvr_ctrl_open(&h->d.t, 2, &h->ctrl) == 0);
+	FUZZ_ASSERT(nvr_ctrl_open(&h->d.t, 2, &h->ctrl, NULL, 0) == 0);
 	if (flags & 1) {
 		struct nvr_ledger_opts o;
 

@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t nr_io, depth, st;
 	uint64_t cap;
 	uint32_t vs;
+	char why[256];
 	int vector, ret;
 
 	fuzz_in_init(&sc.in, data, size);
@@ -108,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	depth = fuzz_u16(&sc.in) % 1025;
 	vector = (int)fuzz_u8(&sc.in) % 20 - 1;
 
-	ret = nvr_ctrl_open(&d.t, nr_io, &ctrl);
+	why[0] = '\0';
+	ret = nvr_ctrl_open(&d.t, nr_io, &ctrl, why, sizeof(why));
 	FUZZ_ASSERT(ret == 0 || ret == -ETIMEDOUT || ret == -EIO || ret == -EPROTO ||
 		    ret == -ENODEV || ret == -ENOMEM);
 	/* CAP.MQES 0 is reserved; every other value is a queue size. A grant
@@ -116,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(ret != -EPROTO || NVME_CAP_MQES(cap) == 0 || sc.nq_65536);
 	if (ret) {
 		FUZZ_ASSERT(!ctrl);
+		FUZZ_ASSERT(why[0]);	/* a failure always says why */
 		FUZZ_ASSERT(d.nr_maps == 0);
 		return 0;
 	}

@@ -107,7 +107,7 @@ static void ctrl_seed(const char *dir, const char *name, const struct nvr_sim_co
 	struct out *o = calloc(1, sizeof(*o));
 	uint32_t list[1024];
 
-	if (!o || nvr_sim_create(cfg, &t) || nvr_ctrl_open(t, 1, &ctrl) ||
+	if (!o || nvr_sim_create(cfg, &t) || nvr_ctrl_open(t, 1, &ctrl, NULL, 0) ||
 	    nvr_dma_alloc(t, NVR_PAGE_SIZE, &buf))
 		errx(1, "cannot start the simulator");
 	put64(o, nvr_reg_read64(t, NVME_REG_CAP));

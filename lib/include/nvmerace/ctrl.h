@@ -9,6 +9,7 @@
 #define NVMERACE_CTRL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <nvmerace/queue.h>
@@ -49,6 +50,9 @@ struct nvr_ctrl_info {
  * @t: its transport; the controller borrows it.
  * @nr_io_queues: I/O queue pairs to ask for (Set Features, Number of Queues).
  * @out: the controller.
+ * @msg: filled with what went wrong when it fails (never left empty then);
+ *       may be NULL.
+ * @len: size of @msg.
  *
  * Disables the controller, sets up the admin queue, enables it and waits for
  * CSTS.RDY within CAP.TO, then Identify controller, namespaces, and Number of
@@ -56,7 +60,8 @@ struct nvr_ctrl_info {
  * set or an admin command failed; -EPROTO when the device answered with
  * nonsense; -ENODEV when its registers read all ones; -ENOMEM.
  */
-int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out);
+int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctrl **out,
+		  char *msg, size_t len);
 
 /**
  * nvr_ctrl_close() - disable the controller and free everything of it.

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The library never prints: it hands messages to a sink the front end sets.
- * Without a sink, messages are dropped.
+ * Without a sink, messages are dropped. The log is for diagnostics; why a
+ * call failed comes back one way across the library: in a message buffer
+ * the caller passes (@msg, @len), next to the negative errno.
  */
 #ifndef NVMERACE_LOG_H
 #define NVMERACE_LOG_H
@@ -30,23 +32,9 @@ void nvr_log_set_sink(nvr_log_fn fn, void *arg, enum nvr_log_level max);
  * @level: how bad
  * @fmt: printf format and arguments
  *
- * Return: nothing; NVR_LOG_ERR messages are also kept for nvr_log_last_error().
- */
-void nvr_log(enum nvr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/**
- * nvr_log_last_error() - the last error this thread logged, whether or not a sink took it
- *
- * Return: the message, so that a caller can put the library's reason into its own report; "" when none since nvr_log_clear_error().
- */
-const char *nvr_log_last_error(void);
-
-/**
- * nvr_log_clear_error() - forget this thread's last error
- *
  * Return: nothing.
  */
-void nvr_log_clear_error(void);
+void nvr_log(enum nvr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define nvr_err(...) nvr_log(NVR_LOG_ERR, __VA_ARGS__)
 #define nvr_warn(...) nvr_log(NVR_LOG_WARN, __VA_ARGS__)

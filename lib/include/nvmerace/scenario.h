@@ -171,21 +171,28 @@ struct nvr_override {
  * @file: the name used in messages (and stored in out->file).
  * @ov: overrides applied to the document before validation, @nr_ov of them.
  * @out: the scenario.
- * @err: filled with "file:line:col: message" lines (newline separated, at
- *       most a few) when it fails; @errlen its size.
+ * @msg: filled with "file:line:col: message" lines (newline separated, at
+ *       most a few) when it fails; may be NULL.
+ * @msglen: size of @msg.
  *
  * Return: 0, or -EINVAL when the document is not a valid scenario.
  */
 int nvr_scenario_parse(const char *buf, size_t len, const char *file,
 		       const struct nvr_override *ov, size_t nr_ov, struct nvr_scenario *out,
-		       char *err, size_t errlen);
+		       char *msg, size_t msglen);
 
 /**
  * nvr_scenario_load() - read @path and nvr_scenario_parse() it.
- * Return: 0, -EINVAL (see @err), or -errno when the file cannot be read
- * (@err says "cannot read 'path': reason").
+ * @path: the file.
+ * @ov: overrides, @nr_ov of them, as for nvr_scenario_parse().
+ * @out: the scenario.
+ * @msg: why it failed, as for nvr_scenario_parse(); may be NULL.
+ * @msglen: size of @msg.
+ *
+ * Return: 0, -EINVAL (see @msg), or -errno when the file cannot be read
+ * (@msg says "cannot read 'path': reason").
  */
 int nvr_scenario_load(const char *path, const struct nvr_override *ov, size_t nr_ov,
-		      struct nvr_scenario *out, char *err, size_t errlen);
+		      struct nvr_scenario *out, char *msg, size_t msglen);
 
 #endif
