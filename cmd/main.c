@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "identify", cmd_identify, "bring a controller up and print what Identify says" },
 	{ "run", cmd_run, "run scenario files and check their expectations" },
+	{ "explore", cmd_explore, "run scenario rows over many schedules of the model scheduler" },
 	{ "list", cmd_list, "list the NVMe controllers, their drivers and IOMMU groups" },
 	{ "bind", cmd_bind, "give a controller to vfio-pci" },
 	{ "unbind", cmd_unbind, "give a controller back to its driver" },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "explore.h"
 #include "report.h"
 
 int report_add(struct report *r, const char *file, const struct nvr_result *res)
@@ -119,6 +120,20 @@ void report_failures(FILE *f, const struct report *r, const char *argv0)
 		}
 		if (res->mismatches)
 			fprintf(f, "  data mismatches: %" PRIu64 "\n", res->mismatches);
+		if (r->e[i].has_sched) {
+			const struct nvr_explore_result *x = &r->e[i].sched;
+
+			explore_line(f, x);
+			if (r->e[i].schedule_file[0])
+				fprintf(f, "  replay: %s run --schedule %s --only '%s' %s\n", argv0,
+					r->e[i].schedule_file, name, r->e[i].file);
+			else
+				fprintf(f, "  replay: %s explore --strategy %s --seed %" PRIu64
+					" --bound %d --only '%s' %s  (schedule %s)\n", argv0,
+					nvr_explore_strategy_name(x->strategy), res->seed, x->bound,
+					name, r->e[i].file, x->id);
+			continue;
+		}
 		fprintf(f, "  replay: %s run --seed %" PRIu64 " --only '%s' %s\n", argv0, res->seed,
 			name, r->e[i].file);
 	}
@@ -195,6 +210,25 @@ static struct json_object *entry_json(const struct report_entry *e)
 		json_object_array_add(det, d);
 	}
 	json_object_object_add(o, "details", det);
+	if (e->has_sched) {
+		struct json_object *s = json_object_new_object();
+		char h[20];
+
+		snprintf(h, sizeof(h), "%016" PRIx64, e->sched.trace_hash);
+		json_object_object_add(s, "mode", json_object_new_string("model"));
+		json_object_object_add(s, "strategy", json_object_new_string(
+			nvr_explore_strategy_name(e->sched.strategy)));
+		json_object_object_add(s, "seed", json_object_new_uint64(e->sched.seed));
+		json_object_object_add(s, "bound", json_object_new_int(e->sched.bound));
+		json_object_object_add(s, "schedules", json_object_new_uint64(e->sched.schedules));
+		json_object_object_add(s, "complete", json_object_new_boolean(e->sched.complete));
+		json_object_object_add(s, "trace_hash", json_object_new_string(h));
+		json_object_object_add(s, "id", json_object_new_string(e->sched.id));
+		json_object_object_add(s, "found", json_object_new_boolean(e->sched.found));
+		json_object_object_add(s, "virtual_ms",
+				       json_object_new_double((double)e->sched.vtime_ns / 1e6));
+		json_object_object_add(o, "sched", s);
+	}
 	if (res->teardown.checked || res->teardown.reset) {
 		struct json_object *td = json_object_new_object();
 

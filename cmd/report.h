@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <nvmerace/explore.h>
 #include <nvmerace/run.h>
 
 #include "nvmerace.h"
@@ -13,6 +14,9 @@
 struct report_entry {
 	char file[256];
 	struct nvr_result res;
+	bool has_sched;		/* model mode: what the scheduler explored */
+	struct nvr_explore_result sched;
+	char schedule_file[256];	/* --schedule-out, for the replay line */
 };
 
 struct report {

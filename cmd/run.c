@@ -16,6 +16,7 @@
 #include <nvmerace/scenario.h>
 
 #include "cmd.h"
+#include "explore.h"
 #include "nvmerace.h"
 #include "report.h"
 
@@ -41,6 +42,11 @@ static const char usage[] =
 	"  -J, --junit FILE      write a JUnit XML report\n"
 	"  -q, --quiet           no progress line, no per-row lines\n"
 	"  -v, --verbose         log what the library does\n"
+	"      --sched MODE      os (threads, the default) or model (the deterministic\n"
+	"                        scheduler, simulator only; see EXPLORE in nvmerace(1))\n"
+	"      --schedule FILE   model mode: replay the schedule FILE\n"
+	"      --schedule-out FILE  model mode: write the schedule run to FILE\n"
+	"      --timeline FILE   model mode: write the schedule's timeline to FILE\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
@@ -72,7 +78,38 @@ struct run_cfg {
 	const char *json, *junit;
 	bool progress;
 	struct device_opts dev;
+	struct explore_cfg x;
 };
+
+static const char explore_usage[] =
+	"usage: nvmerace explore [options] FILE...\n"
+	"\n"
+	"Runs each row of each scenario FILE on the simulated controller under the\n"
+	"deterministic scheduler, over many schedules: a row that expects a bug passes\n"
+	"when a schedule catches it, a clean row when no explored schedule breaks an\n"
+	"expectation. See EXPLORE in nvmerace(1).\n"
+	"\n"
+	"  -o, --only NAME[/ROW] explore only this scenario (or row); may be repeated\n"
+	"      --strategy S      random (default), pct or dfs\n"
+	"  -s, --seed N          the exploration's seed (random, pct; default: drawn)\n"
+	"      --bound N         dfs: preemptions and store delays, each (default 1);\n"
+	"                        pct: the depth (default 3)\n"
+	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
+	"      --schedule-out FILE  write the deciding schedule to FILE\n"
+	"      --timeline FILE   write the deciding schedule, shrunk, as a timeline\n"
+	"  -S, --set PATH=VALUE  override a scenario field\n"
+	"  -l, --list            print what would run, and exit\n"
+	"  -j, --json FILE       write a JSON report (each row with \"sched\")\n"
+	"  -J, --junit FILE      write a JUnit XML report\n"
+	"  -q, --quiet           no per-row lines\n"
+	"  -v, --verbose         log what the library does\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 every row as expected, 1 some not, 2 usage or scenario error,\n"
+	"3 environment error (no model build), 130 interrupted\n";
+
+enum { OPT_SCHED = 0x100, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
+       OPT_BOUND, OPT_BUDGET };
 
 static bool selected(const struct run_cfg *c, const char *name, const char *row)
 {
@@ -133,12 +170,22 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "sched", required_argument, NULL, OPT_SCHED },
+		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "schedule-out", required_argument, NULL, OPT_SCHEDULE_OUT },
+		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "bound", required_argument, NULL, OPT_BOUND },
+		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *use = c->x.explore ? explore_usage : usage;
 	bool have_seed = false;
+	uint64_t v;
 	int ch;
 
 	c->repeat = 1;
+	c->x.bound = -1;
 	while ((ch = getopt_long(argc, argv, "D:bfW:s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
 		int dev = device_getopt(ch, optarg, &c->dev);
 
@@ -188,19 +235,68 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 			setup_logging(true);
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(use, stdout);
 			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
+		case OPT_SCHED:
+			if (strcmp(optarg, "os") && strcmp(optarg, "model")) {
+				warnx("invalid --sched '%s': expected os or model", optarg);
+				return EXIT_USAGE;
+			}
+			c->x.model = !strcmp(optarg, "model");
+			break;
+		case OPT_SCHEDULE:
+			c->x.schedule_in = optarg;
+			c->x.model = true;
+			break;
+		case OPT_SCHEDULE_OUT:
+			c->x.schedule_out = optarg;
+			break;
+		case OPT_TIMELINE:
+			c->x.timeline = optarg;
+			break;
+		case OPT_STRATEGY:
+			if (!explore_parse_strategy(optarg, &c->x.strategy))
+				return EXIT_USAGE;
+			break;
+		case OPT_BOUND:
+			if (!parse_u64(optarg, "bound", 0, 64, &v))
+				return EXIT_USAGE;
+			c->x.bound = (int)v;
+			break;
+		case OPT_BUDGET:
+			if (!parse_u64(optarg, "budget", 1, 100000000, &c->x.budget))
+				return EXIT_USAGE;
+			break;
 		default:
-			return usage_error(usage);
+			return usage_error(use);
 		}
+	}
+	/* explore takes only its own options (and run's that make sense there). */
+	if (c->x.explore && (c->dev.bdf || c->x.schedule_in || c->repeat != 1 ||
+			     c->have_duration)) {
+		warnx("explore takes no --device, --schedule, --repeat or --duration");
+		return usage_error(use);
+	}
+	if (!c->x.explore && !c->x.model &&
+	    (c->x.schedule_out || c->x.timeline)) {
+		warnx("--schedule-out and --timeline need --sched model");
+		return usage_error(use);
+	}
+	if (c->x.model && c->dev.bdf) {
+		warnx("--sched model runs the simulator only: no --device");
+		return usage_error(use);
+	}
+	if (!c->x.explore && (c->x.bound >= 0 || c->x.budget || c->x.strategy)) {
+		warnx("--strategy, --bound and --budget are explore's options");
+		return usage_error(use);
 	}
 	if (optind == argc) {
 		warnx("no scenario files given");
-		return usage_error(usage);
+		return usage_error(use);
 	}
 	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
 		warnx("--bind, --force and --write-range need --device");
-		return usage_error(usage);
+		return usage_error(use);
 	}
 	if (!have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		c->seed = (uint64_t)time(NULL);
@@ -250,6 +346,24 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint
 		o.progress = progress;
 		o.progress_arg = name;
 	}
+	if (c->x.model) {
+		struct nvr_explore_result er;
+
+		o.progress = NULL;	/* virtual time: a progress line says nothing */
+		explore_row(&c->x, scn, row, &o, res, &er);
+		report_add(rep, scn->file, res);
+		rep->e[rep->n - 1].has_sched = true;
+		rep->e[rep->n - 1].sched = er;
+		snprintf(rep->e[rep->n - 1].schedule_file, sizeof(rep->e[rep->n - 1].schedule_file),
+			 "%s", c->x.schedule_out ? c->x.schedule_out : "");
+		if (!c->quiet) {
+			report_line(stdout, &rep->e[rep->n - 1]);
+			explore_line(stdout, &er);
+			fflush(stdout);
+		}
+		free(res);
+		return 0;
+	}
 	nvr_run_row(scn, row, &o, res);
 	if (c->progress)
 		fputs("\r\033[K", stderr);
@@ -262,9 +376,9 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv, bool explore)
 {
-	struct run_cfg c = { 0 };
+	struct run_cfg c = { .x.explore = explore, .x.model = explore };
 	struct nvr_scenario *scns = NULL;
 	struct report rep = { 0 };
 	struct nvr_transport *t = NULL;
@@ -273,6 +387,20 @@ int cmd_run(int argc, char **argv)
 	ret = parse_args(argc, argv, &c);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
+	if (c.x.model && !c.list) {
+		/* Normal build: the model binary takes over with the same arguments. */
+		char **av = calloc((size_t)argc + 2, sizeof(*av));
+
+		if (!av)
+			err(EXIT_ENV, "out of memory");
+		av[0] = "nvmerace-model";
+		for (int i = 0; i < argc; i++)
+			av[i + 1] = argv[i];
+		ret = explore_exec_model(av);
+		free(av);
+		if (ret)
+			return ret;
+	}
 	nfiles = argc - optind;
 	ret = load_all(&c, argv + optind, nfiles, &scns);
 	if (ret)
@@ -348,4 +476,14 @@ int cmd_run(int argc, char **argv)
 	report_release(&rep);
 	free(scns);
 	return finish_stdout(status);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, false);
+}
+
+int cmd_explore(int argc, char **argv)
+{
+	return run_main(argc, argv, true);
 }

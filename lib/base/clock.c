@@ -9,7 +9,7 @@ struct nvr_clock nvr_clock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* An invariant TSC runs at a constant rate in every P- and C-state. */
-static int tsc_invariant(void)
+static __attribute__((unused)) int tsc_invariant(void)
 {
 	char line[4096];
 	FILE *f = fopen("/proc/cpuinfo", "r");

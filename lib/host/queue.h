@@ -88,12 +88,12 @@ struct nvr_sq {
 
 static inline uint16_t nvr_cq_head(const struct nvr_cq *cq)
 {
-	return (uint16_t)atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	return (uint16_t)nvr_ld32(&cq->hp, memory_order_relaxed);
 }
 
 static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
 {
-	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
+	return (nvr_ld32(&cq->hp, memory_order_relaxed) >> 16) & 1;
 }
 
 /* True when @sq can take another command now. One CID stays spare, so that

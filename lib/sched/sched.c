@@ -447,10 +447,12 @@ static bool decide(struct nvr_sched *S, struct nvr_actor *self)
 			event(S, a->id, NVR_EV_FLUSH, e->size, e->addr, e->val, flags);
 			nvr_tso_flush(a);
 			S->steps++;
+			S->now += S->cfg->step_ns;
 			continue;
 		}
 		exec_run(S, a, flags);
 		S->steps++;
+		S->now += S->cfg->step_ns;
 		S->last = a->id;
 		S->last_yield = a->op.kind == NVR_EV_YIELD;
 		if (a == self)

@@ -97,6 +97,9 @@ struct nvr_sched_config {
 	uint64_t pct_steps;	/* pct: k, 0: measured by a default run first */
 	uint64_t step_budget;	/* per run; 0: 100000 */
 	uint64_t max_schedules;	/* explore: stop after so many runs; 0: no limit (dfs) */
+	uint64_t step_ns;	/* virtual time each step takes (0: none; time moves only
+				 * when every actor waits); a whole system, whose spin
+				 * loops wait for timers, needs it */
 	bool sc;		/* no store buffers: sequential consistency */
 	bool no_por;		/* dfs: no partial-order reduction */
 	bool keep_going;	/* explore: do not stop at the first failure */

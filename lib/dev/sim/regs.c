@@ -75,6 +75,8 @@ uint32_t nvr_sim_read32(struct nvr_transport *t, uint32_t off)
 {
 	struct nvr_sim *s = to_sim(t);
 
+	/* An uncached access: the CPU's earlier stores reach memory first. */
+	nvr_shim_drain();
 	switch (off) {
 	case NVME_REG_CAP:
 		return (uint32_t)s->cap;
@@ -225,6 +227,8 @@ void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 {
 	struct nvr_sim *s = to_sim(t);
 
+	/* An uncached write: after the CPU's earlier stores (the SQEs, a shadow). */
+	nvr_shim_drain();
 	if (likely(off >= DOORBELL_BASE)) {
 		doorbell(s, off, val);
 		return;

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Model mode in the front end: nvmerace explore, run --sched model and
+ * run --schedule. The normal binary does not schedule anything itself: it
+ * execs the model build (build/model/nvmerace beside it in a build tree,
+ * $(PREFIX)/libexec/nvmerace/nvmerace-model when installed) with the same
+ * arguments; the model binary runs each row under lib/sched.
+ */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nvmerace/explore.h>
+#include <nvmerace/util.h>
+
+#include "cmd.h"
+#include "explore.h"
+
+bool explore_parse_strategy(const char *s, enum nvr_explore_strategy *out)
+{
+	static const enum nvr_explore_strategy all[] = { NVR_EXPLORE_RANDOM, NVR_EXPLORE_PCT,
+							 NVR_EXPLORE_DFS };
+
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(all); i++)
+		if (!strcmp(s, nvr_explore_strategy_name(all[i]))) {
+			*out = all[i];
+			return true;
+		}
+	warnx("invalid --strategy '%s': expected random, pct or dfs", s);
+	return false;
+}
+
+#ifdef NVR_SCHED_MODEL
+
+int explore_exec_model(char **argv)
+{
+	(void)argv;
+	return 0;	/* this is the model build: go on */
+}
+
+#else
+
+/* The model binary beside @exe's directory, or 0 with *out empty. */
+static bool find_model(char *out, size_t len)
+{
+	static const char *const rel[] = { "model/nvmerace", "build/model/nvmerace",
+					   "../model/nvmerace",
+					   "../libexec/nvmerace/nvmerace-model" };
+	char exe[PATH_MAX], *slash;
+	const char *env = getenv("NVMERACE_MODEL");
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return access(out, X_OK) == 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(rel); i++) {
+		snprintf(out, len, "%s/%s", exe, rel[i]);
+		if (access(out, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+int explore_exec_model(char **argv)
+{
+	char path[PATH_MAX + 64];
+
+	fflush(NULL);
+	if (!find_model(path, sizeof(path))) {
+		warnx("model mode needs the model build (make model): no build/model/nvmerace "
+		      "or libexec/nvmerace/nvmerace-model beside this binary");
+		return EXIT_ENV;
+	}
+	execv(path, argv);
+	warn("cannot run '%s'", path);
+	return EXIT_ENV;
+}
+
+#endif
+
+int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uint32_t row,
+		const struct nvr_run_opts *o, struct nvr_result *res,
+		struct nvr_explore_result *er)
+{
+	struct nvr_explore_opts eo = { .strategy = x->strategy, .seed = o->seed,
+				       .bound = x->bound, .budget = x->budget,
+				       .schedule_in = x->schedule_in,
+				       .schedule_out = x->schedule_out, .shrink = x->explore };
+	FILE *tl = NULL;
+	int ret;
+
+	if (x->schedule_in)
+		eo.strategy = NVR_EXPLORE_REPLAY;
+	else if (!x->explore)
+		eo.budget = 1;	/* run --sched model: one schedule */
+	if (x->timeline) {
+		tl = fopen(x->timeline, "w");
+		if (!tl) {
+			warn("cannot write '%s'", x->timeline);
+			return -errno;
+		}
+		eo.timeline = tl;
+	}
+	ret = nvr_explore_row(scn, row, o, &eo, res, er);
+	if (tl && fclose(tl) && !ret)
+		ret = -errno;
+	res->seed = o->seed;
+	if (ret) {
+		res->verdict = NVR_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "model mode: %s", strerror(-ret));
+	}
+	return 0;
+}
+
+void explore_line(FILE *f, const struct nvr_explore_result *er)
+{
+	fprintf(f, "  sched: %s seed %" PRIu64 ", %" PRIu64 " schedule%s%s%s, trace %016" PRIx64
+		", %" PRIu64 " steps, %.3f ms virtual, id %s\n",
+		nvr_explore_strategy_name(er->strategy), er->seed, er->schedules,
+		er->schedules == 1 ? "" : "s",
+		er->strategy == NVR_EXPLORE_DFS ? (er->complete ? " (bounded space complete)" :
+							  " (bounded space NOT complete)") : "",
+		er->found ? (er->expects_bug ? ", caught" : ", broken") : "", er->trace_hash,
+		er->steps, (double)er->vtime_ns / 1e6, er->id[0] ? er->id : "-");
+}
