@@ -115,7 +115,15 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
-# The CLI suite runs the binary: build it first.
+# The CLI suite runs the binary: build it first. The explore suite runs the
+# normal binary, which execs the model build beside it (build/model/nvmerace).
+$(B)/tests/check_explore: $(B)/nvmerace build/model/nvmerace
+ifeq ($(MODEL),)
+build/model/nvmerace: FORCE
+	@$(MAKE) --no-print-directory MODEL=1 SANITIZE= build/model/nvmerace
+.PHONY: FORCE
+FORCE:
+endif
 $(B)/tests/check_cli: $(B)/nvmerace
 $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
@@ -190,9 +198,12 @@ $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMD_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 
-install: nvmerace
+install: nvmerace build/model/nvmerace
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(PREFIX)/libexec/nvmerace
 	install -m 755 nvmerace $(DESTDIR)$(BINDIR)/nvmerace
+	# The model build, which nvmerace explore and run --sched model exec.
+	install -m 755 build/model/nvmerace $(DESTDIR)$(PREFIX)/libexec/nvmerace/nvmerace-model
 	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
 	if [ -f man/nvmerace-scenario.5 ]; then install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/; fi
 

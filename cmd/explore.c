@@ -99,7 +99,9 @@ int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uin
 	struct nvr_explore_opts eo = { .strategy = x->strategy, .seed = o->seed,
 				       .bound = x->bound, .budget = x->budget,
 				       .schedule_in = x->schedule_in,
-				       .schedule_out = x->schedule_out, .shrink = x->explore };
+				       .schedule_out = x->schedule_out,
+				       /* Shrinking replays the row many times: only for an explanation. */
+				       .shrink = x->explore && (x->timeline || x->schedule_out) };
 	FILE *tl = NULL;
 	int ret;
 
@@ -136,4 +138,29 @@ void explore_line(FILE *f, const struct nvr_explore_result *er)
 							  " (bounded space NOT complete)") : "",
 		er->found ? (er->expects_bug ? ", caught" : ", broken") : "", er->trace_hash,
 		er->steps, (double)er->vtime_ns / 1e6, er->id[0] ? er->id : "-");
+}
+
+int explore_schedule_seed(const char *path, uint64_t *seed)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	int ret = EXIT_USAGE;
+
+	if (!f) {
+		warn("cannot read '%s'", path);
+		return EXIT_USAGE;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "seed=");
+
+		if (strncmp(line, "id ", 3) || !p)
+			continue;
+		*seed = strtoull(p + 5, NULL, 0);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	if (ret)
+		warnx("'%s' names no seed (an id line with seed=N): give --seed", path);
+	return ret;
 }

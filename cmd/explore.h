@@ -27,6 +27,9 @@ int explore_exec_model(char **argv);
 int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uint32_t row,
 		const struct nvr_run_opts *o, struct nvr_result *res,
 		struct nvr_explore_result *er);
+/* The row seed a schedule file's id names (seed=N); prints what is wrong.
+ * Return: 0, or an exit status. */
+int explore_schedule_seed(const char *path, uint64_t *seed);
 /* The row's "sched:" line. */
 void explore_line(FILE *f, const struct nvr_explore_result *er);
 

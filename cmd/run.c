@@ -79,6 +79,7 @@ struct run_cfg {
 	bool progress;
 	struct device_opts dev;
 	struct explore_cfg x;
+	bool have_seed;
 };
 
 static const char explore_usage[] =
@@ -298,6 +299,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		warnx("--bind, --force and --write-range need --device");
 		return usage_error(use);
 	}
+	c->have_seed = have_seed;
 	if (!have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
 		c->seed = (uint64_t)time(NULL);
 	c->seed &= 0xffffffffffffull;	/* short enough to type back */
@@ -383,24 +385,27 @@ static int run_main(int argc, char **argv, bool explore)
 	struct report rep = { 0 };
 	struct nvr_transport *t = NULL;
 	int nfiles, ret, status = EXIT_OK;
+	/* The arguments as given (parse_args() cuts --set in two), for the model binary. */
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
 
+	if (!av)
+		err(EXIT_ENV, "out of memory");
+	av[0] = "nvmerace-model";
+	for (int i = 0; i < argc; i++)
+		if (!(av[i + 1] = strdup(argv[i])))
+			err(EXIT_ENV, "out of memory");
 	ret = parse_args(argc, argv, &c);
+	/* A schedule file replays the row with the seed it was run with. */
+	if (!ret && c.x.schedule_in && !c.have_seed)
+		ret = explore_schedule_seed(c.x.schedule_in, &c.seed);
+	/* Normal build: the model binary takes over with the same arguments. */
+	if (!ret && c.x.model && !c.list)
+		ret = explore_exec_model(av);
+	for (int i = 0; i < argc; i++)
+		free(av[i + 1]);
+	free(av);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (c.x.model && !c.list) {
-		/* Normal build: the model binary takes over with the same arguments. */
-		char **av = calloc((size_t)argc + 2, sizeof(*av));
-
-		if (!av)
-			err(EXIT_ENV, "out of memory");
-		av[0] = "nvmerace-model";
-		for (int i = 0; i < argc; i++)
-			av[i + 1] = argv[i];
-		ret = explore_exec_model(av);
-		free(av);
-		if (ret)
-			return ret;
-	}
 	nfiles = argc - optind;
 	ret = load_all(&c, argv + optind, nfiles, &scns);
 	if (ret)

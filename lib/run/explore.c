@@ -21,15 +21,17 @@
 
 #include <nvmerace/explore.h>
 #include <nvmerace/ledger.h>
+#include <nvmerace/sim.h>
 #include <nvmerace/util.h>
 
 #include "sched/sched.h"
 
 #define MODEL_STEP_BUDGET 20000000ull
-/* Each step costs 10 ns of virtual time: a poller that spins waiting for the
- * device's timer lets the clock reach it. */
-#define MODEL_STEP_NS 10
+/* Each step costs 100 ns of virtual time (an uncached access, a cache miss):
+ * a poller that spins waiting for the device's timer lets the clock reach it. */
+#define MODEL_STEP_NS 100
 #define MODEL_RANDOM_RUNS 20
+#define MODEL_SHRINK_RUNS 16	/* replays of single deviations, after the prefix search */
 #define MODEL_DFS_RUNS 2000
 
 const char *nvr_explore_strategy_name(enum nvr_explore_strategy s)
@@ -153,9 +155,53 @@ static int replay_run(const struct nvr_sched_prog *prog, const struct nvr_sched_
 	return ret;
 }
 
+/* The scenario as model mode runs it: its sched: key applied. */
+static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
+{
+	struct nvr_scenario *s = malloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	*s = *scn;
+	/* torn_sample widens a window the OS scheduler hits by chance; here the
+	 * scheduler places the device's sample between the host's writes itself. */
+	s->sim.fault_rate[NVR_FAULT_TORN_SAMPLE] = 0;
+	for (uint32_t r = 0; r < s->nr_rows; r++) {
+		s->rows[r].fault_rate[NVR_FAULT_TORN_SAMPLE] = 0;
+		s->rows[r].set_fault[NVR_FAULT_TORN_SAMPLE] = false;
+	}
+	if (s->model.stall_ns)
+		s->stall_ns = s->model.stall_ns;
+	for (uint32_t a = 0; s->model.count && a < s->nr_actors; a++)
+		for (uint32_t i = 0; i < s->actors[a].nr_steps; i++)
+			if (s->actors[a].steps[i].kind == NVR_STEP_SUBMIT &&
+			    (!s->actors[a].steps[i].count ||
+			     s->actors[a].steps[i].count > s->model.count))
+				s->actors[a].steps[i].count = s->model.count;
+	return s;
+}
+
+static int explore_row(const struct nvr_scenario *scn, uint32_t row,
+		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
+		       struct nvr_result *res, struct nvr_explore_result *er);
+
 int nvr_explore_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		    const struct nvr_explore_opts *eo, struct nvr_result *res,
 		    struct nvr_explore_result *er)
+{
+	struct nvr_scenario *s = model_scenario(scn);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	ret = explore_row(s, row, opts, eo, res, er);
+	free(s);
+	return ret;
+}
+
+static int explore_row(const struct nvr_scenario *scn, uint32_t row,
+		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
+		       struct nvr_result *res, struct nvr_explore_result *er)
 {
 	struct model_ctx m = { .scn = scn, .row = row, .opts = opts };
 	struct nvr_sched_prog prog = { .name = scn->name, .nr_actors = 1,
@@ -163,7 +209,8 @@ int nvr_explore_row(const struct nvr_scenario *scn, uint32_t row, const struct n
 				       .reset = model_reset, .check = model_check, .ctx = &m };
 	struct nvr_sched_config cfg = { .seed = eo->seed, .preempt_bound = -1,
 					.delay_bound = -1, .pct_depth = 3, .no_por = true,
-					.step_ns = MODEL_STEP_NS };
+					.step_ns = MODEL_STEP_NS,
+					.shrink_runs = MODEL_SHRINK_RUNS };
 	struct nvr_sched_report rep;
 	struct nvr_sched_run run;
 	int ret;

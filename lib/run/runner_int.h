@@ -26,7 +26,12 @@
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull
+#ifdef NVR_SCHED_MODEL
+/* Virtual time: the model's steps are its cost; 5 ms is thousands of polls. */
+#define EARLY_DRAIN_NS 5000000ull
+#else
 #define EARLY_DRAIN_NS 100000000ull	/* how long an early stop waits for completions */
+#endif
 
 struct run;
 struct actor_rt;

@@ -239,10 +239,25 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 		nvr_sc_bool(c, v[1], "on_anomaly", &c->s->stop_on_anomaly);
 }
 
+/* sched: what model mode changes (nvmerace explore, run --sched model). */
+static void sched(struct sc_ctx *c, yaml_node_t *n)
+{
+	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false } };
+	yaml_node_t *v[2];
+	uint64_t x;
+
+	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 2, v))
+		return;
+	if (v[0] && nvr_sc_uint(c, v[0], "stall_ms", 1, 3600000, &x))
+		c->s->model.stall_ns = x * 1000000ull;
+	if (v[1])
+		nvr_sc_uint(c, v[1], "count", 1, UINT32_MAX, &c->s->model.count);
+}
+
 /* --- the document --- */
 
 enum { TOP_NAME, TOP_SEED, TOP_DESC, TOP_DEVICE, TOP_QUEUES, TOP_ACTORS, TOP_TIMEOUTS, TOP_STOP,
-       TOP_EXPECT, TOP_MATRIX, TOP_POLICY, TOP_NR };
+       TOP_EXPECT, TOP_MATRIX, TOP_POLICY, TOP_SCHED, TOP_NR };
 
 static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_NAME] = { "name", true },
@@ -256,6 +271,7 @@ static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_EXPECT] = { "expect", false },
 	[TOP_MATRIX] = { "matrix", false },
 	[TOP_POLICY] = { "policy", false },
+	[TOP_SCHED] = { "sched", false },
 };
 
 /* The key node whose value is @val in mapping @map. */
@@ -318,6 +334,8 @@ static void top(struct sc_ctx *c)
 		stop(c, v[TOP_STOP]);
 	if (v[TOP_POLICY])
 		nvr_sc_policy(c, v[TOP_POLICY], "in policy", &s->policy);
+	if (v[TOP_SCHED])
+		sched(c, v[TOP_SCHED]);
 	if (v[TOP_EXPECT] && v[TOP_MATRIX]) {
 		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]);
 		yaml_node_t *m = key_of(c, root, v[TOP_MATRIX]);

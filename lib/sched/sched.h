@@ -100,6 +100,7 @@ struct nvr_sched_config {
 	uint64_t step_ns;	/* virtual time each step takes (0: none; time moves only
 				 * when every actor waits); a whole system, whose spin
 				 * loops wait for timers, needs it */
+	uint64_t shrink_runs;	/* shrink: replays at most, after the prefix search; 0: no limit */
 	bool sc;		/* no store buffers: sequential consistency */
 	bool no_por;		/* dfs: no partial-order reduction */
 	bool keep_going;	/* explore: do not stop at the first failure */
@@ -221,9 +222,11 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 void nvr_sched_report_release(struct nvr_sched_report *rep);
 
 /**
- * nvr_sched_shrink() - make a failing run's schedule smaller: remove each
- * preemption and delay (replaying with the default step in its place) while
- * the failure persists, then cut the schedule after its last deviation.
+ * nvr_sched_shrink() - make a failing run's schedule smaller: find the
+ * shortest prefix after which the default scheduler still fails (a binary
+ * search), then remove each preemption and delay (replaying with the default
+ * step in its place) while the failure persists (at most cfg->shrink_runs
+ * replays), then cut the schedule after its last deviation.
  * @run: the failing run; replaced by the shrunk run.
  * Return: 0, or -errno; -ENOENT when @run does not fail when replayed.
  */
