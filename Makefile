@@ -5,14 +5,20 @@
 #   make bench           print performance figures (not a test)
 #   make check-qemu      only the QEMU end-to-end tier; make bench-qemu: its IOPS table
 #   make fuzz            run each fuzz harness for FUZZ_SECONDS (tests/fuzz/fuzz.mk)
-#   make install         PREFIX=/usr/local DESTDIR= honoured; binary and man pages
+#   make install         PREFIX=/usr/local DESTDIR= honoured; binary, man pages, scenarios,
+#                        bash and zsh completions, LICENSE; make uninstall removes them
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
 #   make model           the model build (-DNVR_SCHED_MODEL, lib/sched/shim.h) in build/model/
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SCENDIR ?= $(DATADIR)/nvmerace/scenarios
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/vendor-completions
+DOCDIR ?= $(DATADIR)/doc/nvmerace
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -20,7 +26,7 @@ VERSION := 0.1.0
 
 # Debian packages this tree needs, to build (first line) and to test.
 DEB_BUILD := gcc make pkg-config libpci-dev libnvme-dev libncurses-dev check libyaml-dev libjson-c-dev
-DEB_TEST := libxml2-utils tmux valgrind
+DEB_TEST := libxml2-utils tmux valgrind python3-jsonschema
 # The QEMU tier (tests/qemu): the emulator, and what builds its guest.
 DEB_TEST += qemu-system-x86 kmod cpio xz-utils
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
@@ -46,10 +52,11 @@ ifneq ($(MODEL),)
 ALL_CFLAGS += -DNVR_SCHED_MODEL
 endif
 ifneq ($(SANITIZE),)
-ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# Any report ends the process with an error: a suite cannot pass over one.
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 # TSan does not model fences; the ones it warns about order MMIO, not memory it checks.
 ALL_CFLAGS += $(if $(findstring thread,$(SANITIZE)),-Wno-tsan)
-ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+ALL_LDFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
 # Each sanitizer build has its own objects, so switching does not rebuild the others.
@@ -76,7 +83,7 @@ FLAGS_FILE := $(B)/.flags
 FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
-.PHONY: all check run bench install clean deps check-deps test check-tsan test-tsan
+.PHONY: all check run bench install uninstall clean deps check-deps test check-tsan test-tsan
 .PHONY: check-qemu bench-qemu bench-detect model bench-sched
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE)$(MODEL),$(B)/nvmerace,nvmerace)
@@ -129,10 +136,27 @@ $(B)/tests/check_hostile $(B)/tests/check_signals: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
 # its end-to-end test runs the binary in tmux.
-MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o
+MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o $(B)/cmd/explore.o \
+	$(B)/cmd/options.o $(B)/cmd/replay.o $(B)/cmd/device.o $(B)/cmd/outfile.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+$(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
+# The report writers are tested alone (outfile, JSON, JUnit) and through the binary.
+REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o $(B)/cmd/explore.o
+$(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
+
+# The QEMU tier's NVMe/TCP probe: tests/qemu/guest-tcp.sh runs it in the guest against nvmet.
+TCP_PROBE := $(B)/tests/qemu/tcp_probe
+$(TCP_PROBE): tests/qemu/tcp_probe.c $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
+test check-qemu bench-qemu: $(TCP_PROBE)
 
 # deps: install what is missing when root, else say exactly what to run.
 deps:
@@ -151,10 +175,15 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory fuzz-short
 
+# Sanitizer reports halt the process that makes them (with a stack), so they fail the suite.
+SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=halt_on_error=1
 test: all $(TEST_BIN)
 	@sh tests/symbols.sh $(LIBA)
 	@sh tests/kerneldoc.sh
-	@NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
+	@sh tests/install.sh $(B)/nvmerace
+	@bash tests/completion.sh $(B)/nvmerace
+	@$(if $(SANITIZE),$(SAN_ENV) NVR_SANITIZE=$(SANITIZE)) sh tests/examples.sh $(B)/nvmerace
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 
 # The QEMU tier alone, and its IOPS benchmark (nvmerace against the kernel with fio).
@@ -198,14 +227,38 @@ $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMD_INC) $(lib_cflags) -o $@ $< $(LIBA) $(lib_libs)
 
-install: nvmerace build/model/nvmerace
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -d $(DESTDIR)$(PREFIX)/libexec/nvmerace
-	install -m 755 nvmerace $(DESTDIR)$(BINDIR)/nvmerace
+# The binary installed: the plain build's, or another (tests/install.sh gives its own).
+INSTALL_BIN ?= nvmerace
+SCENARIOS := $(wildcard scenarios/*.yaml)
+# The model build beside it (tests/install.sh gives its own too).
+INSTALL_MODEL ?= build/model/nvmerace
+LIBEXECDIR ?= $(PREFIX)/libexec
+install: $(INSTALL_BIN) $(INSTALL_MODEL)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SCENDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/nvmerace
 	# The model build, which nvmerace explore and run --sched model exec.
-	install -m 755 build/model/nvmerace $(DESTDIR)$(PREFIX)/libexec/nvmerace/nvmerace-model
+	install -d $(DESTDIR)$(LIBEXECDIR)/nvmerace
+	install -m 755 $(INSTALL_MODEL) $(DESTDIR)$(LIBEXECDIR)/nvmerace/nvmerace-model
 	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
-	if [ -f man/nvmerace-scenario.5 ]; then install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/; fi
+	install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5
+	install -m 644 $(SCENARIOS) $(DESTDIR)$(SCENDIR)/
+	install -m 644 man/nvmerace-report.schema.json $(DESTDIR)$(dir $(SCENDIR))
+	install -m 644 completions/nvmerace.bash $(DESTDIR)$(BASHCOMPDIR)/nvmerace
+	install -m 644 completions/_nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace
+	install -m 644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
+
+# Exactly what install put; of the directories, only nvmerace's own.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nvmerace $(DESTDIR)$(MANDIR)/man1/nvmerace.1 \
+		$(DESTDIR)$(LIBEXECDIR)/nvmerace/nvmerace-model \
+		$(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5 \
+		$(addprefix $(DESTDIR)$(SCENDIR)/,$(notdir $(SCENARIOS))) \
+		$(DESTDIR)$(dir $(SCENDIR))nvmerace-report.schema.json \
+		$(DESTDIR)$(BASHCOMPDIR)/nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace \
+		$(DESTDIR)$(DOCDIR)/LICENSE
+	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(LIBEXECDIR)/nvmerace 2>/dev/null || true
 
 clean:
 	rm -rf build nvmerace

@@ -72,7 +72,7 @@ in_tmux() {
 # One run under the monitor; the row's summary line once it has finished.
 monitored() {
 	tmux -S "$sock" new-session -d -s b -x 120 -y 40 \
-		"cd '$(pwd)' && '$nvr' monitor --seed $seed $sets --only $row '$scn' 2>/dev/null; echo monitor-exit; sleep 600"
+		"cd '$(pwd)' && '$nvr' monitor --seed $seed $sets --only '$name/$row' '$scn' 2>/dev/null; echo monitor-exit; sleep 600"
 	# The view stays when the row is done: wait for it (at most 10 minutes), then quit.
 	n=6000
 	until tmux -S "$sock" capture-pane -p -t b | grep -q '^finished '; do

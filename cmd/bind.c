@@ -5,25 +5,28 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 static const char bind_usage[] =
 	"usage: nvmerace bind [--force] BDF\n"
 	"\n"
 	"Binds the controller at PCI address BDF to vfio-pci (driver_override) and\n"
-	"remembers its driver for 'nvmerace unbind'. Refuses a controller whose\n"
-	"namespaces are mounted, used as swap, held by md/dm/LVM or back the root\n"
-	"filesystem.\n"
+	"remembers its driver for 'nvmerace unbind'. Refuses (exit status 3) a\n"
+	"function that is not an NVMe controller (PCI class 0x010802), --force or not;\n"
+	"one whose block devices or partitions are mounted, used as swap, held by\n"
+	"md/dm/LVM (followed up) or back the root filesystem; and one whose IOMMU\n"
+	"group holds a device bound to a host driver.\n"
 	"\n"
-	"  -f, --force         take it even when it is in use\n"
+	"  -f, --force         take it even when it or its IOMMU group is in use\n"
 	"  -h, --help          this text\n";
 
 static const char unbind_usage[] =
 	"usage: nvmerace unbind BDF\n"
 	"\n"
 	"Takes the controller at BDF from vfio-pci and gives it back to the driver it\n"
-	"had before 'nvmerace bind' (or lets the kernel choose).\n"
+	"had before 'nvmerace bind' (or lets the kernel choose). Refuses a function\n"
+	"that is not an NVMe controller (exit status 3).\n"
 	"\n"
 	"  -h, --help          this text\n";
 
@@ -95,6 +98,11 @@ int cmd_unbind(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
+	/* nvmerace gives back only what it could have taken. */
+	if (nvr_pci_check_nvme(bdf, msg, sizeof(msg))) {
+		warnx("%s", msg);
+		return EXIT_ENV;
+	}
 	if (nvr_pci_driver(bdf, drv, sizeof(drv))) {
 		warnx("no PCI device %s: see 'nvmerace list'", bdf);
 		return EXIT_ENV;

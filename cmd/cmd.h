@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nvmerace/scenario.h>
+
 /* Exit statuses, as nvmerace(1) documents them. */
 enum {
 	EXIT_OK = 0,
@@ -21,6 +23,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_bind(int argc, char **argv);
@@ -70,6 +73,65 @@ int device_open(struct device_opts *d, struct nvr_transport **t);
 /* Release @t and give a device bound by --bind back to its driver. Returns an exit status. */
 int device_close(struct device_opts *d, struct nvr_transport *t);
 void device_run_opts(const struct device_opts *d, struct nvr_transport *t, struct nvr_run_opts *o);
+
+/* Device options for getopt_long: the long options, then their short letters. */
+#define DEVICE_LONGOPTS \
+	{ "device", required_argument, NULL, 'D' }, \
+	{ "bind", no_argument, NULL, 'b' }, \
+	{ "force", no_argument, NULL, 'f' }
+#define DEVICE_SHORTOPTS "D:bf"
+#define WRITE_RANGE_LONGOPT { "write-range", required_argument, NULL, 'W' }
+/* --bind, --force and --write-range need --device; prints what is wrong. */
+bool device_check(const struct device_opts *d);
+
+/*
+ * options.c: what run and monitor share. Seeds are decimal and at most 48
+ * bits, short enough to type back; a drawn seed is too.
+ */
+#define SEED_MAX UINT64_C(0xffffffffffff)
+#define MAX_SETS 64
+#define MAX_ONLY 64
+struct run_inputs {
+	struct device_opts dev;
+	uint64_t seed;
+	bool have_seed;
+	uint64_t duration_ms;	/* 0: as the scenario says */
+	struct nvr_override sets[MAX_SETS];	/* --set PATH=VALUE, in order */
+	size_t nr_sets;
+	const char *only[MAX_ONLY];	/* NAME or NAME/ROW */
+	size_t nr_only;
+	bool verbose;
+};
+#define INPUT_LONGOPTS \
+	DEVICE_LONGOPTS, WRITE_RANGE_LONGOPT, \
+	{ "seed", required_argument, NULL, 's' }, \
+	{ "duration", required_argument, NULL, 'd' }, \
+	{ "set", required_argument, NULL, 'S' }, \
+	{ "only", required_argument, NULL, 'o' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+#define INPUT_SHORTOPTS DEVICE_SHORTOPTS "W:s:d:S:o:v"
+
+/* Parse a decimal seed in [0, SEED_MAX]; prints what is wrong. */
+bool parse_seed(const char *s, uint64_t *out);
+/* A random seed in [0, SEED_MAX]. */
+uint64_t seed_draw(void);
+/* Like device_getopt() for the options of INPUT_LONGOPTS. --set writes into @arg. */
+int inputs_getopt(int ch, char *arg, struct run_inputs *in);
+/* The checks between options, and the seed drawn when none was given. */
+bool inputs_finish(struct run_inputs *in);
+/* Does --only select scenario @name's row @row ("" for a scenario without rows)? */
+bool inputs_selected(const struct run_inputs *in, const char *name, const char *row);
+/* Load @file ("-": standard input) with the --set overrides and --duration. Exit status. */
+int inputs_load(const struct run_inputs *in, const char *file, struct nvr_scenario *out);
+/* Print each line of @msg to stderr, prefixed "nvmerace: ". */
+void print_lines(const char *msg);
+
+/*
+ * replay.c: the command that runs row @name of @file again as it ran, every
+ * word shell-quoted, into @buf. Return 0, or -ENAMETOOLONG (@buf emptied).
+ */
+int replay_format(char *buf, size_t len, const struct run_inputs *in, const char *file,
+		  const char *name, uint64_t seed);
 
 /* signals.c: set by the first SIGINT or SIGTERM once signals_install() ran. */
 extern _Atomic int stop_requested;

@@ -66,31 +66,44 @@ bad:
 	return false;
 }
 
-static void print_uses(const char *bdf, const struct nvr_pci_use *use)
+static void print_uses(const char *bdf, const struct nvr_pci_use *use,
+		       const struct nvr_pci_use *group)
 {
-	warnx("%s is in use; refusing to take it from the kernel:", bdf);
-	for (unsigned int i = 0; i < use->n; i++)
-		fprintf(stderr, "  %s\n", use->why[i]);
-	fprintf(stderr, "Unmount, swapoff or stop what holds it first, or pass --force "
-			"(the data on it is at stake).\n");
+	if (use->n) {
+		warnx("%s is in use; refusing to take it from the kernel:", bdf);
+		for (unsigned int i = 0; i < use->n; i++)
+			fprintf(stderr, "  %s\n", use->why[i]);
+		fprintf(stderr, "Unmount, swapoff or stop what holds it first, or pass --force "
+				"(the data on it is at stake).\n");
+	}
+	if (group->n) {
+		warnx("%s shares its IOMMU group with devices the host uses; refusing to take it:",
+		      bdf);
+		for (unsigned int i = 0; i < group->n; i++)
+			fprintf(stderr, "  %s\n", group->why[i]);
+		fprintf(stderr, "VFIO opens a group only when every device in it is released from "
+				"the host. Release them first, or pass --force to bind this "
+				"controller anyway (the others are left alone).\n");
+	}
 }
 
 int device_bind(const char *bdf, bool force, char *orig, size_t origlen)
 {
-	struct nvr_pci_use use;
+	struct nvr_pci_refusal r;
 	char msg[NVR_ENV_MSG];
 	int ret;
 
-	ret = nvr_pci_in_use(bdf, &use);
-	if (ret == -ENODEV) {
-		warnx("no PCI device %s: see 'nvmerace list'", bdf);
+	/* Reads only; a function that is not NVMe is refused whatever --force says. */
+	ret = nvr_pci_may_bind(bdf, force, &r);
+	if (ret == -EBUSY) {
+		print_uses(bdf, &r.use, &r.group);
 		return EXIT_ENV;
 	}
-	if (use.n && !force) {
-		print_uses(bdf, &use);
+	if (ret) {
+		warnx("%s", r.msg);
 		return EXIT_ENV;
 	}
-	if (use.n)
+	if (r.use.n || r.group.n)
 		warnx("%s is in use, and --force was given: taking it anyway", bdf);
 	ret = nvr_pci_bind_vfio(bdf, orig, origlen, msg, sizeof(msg));
 	if (ret) {

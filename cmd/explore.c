@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include <nvmerace/explore.h>
 #include <nvmerace/util.h>
@@ -163,4 +164,55 @@ int explore_schedule_seed(const char *path, uint64_t *seed)
 	if (ret)
 		warnx("'%s' names no seed (an id line with seed=N): give --seed", path);
 	return ret;
+}
+
+struct json_object *explore_json(const struct nvr_explore_result *er)
+{
+	struct json_object *s = json_object_new_object();
+	char h[20];
+
+	snprintf(h, sizeof(h), "%016" PRIx64, er->trace_hash);
+	json_object_object_add(s, "mode", json_object_new_string("model"));
+	json_object_object_add(s, "strategy",
+			       json_object_new_string(nvr_explore_strategy_name(er->strategy)));
+	json_object_object_add(s, "seed", json_object_new_uint64(er->seed));
+	json_object_object_add(s, "bound", json_object_new_int(er->bound));
+	json_object_object_add(s, "schedules", json_object_new_uint64(er->schedules));
+	json_object_object_add(s, "complete", json_object_new_boolean(er->complete));
+	json_object_object_add(s, "trace_hash", json_object_new_string(h));
+	json_object_object_add(s, "id", json_object_new_string(er->id));
+	json_object_object_add(s, "found", json_object_new_boolean(er->found));
+	json_object_object_add(s, "steps", json_object_new_uint64(er->steps));
+	json_object_object_add(s, "virtual_ms", json_object_new_double((double)er->vtime_ns / 1e6));
+	return s;
+}
+
+int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
+		   const struct nvr_explore_result *er)
+{
+	static const char prefix[] = "nvmerace run";
+	uint64_t budget = x->budget;
+	char rest[1024], mode[160], bound[32] = "";
+	int n;
+
+	if (strncmp(buf, prefix, sizeof(prefix) - 1))
+		return 0;
+	snprintf(rest, sizeof(rest), "%s", buf + sizeof(prefix) - 1);
+	if (!budget)
+		budget = er->strategy == NVR_EXPLORE_DFS ? 2000 : 20;
+	if (x->bound >= 0)
+		snprintf(bound, sizeof(bound), " --bound %d", x->bound);
+	if (x->schedule_out)
+		snprintf(mode, sizeof(mode), "run --schedule %s", x->schedule_out);
+	else if (x->explore)
+		snprintf(mode, sizeof(mode), "explore --strategy %s%s --budget %" PRIu64,
+			 nvr_explore_strategy_name(er->strategy), bound, budget);
+	else
+		snprintf(mode, sizeof(mode), "run --sched model");
+	n = snprintf(buf, len, "nvmerace %s%s  # schedule %s", mode, rest, er->id);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }

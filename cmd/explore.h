@@ -30,6 +30,15 @@ int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uin
 /* The row seed a schedule file's id names (seed=N); prints what is wrong.
  * Return: 0, or an exit status. */
 int explore_schedule_seed(const char *path, uint64_t *seed);
+/* The "sched" object of a JSON report row. */
+struct json_object *explore_json(const struct nvr_explore_result *er);
+/*
+ * The replay line of a model-mode row, from run's own (@buf, "nvmerace run
+ * --seed N ... FILE"): with --schedule-out the schedule file replays it,
+ * else the same exploration does. Return: 0, or -ENAMETOOLONG.
+ */
+int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
+		   const struct nvr_explore_result *er);
 /* The row's "sched:" line. */
 void explore_line(FILE *f, const struct nvr_explore_result *er);
 

@@ -6,10 +6,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
 #include <json-c/json.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 static const char usage[] =
 	"usage: nvmerace identify [--device BDF [--bind [--force]]] [--json] [--lba-size 512|4096]\n"
@@ -92,9 +93,7 @@ static int print_json(const struct nvr_ctrl_info *in, const char *device)
 int cmd_identify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'D' },
-		{ "bind", no_argument, NULL, 'b' },
-		{ "force", no_argument, NULL, 'f' },
+		DEVICE_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "lba-size", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -111,7 +110,7 @@ int cmd_identify(int argc, char **argv)
 	int c, ret, status;
 
 	nvr_sim_config_init(&cfg);
-	while ((c = getopt_long(argc, argv, "D:bfjvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, DEVICE_SHORTOPTS "jvh", opts, NULL)) != -1) {
 		if (device_getopt(c, optarg, &dev))
 			continue;	/* no --write-range here: never -1 */
 		switch (c) {
@@ -142,10 +141,8 @@ int cmd_identify(int argc, char **argv)
 		return usage_error(usage);
 	}
 
-	if ((dev.bind || dev.force) && !dev.bdf) {
-		warnx("--bind and --force need --device");
+	if (!device_check(&dev))
 		return usage_error(usage);
-	}
 	if (dev.bind) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);

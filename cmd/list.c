@@ -6,17 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <json-c/json.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 static const char usage[] =
 	"usage: nvmerace list [--json]\n"
 	"\n"
 	"Lists the NVMe controllers (PCI class 0x010802): address, vendor and device\n"
-	"names, driver, IOMMU group and the other devices in it, namespaces, and\n"
-	"whether they are mounted, used as swap or held (then --bind refuses them).\n"
+	"names, driver, IOMMU group and the other devices in it, namespaces, whether\n"
+	"they are mounted, used as swap or held, and which devices of the group host\n"
+	"drivers have (then bind and --bind refuse them without --force).\n"
 	"\n"
 	"  -j, --json          print JSON instead of text\n"
 	"  -h, --help          this text\n";
@@ -42,6 +44,8 @@ static void print_text(const struct nvr_pci_ctrl *c, unsigned int n)
 			       c[i].ns[j].bytes);
 		for (unsigned int j = 0; j < c[i].use.n; j++)
 			printf("  in use:      %s\n", c[i].use.why[j]);
+		for (unsigned int j = 0; j < c[i].group_use.n; j++)
+			printf("  group use:   %s\n", c[i].group_use.why[j]);
 	}
 }
 
@@ -79,6 +83,10 @@ static int print_json(const struct nvr_pci_ctrl *c, unsigned int n)
 		for (unsigned int j = 0; j < c[i].use.n; j++)
 			json_object_array_add(uses, json_object_new_string(c[i].use.why[j]));
 		json_object_object_add(o, "in_use", uses);
+		uses = json_object_new_array();
+		for (unsigned int j = 0; j < c[i].group_use.n; j++)
+			json_object_array_add(uses, json_object_new_string(c[i].group_use.why[j]));
+		json_object_object_add(o, "group_in_use", uses);
 		json_object_array_add(arr, o);
 	}
 	ret = puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |

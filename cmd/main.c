@@ -7,25 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 struct command {
 	const char *name;
+	const char *prog;	/* the prefix getopt's messages get */
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "help", cmd_help, "show the commands, or one command's usage" },
-	{ "version", cmd_version, "print the version" },
-	{ "identify", cmd_identify, "bring a controller up and print what Identify says" },
-	{ "run", cmd_run, "run scenario files and check their expectations" },
-	{ "explore", cmd_explore, "run scenario rows over many schedules of the model scheduler" },
-	{ "list", cmd_list, "list the NVMe controllers, their drivers and IOMMU groups" },
-	{ "bind", cmd_bind, "give a controller to vfio-pci" },
-	{ "unbind", cmd_unbind, "give a controller back to its driver" },
-	{ "monitor", cmd_monitor, "run a scenario with a live view of queues, vectors, anomalies" },
+	{ "help", "nvmerace: help", cmd_help, "show the commands, or one command's usage" },
+	{ "version", "nvmerace: version", cmd_version, "print the version" },
+	{ "identify", "nvmerace: identify", cmd_identify,
+	  "bring a controller up and print what Identify says" },
+	{ "run", "nvmerace: run", cmd_run, "run scenario files and check their expectations" },
+	{ "explore", "nvmerace: explore", cmd_explore,
+	  "run scenario rows over many schedules of the model scheduler" },
+	{ "list", "nvmerace: list", cmd_list,
+	  "list the NVMe controllers, their drivers and IOMMU groups" },
+	{ "bind", "nvmerace: bind", cmd_bind, "give a controller to vfio-pci" },
+	{ "unbind", "nvmerace: unbind", cmd_unbind, "give a controller back to its driver" },
+	{ "monitor", "nvmerace: monitor", cmd_monitor,
+	  "run a scenario with a live view of queues, vectors, anomalies" },
 };
 
 static const char main_usage[] =
@@ -33,6 +38,12 @@ static const char main_usage[] =
 	"       nvmerace --version | --help\n"
 	"\n"
 	"commands:\n";
+
+static const char help_usage[] =
+	"usage: nvmerace help [COMMAND]\n"
+	"\n"
+	"Without COMMAND, lists the commands; with one, prints its options\n"
+	"(as 'nvmerace COMMAND --help' does).\n";
 
 static void print_commands(FILE *f)
 {
@@ -59,6 +70,16 @@ int cmd_help(int argc, char **argv)
 		print_commands(stdout);
 		return finish_stdout(EXIT_OK);
 	}
+	/* "help help", "help --help", and "help" as a command's --help. */
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(help_usage, stdout);
+		return finish_stdout(EXIT_OK);
+	}
+	if (argc > 2) {
+		warnx("help takes one command name");
+		fputs(help_usage, stderr);
+		return EXIT_USAGE;
+	}
 	c = find_command(argv[1]);
 	if (!c) {
 		warnx("unknown command '%s'", argv[1]);
@@ -76,67 +97,13 @@ int cmd_version(int argc, char **argv)
 	return finish_stdout(EXIT_OK);
 }
 
-int usage_error(const char *usage)
-{
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
-bool parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!*s || *s == '-' || *s == '+') {
-		warnx("invalid %s '%s': not a number", what, s);
-		return false;
-	}
-	v = strtoull(s, &end, 0);
-	if (*end) {
-		warnx("invalid %s '%s': not a number", what, s);
-		return false;
-	}
-	if (errno == ERANGE || v > max) {
-		warnx("invalid %s '%s': too large (at most %" PRIu64 ")", what, s, max);
-		return false;
-	}
-	if (v < min) {
-		warnx("invalid %s '%s': too small (at least %" PRIu64 ")", what, s, min);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-int finish_stdout(int status)
-{
-	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
-		warn("cannot write to standard output");
-		return EXIT_ENV;
-	}
-	return status;
-}
-
-static void log_to_stderr(enum nvr_log_level level, const char *msg, void *arg)
-{
-	static const char *const prefix[] = { "error", "warning", "info", "debug" };
-
-	(void)arg;
-	fprintf(stderr, "nvmerace: %s: %s\n", prefix[level], msg);
-}
-
-void setup_logging(bool verbose)
-{
-	nvr_log_set_sink(log_to_stderr, NULL, verbose ? NVR_LOG_DEBUG : NVR_LOG_WARN);
-}
-
 int main(int argc, char **argv)
 {
 	const struct command *c;
 
 	setup_logging(false);
 	if (argc < 2) {
+		warnx("no command given");
 		print_commands(stderr);
 		return EXIT_USAGE;
 	}
@@ -149,5 +116,7 @@ int main(int argc, char **argv)
 		warnx("unknown command '%s'; see 'nvmerace help'", argv[1]);
 		return EXIT_USAGE;
 	}
+	/* getopt names argv[0] in its messages: "nvmerace: run: unrecognized option". */
+	argv[1] = (char *)c->prog;
 	return c->fn(argc - 1, argv + 1);
 }

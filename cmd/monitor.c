@@ -31,15 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "nvmerace.h"
 #include "cmd.h"
 #include "monitor.h"
 #include "monitor_ui.h"
-#include "nvmerace.h"
 
 static const char usage[] =
 	"usage: nvmerace monitor [options] [FILE]\n"
@@ -55,20 +54,22 @@ static const char usage[] =
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"
-	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
-	"  -o, --only ROW        run only this row of the matrix\n"
+	"  -s, --seed N          seed every random choice, N decimal below 2^48\n"
+	"                        (default: drawn and printed)\n"
+	"  -o, --only NAME[/ROW] run only this scenario (or row); may be repeated\n"
 	"  -d, --duration MS     stop each row after MS milliseconds\n"
 	"  -S, --set PATH=VALUE  override a scenario field, as 'nvmerace run' does\n"
+	"  -v, --verbose         log what the library does, to a standard error that is\n"
+	"                        not the display (2>FILE)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"keys: q quit, p pause/resume the display, Tab or Left/Right change pane,\n"
 	"Up/Down select a queue, vector or anomaly, Enter show the anomaly's detail,\n"
-	"f choose a fault knob, i inject it once (simulator), ? help\n"
+	"f choose a fault knob, i inject it once (simulator; the summary lists each,\n"
+	"and a row with one cannot be replayed), ? help\n"
 	"\n"
 	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
 	"3 environment or device error, 130 stopped by SIGINT, SIGTERM or SIGHUP\n";
-
-#define MAX_SETS 64
 
 /* --- the terminal, restored on every way out --- */
 
@@ -291,67 +292,27 @@ static bool key(struct mon *m, struct ui *u, int ch)
 /* --- the command --- */
 
 struct mon_cfg {
-	struct device_opts dev;
-	uint64_t seed;
-	bool have_seed;
-	uint64_t duration_ms;	/* 0: as the scenario says */
-	const char *only;
+	struct run_inputs in;
 	const char *file;
-	struct nvr_override sets[MAX_SETS];
-	size_t nr_sets;
 };
 
 static int parse_args(int argc, char **argv, struct mon_cfg *c)
 {
 	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'D' },
-		{ "bind", no_argument, NULL, 'b' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "write-range", required_argument, NULL, 'W' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "set", required_argument, NULL, 'S' },
+		INPUT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "D:bfW:s:o:d:S:h", opts, NULL)) != -1) {
-		int dev = device_getopt(ch, optarg, &c->dev);
+	while ((ch = getopt_long(argc, argv, INPUT_SHORTOPTS "h", opts, NULL)) != -1) {
+		int taken = inputs_getopt(ch, optarg, &c->in);
 
-		if (dev < 0)
+		if (taken < 0)
 			return EXIT_USAGE;
-		if (dev)
+		if (taken)
 			continue;
 		switch (ch) {
-		case 's':
-			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
-				return EXIT_USAGE;
-			c->have_seed = true;
-			break;
-		case 'o':
-			c->only = optarg;
-			break;
-		case 'd':
-			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
-				return EXIT_USAGE;
-			break;
-		case 'S': {
-			char *eq = strchr(optarg, '=');
-
-			if (!eq || eq == optarg) {
-				warnx("invalid --set '%s': expected PATH=VALUE", optarg);
-				return EXIT_USAGE;
-			}
-			if (c->nr_sets == MAX_SETS) {
-				warnx("too many --set options (at most %d)", MAX_SETS);
-				return EXIT_USAGE;
-			}
-			*eq = '\0';
-			c->sets[c->nr_sets++] = (struct nvr_override){ optarg, eq + 1 };
-			break;
-		}
 		case 'h':
 			fputs(usage, stdout);
 			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
@@ -363,15 +324,14 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 		warnx("one scenario file at most; 'nvmerace run' takes several");
 		return usage_error(usage);
 	}
-	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
-		warnx("--bind, --force and --write-range need --device");
+	if (!inputs_finish(&c->in))
 		return usage_error(usage);
+	if (c->in.verbose && isatty(STDERR_FILENO)) {
+		warnx("--verbose would write over the display: "
+		      "send standard error to a file (2>FILE)");
+		return EXIT_USAGE;
 	}
 	c->file = optind < argc ? argv[optind] : NULL;
-	if (!c->have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
-		c->seed = (uint64_t)time(NULL);
-	if (!c->have_seed)
-		c->seed &= 0xffffffffffffull;	/* short enough to type back */
 	return 0;
 }
 
@@ -383,6 +343,7 @@ static int summary(struct mon *m, bool signalled)
 	for (size_t i = 0; i < m->rep.n; i++)
 		report_line(stdout, &m->rep.e[i]);
 	report_failures(stdout, &m->rep, "nvmerace");
+	mon_print_injected(m, stdout);
 	report_totals(stdout, &m->rep);
 	for (size_t i = 0; i < m->rep.n; i++) {
 		if (m->rep.e[i].res.verdict == NVR_ERROR)
@@ -470,10 +431,10 @@ int cmd_monitor(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	m = malloc(sizeof(*m));
-	if (!m || mon_init(m, &u.v, c.seed))
+	if (!m || mon_init(m, &u.v, c.in.seed))
 		err(EXIT_ENV, "out of memory");
 	/* The scenario first: its errors come before any device is touched. */
-	ret = mon_load(m, c.file, c.sets, c.nr_sets, c.only, c.duration_ms);
+	ret = mon_load(m, c.file, &c.in);
 	if (!ret && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		warnx("the monitor needs a terminal on standard input and output; "
 		      "'nvmerace run' works without one");
@@ -482,20 +443,20 @@ int cmd_monitor(int argc, char **argv)
 	if (ret)
 		goto out;
 	/* Signals stop the run from here on; a device bound here is given back. */
-	install_signals(c.dev.bind);
-	ret = device_open(&c.dev, &m->transport);
+	install_signals(c.in.dev.bind);
+	ret = device_open(&c.in.dev, &m->transport);
 	if (ret)
 		goto out;
 	if (m->transport) {
-		device_run_opts(&c.dev, m->transport, &dev_opts);
+		device_run_opts(&c.in.dev, m->transport, &dev_opts);
 		m->write_ok = dev_opts.write_ok;
 		m->write_start = dev_opts.write_start;
 		m->write_end = dev_opts.write_end;
 		m->nr_faults = 0;	/* a real controller takes no fault by hand */
-		name_device(m, c.dev.addr);
+		name_device(m, c.in.dev.addr);
 	}
 	ret = monitor(m, &u);
-	closed = device_close(&c.dev, m->transport);
+	closed = device_close(&c.in.dev, m->transport);
 	if (closed && !ret)
 		ret = closed;
 out:

@@ -17,10 +17,19 @@
 #include <nvmerace/run.h>
 #include <nvmerace/scenario.h>
 
+#include "cmd.h"
 #include "monitor_fmt.h"
 #include "report.h"
 
 #define MON_MAX_ROWS 16
+#define MON_MAX_INJECTED 64
+
+/* A fault injected by hand: the row (its position among those run), when, which. */
+struct mon_injection {
+	uint32_t pos;
+	uint64_t t_ns;		/* since the row started */
+	int fault;
+};
 
 struct mon {
 	/* Set by mon_load(), read-only once the runner runs. */
@@ -28,6 +37,8 @@ struct mon {
 	uint32_t rows[MON_MAX_ROWS];	/* the scenario's rows to run, in order */
 	uint32_t nr_rows;
 	uint64_t seed;
+	const char *file;	/* as given; NULL: the idle view */
+	struct run_inputs in;	/* what shaped the rows, for their replay lines */
 	char device[128];	/* "simulator: <model> (SN <serial>)" */
 	int faults[NVR_FAULT_NR];	/* the knobs a user may inject by hand */
 	int nr_faults;
@@ -52,6 +63,10 @@ struct mon {
 	struct nvr_ledger *ledger;
 	uint32_t pos;
 	uint64_t injected;
+	/* Every fault injected by hand, read once the runner has finished. */
+	struct mon_injection inj[MON_MAX_INJECTED];
+	uint32_t nr_inj;
+	bool inj_lost;		/* more than MON_MAX_INJECTED */
 };
 
 /* What the display holds, refreshed by mon_take(). */
@@ -70,13 +85,15 @@ int mon_init(struct mon *m, struct mon_view *v, uint64_t seed);
 void mon_release(struct mon *m, struct mon_view *v);
 
 /*
- * Load scenario @file (NULL: the idle view) with overrides @sets, keep the
- * rows to run (all, or the one named @only), cap each at @duration_ms (0:
- * as the file says), and choose the fault knobs. Prints what is wrong.
- * Return 0 or EXIT_USAGE.
+ * Load scenario @file (NULL: the idle view) with the overrides and duration
+ * of @in (NULL: none), keep the rows to run (all, or those its --only
+ * names, NAME or NAME/ROW as in 'nvmerace run'), and choose the fault knobs.
+ * Prints what is wrong. Return 0 or EXIT_USAGE.
  */
-int mon_load(struct mon *m, const char *file, const struct nvr_override *sets, size_t nr_sets,
-	     const char *only, uint64_t duration_ms);
+int mon_load(struct mon *m, const char *file, const struct run_inputs *in);
+
+/* Print the faults injected by hand, each with its row and time, to @f. */
+void mon_print_injected(const struct mon *m, FILE *f);
 
 /* The runner thread: every row in turn, until m->stop. @arg is the struct mon. */
 void *mon_runner(void *arg);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor_ui.h"
 #include "nvmerace.h"
+#include "monitor_ui.h"
 
 static void put(int y, int x, int w, const char *s, attr_t attr)
 {

@@ -50,30 +50,47 @@ void mon_release(struct mon *m, struct mon_view *v)
 	m->scn = NULL;
 }
 
-int mon_load(struct mon *m, const char *file, const struct nvr_override *sets, size_t nr_sets,
-	     const char *only, uint64_t duration_ms)
+static bool mon_selected(const struct mon *m, uint32_t r)
+{
+	return inputs_selected(&m->in, m->scn->name, m->scn->rows[r].name);
+}
+
+int mon_load(struct mon *m, const char *file, const struct run_inputs *in)
 {
 	char msg[2048];
 	int ret;
 
-	if (file)
-		ret = nvr_scenario_load(file, sets, nr_sets, m->scn, msg, sizeof(msg));
-	else
-		ret = nvr_scenario_parse(idle_yaml, sizeof(idle_yaml) - 1, "(idle view)", sets,
-					 nr_sets, m->scn, msg, sizeof(msg));
-	if (ret) {
-		fprintf(stderr, "%s\n", msg);
+	static const struct run_inputs none;
+
+	m->in = in ? *in : none;
+	m->file = file;
+	if (file && !strcmp(file, "-")) {
+		warnx("the monitor reads keys from standard input: give it a scenario file");
 		return EXIT_USAGE;
 	}
-	if (duration_ms)
-		m->scn->duration_ns = duration_ms * 1000000ull;
+	if (file) {
+		ret = inputs_load(&m->in, file, m->scn);
+		if (ret)
+			return ret;
+	} else {
+		ret = nvr_scenario_parse(idle_yaml, sizeof(idle_yaml) - 1, "(idle view)",
+					 m->in.sets, m->in.nr_sets, m->scn, msg, sizeof(msg));
+		if (ret) {
+			print_lines(msg);
+			return EXIT_USAGE;
+		}
+		if (m->in.duration_ms)
+			m->scn->duration_ns = m->in.duration_ms * 1000000ull;
+	}
 	m->nr_rows = 0;
 	for (uint32_t r = 0; r < m->scn->nr_rows && m->nr_rows < MON_MAX_ROWS; r++)
-		if (!only || !strcmp(only, m->scn->rows[r].name))
+		if (mon_selected(m, r))
 			m->rows[m->nr_rows++] = r;
 	if (!m->nr_rows) {
-		warnx("--only '%s': scenario '%s' has no such row", only ? only : "",
-		      m->scn->name);
+		warnx("--only matched no row of scenario '%s'; the names are:", m->scn->name);
+		fprintf(stderr, "  %s\n", m->scn->name);
+		for (uint32_t r = 0; r < m->scn->nr_rows; r++)
+			fprintf(stderr, "  %s/%s\n", m->scn->name, m->scn->rows[r].name);
 		return EXIT_USAGE;
 	}
 	/* The knobs the scenario turns (in any row run), else every one. */
@@ -110,6 +127,11 @@ static void on_progress(const struct nvr_stats *st, void *arg)
 	if (fault >= 0 && m->sim) {
 		nvr_sim_inject(m->sim, (enum nvr_sim_fault)fault);
 		m->injected++;
+		if (m->nr_inj < MON_MAX_INJECTED)
+			m->inj[m->nr_inj++] = (struct mon_injection){
+				.pos = m->pos, .t_ns = st->elapsed_ns, .fault = fault };
+		else
+			m->inj_lost = true;
 	}
 	f->t_ns = nvr_now_ns();
 	f->row = m->pos;
@@ -130,6 +152,47 @@ static void on_progress(const struct nvr_stats *st, void *arg)
 	m->ready = f;
 	m->ready_seq++;
 	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * The row's replay line, unless it cannot replay it: the idle view has no
+ * file, and the runner takes no fault schedule, so a fault injected by hand
+ * (at a time the user chose) cannot be injected again.
+ */
+/* NAME/ROW, or NAME for a scenario without a matrix. */
+static void row_name(const struct mon *m, uint32_t pos, char *buf, size_t len)
+{
+	const char *row = m->scn->rows[m->rows[pos]].name;
+
+	snprintf(buf, len, "%s%s%s", m->scn->name, row[0] ? "/" : "", row);
+}
+
+static void mon_replay(struct mon *m, struct report_entry *e)
+{
+	char name[160];
+
+	e->replay[0] = '\0';
+	if (!m->file || m->injected)
+		return;
+	row_name(m, m->pos, name, sizeof(name));
+	replay_format(e->replay, sizeof(e->replay), &m->in, m->file, name, m->seed);
+}
+
+void mon_print_injected(const struct mon *m, FILE *f)
+{
+	if (!m->nr_inj)
+		return;
+	fprintf(f, "\nfaults injected by hand (the rows they hit cannot be replayed: "
+		   "a run takes no fault schedule):\n");
+	for (uint32_t i = 0; i < m->nr_inj; i++) {
+		char name[160];
+
+		row_name(m, m->inj[i].pos, name, sizeof(name));
+		fprintf(f, "  %s at %.3f ms: %s\n", name, (double)m->inj[i].t_ns / 1e6,
+			nvr_sim_fault_name((enum nvr_sim_fault)m->inj[i].fault));
+	}
+	if (m->inj_lost)
+		fprintf(f, "  (and more, not kept)\n");
 }
 
 void *mon_runner(void *arg)
@@ -158,6 +221,8 @@ void *mon_runner(void *arg)
 		pthread_mutex_lock(&m->lock);
 		if (report_add(&m->rep, m->scn->file, res))
 			atomic_store(&m->stop, 1);
+		else
+			mon_replay(m, &m->rep.e[m->rep.n - 1]);
 		pthread_mutex_unlock(&m->lock);
 	}
 	if (!res)

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <nvmerace/run.h>
@@ -20,11 +19,12 @@
 #include "nvmerace.h"
 #include "report.h"
 
-static const char usage[] =
+static const char run_usage[] =
 	"usage: nvmerace run [options] FILE...\n"
 	"\n"
-	"Runs each scenario FILE (every row of its matrix) on the simulated controller,\n"
-	"or on a real one with --device, and exits 0 when every expectation is met.\n"
+	"Runs each scenario FILE (every row of its matrix; '-' reads standard input)\n"
+	"on the simulated controller, or on a real one with --device, and exits 0 when\n"
+	"every expectation is met. Each failure ends with the command that replays it.\n"
 	"\n"
 	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
 	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
@@ -32,16 +32,17 @@ static const char usage[] =
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"
-	"  -s, --seed N          seed every random choice (default: drawn and printed)\n"
+	"  -s, --seed N          seed every random choice, N decimal below 2^48\n"
+	"                        (default: drawn and printed)\n"
 	"  -r, --repeat N        run each row N times, with seeds N, N+1, ...\n"
 	"  -d, --duration MS     stop each run after MS milliseconds\n"
 	"  -S, --set PATH=VALUE  override a scenario field, e.g. actors.io.steps.0.submit.count=1000\n"
 	"  -o, --only NAME[/ROW] run only this scenario (or row); may be repeated\n"
 	"  -l, --list            print what would run, and exit\n"
-	"  -j, --json FILE       write a JSON report\n"
-	"  -J, --junit FILE      write a JUnit XML report\n"
+	"  -j, --json FILE       write a JSON report (- for standard output)\n"
+	"  -J, --junit FILE      write a JUnit XML report (- for standard output)\n"
 	"  -q, --quiet           no progress line, no per-row lines\n"
-	"  -v, --verbose         log what the library does\n"
+	"  -v, --verbose         log the bring-up, the queues and each row's start and end\n"
 	"      --sched MODE      os (threads, the default) or model (the deterministic\n"
 	"                        scheduler, simulator only; see EXPLORE in nvmerace(1))\n"
 	"      --schedule FILE   model mode: replay the schedule FILE\n"
@@ -55,9 +56,6 @@ static const char usage[] =
 	"exit status: 0 all expectations met, 1 some not met, 2 usage or scenario error,\n"
 	"3 environment or device error, 130 interrupted\n";
 
-#define MAX_SETS 64
-#define MAX_ONLY 64
-
 /* On a second signal: wipe the progress line (it is only drawn on a terminal). */
 static void clear_progress(void)
 {
@@ -66,20 +64,15 @@ static void clear_progress(void)
 }
 
 struct run_cfg {
-	uint64_t seed;
+	struct run_inputs in;
 	uint64_t repeat;
-	uint64_t duration_ms;
-	bool have_duration;
-	struct nvr_override sets[MAX_SETS];
-	size_t nr_sets;
-	const char *only[MAX_ONLY];
-	size_t nr_only;
 	bool list, quiet;
 	const char *json, *junit;
+	FILE *human;		/* stdout, or stderr when a report goes to stdout */
 	bool progress;
-	struct device_opts dev;
+	char **files;
+	int nfiles;
 	struct explore_cfg x;
-	bool have_seed;
 };
 
 static const char explore_usage[] =
@@ -92,7 +85,7 @@ static const char explore_usage[] =
 	"\n"
 	"  -o, --only NAME[/ROW] explore only this scenario (or row); may be repeated\n"
 	"      --strategy S      random (default), pct or dfs\n"
-	"  -s, --seed N          the exploration's seed (random, pct; default: drawn)\n"
+	"  -s, --seed N          the row's and the exploration's seed (default: drawn)\n"
 	"      --bound N         dfs: preemptions and store delays, each (default 1);\n"
 	"                        pct: the depth (default 3)\n"
 	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
@@ -100,10 +93,10 @@ static const char explore_usage[] =
 	"      --timeline FILE   write the deciding schedule, shrunk, as a timeline\n"
 	"  -S, --set PATH=VALUE  override a scenario field\n"
 	"  -l, --list            print what would run, and exit\n"
-	"  -j, --json FILE       write a JSON report (each row with \"sched\")\n"
-	"  -J, --junit FILE      write a JUnit XML report\n"
+	"  -j, --json FILE       write a JSON report, each row with \"sched\" (- for stdout)\n"
+	"  -J, --junit FILE      write a JUnit XML report (- for standard output)\n"
 	"  -q, --quiet           no per-row lines\n"
-	"  -v, --verbose         log what the library does\n"
+	"  -v, --verbose         log each row's start and end\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: 0 every row as expected, 1 some not, 2 usage or scenario error,\n"
@@ -112,17 +105,66 @@ static const char explore_usage[] =
 enum { OPT_SCHED = 0x100, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
        OPT_BOUND, OPT_BUDGET };
 
-static bool selected(const struct run_cfg *c, const char *name, const char *row)
+/* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
+static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 {
-	char full[128];
+	uint64_t v;
 
-	if (!c->nr_only)
-		return true;
-	snprintf(full, sizeof(full), "%s/%s", name, row);
-	for (size_t i = 0; i < c->nr_only; i++)
-		if (!strcmp(c->only[i], name) || (row[0] && !strcmp(c->only[i], full)))
-			return true;
-	return false;
+	switch (ch) {
+	case OPT_SCHED:
+		if (strcmp(arg, "os") && strcmp(arg, "model")) {
+			warnx("invalid --sched '%s': expected os or model", arg);
+			return -1;
+		}
+		x->model = !strcmp(arg, "model");
+		return 1;
+	case OPT_SCHEDULE:
+		x->schedule_in = arg;
+		x->model = true;
+		return 1;
+	case OPT_SCHEDULE_OUT:
+		x->schedule_out = arg;
+		return 1;
+	case OPT_TIMELINE:
+		x->timeline = arg;
+		return 1;
+	case OPT_STRATEGY:
+		return explore_parse_strategy(arg, &x->strategy) ? 1 : -1;
+	case OPT_BOUND:
+		if (!parse_u64(arg, "bound", 0, 64, &v))
+			return -1;
+		x->bound = (int)v;
+		return 1;
+	case OPT_BUDGET:
+		return parse_u64(arg, "budget", 1, 100000000, &x->budget) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+/* Which options go together with model mode; prints what is wrong. */
+static bool explore_check(const struct run_cfg *c)
+{
+	const struct explore_cfg *x = &c->x;
+
+	if (x->explore && (c->in.dev.bdf || x->schedule_in || c->repeat != 1 ||
+			   c->in.duration_ms)) {
+		warnx("explore takes no --device, --schedule, --repeat or --duration");
+		return false;
+	}
+	if (!x->model && (x->schedule_out || x->timeline)) {
+		warnx("--schedule-out and --timeline need --sched model");
+		return false;
+	}
+	if (x->model && c->in.dev.bdf) {
+		warnx("--sched model runs the simulator only: no --device");
+		return false;
+	}
+	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy)) {
+		warnx("--strategy, --bound and --budget are explore's options");
+		return false;
+	}
+	return true;
 }
 
 static void progress(const struct nvr_stats *st, void *arg)
@@ -136,40 +178,15 @@ static void progress(const struct nvr_stats *st, void *arg)
 		st->completed, an, (double)st->elapsed_ns / 1e9);
 }
 
-static bool parse_set(struct run_cfg *c, char *arg)
-{
-	char *eq = strchr(arg, '=');
-
-	if (!eq || eq == arg) {
-		warnx("invalid --set '%s': expected PATH=VALUE", arg);
-		return false;
-	}
-	if (c->nr_sets == MAX_SETS) {
-		warnx("too many --set options (at most %d)", MAX_SETS);
-		return false;
-	}
-	*eq = '\0';
-	c->sets[c->nr_sets++] = (struct nvr_override){ .path = arg, .value = eq + 1 };
-	return true;
-}
-
 static int parse_args(int argc, char **argv, struct run_cfg *c)
 {
 	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'D' },
-		{ "bind", no_argument, NULL, 'b' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "write-range", required_argument, NULL, 'W' },
-		{ "seed", required_argument, NULL, 's' },
+		INPUT_LONGOPTS,
 		{ "repeat", required_argument, NULL, 'r' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "set", required_argument, NULL, 'S' },
-		{ "only", required_argument, NULL, 'o' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "junit", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "sched", required_argument, NULL, OPT_SCHED },
 		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
@@ -180,45 +197,25 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *use = c->x.explore ? explore_usage : usage;
-	bool have_seed = false;
-	uint64_t v;
+	const char *usage = c->x.explore ? explore_usage : run_usage;
 	int ch;
 
 	c->repeat = 1;
 	c->x.bound = -1;
-	while ((ch = getopt_long(argc, argv, "D:bfW:s:r:d:S:o:lj:J:qvh", opts, NULL)) != -1) {
-		int dev = device_getopt(ch, optarg, &c->dev);
+	while ((ch = getopt_long(argc, argv, INPUT_SHORTOPTS "r:lj:J:qh", opts, NULL)) != -1) {
+		int taken = inputs_getopt(ch, optarg, &c->in);
 
-		if (dev < 0)
+		if (!taken)
+			taken = explore_getopt(ch, optarg, &c->x);
+
+		if (taken < 0)
 			return EXIT_USAGE;
-		if (dev)
+		if (taken)
 			continue;
 		switch (ch) {
-		case 's':
-			if (!parse_u64(optarg, "seed", 0, UINT64_MAX, &c->seed))
-				return EXIT_USAGE;
-			have_seed = true;
-			break;
 		case 'r':
 			if (!parse_u64(optarg, "repeat count", 1, 1000000, &c->repeat))
 				return EXIT_USAGE;
-			break;
-		case 'd':
-			if (!parse_u64(optarg, "duration", 1, 86400000, &c->duration_ms))
-				return EXIT_USAGE;
-			c->have_duration = true;
-			break;
-		case 'S':
-			if (!parse_set(c, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (c->nr_only == MAX_ONLY) {
-				warnx("too many --only options (at most %d)", MAX_ONLY);
-				return EXIT_USAGE;
-			}
-			c->only[c->nr_only++] = optarg;
 			break;
 		case 'l':
 			c->list = true;
@@ -232,98 +229,53 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		case 'q':
 			c->quiet = true;
 			break;
-		case 'v':
-			setup_logging(true);
-			break;
 		case 'h':
-			fputs(use, stdout);
+			fputs(usage, stdout);
 			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
-		case OPT_SCHED:
-			if (strcmp(optarg, "os") && strcmp(optarg, "model")) {
-				warnx("invalid --sched '%s': expected os or model", optarg);
-				return EXIT_USAGE;
-			}
-			c->x.model = !strcmp(optarg, "model");
-			break;
-		case OPT_SCHEDULE:
-			c->x.schedule_in = optarg;
-			c->x.model = true;
-			break;
-		case OPT_SCHEDULE_OUT:
-			c->x.schedule_out = optarg;
-			break;
-		case OPT_TIMELINE:
-			c->x.timeline = optarg;
-			break;
-		case OPT_STRATEGY:
-			if (!explore_parse_strategy(optarg, &c->x.strategy))
-				return EXIT_USAGE;
-			break;
-		case OPT_BOUND:
-			if (!parse_u64(optarg, "bound", 0, 64, &v))
-				return EXIT_USAGE;
-			c->x.bound = (int)v;
-			break;
-		case OPT_BUDGET:
-			if (!parse_u64(optarg, "budget", 1, 100000000, &c->x.budget))
-				return EXIT_USAGE;
-			break;
 		default:
-			return usage_error(use);
+			return usage_error(usage);
 		}
-	}
-	/* explore takes only its own options (and run's that make sense there). */
-	if (c->x.explore && (c->dev.bdf || c->x.schedule_in || c->repeat != 1 ||
-			     c->have_duration)) {
-		warnx("explore takes no --device, --schedule, --repeat or --duration");
-		return usage_error(use);
-	}
-	if (!c->x.explore && !c->x.model &&
-	    (c->x.schedule_out || c->x.timeline)) {
-		warnx("--schedule-out and --timeline need --sched model");
-		return usage_error(use);
-	}
-	if (c->x.model && c->dev.bdf) {
-		warnx("--sched model runs the simulator only: no --device");
-		return usage_error(use);
-	}
-	if (!c->x.explore && (c->x.bound >= 0 || c->x.budget || c->x.strategy)) {
-		warnx("--strategy, --bound and --budget are explore's options");
-		return usage_error(use);
 	}
 	if (optind == argc) {
 		warnx("no scenario files given");
-		return usage_error(use);
+		return usage_error(usage);
 	}
-	if ((c->dev.bind || c->dev.force || c->dev.write_nsid) && !c->dev.bdf) {
-		warnx("--bind, --force and --write-range need --device");
-		return usage_error(use);
+	if (!inputs_finish(&c->in) || !explore_check(c))
+		return usage_error(usage);
+	if (c->in.have_seed && c->repeat - 1 > SEED_MAX - c->in.seed) {
+		warnx("--seed %" PRIu64 " --repeat %" PRIu64 " runs seeds past %" PRIu64
+		      " (48 bits)", c->in.seed, c->repeat, SEED_MAX);
+		return EXIT_USAGE;
 	}
-	c->have_seed = have_seed;
-	if (!have_seed && getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
-		c->seed = (uint64_t)time(NULL);
-	c->seed &= 0xffffffffffffull;	/* short enough to type back */
+	/* A drawn seed leaves room for the repeats. */
+	if (!c->in.have_seed && c->in.seed > SEED_MAX - (c->repeat - 1))
+		c->in.seed = SEED_MAX - (c->repeat - 1);
+	c->files = argv + optind;
+	c->nfiles = argc - optind;
 	c->progress = !c->quiet && isatty(STDERR_FILENO);
+	if (!report_path_ok(c->json, "JSON") || !report_path_ok(c->junit, "JUnit"))
+		return EXIT_USAGE;
+	if (c->json && c->junit && !strcmp(c->json, c->junit)) {
+		warnx("--json and --junit cannot both go to '%s'", c->json);
+		return EXIT_USAGE;
+	}
+	c->human = stdout;
+	if ((c->json && !strcmp(c->json, "-")) || (c->junit && !strcmp(c->junit, "-")))
+		c->human = stderr;
 	return 0;
 }
 
 /* Load every file before running any: a bad file stops the run before it starts. */
-static int load_all(const struct run_cfg *c, char **files, int n, struct nvr_scenario **out)
+static int load_all(const struct run_cfg *c, struct nvr_scenario **out)
 {
-	struct nvr_scenario *scns = calloc((size_t)n, sizeof(*scns));
-	char msg[2048];
+	struct nvr_scenario *scns = calloc((size_t)c->nfiles, sizeof(*scns));
 	int bad = 0;
 
 	if (!scns)
 		err(EXIT_ENV, "out of memory");
-	for (int i = 0; i < n; i++) {
-		int ret = nvr_scenario_load(files[i], c->sets, c->nr_sets, &scns[i], msg, sizeof(msg));
-
-		if (ret) {
-			fprintf(stderr, "%s\n", msg);
+	for (int i = 0; i < c->nfiles; i++)
+		if (inputs_load(&c->in, c->files[i], &scns[i]))
 			bad = EXIT_USAGE;
-		}
-	}
 	if (bad) {
 		free(scns);
 		return bad;
@@ -332,47 +284,100 @@ static int load_all(const struct run_cfg *c, char **files, int n, struct nvr_sce
 	return 0;
 }
 
-static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, uint32_t row,
-		   uint64_t seed, struct nvr_transport *t, struct report *rep)
+static uint32_t nr_rows(const struct nvr_scenario *scn)
+{
+	return NVR_MAX(scn->nr_rows, 1u);
+}
+
+static const char *row_name(const struct nvr_scenario *scn, uint32_t r)
+{
+	return scn->nr_rows ? scn->rows[r].name : "";
+}
+
+/* --only that selects nothing: say so, with the names it could have been. */
+static int only_matched_nothing(const struct run_cfg *c, const struct nvr_scenario *scns)
+{
+	warnx("--only matched no scenario or row; the names are:");
+	for (int i = 0; i < c->nfiles; i++) {
+		fprintf(stderr, "  %s\n", scns[i].name);
+		for (uint32_t r = 0; r < scns[i].nr_rows; r++)
+			fprintf(stderr, "  %s/%s\n", scns[i].name, scns[i].rows[r].name);
+	}
+	return EXIT_USAGE;
+}
+
+static bool any_selected(const struct run_cfg *c, const struct nvr_scenario *scns)
+{
+	for (int i = 0; i < c->nfiles; i++)
+		for (uint32_t r = 0; r < nr_rows(&scns[i]); r++)
+			if (inputs_selected(&c->in, scns[i].name, row_name(&scns[i], r)))
+				return true;
+	return false;
+}
+
+/* A row the interruption kept from running: the command that would run it. */
+static void not_run_replay(const struct run_cfg *c, int file, struct report_entry *e)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s%s%s", e->res.scenario, e->res.row[0] ? "/" : "",
+		 e->res.row);
+	replay_format(e->replay, sizeof(e->replay), &c->in, c->files[file], name, e->res.seed);
+}
+
+static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int file,
+		   uint32_t row, uint64_t seed, struct nvr_transport *t, struct report *rep)
 {
 	struct nvr_run_opts o = { .seed = seed, .stop = &stop_requested };
 	struct nvr_result *res = calloc(1, sizeof(*res));
-	char name[128];
+	struct nvr_explore_result er;
+	struct report_entry *e;
+	char name[160];
 
 	if (!res)
 		return -ENOMEM;
-	device_run_opts(&c->dev, t, &o);
-	snprintf(name, sizeof(name), "%s%s%s", scn->name, scn->nr_rows && scn->rows[row].name[0] ? "/" : "",
-		 scn->nr_rows ? scn->rows[row].name : "");
+	device_run_opts(&c->in.dev, t, &o);
+	snprintf(name, sizeof(name), "%s%s%s", scn->name, row_name(scn, row)[0] ? "/" : "",
+		 row_name(scn, row));
 	if (c->progress) {
 		o.progress = progress;
 		o.progress_arg = name;
 	}
+	if (c->in.verbose)
+		fprintf(stderr, "nvmerace: info: %s: starting, seed %" PRIu64 "\n", name, seed);
 	if (c->x.model) {
-		struct nvr_explore_result er;
-
 		o.progress = NULL;	/* virtual time: a progress line says nothing */
 		explore_row(&c->x, scn, row, &o, res, &er);
-		report_add(rep, scn->file, res);
-		rep->e[rep->n - 1].has_sched = true;
-		rep->e[rep->n - 1].sched = er;
-		snprintf(rep->e[rep->n - 1].schedule_file, sizeof(rep->e[rep->n - 1].schedule_file),
-			 "%s", c->x.schedule_out ? c->x.schedule_out : "");
-		if (!c->quiet) {
-			report_line(stdout, &rep->e[rep->n - 1]);
-			explore_line(stdout, &er);
-			fflush(stdout);
-		}
-		free(res);
-		return 0;
+	} else {
+		nvr_run_row(scn, row, &o, res);
 	}
-	nvr_run_row(scn, row, &o, res);
 	if (c->progress)
 		fputs("\r\033[K", stderr);
-	report_add(rep, scn->file, res);
+	if (c->in.verbose)
+		fprintf(stderr, "nvmerace: info: %s: %s after %.3f s, %" PRIu64 " commands\n", name,
+			nvr_verdict_name(res->verdict), (double)res->elapsed_ns / 1e9,
+			res->stats.completed);
+	if (report_add(rep, scn->file, res)) {
+		free(res);
+		return -ENOMEM;
+	}
+	report_expect(rep, scn->nr_rows ? &scn->rows[row] : NULL);
+	e = &rep->e[rep->n - 1];
+	if (replay_format(e->replay, sizeof(e->replay), &c->in, c->files[file], name, seed))
+		warnx("%s: the replay line would be longer than %zu bytes", name,
+		      sizeof(e->replay) - 1);
+	if (c->x.model) {
+		e->has_sched = true;
+		e->sched = er;
+		if (explore_replay(e->replay, sizeof(e->replay), &c->x, &er))
+			warnx("%s: the replay line would be longer than %zu bytes", name,
+			      sizeof(e->replay) - 1);
+	}
 	if (!c->quiet) {
-		report_line(stdout, &rep->e[rep->n - 1]);
-		fflush(stdout);
+		report_line(c->human, e);
+		if (c->x.model)
+			explore_line(c->human, &er);
+		fflush(c->human);
 	}
 	free(res);
 	return 0;
@@ -384,43 +389,64 @@ static int run_main(int argc, char **argv, bool explore)
 	struct nvr_scenario *scns = NULL;
 	struct report rep = { 0 };
 	struct nvr_transport *t = NULL;
-	int nfiles, ret, status = EXIT_OK;
+	int ret, status = EXIT_OK;
 	/* The arguments as given (parse_args() cuts --set in two), for the model binary. */
 	char **av = calloc((size_t)argc + 2, sizeof(*av));
 
 	if (!av)
 		err(EXIT_ENV, "out of memory");
-	av[0] = "nvmerace-model";
+	/* Its messages start "nvmerace:" too; main() renamed argv[0] for getopt. */
+	av[0] = "nvmerace";
 	for (int i = 0; i < argc; i++)
-		if (!(av[i + 1] = strdup(argv[i])))
+		if (!(av[i + 1] = strdup(i ? argv[i] : explore ? "explore" : "run")))
 			err(EXIT_ENV, "out of memory");
+
+	/* The command line as given, for the JSON report: getopt reorders argv. */
+	clock_gettime(CLOCK_REALTIME, &rep.start);
+	rep.argv = calloc((size_t)argc + 1, sizeof(*rep.argv));
+	if (!rep.argv)
+		err(EXIT_ENV, "out of memory");
+	memcpy(rep.argv, argv, (size_t)argc * sizeof(*argv));
+	rep.argv[0] = explore ? "explore" : "run";	/* main() renamed it for getopt */
+	rep.argc = argc;
 	ret = parse_args(argc, argv, &c);
 	/* A schedule file replays the row with the seed it was run with. */
-	if (!ret && c.x.schedule_in && !c.have_seed)
-		ret = explore_schedule_seed(c.x.schedule_in, &c.seed);
+	if (!ret && c.x.schedule_in && !c.in.have_seed)
+		ret = explore_schedule_seed(c.x.schedule_in, &c.in.seed);
 	/* Normal build: the model binary takes over with the same arguments. */
 	if (!ret && c.x.model && !c.list)
 		ret = explore_exec_model(av);
 	for (int i = 0; i < argc; i++)
 		free(av[i + 1]);
 	free(av);
-	if (ret)
+	if (ret) {
+		report_release(&rep);
 		return ret < 0 ? EXIT_OK : ret;
-	nfiles = argc - optind;
-	ret = load_all(&c, argv + optind, nfiles, &scns);
-	if (ret)
+	}
+	rep.bdf = c.in.dev.bdf;
+	ret = load_all(&c, &scns);
+	if (ret) {
+		report_release(&rep);
 		return ret;
+	}
+	if (c.in.nr_only && !any_selected(&c, scns)) {
+		ret = only_matched_nothing(&c, scns);
+		free(scns);
+		report_release(&rep);
+		return ret;
+	}
 
 	if (c.list) {
-		for (int i = 0; i < nfiles; i++)
-			for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u); r++) {
-				const char *row = scns[i].nr_rows ? scns[i].rows[r].name : "";
+		for (int i = 0; i < c.nfiles; i++)
+			for (uint32_t r = 0; r < nr_rows(&scns[i]); r++) {
+				const char *row = row_name(&scns[i], r);
 
-				if (selected(&c, scns[i].name, row))
+				if (inputs_selected(&c.in, scns[i].name, row))
 					printf("%s%s%s\t%s\n", scns[i].name, row[0] ? "/" : "", row,
-					       scns[i].file);
+					       c.files[i]);
 			}
 		free(scns);
+		report_release(&rep);
 		return finish_stdout(EXIT_OK);
 	}
 
@@ -428,45 +454,50 @@ static int run_main(int argc, char **argv, bool explore)
 	if (c.progress)
 		signals_on_emergency(clear_progress);
 	/* A device bound by --bind must go back to its driver: no hasty exit then. */
-	signals_hold(c.dev.bind);
-	ret = device_open(&c.dev, &t);
+	signals_hold(c.in.dev.bind);
+	ret = device_open(&c.in.dev, &t);
 	if (ret) {
 		free(scns);
+		report_release(&rep);
 		return ret;
 	}
 	if (!c.quiet)
-		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.seed);
-	for (int i = 0; i < nfiles && !stop_requested; i++) {
-		if (c.have_duration)
-			scns[i].duration_ns = c.duration_ms * 1000000ull;
-		for (uint32_t r = 0; r < NVR_MAX(scns[i].nr_rows, 1u) && !stop_requested; r++) {
-			const char *row = scns[i].nr_rows ? scns[i].rows[r].name : "";
+		fprintf(stderr, "nvmerace: seed %" PRIu64 "\n", c.in.seed);
+	/* After an interruption the rows left are reported as not run. */
+	for (int i = 0; i < c.nfiles; i++) {
+		for (uint32_t r = 0; r < nr_rows(&scns[i]); r++) {
+			const char *row = row_name(&scns[i], r);
+			const struct nvr_row *rw = scns[i].nr_rows ? &scns[i].rows[r] : NULL;
 
-			if (!selected(&c, scns[i].name, row))
+			if (!inputs_selected(&c.in, scns[i].name, row))
 				continue;
+			/* A row none of whose repeats started: one not-run entry for them all. */
+			if (stop_requested) {
+				if (report_add_not_run(&rep, scns[i].file, scns[i].name, row, c.in.seed))
+					err(EXIT_ENV, "out of memory");
+				report_expect(&rep, rw);
+				not_run_replay(&c, i, &rep.e[rep.n - 1]);
+				continue;
+			}
 			for (uint64_t k = 0; k < c.repeat && !stop_requested; k++)
-				if (run_one(&c, &scns[i], r, c.seed + k, t, &rep))
+				if (run_one(&c, &scns[i], i, r, c.in.seed + k, t, &rep))
 					err(EXIT_ENV, "out of memory");
 		}
 	}
 
-	if (device_close(&c.dev, t))
+	if (device_close(&c.in.dev, t))
 		status = EXIT_ENV;
 	/* A signal between rows (or in a row's teardown) interrupts the run too. */
 	if (stop_requested)
 		rep.interrupted = true;
 	if (!c.quiet)
-		report_failures(stdout, &rep, "nvmerace");
-	report_totals(stdout, &rep);
+		report_failures(c.human, &rep, "nvmerace");
+	report_totals(c.human, &rep);
 	for (size_t i = 0; i < rep.n; i++) {
 		if (rep.e[i].res.verdict == NVR_ERROR)
 			status = EXIT_ENV;
 		else if (rep.e[i].res.verdict == NVR_FAIL && status == EXIT_OK)
 			status = EXIT_FAILED;
-	}
-	if (c.nr_only && !rep.n) {
-		warnx("--only matched no scenario or row");
-		status = EXIT_USAGE;
 	}
 	if (c.json && (ret = report_json(&rep, c.json))) {
 		warnx("cannot write '%s': %s", c.json, strerror(-ret));

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
 #include "nvmerace.h"
+#include "cmd.h"
 
 #define MAX_HOOKS 8
 

@@ -178,11 +178,16 @@ START_TEST(test_signal_at_random_moments)
 		ck_assert_int_eq(json_object_get_boolean(get(j, "interrupted")),
 				 WEXITSTATUS(st) == 130);
 		arr = get(j, "scenarios");
-		ck_assert_int_le((int)json_object_array_length(arr), 2);
+		/* Every row is there: those the signal kept from starting as not run. */
+		ck_assert_int_eq((int)json_object_array_length(arr), 2);
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *e = json_object_array_get_idx(arr, k), *td;
 
 			td = get(e, "teardown");
+			if (!strcmp(json_object_get_string(get(e, "verdict")), "not_run")) {
+				ck_assert(json_object_is_type(td, json_type_null));
+				continue;
+			}
 			ck_assert(!json_object_get_boolean(get(td, "controller_enabled")));
 			ck_assert_int_eq(json_object_get_int64(get(td, "dma_maps")), 0);
 			ck_assert_int_eq(json_object_get_int64(get(td, "vectors")), 0);

@@ -101,6 +101,10 @@ static void setup(void)
 	link_to("/sys/kernel/iommu_groups/7/devices/0000:01:00.1",
 		"/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1");
 
+	put("/sys/devices/pci0000:00/0000:00:01.0/" BDF "/class", "0x010802\n");
+	put("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/class", "0x010601\n");
+	put("/sys/devices/pci0000:00/0000:00:02.0/0000:02:00.0/class", "0x010802\n");
+
 	/* nvme0n1 with two partitions, under the controller. */
 	put("/sys/devices/pci0000:00/0000:00:01.0/" BDF "/nvme/nvme0/nvme0n1/dev", "259:0\n");
 	put("/sys/devices/pci0000:00/0000:00:01.0/" BDF "/nvme/nvme0/nvme0n1/nvme0n1p1/dev",

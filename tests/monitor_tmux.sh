@@ -137,6 +137,13 @@ grep -q "^monitor-exit=$want\$" "$dir/screen" || fail "exit status is not $want 
 grep -q '^nvmerace monitor: seed 1$' "$dir/screen" || fail "no summary"
 grep -Eq "^$verdict +monitor-e2e +[0-9]+ cmds +[0-9]+ anomalies" "$dir/screen" ||
 	fail "no $verdict summary line"
+# The fault injected by hand: listed with its time, and its row not replayable.
+grep -q '^faults injected by hand (the rows they hit cannot be replayed' "$dir/screen" ||
+	fail "the fault injected by hand is not listed"
+grep -Eq '^  monitor-e2e at [0-9.]+ ms: spurious_irq$' "$dir/screen" ||
+	fail "the fault injected by hand has no time"
+[ "$verdict" = PASS ] || grep -q 'replay: none: this row cannot be replayed' "$dir/screen" ||
+	fail "a row with a fault injected by hand offers a replay"
 restored
 t kill-session -t "$S"
 

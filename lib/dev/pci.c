@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * sysfs and /proc: drivers, IOMMU groups, binding, and whether a
- * controller's namespaces are in use. See pci_list.c for the libpci scan.
+ * sysfs: drivers, classes, IOMMU groups and binding. See pci_use.c for
+ * whether a function's block devices are in use, pci_list.c for the libpci scan.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -15,9 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pci/pci.h>
+
 #include <nvmerace/pci.h>
 
 #include "base/util.h"
+#include "dev/pci_int.h"
 
 static char root_dir[PATH_MAX];
 
@@ -62,7 +65,7 @@ ok:
 }
 
 /* The last component of the link at @path, or -errno. */
-static int link_name(const char *path, char *out, size_t len)
+int nvr_pci_link_name(const char *path, char *out, size_t len)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
@@ -90,7 +93,8 @@ int nvr_pci_driver(const char *bdf, char *drv, size_t len)
 	drv[0] = '\0';
 	if (!device_exists(bdf))
 		return -ENODEV;
-	if (link_name(nvr_pci_path(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf), drv, len))
+	if (nvr_pci_link_name(nvr_pci_path(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf),
+			      drv, len))
 		drv[0] = '\0';
 	return 0;
 }
@@ -103,14 +107,115 @@ int nvr_pci_iommu_group(const char *bdf, int *group)
 	*group = -1;
 	if (!device_exists(bdf))
 		return -ENODEV;
-	if (link_name(nvr_pci_path(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf), name,
-		      sizeof(name)))
+	if (nvr_pci_link_name(nvr_pci_path(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group",
+					   bdf), name, sizeof(name)))
 		return -ENOENT;
 	g = strtol(name, &end, 10);
 	if (*end || g < 0 || g > INT_MAX)
 		return -ENOENT;
 	*group = (int)g;
 	return 0;
+}
+
+int nvr_pci_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		ret = -EIO;
+	else
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return ret;
+}
+
+int nvr_pci_class(const char *bdf, uint32_t *cls)
+{
+	char p[PATH_MAX], line[32], *end;
+	unsigned long v;
+
+	*cls = 0;
+	if (!device_exists(bdf))
+		return -ENODEV;
+	if (nvr_pci_read_line(nvr_pci_path(p, sizeof(p), "/sys/bus/pci/devices/%s/class", bdf),
+			      line, sizeof(line)))
+		return -EIO;
+	errno = 0;
+	v = strtoul(line, &end, 16);
+	if (errno || end == line || *end || v > 0xffffff)
+		return -EIO;
+	*cls = (uint32_t)v;
+	return 0;
+}
+
+static void quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+/*
+ * "SATA controller, AHCI 1.0" from pci.ids, or "" when libpci does not know
+ * the class. Under a fake root its pci.ids is the one in /usr/share/misc.
+ */
+static void class_name(uint32_t cls, char *out, size_t len)
+{
+	char p[PATH_MAX], name[96], progif[96];
+	struct pci_access *pacc = pci_alloc();
+	int flags = PCI_LOOKUP_NO_NUMBERS;
+
+	out[0] = '\0';
+	if (!pacc)
+		return;
+	pacc->warning = quiet;
+	pacc->debug = quiet;
+	if (root_dir[0]) {
+		char *ids = strdup(nvr_pci_path(p, sizeof(p), "/usr/share/misc/pci.ids"));
+
+		if (!ids) {
+			pci_cleanup(pacc);
+			return;
+		}
+		pci_set_name_list_path(pacc, ids, 1);
+		flags |= PCI_LOOKUP_NO_HWDB;
+	}
+	if (pci_lookup_name(pacc, name, sizeof(name), PCI_LOOKUP_CLASS | flags, cls >> 8)) {
+		if (pci_lookup_name(pacc, progif, sizeof(progif), PCI_LOOKUP_PROGIF | flags,
+				    cls >> 8, cls & 0xff))
+			snprintf(out, len, "%s, %s", name, progif);
+		else
+			snprintf(out, len, "%s", name);
+	}
+	pci_cleanup(pacc);
+}
+
+int nvr_pci_check_nvme(const char *bdf, char *msg, size_t len)
+{
+	char drv[64], name[200];
+	uint32_t cls;
+	int ret = nvr_pci_class(bdf, &cls);
+
+	if (ret == -ENODEV) {
+		snprintf(msg, len, "no PCI device %s: see 'nvmerace list'", bdf);
+		return ret;
+	}
+	if (!ret && cls == NVR_PCI_CLASS_NVME)
+		return 0;
+	nvr_pci_driver(bdf, drv, sizeof(drv));
+	if (ret) {
+		snprintf(msg, len, "%s has no readable PCI class, driver %s: nvmerace takes only "
+			 "NVM Express I/O controllers (class 0x%06x)", bdf,
+			 drv[0] ? drv : "none", NVR_PCI_CLASS_NVME);
+		return -ENOTSUP;
+	}
+	class_name(cls, name, sizeof(name));
+	snprintf(msg, len, "%s is not an NVMe controller: class 0x%06x%s%s%s, driver %s. "
+		 "nvmerace takes only NVM Express I/O controllers (class 0x%06x), "
+		 "and --force does not change that", bdf, cls, name[0] ? " (" : "", name,
+		 name[0] ? ")" : "", drv[0] ? drv : "none", NVR_PCI_CLASS_NVME);
+	return -ENOTSUP;
 }
 
 static int cmp_bdf(const void *a, const void *b)
@@ -142,187 +247,6 @@ int nvr_pci_group_devices(int group, char (*bdfs)[NVR_BDF_LEN], unsigned int max
 	return 0;
 }
 
-/* Does the sysfs directory @path resolve to somewhere under device @bdf? */
-static bool under_device(const char *path, const char *bdf)
-{
-	char real[PATH_MAX], needle[NVR_BDF_LEN + 2];
-
-	if (!realpath(path, real))
-		return false;
-	snprintf(needle, sizeof(needle), "/%s/", bdf);
-	return strstr(real, needle) != NULL;
-}
-
-/* Is block device @name a namespace of @bdf, directly or behind native multipath? */
-static bool block_of(const char *bdf, const char *name)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (under_device(nvr_pci_path(p, sizeof(p), "/sys/block/%s", name), bdf))
-		return true;
-	d = opendir(nvr_pci_path(p, sizeof(p), "/sys/block/%s/multipath", name));
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		found = under_device(nvr_pci_path(p, sizeof(p), "/sys/block/%s/multipath/%s", name,
-						  de->d_name), bdf);
-	}
-	closedir(d);
-	return found;
-}
-
-unsigned int nvr_pci_block_devices(const char *bdf, char (*names)[32], unsigned int max)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	unsigned int n = 0;
-	DIR *d = opendir(nvr_pci_path(p, sizeof(p), "/sys/block"));
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		if (strncmp(de->d_name, "nvme", 4) || strlen(de->d_name) >= 32)
-			continue;
-		if (block_of(bdf, de->d_name))
-			snprintf(names[n++], 32, "%s", de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, 32, cmp_bdf);
-	return n;
-}
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		ret = -EIO;
-	else
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-	return ret;
-}
-
-static void add_use(struct nvr_pci_use *use, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_use(struct nvr_pci_use *use, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (use->n >= NVR_PCI_MAX_USES)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(use->why[use->n++], sizeof(use->why[0]), fmt, ap);
-	va_end(ap);
-}
-
-static const char *holder_kind(const char *h)
-{
-	if (!strncmp(h, "dm-", 3))
-		return "device mapper (LVM, dm-crypt, multipath)";
-	if (!strncmp(h, "md", 2))
-		return "md RAID";
-	if (!strncmp(h, "bcache", 6))
-		return "bcache";
-	return "another block device";
-}
-
-/* Mounts, swap and holders of one block device or partition, @dir its sysfs directory. */
-static void check_part(struct nvr_pci_use *use, const char *name, const char *dir)
-{
-	char p[PATH_MAX], dev[32] = "", line[4096];
-	struct dirent *de;
-	FILE *f;
-	DIR *d;
-
-	snprintf(p, sizeof(p), "%s/holders", dir);
-	d = opendir(p);
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				add_use(use, "%s is held by %s (%s)", name, de->d_name,
-					holder_kind(de->d_name));
-		closedir(d);
-	}
-	snprintf(p, sizeof(p), "%s/dev", dir);
-	read_line(p, dev, sizeof(dev));
-
-	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - FSTYPE SOURCE SUPEROPTS */
-	f = fopen(nvr_pci_path(p, sizeof(p), "/proc/self/mountinfo"), "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char majmin[32], mnt[1024], src[1024] = "";
-		const char *dash = strstr(line, " - ");
-		char devpath[64];
-
-		if (sscanf(line, "%*s %*s %31s %*s %1023s", majmin, mnt) != 2)
-			continue;
-		if (dash)
-			sscanf(dash + 3, "%*s %1023s", src);
-		snprintf(devpath, sizeof(devpath), "/dev/%s", name);
-		if ((dev[0] && !strcmp(majmin, dev)) || !strcmp(src, devpath)) {
-			if (!strcmp(mnt, "/"))
-				add_use(use, "%s backs the root filesystem", name);
-			else
-				add_use(use, "%s is mounted on %s", name, mnt);
-		}
-	}
-	if (f)
-		fclose(f);
-
-	f = fopen(nvr_pci_path(p, sizeof(p), "/proc/swaps"), "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char file[1024], devpath[64];
-
-		snprintf(devpath, sizeof(devpath), "/dev/%s", name);
-		if (sscanf(line, "%1023s", file) == 1 && !strcmp(file, devpath))
-			add_use(use, "%s is used as swap", name);
-	}
-	if (f)
-		fclose(f);
-}
-
-int nvr_pci_in_use(const char *bdf, struct nvr_pci_use *use)
-{
-	char names[NVR_PCI_MAX_NS][32], p[PATH_MAX];
-	unsigned int n;
-
-	memset(use, 0, sizeof(*use));
-	if (!device_exists(bdf))
-		return -ENODEV;
-	n = nvr_pci_block_devices(bdf, names, NVR_PCI_MAX_NS);
-	for (unsigned int i = 0; i < n; i++) {
-		struct dirent *de;
-		DIR *d;
-
-		nvr_pci_path(p, sizeof(p), "/sys/block/%s", names[i]);
-		check_part(use, names[i], p);
-		/* Partitions are subdirectories with a "partition" attribute. */
-		d = opendir(p);
-		while (d && (de = readdir(d))) {
-			char part[PATH_MAX + 300], attr[PATH_MAX + 320];
-
-			if (de->d_name[0] == '.' || strncmp(de->d_name, names[i], strlen(names[i])))
-				continue;
-			snprintf(part, sizeof(part), "%s/%s", p, de->d_name);
-			snprintf(attr, sizeof(attr), "%s/partition", part);
-			if (access(attr, F_OK) == 0)
-				check_part(use, de->d_name, part);
-		}
-		if (d)
-			closedir(d);
-	}
-	return 0;
-}
-
 static int write_attr(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -346,6 +270,10 @@ int nvr_pci_bind_vfio(const char *bdf, char *orig, size_t origlen, char *msg, si
 	char p[PATH_MAX], drv[64];
 	int ret;
 
+	orig[0] = '\0';
+	ret = nvr_pci_check_nvme(bdf, msg, len);
+	if (ret)
+		return ret;
 	ret = nvr_pci_driver(bdf, orig, origlen);
 	if (ret) {
 		snprintf(msg, len, "no PCI device %s: see 'nvmerace list'", bdf);
@@ -388,9 +316,15 @@ undo:
 
 int nvr_pci_restore(const char *bdf, const char *orig, char *msg, size_t len)
 {
-	char p[PATH_MAX], drv[64];
+	char p[PATH_MAX], drv[64], why[NVR_PCI_MSG];
 	int ret;
 
+	ret = nvr_pci_check_nvme(bdf, why, sizeof(why));
+	if (ret) {
+		if (msg)
+			snprintf(msg, len, "%s", why);
+		return ret;
+	}
 	ret = nvr_pci_driver(bdf, drv, sizeof(drv));
 	if (ret) {
 		if (msg)
@@ -453,7 +387,7 @@ int nvr_pci_recall(const char *bdf, char *drv, size_t len)
 	char p[PATH_MAX];
 
 	drv[0] = '\0';
-	return read_line(state_path(p, sizeof(p), bdf), drv, len);
+	return nvr_pci_read_line(state_path(p, sizeof(p), bdf), drv, len);
 }
 
 void nvr_pci_forget(const char *bdf)

@@ -62,6 +62,7 @@ static void describe(struct pci_access *pacc, struct pci_dev *d, struct nvr_pci_
 	}
 	c->nr_ns = n;
 	nvr_pci_in_use(c->bdf, &c->use);
+	nvr_pci_group_in_use(c->bdf, &c->group_use);
 }
 
 int nvr_pci_list(struct nvr_pci_ctrl **out, unsigned int *n)

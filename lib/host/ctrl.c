@@ -463,6 +463,10 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	ctrl->info.cap_to = (uint8_t)NVME_CAP_TO(ctrl->cap);
 	ctrl->db_stride = 4u << ctrl->info.dstrd;
 	ctrl->timeout_ms = NVR_MAX(ctrl->info.cap_to, 1u) * 500u;
+	nvr_debug("bring-up: CAP 0x%016llx (MQES %u, DSTRD %u, TO %u ms), VS %u.%u.%u",
+		  (unsigned long long)ctrl->cap, ctrl->info.mqes, ctrl->info.dstrd,
+		  ctrl->timeout_ms, ctrl->info.version >> 16, (ctrl->info.version >> 8) & 0xff,
+		  ctrl->info.version & 0xff);
 	/* One table slot per queue ID the spec allows; we never use more. */
 	ctrl->max_qid = NVR_MAX(nr_io_queues, (uint16_t)1);
 	ctrl->sqs = calloc(ctrl->max_qid + 1u, sizeof(*ctrl->sqs));
@@ -503,6 +507,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	     6u << NVME_CC_IOSQES_SHIFT | 4u << NVME_CC_IOCQES_SHIFT | 1u << NVME_CC_EN_SHIFT;
 	nvr_reg_write32(t, NVME_REG_CC, cc);
 	ctrl->enabled = true;
+	nvr_debug("bring-up: disabled; admin queues of %u entries; CC.EN set", adepth);
 	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
 	if (ret) {
 		if (ret == -ETIMEDOUT)
@@ -518,9 +523,13 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	ret = identify_all(ctrl);
 	if (ret)
 		goto err;
+	nvr_debug("bring-up: ready; Identify: %s (SN %s, FW %s), %u namespace(s)",
+		  ctrl->info.model, ctrl->info.serial, ctrl->info.firmware, ctrl->info.nr_ns);
 	ret = set_nr_queues(ctrl, nr_io_queues);
 	if (ret)
 		goto err;
+	nvr_debug("bring-up: Number of Queues: %u SQ, %u CQ granted", ctrl->info.nr_sq,
+		  ctrl->info.nr_cq);
 	*out = ctrl;
 	return 0;
 err:
@@ -605,6 +614,10 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	__atomic_store_n(&ctrl->cqs[qid], cq, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->sqs[qid], sq, __ATOMIC_RELEASE);
 	dbbuf_attach(ctrl, qid);
+	if (vector >= 0)
+		nvr_debug("created I/O queue pair %u: %u entries, vector %d", qid, depth, vector);
+	else
+		nvr_debug("created I/O queue pair %u: %u entries, polled", qid, depth);
 	return 0;
 out_free:
 	*status = st;

@@ -6,7 +6,7 @@
 # make check runs fuzz-replay in every build, and in the plain build a FUZZ_CHECK_SECONDS
 # (15) libFuzzer run of each harness when clang and its libFuzzer runtime are installed.
 
-FUZZ_HARNESSES := scenario cqe ctrl
+FUZZ_HARNESSES := scenario cqe ctrl tcp_pdu
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 15
 FUZZ_CC ?= clang-14
@@ -49,9 +49,15 @@ $(B)/fuzz/mkseeds: tests/fuzz/mkseeds.c $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_LINK_CFLAGS) -o $@ $< $(LIBA) $(lib_libs)
 
-fuzz-seeds: $(B)/fuzz/mkseeds
-	mkdir -p tests/fuzz/corpus/ctrl tests/fuzz/corpus/cqe
+# The tcp_pdu harness's seeds: valid PDUs from the library's encoder (committed).
+$(B)/fuzz/mkseeds_tcp: tests/fuzz/mkseeds_tcp.c $(LIBA) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_LINK_CFLAGS) -o $@ $< $(LIBA) $(lib_libs)
+
+fuzz-seeds: $(B)/fuzz/mkseeds $(B)/fuzz/mkseeds_tcp
+	mkdir -p tests/fuzz/corpus/ctrl tests/fuzz/corpus/cqe tests/fuzz/corpus/tcp_pdu
 	$(B)/fuzz/mkseeds tests/fuzz/corpus
+	$(B)/fuzz/mkseeds_tcp tests/fuzz/corpus
 
 fuzz-deps:
 	@$(MAKE) --no-print-directory deps DEB_ALL="$(DEB_FUZZ)"

@@ -7,12 +7,17 @@
 #
 #   tests/qemu/build-guest.sh CACHE_DIR
 #
-# CACHE_DIR/ready names what was built; a second call with it present does
-# nothing. Prints one line per step; exit status 0 when the guest is ready.
+# CACHE_DIR/ready starts with "guest $stamp"; a second call finds it and does
+# nothing. Raise stamp when the guest changes (modules, tools): run.sh and
+# this script then rebuild a cache that an older version made. The new guest
+# replaces the old one by rename, so a run booting from the cache meanwhile
+# keeps a whole one. Prints one line per step; exit status 0 when ready.
 set -eu
 
+# 2: virtio_pci and virtio_blk, for the non-NVMe storage controller.
+stamp=2
 cache=${1:?usage: build-guest.sh CACHE_DIR}
-[ -f "$cache/ready" ] && exit 0
+[ "$(head -1 "$cache/ready" 2>/dev/null)" = "guest $stamp" ] && exit 0
 mkdir -p "$cache/debs"
 work=$cache/work
 rm -rf "$work"
@@ -62,14 +67,14 @@ done
 # and saves seconds of decompression under TCG. Find the compressed image
 # by its magic and unpack it; keep vmlinuz when that fails.
 vmlinuz=$work/root/boot/vmlinuz-$kver
-cp "$vmlinuz" "$cache/vmlinuz"
+cp "$vmlinuz" "$cache/vmlinuz.new" && mv "$cache/vmlinuz.new" "$cache/vmlinuz"
 kernel=vmlinuz
 for magic in '\3757zXZ\000' '\037\213\010' '\050\265\057\375'; do
 	off=$(LC_ALL=C grep -aboP "$(printf "$magic" | od -An -tx1 | sed 's/ /\\x/g')" "$vmlinuz" | head -1 | cut -d: -f1) || true
 	[ -n "$off" ] || continue
 	tail -c +$((off + 1)) "$vmlinuz" | (xz -dc 2>/dev/null || gzip -dc 2>/dev/null || zstd -dc 2>/dev/null) > "$work/vmlinux" || true
 	if [ "$(head -c 4 "$work/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ]; then
-		mv "$work/vmlinux" "$cache/vmlinux"
+		mv "$work/vmlinux" "$cache/vmlinux.new" && mv "$cache/vmlinux.new" "$cache/vmlinux"
 		kernel=vmlinux
 		break
 	fi
@@ -77,35 +82,36 @@ done
 echo "build-guest: kernel $kver ($kernel)"
 
 depmod -b "$work/root" "$kver"
-rm -rf "$cache/guest"
-mkdir -p "$cache/guest/bin" "$cache/guest/lib/modules" "$cache/guest/usr/sbin" "$cache/guest/usr/bin"
-cp "$work/root/bin/busybox" "$cache/guest/bin/"
-cp "$work/root/usr/sbin/nvme" "$work/root/usr/bin/fio" "$cache/guest/usr/bin/"
+guest=$work/guest
+mkdir -p "$guest/bin" "$guest/lib/modules" "$guest/usr/sbin" "$guest/usr/bin"
+cp "$work/root/bin/busybox" "$guest/bin/"
+cp "$work/root/usr/sbin/nvme" "$work/root/usr/bin/fio" "$guest/usr/bin/"
 
-# The modules, in the order modprobe would load them.
-: > "$cache/guest/lib/modules/load"
-for m in vfio_pci nvme ext4; do
+# The modules, in the order modprobe would load them; virtio_blk (and
+# virtio_pci under it) drive the second, non-NVMe storage controller.
+: > "$guest/lib/modules/load"
+for m in vfio_pci nvme ext4 virtio_pci virtio_blk; do
 	modprobe -d "$work/root" -S "$kver" --show-depends "$m" | while read -r cmd path rest; do
 		[ "$cmd" = insmod ] || continue
 		f=$(basename "$path")
 		case "$f" in
-		*.xz) xz -dc "$path" > "$cache/guest/lib/modules/${f%.xz}"; f=${f%.xz} ;;
-		*.zst) zstd -qdc "$path" > "$cache/guest/lib/modules/${f%.zst}"; f=${f%.zst} ;;
-		*) cp "$path" "$cache/guest/lib/modules/$f" ;;
+		*.xz) xz -dc "$path" > "$guest/lib/modules/${f%.xz}"; f=${f%.xz} ;;
+		*.zst) zstd -qdc "$path" > "$guest/lib/modules/${f%.zst}"; f=${f%.zst} ;;
+		*) cp "$path" "$guest/lib/modules/$f" ;;
 		esac
-		echo "$m $f $rest" >> "$cache/guest/lib/modules/load"
+		echo "$m $f $rest" >> "$guest/lib/modules/load"
 	done
 done
 
 # The libraries nvme-cli and fio need, from the host or the unpacked packages.
 libpath=$work/root/usr/lib/x86_64-linux-gnu:$work/root/lib/x86_64-linux-gnu:$work/root/usr/lib/x86_64-linux-gnu/ceph
-mkdir -p "$cache/guest/lib64" "$cache/guest/lib/x86_64-linux-gnu"
-for b in "$cache/guest/usr/bin/nvme" "$cache/guest/usr/bin/fio"; do
+mkdir -p "$guest/lib64" "$guest/lib/x86_64-linux-gnu"
+for b in "$guest/usr/bin/nvme" "$guest/usr/bin/fio"; do
 	LD_LIBRARY_PATH=$libpath ldd "$b" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' |
 	while read -r lib; do
 		case "$lib" in
-		/lib64/*) cp -L "$lib" "$cache/guest/lib64/" ;;
-		*) cp -L "$lib" "$cache/guest/lib/x86_64-linux-gnu/" ;;
+		/lib64/*) cp -L "$lib" "$guest/lib64/" ;;
+		*) cp -L "$lib" "$guest/lib/x86_64-linux-gnu/" ;;
 		esac
 	done
 	if LD_LIBRARY_PATH=$libpath ldd "$b" | grep -q 'not found'; then
@@ -114,7 +120,10 @@ for b in "$cache/guest/usr/bin/nvme" "$cache/guest/usr/bin/fio"; do
 		exit 1
 	fi
 done
+rm -rf "$cache/guest.old"
+[ -d "$cache/guest" ] && mv "$cache/guest" "$cache/guest.old"
+mv "$guest" "$cache/guest"
 echo "$kver $kernel" > "$cache/kernel"
-rm -rf "$work"
-date > "$cache/ready"
+rm -rf "$work" "$cache/guest.old"
+printf "guest %s\nbuilt %s\n" "$stamp" "$(date)" > "$cache/ready"
 echo "build-guest: ready in $cache"

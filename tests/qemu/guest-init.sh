@@ -70,6 +70,46 @@ else
 	bad mounted-refused "cannot mount a filesystem on the namespace"; show /tmp/mnt
 fi
 
+# --- safety: a storage controller that is not NVMe is never taken ---
+# virtio-blk (class 0x010000) with its disk mounted: bind, --bind, with and
+# without --force, and unbind are refused with exit 3 before sysfs is
+# written; the function stays on virtio-pci and the mount stays readable.
+VBDF=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/class")" = 0x010000 ] && VBDF=$(basename "$d") && break
+done
+vdrv() { basename "$(readlink "/sys/bus/pci/devices/$VBDF/driver" 2>/dev/null)" 2>/dev/null; }
+mkdir -p /mnt2
+if [ -z "$VBDF" ]; then
+	bad non-nvme-refused "no virtio-blk controller (class 0x010000) in the guest"
+elif ! { wait_for /dev/vda && mke2fs -q /dev/vda 16384 && mount -t ext4 /dev/vda /mnt2 &&
+	 echo kept > /mnt2/f; } > /tmp/mnt 2>&1; then
+	bad non-nvme-refused "cannot mount a filesystem on /dev/vda"; show /tmp/mnt
+else
+	was=$(vdrv)
+	fails=
+	: > /tmp/nn
+	for how in "bind $VBDF" "bind --force $VBDF" "identify --device $VBDF --bind" \
+		   "identify --device $VBDF --bind --force" "unbind $VBDF"; do
+		nvmerace $how > /tmp/o 2>&1
+		st=$?
+		if [ $st != 3 ] || ! grep -q "$VBDF is not an NVMe controller: class 0x010000" /tmp/o ||
+		   ! grep -q "driver $was" /tmp/o || [ "$(vdrv)" != "$was" ] ||
+		   [ "$(cat "/sys/bus/pci/devices/$VBDF/driver_override")" != "(null)" ]; then
+			fails="$fails; '$how': exit $st, driver $(vdrv)"
+			cat /tmp/o >> /tmp/nn
+		fi
+	done
+	sync
+	if [ -z "$fails" ] && [ "$was" = virtio-pci ] && [ "$(cat /mnt2/f)" = kept ] &&
+	   grep -q ' /mnt2 ' /proc/mounts; then
+		ok non-nvme-refused "$VBDF stays on $was, /mnt2 mounted: $(head -1 /tmp/o)"
+	else
+		bad non-nvme-refused "driver $was$fails"; show /tmp/nn
+	fi
+	umount /mnt2
+fi
+
 # --- list, bind ---
 if nvmerace list --json > /tmp/o 2>&1 && grep -q "\"address\": *\"$BDF\"" /tmp/o &&
    grep -q '"driver": *"nvme"' /tmp/o && grep -q '"iommu_group": *[0-9]' /tmp/o &&
@@ -207,6 +247,9 @@ if [ $st = 130 ] && [ "$(driver)" = nvme ] && wait_for /dev/nvme0n1 &&
 else
 	bad sigint "exit $st, driver $(driver)"; show /tmp/o
 fi
+
+# --- NVMe/TCP: the kernel's nvmet target, our host library, nvme-cli's host ---
+. /share/guest-tcp.sh
 
 [ -n "$BENCH" ] && . /share/guest-bench.sh
 echo NVR-DONE

@@ -4,6 +4,8 @@
 #
 #   tests/qemu/run.sh NVMERACE [--bench]
 #
+# A virtio-blk disk is the guest's second storage controller, one that
+# nvmerace must refuse to bind.
 # The guest (Debian's kernel, busybox-static, nvme-cli, fio) is built once from
 # Debian packages by build-guest.sh and cached in $NVR_QEMU_CACHE (default
 # /var/cache/nvmerace-qemu, or ~/.cache/nvmerace-qemu when that is not
@@ -33,12 +35,16 @@ elif mkdir -p /var/cache/nvmerace-qemu 2>/dev/null && [ -w /var/cache/nvmerace-q
 else
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/nvmerace-qemu
 fi
-if [ ! -f "$cache/ready" ]; then
-	echo "qemu tier: building the guest in $cache (once)"
+want=$(sed -n 's/^stamp=//p' "$here/build-guest.sh")
+if [ "$(head -1 "$cache/ready" 2>/dev/null)" != "guest $want" ]; then
+	echo "qemu tier: building the guest in $cache (once per version of build-guest.sh)"
 	sh "$here/build-guest.sh" "$cache" > "$cache.log" 2>&1 ||
 		skip "cannot build the guest from Debian packages (see $cache.log)"
 fi
 read -r kver kernel < "$cache/kernel"
+# The NVMe/TCP checks' modules (nvmet, nvmet-tcp, nvme-tcp), listed apart; without them they skip.
+sh "$here/build-guest-tcp.sh" "$cache" >> "$cache.log" 2>&1 ||
+	echo "qemu tier: could not add the nvmet modules to the guest (see $cache.log)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvr-qemu.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -48,6 +54,9 @@ mkdir -p "$root/share/scenarios" "$root/usr/share/misc"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$here"/*.yaml "$here/guest-bench.sh" "$root/share/"
+cp "$here/guest-tcp.sh" "$here/nvmet-setup.sh" "$root/share/"
+# The NVMe/TCP probe, built beside nvmerace (make builds it for the tier).
+[ -x "$(dirname "$bin")/tests/qemu/tcp_probe" ] && cp "$(dirname "$bin")/tests/qemu/tcp_probe" "$root/usr/bin/"
 cp "$top"/scenarios/*.yaml "$root/share/scenarios/"
 [ -f /usr/share/misc/pci.ids ] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
 # The monitor draws on the guest's first virtual console: its terminfo entry.
@@ -66,6 +75,9 @@ ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' | while read -
 done
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null) > "$tmp/initrd"
 truncate -s 1G "$tmp/nvm.img"
+# The second storage controller, not NVMe (virtio-blk, class 0x010000): the
+# guest formats and mounts its disk, and bind must refuse the function.
+truncate -s 64M "$tmp/vd.img"
 
 echo "qemu tier: booting Linux $kver ($kernel) under $(qemu-system-x86_64 --version | head -1)"
 start=$(date +%s)
@@ -73,9 +85,11 @@ timeout -k 5 "$limit" qemu-system-x86_64 -M q35,accel=tcg -cpu max -m 1G -smp 2 
 	-nodefaults -display none -serial stdio -no-reboot -monitor none \
 	-device intel-iommu,intremap=on \
 	-kernel "$cache/$kernel" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 panic=-1 intel_iommu=on quiet" \
+	-append "console=ttyS0 panic=-1 intel_iommu=on no_timer_check quiet" \
 	-drive file="$tmp/nvm.img",if=none,id=nvm,format=raw \
-	-device nvme,serial=nvr0001,drive=nvm < /dev/null > "$tmp/console" 2>&1
+	-device nvme,serial=nvr0001,drive=nvm \
+	-drive file="$tmp/vd.img",if=none,id=vd,format=raw \
+	-device virtio-blk-pci,drive=vd < /dev/null > "$tmp/console" 2>&1
 qst=$?
 took=$(( $(date +%s) - start ))
 tr -d '\r' < "$tmp/console" > "$tmp/log"

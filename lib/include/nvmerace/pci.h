@@ -16,6 +16,7 @@
 #define NVR_PCI_MAX_USES 16
 #define NVR_PCI_MAX_PEERS 16
 #define NVR_PCI_MAX_NS 16
+#define NVR_PCI_MSG 512		/* room for nvr_pci_check_nvme()'s message */
 
 /**
  * nvr_pci_parse_bdf() - check and normalise a PCI address.
@@ -65,6 +66,23 @@ int nvr_pci_iommu_group(const char *bdf, int *group);
 int nvr_pci_group_devices(int group, char (*bdfs)[NVR_BDF_LEN], unsigned int max,
 			  unsigned int *n);
 
+#define NVR_PCI_CLASS_NVME 0x010802	/* mass storage, non-volatile memory, NVM Express */
+
+/**
+ * nvr_pci_class() - the 24-bit class code of @bdf (its sysfs "class").
+ * Return: 0, -ENODEV (no such device), -EIO (unreadable).
+ */
+int nvr_pci_class(const char *bdf, uint32_t *cls);
+
+/**
+ * nvr_pci_check_nvme() - is @bdf an NVM Express I/O controller (class 0x010802)?
+ * @msg: when it is not, a sentence naming its class (and the class's name
+ *       from pci.ids when libpci knows it) and its driver.
+ * Nothing here is overridden by --force: nvmerace binds NVMe controllers only.
+ * Return: 0; -ENODEV (no such device); -ENOTSUP (another class, @msg filled).
+ */
+int nvr_pci_check_nvme(const char *bdf, char *msg, size_t len);
+
 /* Why a controller must not be taken from the kernel: one sentence per use. */
 struct nvr_pci_use {
 	unsigned int n;
@@ -72,21 +90,58 @@ struct nvr_pci_use {
 };
 
 /**
- * nvr_pci_in_use() - is any namespace of the controller at @bdf in use?
- * @use: a sentence for each namespace or partition that is mounted (the root
- *       filesystem said so), used as swap, or held by md, dm or LVM.
+ * nvr_pci_in_use() - is any block device below the function at @bdf in use?
+ * @use: a sentence for each block device or partition that backs the root
+ *       filesystem, is mounted, used as swap or held by another block device
+ *       (md, dm, LVM, bcache), and, following the holders up, for each of
+ *       those that is mounted, swap or the root filesystem.
  *
- * Looks at the block devices the kernel's nvme driver made for the
- * controller (also behind native multipath), /proc/self/mountinfo,
- * /proc/swaps and the holders directories.
+ * Every block device whose sysfs directory lies below the function counts,
+ * whatever its driver (nvme, ahci, virtio_blk...), and the heads of native
+ * NVMe multipath whose paths do. Mounts are /proc/self/mountinfo's (by
+ * major:minor and by source), swap is /proc/swaps, the root filesystem's
+ * device is stat("/")'s st_dev and the mount on "/".
  * Return: 0 (use->n says whether it is in use), -ENODEV.
  */
 int nvr_pci_in_use(const char *bdf, struct nvr_pci_use *use);
 
 /**
- * nvr_pci_block_devices() - the block devices of a controller's namespaces
- * @bdf: the controller
- * @names: filled with names such as "nvme0n1"
+ * nvr_pci_group_in_use() - the other devices in @bdf's IOMMU group that the host uses.
+ * @use: a sentence for each device bound to a host driver, anything but
+ *       vfio-pci (or a vfio-pci variant), pci-stub and pcieport (bridges,
+ *       which VFIO accepts in a group); it names the device, its class, its
+ *       driver, its network interfaces and whether they are up, and then its
+ *       block devices' uses as nvr_pci_in_use() finds them.
+ *
+ * Being bound to a host driver is what counts, not whether an interface is
+ * up: VFIO opens a group only when every device in it is released, so using
+ * this controller means taking each of them from the host.
+ * Return: 0 (also when there is no IOMMU group), -ENODEV.
+ */
+int nvr_pci_group_in_use(const char *bdf, struct nvr_pci_use *use);
+
+/* Why nvr_pci_may_bind() said no, or what --force overrode. */
+struct nvr_pci_refusal {
+	char msg[NVR_PCI_MSG];		/* no such device, or not NVMe */
+	struct nvr_pci_use use;		/* nvr_pci_in_use() */
+	struct nvr_pci_use group;	/* nvr_pci_group_in_use() */
+};
+
+/**
+ * nvr_pci_may_bind() - may @bdf be taken from the kernel for vfio-pci?
+ * @force: take it even when it or its IOMMU group is in use (--force); never
+ *         when it is not an NVMe controller.
+ * @r: why not; with @force, r->use and r->group list what was overridden.
+ * Reads only: call it before nvr_pci_bind_vfio().
+ * Return: 0; -ENODEV (no such device, r->msg); -ENOTSUP (not NVMe, r->msg);
+ * -EBUSY (in use, or its group is, and no @force: r->use and r->group).
+ */
+int nvr_pci_may_bind(const char *bdf, bool force, struct nvr_pci_refusal *r);
+
+/**
+ * nvr_pci_block_devices() - the block devices below a device
+ * @bdf: the device
+ * @names: filled with names such as "nvme0n1" or "sda", sorted
  * @max: room in @names
  *
  * Return: how many were found (at most @max are filled).
@@ -98,16 +153,21 @@ unsigned int nvr_pci_block_devices(const char *bdf, char (*names)[32], unsigned 
  * @orig: the driver it had ("" for none), to restore later.
  * @msg: what went wrong and what to do.
  *
- * Writes "vfio-pci" to driver_override, unbinds the current driver and asks
- * the kernel to probe again. Does nothing when vfio-pci already has it.
- * Return: 0; -ENOENT (vfio-pci not loaded); -ENODEV; -EACCES; -EIO.
+ * Refuses a function that is not an NVMe controller (nvr_pci_check_nvme())
+ * before writing anything. Then writes "vfio-pci" to driver_override, unbinds
+ * the current driver and asks the kernel to probe again. Does nothing when
+ * vfio-pci already has it. The in-use checks are the caller's (--force).
+ * Return: 0; -ENOTSUP (not NVMe); -ENOENT (vfio-pci not loaded); -ENODEV;
+ * -EACCES; -EIO.
  */
 int nvr_pci_bind_vfio(const char *bdf, char *orig, size_t origlen, char *msg, size_t len);
 
 /**
  * nvr_pci_restore() - take @bdf from vfio-pci and give it back to @orig.
  * @orig: the driver to bind, or "" for whatever the kernel picks.
- * Clears driver_override. Return: 0, or a negative errno with @msg filled.
+ * Refuses a function that is not an NVMe controller (-ENOTSUP), like
+ * nvr_pci_bind_vfio(). Clears driver_override.
+ * Return: 0, or a negative errno with @msg filled.
  */
 int nvr_pci_restore(const char *bdf, const char *orig, char *msg, size_t len);
 
@@ -159,6 +219,7 @@ struct nvr_pci_ctrl {
 	unsigned int nr_ns;
 	struct nvr_pci_ns ns[NVR_PCI_MAX_NS];
 	struct nvr_pci_use use;
+	struct nvr_pci_use group_use;	/* nvr_pci_group_in_use() */
 };
 
 /**
