@@ -25,6 +25,7 @@
 #include <nvmerace/util.h>
 
 #include "sched/sched.h"
+#include "sched/shim.h"
 
 #define MODEL_STEP_BUDGET 20000000ull
 /* Each step costs 100 ns of virtual time (an uncached access, a cache miss):
@@ -58,6 +59,8 @@ static void model_actor(void *arg, int idx)
 	struct model_ctx *m = arg;
 
 	(void)idx;
+	/* The runner lifts the hold once the row's actors start. */
+	nvr_sched_hold(true);
 	m->ret = nvr_run_row(m->scn, m->row, m->opts, &m->res);
 }
 
@@ -172,6 +175,8 @@ static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
 	}
 	if (s->model.stall_ns)
 		s->stall_ns = s->model.stall_ns;
+	if (s->model.on_anomaly >= 0)
+		s->stop_on_anomaly = s->model.on_anomaly;
 	for (uint32_t a = 0; s->model.count && a < s->nr_actors; a++)
 		for (uint32_t i = 0; i < s->actors[a].nr_steps; i++)
 			if (s->actors[a].steps[i].kind == NVR_STEP_SUBMIT &&

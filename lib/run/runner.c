@@ -83,6 +83,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		goto out;
 	}
 
+	/* Model mode explores from here: the set-up before was the default schedule's. */
+	nvr_explore_hold(false);
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
 		ret = nvr_thread_spawn(&r->actors[i].thread, nvr_run_actor_main, &r->actors[i],
 				       scn->actors[i].name);
@@ -139,6 +141,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		if (r->actors[i].started)
 			nvr_thread_join(&r->actors[i].thread);
+	/* The actors are done: the teardown is the default schedule's again. */
+	nvr_explore_hold(true);
 	nvr_run_check_cfs(r);
 	nvr_run_keep_alive_finish(r);
 	nvr_run_quiesce(r);

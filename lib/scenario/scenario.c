@@ -242,12 +242,16 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 /* sched: what model mode changes (nvmerace explore, run --sched model). */
 static void sched(struct sc_ctx *c, yaml_node_t *n)
 {
-	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false } };
-	yaml_node_t *v[2];
+	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false },
+					      { "on_anomaly", false } };
+	yaml_node_t *v[3];
 	uint64_t x;
+	bool b;
 
-	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 2, v))
+	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 3, v))
 		return;
+	if (v[2] && nvr_sc_bool(c, v[2], "on_anomaly", &b))
+		c->s->model.on_anomaly = b;
 	if (v[0] && nvr_sc_uint(c, v[0], "stall_ms", 1, 3600000, &x))
 		c->s->model.stall_ns = x * 1000000ull;
 	if (v[1])
@@ -293,6 +297,7 @@ static void defaults(struct nvr_scenario *s, const char *file)
 	s->stall_ns = 200000000ull;
 	s->sweep_ns = 10000000ull;
 	s->policy = NVR_POLICY_UNSET;
+	s->model.on_anomaly = -1;
 }
 
 static void top(struct sc_ctx *c)

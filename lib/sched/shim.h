@@ -167,6 +167,7 @@ int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const 
 int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
 int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns);
+void nvr_sched_hold(bool on);
 int nvr_event_init(struct nvr_event *e);
 void nvr_event_destroy(struct nvr_event *e);
 
@@ -292,6 +293,11 @@ static inline void nvr_yield(void)
 static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
 {
 	return nvr_sched_poll(fd, n, timeout_ns);
+}
+
+static inline void nvr_explore_hold(bool on)
+{
+	nvr_sched_hold(on);
 }
 
 /* Before a system call that tells another actor (an eventfd write): the stores go first. */
@@ -463,6 +469,17 @@ static inline void nvr_yield(void)
 static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
 {
 	return nvr_shim_fd_wait(fd, n, timeout_ns);
+}
+
+/*
+ * Model: while held, the scheduler takes its default step everywhere (a
+ * choice of one: no strategy spends preemptions or delays there, dfs does
+ * not branch): a row's set-up and teardown are not what is explored.
+ * Normal build: nothing.
+ */
+static inline void nvr_explore_hold(bool on)
+{
+	(void)on;
 }
 
 /* A system call is a full barrier already: nothing to do outside the model. */

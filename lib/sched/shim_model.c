@@ -253,6 +253,17 @@ int nvr_sched_join(struct nvr_thread *t)
 	return 0;
 }
 
+void nvr_sched_hold(bool on)
+{
+	struct nvr_actor *a = nvr_sched_self();
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->S->lock);
+	a->S->hold = on;
+	pthread_mutex_unlock(&a->S->lock);
+}
+
 void nvr_sched_yield(void)
 {
 	struct nvr_actor *a = nvr_sched_self();

@@ -159,6 +159,7 @@ struct nvr_scenario {
 	struct {
 		uint64_t stall_ns;
 		uint64_t count;
+		int on_anomaly;	/* -1: as stop.on_anomaly */
 	} model;
 	uint32_t nr_rows;
 	struct nvr_row rows[16];
