@@ -157,11 +157,11 @@ START_TEST(test_replay_same_trace)
 
 	ck_assert(fd >= 0);
 	close(fd);
-	RUN(&o, "run", "-q", "--sched", "model", "--seed", "9", "--json", "/tmp/nvr-explore-a.json",
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--json", "/tmp/nvr-explore-a.json",
 	    "--schedule-out", sched, "--only", "concurrent-pollers/trylock",
 	    "scenarios/concurrent-pollers.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
-	RUN(&o, "run", "-q", "--sched", "model", "--seed", "9", "--json", "/tmp/nvr-explore-b.json",
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--json", "/tmp/nvr-explore-b.json",
 	    "--only", "concurrent-pollers/trylock", "scenarios/concurrent-pollers.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
 	RUN(&o, "run", "-q", "--schedule", sched, "--json", "/tmp/nvr-explore-c.json", "--only",

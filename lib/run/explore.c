@@ -269,6 +269,19 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		return -EINVAL;
 	}
 
+	if (cfg.max_schedules == 1 && eo->strategy != NVR_EXPLORE_DFS) {
+		/* One schedule (run --sched model): it is the deciding one either way. */
+		ret = nvr_sched_run_one(&prog, &cfg, NULL, 0, &run);
+		if (ret)
+			return ret;
+		er->schedules = 1;
+		er->incomplete = run.status != NVR_SCHED_DONE;
+		er->found = model_check(&m, &run);
+		fill(er, &run);
+		ret = write_outputs(eo, &run);
+		nvr_sched_run_release(&run);
+		goto verdict;
+	}
 	ret = nvr_sched_explore(&prog, &cfg, &rep);
 	if (ret)
 		return ret;
