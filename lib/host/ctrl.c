@@ -27,7 +27,7 @@ struct nvr_ctrl {
 	uint32_t timeout_ms;	/* CAP.TO */
 	uint32_t db_stride;
 	bool enabled;
-	pthread_mutex_t admin_lock;
+	struct nvr_mutex admin_lock;
 	char why[256];		/* what went wrong at bring-up, for nvr_ctrl_open()'s @msg */
 	uint16_t max_qid;	/* size of the tables below, minus one */
 	struct nvr_sq **sqs;
@@ -126,8 +126,8 @@ static void free_cq(struct nvr_cq *cq)
 		return;
 	free(cq->held);
 	nvr_dma_free(&cq->mem);
-	pthread_mutex_destroy(&cq->lock);
-	pthread_mutex_destroy(&cq->db_lock);
+	nvr_mutex_destroy(&cq->lock);
+	nvr_mutex_destroy(&cq->db_lock);
 	free(cq);
 }
 
@@ -153,8 +153,8 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 		free(cq);
 		return ret;
 	}
-	pthread_mutex_init(&cq->lock, NULL);
-	pthread_mutex_init(&cq->db_lock, NULL);
+	nvr_mutex_init(&cq->lock);
+	nvr_mutex_init(&cq->db_lock);
 	cq->t = ctrl->t;
 	cq->qid = qid;
 	cq->depth = depth;
@@ -217,7 +217,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 	unsigned int polls = 0;
 	int cid, ret = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	sq = ctrl->sqs[0];
 	cq = ctrl->cqs[0];
 	if (!sq || !cq) {
@@ -255,7 +255,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 		*cqe = w.cqe;
 	}
 out:
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return ret;
 }
 
@@ -263,13 +263,13 @@ int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_
 {
 	int cid = -ENODEV;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->sqs[0]) {
 		cid = nvr_sq_submit(ctrl->sqs[0], sqe, cb);
 		if (cid >= 0)
 			nvr_sq_ring(ctrl->sqs[0]);
 	}
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return cid;
 }
 
@@ -277,21 +277,21 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
 {
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->cqs[0])
 		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, admin_done, NULL);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return n;
 }
 
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl)
 {
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	free_sq(ctrl->sqs[0]);
 	free_cq(ctrl->cqs[0]);
 	__atomic_store_n(&ctrl->sqs[0], NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->cqs[0], NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 }
 
 /* Copy an Identify string: space padded, maybe unterminated, maybe garbage. */
@@ -447,7 +447,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 		return -ENOMEM;
 	}
 	ctrl->t = t;
-	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	nvr_mutex_init(&ctrl->admin_lock);
 	ctrl->cap = nvr_reg_read64(t, NVME_REG_CAP);
 	if (ctrl->cap == ~0ull) {
 		ret = -ENODEV;
@@ -577,7 +577,7 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 	ret = nvr_ctrl_disable(ctrl);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
 		struct nvr_sq *sq = ctrl->sqs[q];
 		struct nvr_cq *cq = ctrl->cqs[q];
@@ -602,7 +602,7 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
 	if (!ret)
 		ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	if (ret)
 		return ret;
 	nvr_reg_write64(ctrl->t, NVME_REG_ASQ, ctrl->sqs[0]->mem.iova);
@@ -768,10 +768,10 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
 	}
 	ctrl->dbbuf_policy = *policy;
 	ctrl->dbbuf_on = true;
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	for (uint16_t q = 0; q <= ctrl->max_qid; q++)
 		dbbuf_attach(ctrl, q);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return 0;
 }
 
@@ -844,7 +844,7 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 	nvr_dma_free(&ctrl->dbbuf);
 	free(ctrl->sqs);
 	free(ctrl->cqs);
-	pthread_mutex_destroy(&ctrl->admin_lock);
+	nvr_mutex_destroy(&ctrl->admin_lock);
 	free(ctrl);
 }
 

@@ -20,6 +20,7 @@
 #include <nvmerace/wire.h>
 
 #include "host/dbbuf.h"
+#include "sched/shim.h"
 
 struct nvr_sq;
 
@@ -54,12 +55,12 @@ struct nvr_cq {
 	 */
 	_Atomic uint32_t hp;
 	_Atomic uint16_t db_head;	/* the head last written to the doorbell */
-	pthread_mutex_t db_lock;	/* orders doorbell writes of lock-free reapers */
+	struct nvr_mutex db_lock;	/* orders doorbell writes of lock-free reapers */
 	_Atomic uint64_t reaped;
 	_Atomic uint64_t spurious;
 	_Atomic uint64_t doorbells;
 	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
-	pthread_mutex_t lock;
+	struct nvr_mutex lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the head's shadow doorbell, when configured */
 	/* Reaping does not write the head doorbell: nvr_cq_release() does,
@@ -102,12 +103,12 @@ struct nvr_sq {
 
 static inline uint16_t nvr_cq_head(const struct nvr_cq *cq)
 {
-	return (uint16_t)atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	return (uint16_t)nvr_ld32(&cq->hp, memory_order_relaxed);
 }
 
 static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
 {
-	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
+	return (nvr_ld32(&cq->hp, memory_order_relaxed) >> 16) & 1;
 }
 
 /* True when @sq can take another command now. One CID stays spare, so that

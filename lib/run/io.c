@@ -104,8 +104,16 @@ static void recycle(struct actor_rt *a)
 static void reap_policy(struct run *r, struct nvr_cq *cq, enum nvr_reaper who)
 {
 	bool serviced;
+	unsigned int n = nvr_policy_reap(cq, r->cq_lock, who, nvr_run_io_done, NULL, &serviced);
 
-	nvr_policy_reap(cq, r->cq_lock, who, nvr_run_io_done, NULL, &serviced);
+#ifdef NVR_SCHED_MODEL
+	/* A poll that found nothing lets the others run: the model's default
+	 * scheduler keeps an enabled actor going, and a spin is always enabled. */
+	if (!n)
+		nvr_cpu_relax();
+#else
+	(void)n;
+#endif
 }
 
 /*

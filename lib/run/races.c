@@ -69,7 +69,7 @@ void nvr_run_step_reset(struct actor_rt *a, const struct nvr_step *st)
 	uint16_t status;
 	int ret;
 
-	pthread_mutex_lock(&r->q_lock);
+	nvr_mutex_lock(&r->q_lock);
 	ret = nvr_ctrl_reset(r->ctrl, &g);
 	if (g.dbbuf.len)
 		nvr_canary_keep(r->canaries, &g.dbbuf,
@@ -98,7 +98,7 @@ void nvr_run_step_reset(struct actor_rt *a, const struct nvr_step *st)
 	ret = recreate(r, 0);
 	if (ret)
 		goto out_fail;
-	pthread_mutex_unlock(&r->q_lock);
+	nvr_mutex_unlock(&r->q_lock);
 	return;
 out_fail:
 	nvr_ledger_report(r->ledger, NVR_AN_UNRESPONSIVE, -1, -1, -1,
@@ -108,7 +108,7 @@ out_abort:
 	for (uint32_t i = 0; i < r->scn->nr_queues; i++)
 		r->q_gone[r->scn->queues[i].id] = true;
 	atomic_store(&r->abort, true);
-	pthread_mutex_unlock(&r->q_lock);
+	nvr_mutex_unlock(&r->q_lock);
 }
 
 /*
@@ -159,7 +159,7 @@ void nvr_run_step_recreate(struct actor_rt *a, const struct nvr_step *st)
 	uint16_t status;
 	int ret;
 
-	pthread_mutex_lock(&r->q_lock);
+	nvr_mutex_lock(&r->q_lock);
 	ret = nvr_ctrl_delete_qpair_keep(r->ctrl, st->queue, &status, &g);
 	/* NVMe 1.4, 5.6: every command of the SQ is completed (or aborted,
 	 * "Command Aborted due to SQ Deletion") before Delete I/O SQ is. */
@@ -182,7 +182,7 @@ void nvr_run_step_recreate(struct actor_rt *a, const struct nvr_step *st)
 		r->q_gone[st->queue] = true;
 		atomic_store(&r->abort, true);
 	}
-	pthread_mutex_unlock(&r->q_lock);
+	nvr_mutex_unlock(&r->q_lock);
 }
 
 /*

@@ -22,10 +22,16 @@
 #include "host/irq.h"
 #include "host/msix.h"
 #include "host/queue.h"
+#include "sched/shim.h"
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull
+#ifdef NVR_SCHED_MODEL
+/* Virtual time: the model's steps are its cost; 5 ms is thousands of polls. */
+#define EARLY_DRAIN_NS 5000000ull
+#else
 #define EARLY_DRAIN_NS 100000000ull	/* how long an early stop waits for completions */
+#endif
 
 struct run;
 struct actor_rt;
@@ -53,17 +59,18 @@ struct io {
 	bool verify;
 };
 
+/* Actors meet: the last to arrive moves the generation on and wakes the rest (a futex). */
 struct barrier {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint32_t needed, arrived, generation;
+	struct nvr_mutex lock;
+	uint32_t needed, arrived;
+	_Atomic uint32_t generation;
 };
 
 struct actor_rt {
 	struct run *run;
 	const struct nvr_actor *def;
 	uint32_t index;
-	pthread_t thread;
+	struct nvr_thread thread;
 	bool started;
 	struct nvr_rng rng;
 	struct nvr_dma_buf bufs;
@@ -114,7 +121,7 @@ struct run {
 	_Atomic bool abort;		/* quit now, drain nothing */
 	/* Keep-alive and teardown (runner_admin.c). ka_lock orders the
 	 * keep-alive actor's "may I submit" with teardown's "no more". */
-	pthread_mutex_t ka_lock;
+	struct nvr_mutex ka_lock;
 	bool ka_dying;
 	uint32_t ka_inflight;
 	_Atomic uint64_t ka_sent, ka_done, ka_refused;
@@ -122,7 +129,7 @@ struct run {
 	bool cfs_reported;
 	struct ka_slot *ka_slots;	/* async keep-alives in flight */
 	_Atomic uint32_t reapers_running;
-	pthread_mutex_t q_lock;	/* a teardown deleting queues vs the sweep */
+	struct nvr_mutex q_lock;	/* a teardown deleting queues vs the sweep */
 	bool q_gone[NVR_MAX_QUEUES + 1];	/* deleted by a teardown step, by queue id */
 	/* Stopped early (first anomaly, interrupted): drain briefly, and leave
 	 * what is still outstanding unjudged rather than wait it out as lost. */

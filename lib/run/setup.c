@@ -521,12 +521,11 @@ void nvr_run_teardown(struct run *r, struct nvr_result *res)
 	for (uint32_t i = 0; i < NVR_MAX_ACTORS; i++)
 		nvr_run_actor_release(&r->actors[i]);
 	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++) {
-		pthread_mutex_destroy(&r->barriers[b].lock);
-		pthread_cond_destroy(&r->barriers[b].cond);
+		nvr_mutex_destroy(&r->barriers[b].lock);
 	}
 	free(r->ka_slots);	/* after close: nothing reaps the admin CQ any more */
-	pthread_mutex_destroy(&r->ka_lock);
-	pthread_mutex_destroy(&r->q_lock);
+	nvr_mutex_destroy(&r->ka_lock);
+	nvr_mutex_destroy(&r->q_lock);
 	/* The device's own count of what the host left behind. */
 	if (r->sim) {
 		nvr_sim_get_stats(r->sim, &st);

@@ -16,6 +16,7 @@
 #include "dev/sim/truth.h"
 #include "dev/transport.h"
 #include "dev/truth.h"
+#include "sched/shim.h"
 
 struct sim_map {
 	uint64_t iova;
@@ -144,7 +145,7 @@ struct nvr_sim {
 
 	/* Register file. Held by register writes and by the worker while it
 	 * processes a batch, the way QEMU's big lock orders MMIO and queue work. */
-	pthread_mutex_t lock;
+	struct nvr_mutex lock;
 	uint64_t cap;
 	uint32_t vs;
 	_Atomic uint32_t cc;
@@ -182,7 +183,11 @@ struct nvr_sim {
 
 	/* DMA: the IOVA table, sorted by IOVA. The worker holds the read
 	 * side for a whole batch; unmapping waits for the batch to end. */
+#ifdef NVR_SCHED_MODEL
+	struct nvr_mutex dma_lock;	/* the model has no rwlock: one at a time */
+#else
 	pthread_rwlock_t dma_lock;
+#endif
 	struct sim_map *maps;
 	uint32_t nr_maps;
 	uint32_t maps_cap;
@@ -201,7 +206,7 @@ struct nvr_sim {
 	uint64_t now;
 
 	/* The worker and how it is woken. */
-	pthread_t worker;
+	struct nvr_thread worker;
 	bool worker_started;
 	_Atomic bool stop;
 	_Atomic uint32_t kick;
@@ -224,6 +229,34 @@ struct nvr_sim {
 	struct sim_ghost *ghosts;
 	uint32_t nr_ghosts;
 };
+
+/* The DMA table's lock: shared by the worker's batch, exclusive to (un)map. */
+static inline void sim_dma_rdlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock(&s->dma_lock);
+#else
+	pthread_rwlock_rdlock(&s->dma_lock);
+#endif
+}
+
+static inline void sim_dma_wrlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock(&s->dma_lock);
+#else
+	pthread_rwlock_wrlock(&s->dma_lock);
+#endif
+}
+
+static inline void sim_dma_unlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_unlock(&s->dma_lock);
+#else
+	pthread_rwlock_unlock(&s->dma_lock);
+#endif
+}
 
 static inline uint64_t sim_now(void)
 {

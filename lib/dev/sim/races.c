@@ -141,7 +141,7 @@ void nvr_sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t hea
 		return;
 	ei = ei_slot(s, cq->qid, true);
 	if (ei)
-		atomic_store_explicit(ei, head, memory_order_relaxed);
+		nvr_st32(ei, head, memory_order_relaxed);
 }
 
 bool nvr_sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq)
@@ -167,10 +167,10 @@ void nvr_sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq)
 	if (sim_race(s, NVR_RACE_CQ_EVENTIDX_AT_TAIL))
 		v = cq->tail;
 	if (ei && !sim_race(s, NVR_RACE_NO_CQ_EVENTIDX))
-		atomic_store_explicit(ei, v, memory_order_seq_cst);
+		nvr_st32(ei, v, memory_order_seq_cst);
 	/* EventIdx before the next shadow read, against the host's shadow
 	 * store before its EventIdx load (the seed-004 pair, on the CQ). */
-	atomic_thread_fence(memory_order_seq_cst);
+	nvr_fence(memory_order_seq_cst);
 	/* An MMIO write from here on wakes it, even one before the re-read. */
 	cq->mmio_seen = atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst);
 }

@@ -466,6 +466,12 @@ void *nvr_sim_worker(void *arg)
 	struct nvr_sim *s = arg;
 	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000, loop = 0;
 
+#ifdef NVR_SCHED_MODEL
+	/* On the virtual clock a spin never ends (time moves only when every
+	 * actor waits): the model's device sleeps at once. */
+	spin_ns = 0;
+#endif
+
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t now = sim_now();
 		unsigned int work = 0;
@@ -473,8 +479,8 @@ void *nvr_sim_worker(void *arg)
 		uint32_t k;
 
 		s->now = now;
-		pthread_mutex_lock(&s->lock);
-		pthread_rwlock_rdlock(&s->dma_lock);
+		nvr_mutex_lock(&s->lock);
+		sim_dma_rdlock(s);
 		if (nvr_sim_ready(s, now)) {
 			/*
 			 * After shutdown processing completes nothing more is
@@ -497,8 +503,8 @@ void *nvr_sim_worker(void *arg)
 		/* Also while disabled: what a buggy device still owes. */
 		nvr_sim_race_tick(s, now);
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
-		pthread_rwlock_unlock(&s->dma_lock);
-		pthread_mutex_unlock(&s->lock);
+		sim_dma_unlock(s);
+		nvr_mutex_unlock(&s->lock);
 		/* For a torn_sample window: has the device anything left to raise? */
 		loop++;
 		if (work || pending)
@@ -520,15 +526,15 @@ void *nvr_sim_worker(void *arg)
 		 * and wakes us, or has_work() sees its doorbell (all seq_cst). */
 		k = atomic_load(&s->kick);
 		atomic_store_explicit(&s->sleeping, 1, memory_order_seq_cst);
-		pthread_mutex_lock(&s->lock);
+		nvr_mutex_lock(&s->lock);
 		if (!has_work(s, now) && !atomic_load(&s->stop)) {
 			uint64_t t = sleep_for(s, now);
 
-			pthread_mutex_unlock(&s->lock);
+			nvr_mutex_unlock(&s->lock);
 			atomic_fetch_add_explicit(&s->st_sleeps, 1, memory_order_relaxed);
 			nvr_futex_wait(&s->kick, k, t);
 		} else {
-			pthread_mutex_unlock(&s->lock);
+			nvr_mutex_unlock(&s->lock);
 		}
 		atomic_store(&s->sleeping, 0);
 		idle_since = 0;

@@ -168,6 +168,13 @@ struct nvr_scenario {
 	uint64_t sweep_ns;	/* the built-in timeout sweep looks at quiet CQs this often */
 	uint64_t duration_ns;	/* a cap on the whole run; 0: none */
 	bool stop_on_anomaly;
+	/* sched: what model mode (virtual time, every step a scheduling point)
+	 * changes: the stall timeout, a cap on each submit step's count; 0: as is */
+	struct {
+		uint64_t stall_ns;
+		uint64_t count;
+		int on_anomaly;	/* -1: as stop.on_anomaly */
+	} model;
 	uint32_t nr_rows;
 	struct nvr_row rows[16];
 };
