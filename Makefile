@@ -123,13 +123,21 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
-# The CLI suite runs the binary: build it first.
+# The CLI suite runs the binary: build it first. The explore suite runs the
+# normal binary, which execs the model build beside it (build/model/nvmerace).
+$(B)/tests/check_explore: $(B)/nvmerace build/model/nvmerace
+ifeq ($(MODEL),)
+build/model/nvmerace: FORCE
+	@$(MAKE) --no-print-directory MODEL=1 SANITIZE= build/model/nvmerace
+.PHONY: FORCE
+FORCE:
+endif
 $(B)/tests/check_cli: $(B)/nvmerace
 $(B)/tests/check_hostile $(B)/tests/check_signals $(B)/tests/check_tcp_host: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
 # its end-to-end test runs the binary in tmux.
-MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o \
+MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o $(B)/cmd/explore.o \
 	$(B)/cmd/options.o $(B)/cmd/replay.o $(B)/cmd/device.o $(B)/cmd/outfile.o
 $(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
@@ -139,7 +147,7 @@ $(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) 
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 
 # The report writers are tested alone (outfile, JSON, JUnit) and through the binary.
-REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o
+REPORT_TEST_OBJ := $(B)/cmd/outfile.o $(B)/cmd/report.o $(B)/cmd/explore.o
 $(B)/tests/check_report: tests/check_report.c $(REPORT_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(REPORT_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
@@ -228,10 +236,16 @@ $(B)/bench/%: bench/%.c $(LIBA) $(FLAGS_FILE)
 # The binary installed: the plain build's, or another (tests/install.sh gives its own).
 INSTALL_BIN ?= nvmerace
 SCENARIOS := $(wildcard scenarios/*.yaml)
-install: $(INSTALL_BIN)
+# The model build beside it (tests/install.sh gives its own too).
+INSTALL_MODEL ?= build/model/nvmerace
+LIBEXECDIR ?= $(PREFIX)/libexec
+install: $(INSTALL_BIN) $(INSTALL_MODEL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SCENDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/nvmerace
+	# The model build, which nvmerace explore and run --sched model exec.
+	install -d $(DESTDIR)$(LIBEXECDIR)/nvmerace
+	install -m 755 $(INSTALL_MODEL) $(DESTDIR)$(LIBEXECDIR)/nvmerace/nvmerace-model
 	install -m 644 man/nvmerace.1 $(DESTDIR)$(MANDIR)/man1/nvmerace.1
 	install -m 644 man/nvmerace-scenario.5 $(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5
 	install -m 644 $(SCENARIOS) $(DESTDIR)$(SCENDIR)/
@@ -243,12 +257,14 @@ install: $(INSTALL_BIN)
 # Exactly what install put; of the directories, only nvmerace's own.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nvmerace $(DESTDIR)$(MANDIR)/man1/nvmerace.1 \
+		$(DESTDIR)$(LIBEXECDIR)/nvmerace/nvmerace-model \
 		$(DESTDIR)$(MANDIR)/man5/nvmerace-scenario.5 \
 		$(addprefix $(DESTDIR)$(SCENDIR)/,$(notdir $(SCENARIOS))) \
 		$(DESTDIR)$(dir $(SCENDIR))nvmerace-report.schema.json \
 		$(DESTDIR)$(BASHCOMPDIR)/nvmerace $(DESTDIR)$(ZSHCOMPDIR)/_nvmerace \
 		$(DESTDIR)$(DOCDIR)/LICENSE
-	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rmdir $(DESTDIR)$(SCENDIR) $(DESTDIR)$(dir $(SCENDIR)) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(LIBEXECDIR)/nvmerace 2>/dev/null || true
 
 clean:
 	rm -rf build nvmerace

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "identify", "nvmerace: identify", cmd_identify,
 	  "bring a controller up and print what Identify says" },
 	{ "run", "nvmerace: run", cmd_run, "run scenario files and check their expectations" },
+	{ "explore", "nvmerace: explore", cmd_explore,
+	  "run scenario rows over many schedules of the model scheduler" },
 	{ "list", "nvmerace: list", cmd_list,
 	  "list the NVMe controllers, their drivers and IOMMU groups" },
 	{ "bind", "nvmerace: bind", cmd_bind, "give a controller to vfio-pci" },

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "outfile.h"
+#include "explore.h"
 #include "report.h"
 
 int report_add(struct report *r, const char *file, const struct nvr_result *res)
@@ -203,6 +204,8 @@ void report_failures(FILE *f, const struct report *r, const char *argv0)
 		}
 		if (res->mismatches)
 			fprintf(f, "  data mismatches: %" PRIu64 "\n", res->mismatches);
+		if (r->e[i].has_sched)
+			explore_line(f, &r->e[i].sched);
 		report_replay(&r->e[i], argv0, replay, sizeof(replay));
 		fprintf(f, "  replay: %s\n", replay);
 	}
@@ -378,6 +381,8 @@ static struct json_object *entry_json(const struct report_entry *e)
 	json_object_object_add(o, "anomalies", an);
 	json_object_object_add(o, "latency_us", latency_json(&res->stats));
 	json_object_object_add(o, "details", details_json(res));
+	if (e->has_sched)
+		json_object_object_add(o, "sched", explore_json(&e->sched));
 	/* The ledger keeps the first records only; the counts above are whole. */
 	json_object_object_add(o, "details_truncated",
 			       json_object_new_boolean(total_anomalies(res) > res->nr_anomalies));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <nvmerace/explore.h>
 #include <nvmerace/run.h>
 
 #include "nvmerace.h"
@@ -24,6 +25,8 @@ struct report_entry {
 	 * everywhere when not known (the monitor). */
 	struct nvr_expect expect[NVR_AN_NR];
 	bool not_run;		/* the run was interrupted before this row */
+	bool has_sched;		/* model mode: what the scheduler explored */
+	struct nvr_explore_result sched;
 };
 
 struct report {

@@ -15,10 +15,11 @@
 #include <nvmerace/scenario.h>
 
 #include "cmd.h"
+#include "explore.h"
 #include "nvmerace.h"
 #include "report.h"
 
-static const char usage[] =
+static const char run_usage[] =
 	"usage: nvmerace run [options] FILE...\n"
 	"\n"
 	"Runs each scenario FILE (every row of its matrix; '-' reads standard input)\n"
@@ -48,6 +49,11 @@ static const char usage[] =
 	"      --strict          on a real controller, a row that did not reproduce\n"
 	"                        the bug it expects fails the run (exit 1)\n"
 	"  -v, --verbose         log the bring-up, the queues and each row's start and end\n"
+	"      --sched MODE      os (threads, the default) or model (the deterministic\n"
+	"                        scheduler, simulator only; see EXPLORE in nvmerace(1))\n"
+	"      --schedule FILE   model mode: replay the schedule FILE\n"
+	"      --schedule-out FILE  model mode: write the schedule run to FILE\n"
+	"      --timeline FILE   model mode: write the schedule's timeline to FILE\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
@@ -73,7 +79,100 @@ struct run_cfg {
 	bool progress;
 	char **files;
 	int nfiles;
+	struct explore_cfg x;
 };
+
+static const char explore_usage[] =
+	"usage: nvmerace explore [options] FILE...\n"
+	"\n"
+	"Runs each row of each scenario FILE on the simulated controller under the\n"
+	"deterministic scheduler, over many schedules: a row that expects a bug passes\n"
+	"when a schedule catches it, a clean row when no explored schedule breaks an\n"
+	"expectation. See EXPLORE in nvmerace(1).\n"
+	"\n"
+	"  -o, --only NAME[/ROW] explore only this scenario (or row); may be repeated\n"
+	"      --strategy S      random (default), pct or dfs\n"
+	"  -s, --seed N          the row's and the exploration's seed (default: drawn)\n"
+	"      --bound N         dfs: preemptions and store delays, each (default 1);\n"
+	"                        pct: the depth (default 3)\n"
+	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
+	"      --schedule-out FILE  write the deciding schedule to FILE\n"
+	"      --timeline FILE   write the deciding schedule, shrunk, as a timeline\n"
+	"  -S, --set PATH=VALUE  override a scenario field\n"
+	"  -l, --list            print what would run, and exit\n"
+	"  -j, --json FILE       write a JSON report, each row with \"sched\" (- for stdout)\n"
+	"  -J, --junit FILE      write a JUnit XML report (- for standard output)\n"
+	"  -q, --quiet           no per-row lines\n"
+	"  -v, --verbose         log each row's start and end\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 every row as expected, 1 some not, 2 usage or scenario error,\n"
+	"3 environment error (no model build), 130 interrupted\n";
+
+enum { OPT_SCHED = 0x100, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
+       OPT_BOUND, OPT_BUDGET };
+
+/* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
+static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
+{
+	uint64_t v;
+
+	switch (ch) {
+	case OPT_SCHED:
+		if (strcmp(arg, "os") && strcmp(arg, "model")) {
+			warnx("invalid --sched '%s': expected os or model", arg);
+			return -1;
+		}
+		x->model = !strcmp(arg, "model");
+		return 1;
+	case OPT_SCHEDULE:
+		x->schedule_in = arg;
+		x->model = true;
+		return 1;
+	case OPT_SCHEDULE_OUT:
+		x->schedule_out = arg;
+		return 1;
+	case OPT_TIMELINE:
+		x->timeline = arg;
+		return 1;
+	case OPT_STRATEGY:
+		return explore_parse_strategy(arg, &x->strategy) ? 1 : -1;
+	case OPT_BOUND:
+		if (!parse_u64(arg, "bound", 0, 64, &v))
+			return -1;
+		x->bound = (int)v;
+		return 1;
+	case OPT_BUDGET:
+		return parse_u64(arg, "budget", 1, 100000000, &x->budget) ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
+/* Which options go together with model mode; prints what is wrong. */
+static bool explore_check(const struct run_cfg *c)
+{
+	const struct explore_cfg *x = &c->x;
+
+	if (x->explore && (c->in.dev.bdf || x->schedule_in || c->repeat != 1 ||
+			   c->in.duration_ms)) {
+		warnx("explore takes no --device, --schedule, --repeat or --duration");
+		return false;
+	}
+	if (!x->model && (x->schedule_out || x->timeline)) {
+		warnx("--schedule-out and --timeline need --sched model");
+		return false;
+	}
+	if (x->model && c->in.dev.bdf) {
+		warnx("--sched model runs the simulator only: no --device");
+		return false;
+	}
+	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy)) {
+		warnx("--strategy, --bound and --budget are explore's options");
+		return false;
+	}
+	return true;
+}
 
 static void progress(const struct nvr_stats *st, void *arg)
 {
@@ -97,13 +196,25 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "sched", required_argument, NULL, OPT_SCHED },
+		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "schedule-out", required_argument, NULL, OPT_SCHEDULE_OUT },
+		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "bound", required_argument, NULL, OPT_BOUND },
+		{ "budget", required_argument, NULL, OPT_BUDGET },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *usage = c->x.explore ? explore_usage : run_usage;
 	int ch;
 
 	c->repeat = 1;
+	c->x.bound = -1;
 	while ((ch = getopt_long(argc, argv, INPUT_SHORTOPTS "r:lj:J:qh", opts, NULL)) != -1) {
 		int taken = inputs_getopt(ch, optarg, &c->in);
+
+		if (!taken)
+			taken = explore_getopt(ch, optarg, &c->x);
 
 		if (taken < 0)
 			return EXIT_USAGE;
@@ -140,7 +251,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		warnx("no scenario files given");
 		return usage_error(usage);
 	}
-	if (!inputs_finish(&c->in))
+	if (!inputs_finish(&c->in) || !explore_check(c))
 		return usage_error(usage);
 	if (c->in.have_seed && c->repeat - 1 > SEED_MAX - c->in.seed) {
 		warnx("--seed %" PRIu64 " --repeat %" PRIu64 " runs seeds past %" PRIu64
@@ -230,6 +341,7 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int 
 {
 	struct nvr_run_opts o = { .seed = seed, .stop = &stop_requested };
 	struct nvr_result *res = calloc(1, sizeof(*res));
+	struct nvr_explore_result er;
 	struct report_entry *e;
 	char name[160];
 
@@ -244,7 +356,12 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int 
 	}
 	if (c->in.verbose)
 		fprintf(stderr, "nvmerace: info: %s: starting, seed %" PRIu64 "\n", name, seed);
-	nvr_run_row(scn, row, &o, res);
+	if (c->x.model) {
+		o.progress = NULL;	/* virtual time: a progress line says nothing */
+		explore_row(&c->x, scn, row, &o, res, &er);
+	} else {
+		nvr_run_row(scn, row, &o, res);
+	}
 	if (c->progress)
 		fputs("\r\033[K", stderr);
 	if (c->in.verbose)
@@ -260,21 +377,40 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int 
 	if (replay_format(e->replay, sizeof(e->replay), &c->in, c->files[file], name, seed))
 		warnx("%s: the replay line would be longer than %zu bytes", name,
 		      sizeof(e->replay) - 1);
+	if (c->x.model) {
+		e->has_sched = true;
+		e->sched = er;
+		if (explore_replay(e->replay, sizeof(e->replay), &c->x, &er))
+			warnx("%s: the replay line would be longer than %zu bytes", name,
+			      sizeof(e->replay) - 1);
+	}
 	if (!c->quiet) {
 		report_line(c->human, e);
+		if (c->x.model)
+			explore_line(c->human, &er);
 		fflush(c->human);
 	}
 	free(res);
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv, bool explore)
 {
-	struct run_cfg c = { 0 };
+	struct run_cfg c = { .x.explore = explore, .x.model = explore };
 	struct nvr_scenario *scns = NULL;
 	struct report rep = { 0 };
 	struct nvr_transport *t = NULL;
 	int ret, status = EXIT_OK;
+	/* The arguments as given (parse_args() cuts --set in two), for the model binary. */
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+
+	if (!av)
+		err(EXIT_ENV, "out of memory");
+	/* Its messages start "nvmerace:" too; main() renamed argv[0] for getopt. */
+	av[0] = "nvmerace";
+	for (int i = 0; i < argc; i++)
+		if (!(av[i + 1] = strdup(i ? argv[i] : explore ? "explore" : "run")))
+			err(EXIT_ENV, "out of memory");
 
 	/* The command line as given, for the JSON report: getopt reorders argv. */
 	clock_gettime(CLOCK_REALTIME, &rep.start);
@@ -282,9 +418,18 @@ int cmd_run(int argc, char **argv)
 	if (!rep.argv)
 		err(EXIT_ENV, "out of memory");
 	memcpy(rep.argv, argv, (size_t)argc * sizeof(*argv));
-	rep.argv[0] = "run";	/* main() renamed it for getopt's messages */
+	rep.argv[0] = explore ? "explore" : "run";	/* main() renamed it for getopt */
 	rep.argc = argc;
 	ret = parse_args(argc, argv, &c);
+	/* A schedule file replays the row with the seed it was run with. */
+	if (!ret && c.x.schedule_in && !c.in.have_seed)
+		ret = explore_schedule_seed(c.x.schedule_in, &c.in.seed);
+	/* Normal build: the model binary takes over with the same arguments. */
+	if (!ret && c.x.model && !c.list)
+		ret = explore_exec_model(av);
+	for (int i = 0; i < argc; i++)
+		free(av[i + 1]);
+	free(av);
 	if (ret) {
 		report_release(&rep);
 		return ret < 0 ? EXIT_OK : ret;
@@ -381,4 +526,14 @@ int cmd_run(int argc, char **argv)
 	report_release(&rep);
 	free(scns);
 	return finish_stdout(status);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, false);
+}
+
+int cmd_explore(int argc, char **argv)
+{
+	return run_main(argc, argv, true);
 }

@@ -192,9 +192,16 @@ START_TEST(test_dbbuf_none_stalls)
 	struct nvr_result r;
 
 	/* The reordering is the CPU's store buffer: ThreadSanitizer neither
-	 * reproduces it nor should be asked to. */
+	 * reproduces it nor should be asked to. ASan's instrumentation slows
+	 * the host between its shadow store and EventIdx load until the
+	 * store has drained: 3 million commands were seen to pass there. The
+	 * model-mode test (check_explore) chooses the reordering instead, in
+	 * every build. */
 	if (under_tsan())
 		return;
+#ifdef __SANITIZE_ADDRESS__
+	return;
+#endif
 	/* Until caught, or 3 million commands. */
 	run_dbbuf(NVR_DBBUF_BARRIER_NONE, NVR_NEED_EVENT_LINUX, 3000000, &r);
 	ck_assert_uint_gt(r.stats.anomalies[NVR_AN_STALL], 0);

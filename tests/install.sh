@@ -16,6 +16,7 @@ make -s --no-print-directory install DESTDIR="$tmp" PREFIX=/usr INSTALL_BIN="$nv
 (cd "$tmp" && find . \( -type f -o -type l \) | sort) >"$tmp.got"
 {
 	echo ./usr/bin/nvmerace
+	echo ./usr/libexec/nvmerace/nvmerace-model
 	echo ./usr/share/bash-completion/completions/nvmerace
 	echo ./usr/share/doc/nvmerace/LICENSE
 	echo ./usr/share/man/man1/nvmerace.1

@@ -6,10 +6,17 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "sched/shim.h"
 
 int nvr_futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
 {
 	struct timespec ts, *tsp = NULL;
+
+#ifdef NVR_SCHED_MODEL
+	(void)ts;
+	(void)tsp;
+	return nvr_futex_wait32(addr, val, timeout_ns ? timeout_ns : UINT64_MAX);
+#endif
 
 	if (timeout_ns) {
 		ts.tv_sec = (time_t)(timeout_ns / 1000000000ull);
@@ -23,6 +30,11 @@ int nvr_futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
 
 void nvr_futex_wake(_Atomic uint32_t *addr, int count)
 {
+#ifdef NVR_SCHED_MODEL
+	(void)count;
+	nvr_futex_wake32(addr);
+	return;
+#endif
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
@@ -31,6 +43,10 @@ void nvr_sleep_ns(uint64_t ns)
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
 			       .tv_nsec = (long)(ns % 1000000000ull) };
 
+#ifdef NVR_SCHED_MODEL
+	nvr_vsleep_ns(ns);
+	return;
+#endif
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }

@@ -178,9 +178,11 @@ static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, s
 	}
 	snprintf(why, len,
 		 "shadow tail %u, EventIdx %u, last MMIO doorbell %u: the device went idle at %u "
-		 "waiting for an MMIO write the host skipped (EventIdx read before its shadow "
-		 "store was visible)",
-		 shadow, ei, t.mmio_tail, t.idle_head);
+		 "waiting for an MMIO write the host skipped (%s)",
+		 shadow, ei, t.mmio_tail, t.idle_head,
+		 ei == t.idle_head ? "EventIdx read before its shadow store was visible" :
+				     "the device wrote as EventIdx the tail it waits for, not the "
+				     "one it stopped at, which a host ringing for EventIdx in [old, new) skips");
 	return true;
 }
 
@@ -218,16 +220,18 @@ static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 	}
 	if (quiet < l->o.stall_ns || only_dropped(l, s))
 		return;
+	nvr_cq_get_state(s->lcq->cq, &cqs);
 	if (sqs.db.on) {
 		s->stalled = true;
 		nvr_ledger_record(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 		       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "
-		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u)",
+		       "(shadow tail %u, EventIdx %u, last MMIO doorbell %u; CQ %u: head %u, "
+		       "shadow head %u, EventIdx %u, last MMIO doorbell %u)",
 		       s->qid, out, (double)(now - last) / 1e6,
-		       sqs.db.shadow, sqs.db.eventidx, sqs.db.last_mmio);
+		       sqs.db.shadow, sqs.db.eventidx, sqs.db.last_mmio, cqs.qid, cqs.head,
+		       cqs.db.shadow, cqs.db.eventidx, cqs.db.last_mmio);
 		return;
 	}
-	nvr_cq_get_state(s->lcq->cq, &cqs);
 	s->stalled = true;
 	nvr_ledger_record(l, s, NVR_AN_STALL, -1, s->lcq->vector,
 	       "SQ %u: %" PRIu64 " commands outstanding and no completion for %.1f ms "

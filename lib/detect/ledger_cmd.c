@@ -53,7 +53,8 @@ bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_
 		atomic_fetch_add_explicit(&v->stranded, 1, memory_order_relaxed);
 		nvr_ledger_record(c->l, c->lsq, NVR_AN_STRANDED, cid, c->vector,
 		       "CQE at CQ %u slot %u waited for a %s: its interrupt on vector %d came "
-		       "while the handler could not take the CQ, and it returned without reaping",
+		       "and the handler returned without reaping it (it could not take the CQ, "
+		       "or stopped at its per-wake limit)",
 		       c->qid, slot, who == NVR_REAP_SWEEP ? "timeout sweep" : "poller", c->vector);
 	} else if (c->l->o.truth || who == NVR_REAP_SWEEP) {
 		uint64_t zero = 0;

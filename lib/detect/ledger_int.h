@@ -85,7 +85,7 @@ struct nvr_ledger {
 	 * (under lock). */
 	struct {
 		uint64_t iova, len, t_ns;
-		char what[48];
+		char what[96];
 	} freed[8];
 	uint32_t nr_freed;
 };

@@ -85,11 +85,11 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 		atomic_store_explicit(&v->used, true, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->wakes, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->irqs, count, memory_order_relaxed);
-	if (!serviced) {
-		atomic_store_explicit(&v->unserviced_ns, nvr_clock_ns(), memory_order_relaxed);
+	/* Not serviced: it could not take the CQ (reaped nothing), or stopped
+	 * at its per-wake limit with CQEs left (reaped some). */
+	atomic_store_explicit(&v->unserviced_ns, serviced ? 0 : nvr_clock_ns(), memory_order_relaxed);
+	if (!serviced && !reaped)
 		return;
-	}
-	atomic_store_explicit(&v->unserviced_ns, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&v->handled, reaped, memory_order_relaxed);
 	if (reaped)
 		nvr_hist_add(&v->lat, nvr_clock_ns() - woke_ns);

@@ -27,7 +27,7 @@ struct nvr_ctrl {
 	uint32_t timeout_ms;	/* CAP.TO */
 	uint32_t db_stride;
 	bool enabled;
-	pthread_mutex_t admin_lock;
+	struct nvr_mutex admin_lock;
 	char why[256];		/* what went wrong at bring-up, for nvr_ctrl_open()'s @msg */
 	uint16_t max_qid;	/* size of the tables below, minus one */
 	struct nvr_sq **sqs;
@@ -124,9 +124,10 @@ static void free_cq(struct nvr_cq *cq)
 {
 	if (!cq)
 		return;
+	free(cq->held);
 	nvr_dma_free(&cq->mem);
-	pthread_mutex_destroy(&cq->lock);
-	pthread_mutex_destroy(&cq->db_lock);
+	nvr_mutex_destroy(&cq->lock);
+	nvr_mutex_destroy(&cq->db_lock);
 	free(cq);
 }
 
@@ -152,8 +153,8 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 		free(cq);
 		return ret;
 	}
-	pthread_mutex_init(&cq->lock, NULL);
-	pthread_mutex_init(&cq->db_lock, NULL);
+	nvr_mutex_init(&cq->lock);
+	nvr_mutex_init(&cq->db_lock);
 	cq->t = ctrl->t;
 	cq->qid = qid;
 	cq->depth = depth;
@@ -216,7 +217,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 	unsigned int polls = 0;
 	int cid, ret = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	sq = ctrl->sqs[0];
 	cq = ctrl->cqs[0];
 	if (!sq || !cq) {
@@ -254,7 +255,7 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 		*cqe = w.cqe;
 	}
 out:
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return ret;
 }
 
@@ -262,13 +263,13 @@ int nvr_ctrl_admin_async(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_
 {
 	int cid = -ENODEV;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->sqs[0]) {
 		cid = nvr_sq_submit(ctrl->sqs[0], sqe, cb);
 		if (cid >= 0)
 			nvr_sq_ring(ctrl->sqs[0]);
 	}
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return cid;
 }
 
@@ -276,21 +277,21 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
 {
 	unsigned int n = 0;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	if (ctrl->cqs[0])
 		n = nvr_cq_reap(ctrl->cqs[0], ADMIN_DEPTH, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, admin_done, NULL);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return n;
 }
 
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl)
 {
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	free_sq(ctrl->sqs[0]);
 	free_cq(ctrl->cqs[0]);
 	__atomic_store_n(&ctrl->sqs[0], NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->cqs[0], NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 }
 
 /* Copy an Identify string: space padded, maybe unterminated, maybe garbage. */
@@ -449,7 +450,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 		return -ENOMEM;
 	}
 	ctrl->t = t;
-	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	nvr_mutex_init(&ctrl->admin_lock);
 	ctrl->cap = nvr_reg_read64(t, NVME_REG_CAP);
 	if (ctrl->cap == ~0ull) {
 		ret = -ENODEV;
@@ -566,6 +567,62 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms)
 			 NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT, timeout_ms);
 }
 
+/*
+ * A controller level reset (CC.EN 1 -> 0 -> 1, NVMe 1.4, 7.3.2): every I/O
+ * queue and the Doorbell Buffer Config are gone, the admin queue starts over
+ * on fresh memory. The old shadow doorbell pages are handed to the caller,
+ * still mapped: a device that kept them may still write there.
+ */
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
+{
+	uint16_t adepth = ctrl->cqs[0] ? ctrl->cqs[0]->depth : 2;
+	uint32_t cc = nvr_reg_read32(ctrl->t, NVME_REG_CC);
+	int ret;
+
+	memset(&g->dbbuf, 0, sizeof(g->dbbuf));
+	g->cancelled = 0;
+	ret = nvr_ctrl_disable(ctrl);
+	if (ret)
+		return ret;
+	nvr_mutex_lock(&ctrl->admin_lock);
+	for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
+		struct nvr_sq *sq = ctrl->sqs[q];
+		struct nvr_cq *cq = ctrl->cqs[q];
+
+		/* CSTS.RDY is 0: nothing more completes (NVMe 1.4, 7.3.2). */
+		if (q && sq)
+			g->cancelled += nvr_sq_cancel_all(sq, NVME_SC_ABORT_REQ, g->fn, g->arg);
+		if (q && sq && cq && g->detach)
+			g->detach(g->arg, sq, cq);
+		if (q && cq && q < g->nr_cq_mem && g->cq_mem) {
+			g->cq_mem[q] = cq->mem;
+			memset(&cq->mem, 0, sizeof(cq->mem));
+		}
+		free_sq(ctrl->sqs[q]);
+		free_cq(ctrl->cqs[q]);
+		__atomic_store_n(&ctrl->sqs[q], NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&ctrl->cqs[q], NULL, __ATOMIC_RELEASE);
+	}
+	g->dbbuf = ctrl->dbbuf;
+	memset(&ctrl->dbbuf, 0, sizeof(ctrl->dbbuf));
+	ctrl->dbbuf_on = false;
+	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
+	if (!ret)
+		ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
+	nvr_mutex_unlock(&ctrl->admin_lock);
+	if (ret)
+		return ret;
+	nvr_reg_write64(ctrl->t, NVME_REG_ASQ, ctrl->sqs[0]->mem.iova);
+	nvr_reg_write64(ctrl->t, NVME_REG_ACQ, ctrl->cqs[0]->mem.iova);
+	cc &= ~(uint32_t)(NVME_CC_SHN_MASK << NVME_CC_SHN_SHIFT);
+	nvr_reg_write32(ctrl->t, NVME_REG_CC, cc | 1u << NVME_CC_EN_SHIFT);
+	ctrl->enabled = true;
+	ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 1, ctrl->timeout_ms);
+	if (ret)
+		return ret;
+	return set_nr_queues(ctrl, ctrl->max_qid);
+}
+
 static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid);
 
 static int queue_cmd(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, uint16_t *status)
@@ -609,6 +666,21 @@ int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, i
 	if (ret)
 		goto out_free;
 
+	/* A queue ID used before may have left its values in the shadow and
+	 * EventIdx slots: the new queue starts from 0 (SPDK #1795, 38736d993d
+	 * zeroes both). QEMU 7.2 does not write a new queue's EventIdx until it
+	 * has looked at the queue, which it does only after an MMIO doorbell
+	 * that a stale EventIdx can tell the host to skip. */
+	if (ctrl->dbbuf_on) {
+		uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
+
+		for (int c = 0; c < 2; c++) {
+			uint32_t off = db_off(ctrl, qid, c) - 0x1000u;
+
+			atomic_store((_Atomic uint32_t *)(db + off), 0);
+			atomic_store((_Atomic uint32_t *)(ei + off), 0);
+		}
+	}
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_sq, .prp1 = sq->mem.iova };
 	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
 	sqe.cdw11 = (uint32_t)qid << 16 | NVR_QUEUE_PC;
@@ -703,14 +775,20 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
 	}
 	ctrl->dbbuf_policy = *policy;
 	ctrl->dbbuf_on = true;
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvr_mutex_lock(&ctrl->admin_lock);
 	for (uint16_t q = 0; q <= ctrl->max_qid; q++)
 		dbbuf_attach(ctrl, q);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvr_mutex_unlock(&ctrl->admin_lock);
 	return 0;
 }
 
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
+{
+	return nvr_ctrl_delete_qpair_keep(ctrl, qid, status, NULL);
+}
+
+int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
+			       struct nvr_qpair_gone *g)
 {
 	struct nvr_sq *sq = nvr_ctrl_sq(ctrl, qid);
 	struct nvr_cq *cq = nvr_ctrl_cq(ctrl, qid);
@@ -727,16 +805,29 @@ int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
 	/* Commands the deletion aborted have completed into the CQ: take them.
 	 * The device no longer has the SQ, so it goes now, whatever happens
 	 * to the CQ below. */
-	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, NULL, NULL);
+	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE,
+		    g ? g->fn : NULL, g ? g->arg : NULL);
+	if (g)
+		g->left = atomic_load(&sq->outstanding);
+	if (g && g->detach)
+		g->detach(g->arg, sq, cq);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
 	if (cq->sq == sq)
 		cq->sq = NULL;
+	if (g) {
+		g->sq_mem = sq->mem;
+		memset(&sq->mem, 0, sizeof(sq->mem));
+	}
 	free_sq(sq);
 	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
 	ret = queue_cmd(ctrl, &sqe, status);
 	if (ret)
 		return ret;
 	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
+	if (g) {
+		g->cq_mem = cq->mem;
+		memset(&cq->mem, 0, sizeof(cq->mem));
+	}
 	free_cq(cq);
 	return 0;
 }
@@ -760,7 +851,7 @@ void nvr_ctrl_close(struct nvr_ctrl *ctrl)
 	nvr_dma_free(&ctrl->dbbuf);
 	free(ctrl->sqs);
 	free(ctrl->cqs);
-	pthread_mutex_destroy(&ctrl->admin_lock);
+	nvr_mutex_destroy(&ctrl->admin_lock);
 	free(ctrl);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Shadow doorbells: the host's half of the EventIdx protocol. See dbbuf.h. */
 #include "host/dbbuf.h"
+#include "sched/shim.h"
 
 bool nvr_need_event(enum nvr_need_event f, uint16_t ei, uint16_t new_val, uint16_t old)
 {
@@ -20,11 +21,11 @@ static void bump(_Atomic uint64_t *c)
 
 bool nvr_shadow_update(struct nvr_shadow *sh, uint16_t value)
 {
-	uint16_t old = (uint16_t)atomic_load_explicit(sh->db, memory_order_relaxed);
+	uint16_t old = (uint16_t)nvr_ld32(sh->db, memory_order_relaxed);
 	uint16_t ei;
 
 	/* Release: the SQEs (or the consumed CQEs) before the value naming them. */
-	atomic_store_explicit(sh->db, value, memory_order_release);
+	nvr_st32(sh->db, value, memory_order_release);
 	/*
 	 * Order the shadow store before the EventIdx load. A release store and
 	 * an acquire or relaxed load may pass each other (store-load is the one
@@ -32,8 +33,8 @@ bool nvr_shadow_update(struct nvr_shadow *sh, uint16_t value)
 	 * writes EventIdx and then reads the shadow slot, with its own barrier.
 	 */
 	if (sh->policy.barrier == NVR_DBBUF_BARRIER_FULL)
-		atomic_thread_fence(memory_order_seq_cst);
-	ei = (uint16_t)atomic_load_explicit(sh->ei, memory_order_relaxed);
+		nvr_fence(memory_order_seq_cst);
+	ei = (uint16_t)nvr_ld32(sh->ei, memory_order_relaxed);
 	if (sh->always_mmio || nvr_need_event(sh->policy.need_event, ei, value, old)) {
 		bump(&sh->mmio);
 		atomic_store_explicit(&sh->last_mmio, value, memory_order_relaxed);

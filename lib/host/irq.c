@@ -15,9 +15,10 @@
 #include "host/dbbuf.h"
 #include "host/irq.h"
 #include "host/queue.h"
+#include "sched/shim.h"
 
 struct irq_vec {
-	pthread_mutex_t lock;	/* the eventfd's lifetime */
+	struct nvr_mutex lock;	/* the eventfd's lifetime */
 	int efd;		/* -1: detached */
 	int epfd;		/* the eventfd and the stop fd */
 	uint64_t carried;	/* interrupts drained from a replaced eventfd */
@@ -55,7 +56,7 @@ int nvr_irq_create(struct nvr_ctrl *ctrl, struct nvr_ledger *ledger, struct nvr_
 		goto err;
 	}
 	for (unsigned int v = 0; v < irq->nr; v++) {
-		pthread_mutex_init(&irq->vec[v].lock, NULL);
+		nvr_mutex_init(&irq->vec[v].lock);
 		irq->vec[v].efd = -1;
 		irq->vec[v].epfd = -1;
 		atomic_init(&irq->vec[v].serves, v < 64 ? 1ull << v : 0);
@@ -83,7 +84,7 @@ void nvr_irq_destroy(struct nvr_irq *irq)
 		}
 		if (iv->epfd >= 0)
 			close(iv->epfd);
-		pthread_mutex_destroy(&iv->lock);
+		nvr_mutex_destroy(&iv->lock);
 	}
 	close(irq->stop_efd);
 	free(irq->vec);
@@ -105,7 +106,7 @@ int nvr_irq_efd_attach(struct nvr_irq *irq, unsigned int vector)
 	if (vector >= irq->nr)
 		return -EINVAL;
 	iv = &irq->vec[vector];
-	pthread_mutex_lock(&iv->lock);
+	nvr_mutex_lock(&iv->lock);
 	if (iv->efd >= 0) {
 		ret = -EBUSY;
 		goto out;
@@ -130,7 +131,7 @@ int nvr_irq_efd_attach(struct nvr_irq *irq, unsigned int vector)
 		iv->efd = -1;
 	}
 out:
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	return ret;
 }
 
@@ -146,7 +147,7 @@ int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector)
 	nfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (nfd < 0)
 		return -errno;
-	pthread_mutex_lock(&iv->lock);
+	nvr_mutex_lock(&iv->lock);
 	if (iv->efd < 0) {
 		ret = -ENODEV;
 		goto err;
@@ -166,12 +167,12 @@ int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector)
 	epoll_ctl(iv->epfd, EPOLL_CTL_DEL, iv->efd, NULL);
 	close(iv->efd);
 	iv->efd = nfd;
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	if (irq->ledger)
 		nvr_ledger_irq_repointed(irq->ledger, vector);
 	return 0;
 err:
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	close(nfd);
 	return ret;
 }
@@ -184,14 +185,14 @@ int nvr_irq_efd_detach(struct nvr_irq *irq, unsigned int vector)
 	if (vector >= irq->nr)
 		return -EINVAL;
 	iv = &irq->vec[vector];
-	pthread_mutex_lock(&iv->lock);
+	nvr_mutex_lock(&iv->lock);
 	ret = iv->efd < 0 ? -ENODEV : nvr_transport_irq_set(irq->t, vector, -1);
 	if (!ret) {
 		epoll_ctl(iv->epfd, EPOLL_CTL_DEL, iv->efd, NULL);
 		close(iv->efd);
 		iv->efd = -1;
 	}
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	return ret;
 }
 
@@ -239,10 +240,10 @@ unsigned int nvr_irq_efd_top(struct nvr_irq *irq)
 	unsigned int top = 0;
 
 	for (unsigned int v = 0; v < irq->nr; v++) {
-		pthread_mutex_lock(&irq->vec[v].lock);
+		nvr_mutex_lock(&irq->vec[v].lock);
 		if (irq->vec[v].efd >= 0)
 			top = v + 1;
-		pthread_mutex_unlock(&irq->vec[v].lock);
+		nvr_mutex_unlock(&irq->vec[v].lock);
 	}
 	return top;
 }
@@ -298,9 +299,9 @@ int nvr_irq_efd_bind(struct nvr_irq *irq, unsigned int entry, unsigned int vecto
 		return -EINVAL;
 	iv = &irq->vec[vector];
 	/* Under the target's lock: its eventfd cannot be closed meanwhile. */
-	pthread_mutex_lock(&iv->lock);
+	nvr_mutex_lock(&iv->lock);
 	ret = iv->efd < 0 ? -ENODEV : nvr_transport_irq_set(irq->t, entry, iv->efd);
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	return ret;
 }
 
@@ -308,9 +309,9 @@ int nvr_irq_cpu_hold(struct nvr_irq *irq, unsigned int vector)
 {
 	if (vector >= irq->nr)
 		return -EINVAL;
-	pthread_mutex_lock(&irq->vec[vector].lock);
+	nvr_mutex_lock(&irq->vec[vector].lock);
 	if (irq->vec[vector].efd < 0) {
-		pthread_mutex_unlock(&irq->vec[vector].lock);
+		nvr_mutex_unlock(&irq->vec[vector].lock);
 		return -ENODEV;
 	}
 	return 0;
@@ -326,7 +327,7 @@ uint64_t nvr_irq_cpu_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
 		n = 0;
 	if (n && keep && write(iv->efd, &n, sizeof(n)) != sizeof(n))
 		iv->carried += n;
-	pthread_mutex_unlock(&iv->lock);
+	nvr_mutex_unlock(&iv->lock);
 	return n;
 }
 
@@ -367,16 +368,16 @@ int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint6
 	for (;;) {
 		uint64_t v = 0, stop;
 
-		pthread_mutex_lock(&iv->lock);
+		nvr_mutex_lock(&iv->lock);
 		if (iv->efd < 0 && !iv->carried) {
-			pthread_mutex_unlock(&iv->lock);
+			nvr_mutex_unlock(&iv->lock);
 			return -ENODEV;
 		}
 		if (iv->efd >= 0 && read(iv->efd, &v, sizeof(v)) != sizeof(v))
 			v = 0;
 		v += iv->carried;
 		iv->carried = 0;
-		pthread_mutex_unlock(&iv->lock);
+		nvr_mutex_unlock(&iv->lock);
 		if (v) {
 			*count = v;
 			return 0;
@@ -387,7 +388,15 @@ int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint6
 				return -ECANCELED;
 			return -ECANCELED;
 		}
+#ifdef NVR_SCHED_MODEL
+		/* The model cannot see into epoll: it polls the two descriptors. */
+		(void)ev;
+		n = nvr_fd_wait_any((const int[]){ iv->efd, irq->stop_efd }, 2,
+				    timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms * 1000000);
+		n = n == -ETIMEDOUT ? 0 : n < 0 ? (errno = -n, -1) : 1;
+#else
 		n = epoll_wait(iv->epfd, ev, 2, timeout_ms);
+#endif
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0)

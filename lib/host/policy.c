@@ -34,7 +34,7 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 		/* The bug on purpose: nothing keeps two reapers apart. */
 		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
 	case NVR_CQ_LOCK_TRYLOCK:
-		if (pthread_mutex_trylock(&cq->lock)) {
+		if (nvr_mutex_trylock(&cq->lock)) {
 			*serviced = false;
 			return 0;
 		}
@@ -42,11 +42,17 @@ unsigned int nvr_policy_reap(struct nvr_cq *cq, enum nvr_cq_lock lock, enum nvr_
 	case NVR_CQ_LOCK_CAS:
 		return nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_CAS, fn, arg);
 	default:
-		pthread_mutex_lock(&cq->lock);
+		nvr_mutex_lock(&cq->lock);
 		break;
 	}
-	n = nvr_cq_reap(cq, cq->depth, who, NVR_CLAIM_EXCLUSIVE, fn, arg);
-	pthread_mutex_unlock(&cq->lock);
+	/* A per-call limit after the eventfd was read loses the wakeup for
+	 * what is left (SPDK 7406eb0dc0): the fix drains until empty. */
+	n = nvr_cq_reap(cq, who == NVR_REAP_IRQ && cq->irq_limit ? cq->irq_limit : cq->depth, who,
+			NVR_CLAIM_EXCLUSIVE, fn, arg);
+	/* Stopped at the limit with CQEs left: not serviced, as far as they go. */
+	if (who == NVR_REAP_IRQ && cq->irq_limit && n == cq->irq_limit && nvr_cq_pending(cq))
+		*serviced = false;
+	nvr_mutex_unlock(&cq->lock);
 	return n;
 }
 

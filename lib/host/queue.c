@@ -19,20 +19,20 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	 * one. outstanding < depth guarantees the scan ends. */
 	for (;;) {
 		cmd = &sq->cmds[cid];
-		if (atomic_load_explicit(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
+		if (nvr_ld8(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
 			break;
 		if (++cid == sq->depth)
 			cid = 0;
 	}
 	sq->cid_hint = (uint16_t)(cid + 1 == sq->depth ? 0 : cid + 1);
 	cmd->ctx = ctx;
-	atomic_store_explicit(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
+	nvr_st8(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
 
 	sqe->cid = cid;
 	if (sq->lsq)
 		nvr_ledger_submitted(sq->lsq, cid);
-	memcpy(&sq->ring[sq->tail], sqe, sizeof(*sqe));
+	nvr_st_block(&sq->ring[sq->tail], sqe, sizeof(*sqe));
 	if (++sq->tail == sq->depth)
 		sq->tail = 0;
 	/* One submitter per SQ: no locked add needed for its own counter. */
@@ -51,7 +51,7 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	 * transport's write is a call the compiler cannot reorder across; on
 	 * x86 stores are not reordered with older stores. For VFIO the MMIO
 	 * write itself is ordered after normal stores (wmb before writel). */
-	atomic_thread_fence(memory_order_release);
+	nvr_fence(memory_order_release);
 	if (sq->shadow.db) {
 		if (!nvr_shadow_update(&sq->shadow, sq->tail))
 			return;
@@ -65,6 +65,8 @@ void nvr_sq_ring(struct nvr_sq *sq)
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
 static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 {
+	if (atomic_load_explicit(&cq->hold_head, memory_order_relaxed))
+		return;	/* nvr_cq_release() writes it */
 	if (cq->shadow.db) {
 		if (!nvr_shadow_update(&cq->shadow, head))
 			return;
@@ -75,9 +77,23 @@ static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 	nvr_reg_write32(cq->t, cq->db_off, head);
 }
 
+#define CID_FIRST_GAP_NS 2000
+
+/* cid_first: the CID, read before the phase, with the gap a weak CPU opens. */
+static uint32_t cid_early(struct nvr_cq *cq, uint16_t slot)
+{
+	uint32_t cid = atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
+					    memory_order_relaxed) & 0xffff;
+	uint64_t until = nvr_now_ns() + CID_FIRST_GAP_NS;
+
+	while (nvr_now_ns() < until)
+		nvr_cpu_relax();
+	return cid;
+}
+
 static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
 {
-	return atomic_load_explicit((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
+	return nvr_ld32((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
 }
 
 /* The head word after consuming the entry at its head. */
@@ -95,7 +111,7 @@ static inline uint32_t hp_next(const struct nvr_cq *cq, uint32_t hp)
 
 bool nvr_cq_pending(struct nvr_cq *cq)
 {
-	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 
 	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
 }
@@ -120,13 +136,10 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
 	 * both complete it; read its context before the CID can be reused. */
-	if (unlikely(!atomic_compare_exchange_strong_explicit(&cmd->state, &expect,
-							      NVR_CMD_COMPLETING,
-							      memory_order_acq_rel,
-							      memory_order_relaxed)))
+	if (unlikely(!nvr_cas8(&cmd->state, &expect, NVR_CMD_COMPLETING)))
 		goto spurious;
 	ctx = cmd->ctx;
-	atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+	nvr_st8(&cmd->state, NVR_CMD_FREE, memory_order_release);
 	/* A head beyond the SQ is not believed: the command did complete, but
 	 * the SQ keeps the last head that made sense (a hostile device). */
 	if (likely(cqe->sqhd < sq->depth))
@@ -148,7 +161,7 @@ spurious:
 static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
 {
 	/* The caller's acquire load of dw3 orders this copy after it. */
-	memcpy(out, e, 12);
+	nvr_ld_block(out, e, 12);
 	out->cid = (uint16_t)dw3;
 	out->status = (uint16_t)(dw3 >> 16);
 }
@@ -157,23 +170,28 @@ static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3
 static inline __attribute__((always_inline)) unsigned int
 reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
 {
-	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
 
 	while (n < max) {
 		uint16_t slot = (uint16_t)hp;
+		uint32_t cid = unlikely(cq->cid_first) ? cid_early(cq, slot) : 0;
 		uint32_t dw3 = entry_dw3(cq, slot);
 		struct nvr_cqe cqe;
 
 		if (((dw3 >> 16) & 1) != ((hp >> 16) & 1))
 			break;
+		if (unlikely(cq->cid_first))
+			dw3 = (dw3 & 0xffff0000u) | cid;
+		if (unlikely(cq->held))
+			cq->held[slot] = dw3;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
 		hp = hp_next(cq, hp);
 	}
 	if (n) {
-		atomic_store_explicit(&cq->hp, hp, memory_order_relaxed);
+		nvr_st32(&cq->hp, hp, memory_order_relaxed);
 		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
@@ -185,7 +203,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 /* Write the head doorbell for a lock-free queue: never backwards, never stale. */
 static void ring_cq_cas(struct nvr_cq *cq)
 {
-	pthread_mutex_lock(&cq->db_lock);
+	nvr_mutex_lock(&cq->db_lock);
 	{
 		uint16_t head = nvr_cq_head(cq);
 
@@ -195,7 +213,7 @@ static void ring_cq_cas(struct nvr_cq *cq)
 			cq_doorbell(cq, head);
 		}
 	}
-	pthread_mutex_unlock(&cq->db_lock);
+	nvr_mutex_unlock(&cq->db_lock);
 }
 
 /* NVR_CLAIM_CAS: each entry claimed by compare-and-swap of the head word. */
@@ -205,7 +223,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 	unsigned int n = 0;
 
 	while (n < max) {
-		uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+		uint32_t hp = nvr_ld32(&cq->hp, memory_order_acquire);
 		uint16_t slot = (uint16_t)hp;
 		uint32_t dw3 = entry_dw3(cq, slot);
 		struct nvr_cqe cqe;
@@ -215,9 +233,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 		/* Copy first, then claim: once the head moves past the slot the
 		 * device may reuse it, and only the claimer's copy counts. */
 		read_cqe(&cqe, &cq->ring[slot], dw3);
-		if (!atomic_compare_exchange_strong_explicit(&cq->hp, &hp, hp_next(cq, hp),
-							     memory_order_acq_rel,
-							     memory_order_acquire))
+		if (!nvr_cas32(&cq->hp, &hp, hp_next(cq, hp)))
 			continue;	/* another reaper took it: look again */
 		n++;
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
@@ -260,7 +276,7 @@ static bool newer_entry_ahead(struct nvr_cq *cq, uint16_t head, uint8_t phase)
  */
 static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool cas)
 {
-	uint32_t hp = atomic_load_explicit(&cq->hp, memory_order_acquire);
+	uint32_t hp = nvr_ld32(&cq->hp, memory_order_acquire);
 	uint16_t slot = (uint16_t)hp;
 	uint8_t phase = (hp >> 16) & 1;
 	uint32_t dw3 = entry_dw3(cq, slot);
@@ -275,10 +291,10 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 		return false;
 	read_cqe(&cqe, &cq->ring[slot], dw3);
 	if (cas) {
-		if (!atomic_compare_exchange_strong(&cq->hp, &hp, hp_next(cq, hp)))
+		if (!nvr_cas32(&cq->hp, &hp, hp_next(cq, hp)))
 			return false;
 	} else {
-		atomic_store(&cq->hp, hp_next(cq, hp));
+		nvr_st32(&cq->hp, hp_next(cq, hp), memory_order_seq_cst);
 	}
 	if (cq->lcq)
 		nvr_ledger_wrong_phase(cq->lcq, slot, cqe.cid);
@@ -289,11 +305,35 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	return true;
 }
 
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now)
+{
+	unsigned int n = 0;
+	uint16_t head;
+
+	nvr_mutex_lock(&cq->lock);
+	head = nvr_cq_head(cq);
+	for (uint16_t s = cq->released; cq->held && s != head; s = (uint16_t)((s + 1) % cq->depth)) {
+		uint32_t dw3 = entry_dw3(cq, s);
+
+		if (dw3 != cq->held[s] && !n++) {
+			*slot = s;
+			*was = cq->held[s];
+			*now = dw3;
+		}
+	}
+	cq->released = head;
+	atomic_store_explicit(&cq->hold_head, false, memory_order_relaxed);
+	cq_doorbell(cq, head);
+	atomic_store_explicit(&cq->hold_head, true, memory_order_relaxed);
+	nvr_mutex_unlock(&cq->lock);
+	return n;
+}
+
 static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 {
 	unsigned int n;
 
-	pthread_mutex_lock(&cq->lock);
+	nvr_mutex_lock(&cq->lock);
 	n = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
 	while (take_wrong_phase(cq, fn, arg, false)) {
 		unsigned int m = reap_exclusive(cq, cq->depth, fn, arg, NVR_REAP_SWEEP);
@@ -302,7 +342,7 @@ static unsigned int sweep_exclusive(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg)
 		if (!m)
 			cq_doorbell(cq, nvr_cq_head(cq));
 	}
-	pthread_mutex_unlock(&cq->lock);
+	nvr_mutex_unlock(&cq->lock);
 	return n;
 }
 
@@ -398,4 +438,28 @@ int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *lis
 	}
 	sqe->prp2 = list_iova;
 	return 0;
+}
+
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg)
+{
+	unsigned int n = 0;
+
+	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+		struct nvr_cmd *cmd = &sq->cmds[cid];
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };
+		void *ctx;
+
+		if (!atomic_compare_exchange_strong(&cmd->state, &expect, NVR_CMD_COMPLETING))
+			continue;
+		ctx = cmd->ctx;
+		atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (sq->lsq)
+			nvr_ledger_completed(sq->lsq, sq->cq ? sq->cq->lcq : NULL, cid, NVR_REAP_SWEEP);
+		if (fn)
+			fn(sq, &cqe, ctx, arg);
+		n++;
+	}
+	return n;
 }

@@ -20,6 +20,7 @@
 #include <nvmerace/wire.h>
 
 #include "host/dbbuf.h"
+#include "sched/shim.h"
 
 struct nvr_sq;
 
@@ -54,14 +55,29 @@ struct nvr_cq {
 	 */
 	_Atomic uint32_t hp;
 	_Atomic uint16_t db_head;	/* the head last written to the doorbell */
-	pthread_mutex_t db_lock;	/* orders doorbell writes of lock-free reapers */
+	struct nvr_mutex db_lock;	/* orders doorbell writes of lock-free reapers */
 	_Atomic uint64_t reaped;
 	_Atomic uint64_t spurious;
 	_Atomic uint64_t doorbells;
 	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
-	pthread_mutex_t lock;
+	struct nvr_mutex lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the head's shadow doorbell, when configured */
+	/* Reaping does not write the head doorbell: nvr_cq_release() does,
+	 * later (a host that withholds CQ slots, as batching drivers do). */
+	_Atomic bool hold_head;
+	/* With hold_head: each slot's status word as consumed (NULL until the
+	 * first hold), and the head last released. */
+	uint32_t *held;
+	uint16_t released;
+	/* The bug of FreeBSD D30995/D31002: the CID is read before the phase
+	 * tag that says the entry is new. On x86 loads are not reordered, so
+	 * the gap between the two reads is widened (CID_FIRST_GAP_NS) to stand
+	 * for the reordering a weakly ordered CPU does on its own. */
+	bool cid_first;
+	/* An interrupt handler takes at most this many CQEs per wake (0: all
+	 * there are): the drain limit of SPDK 7406eb0dc0. */
+	uint16_t irq_limit;
 };
 
 struct nvr_sq {
@@ -87,12 +103,12 @@ struct nvr_sq {
 
 static inline uint16_t nvr_cq_head(const struct nvr_cq *cq)
 {
-	return (uint16_t)atomic_load_explicit(&cq->hp, memory_order_relaxed);
+	return (uint16_t)nvr_ld32(&cq->hp, memory_order_relaxed);
 }
 
 static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
 {
-	return (atomic_load_explicit(&cq->hp, memory_order_relaxed) >> 16) & 1;
+	return (nvr_ld32(&cq->hp, memory_order_relaxed) >> 16) & 1;
 }
 
 /* True when @sq can take another command now. One CID stays spare, so that
@@ -105,5 +121,20 @@ static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
 	return next != head &&
 	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
 }
+
+/*
+ * The controller was reset: complete every command still outstanding on @sq
+ * with @status (no CQE will come for them), through @fn and the ledger.
+ * Return: how many.
+ */
+unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn, void *arg);
+/*
+ * With hold_head: write the head doorbell now (under cq->lock). The entries
+ * consumed since the last release are still the host's: one the device wrote
+ * meanwhile is an overwrite (NVMe 1.4, 4.6: a slot is free only once the head
+ * doorbell passed it). Return: how many, the first in *@slot, its status word
+ * as consumed and as found in *@was and *@now.
+ */
+unsigned int nvr_cq_release(struct nvr_cq *cq, uint16_t *slot, uint32_t *was, uint32_t *now);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <nvmerace/ctrl.h>
 #include <nvmerace/dma.h>
+#include <nvmerace/explore.h>
 #include <nvmerace/hist.h>
 #include <nvmerace/ledger.h>
 #include <nvmerace/log.h>

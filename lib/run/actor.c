@@ -34,8 +34,7 @@ bool nvr_run_stopping(struct run *r)
 
 void nvr_run_barrier_init(struct barrier *b, uint32_t needed)
 {
-	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->cond, NULL);
+	nvr_mutex_init(&b->lock);
 	b->needed = needed;
 }
 
@@ -43,26 +42,19 @@ static void barrier_wait(struct run *r, struct barrier *b)
 {
 	uint32_t gen;
 
-	pthread_mutex_lock(&b->lock);
-	gen = b->generation;
+	nvr_mutex_lock(&b->lock);
+	gen = atomic_load(&b->generation);
 	if (++b->arrived == b->needed) {
 		b->arrived = 0;
-		b->generation++;
-		pthread_cond_broadcast(&b->cond);
-	} else {
-		while (gen == b->generation && !nvr_run_stopping(r)) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 10000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&b->cond, &b->lock, &ts);
-		}
+		atomic_fetch_add(&b->generation, 1);
+		nvr_mutex_unlock(&b->lock);
+		nvr_futex_wake(&b->generation, INT32_MAX);
+		return;
 	}
-	pthread_mutex_unlock(&b->lock);
+	nvr_mutex_unlock(&b->lock);
+	/* Look at the stop flag every 10 ms: a stopped run does not wait for the rest. */
+	while (atomic_load(&b->generation) == gen && !nvr_run_stopping(r))
+		nvr_futex_wait(&b->generation, gen, 10000000);
 }
 
 void nvr_run_sleep(struct run *r, uint64_t ns)
@@ -88,6 +80,8 @@ bool nvr_run_actor_finite(const struct nvr_actor *def)
 
 		if (st->kind == NVR_STEP_SUBMIT || st->kind == NVR_STEP_TEARDOWN ||
 		    (st->kind == NVR_STEP_KEEP_ALIVE && st->count) ||
+		    st->kind == NVR_STEP_RESET || st->kind == NVR_STEP_RECREATE ||
+		    (st->kind == NVR_STEP_ABORT && st->count) ||
 		    (st->kind == NVR_STEP_REPROGRAM && st->count))
 			return true;
 	}
@@ -123,6 +117,9 @@ static void (*const step_table[NVR_STEP_NR])(struct actor_rt *a, const struct nv
 	[NVR_STEP_KEEP_ALIVE] = step_keep_alive,
 	[NVR_STEP_TEARDOWN] = step_teardown,
 	[NVR_STEP_REPROGRAM] = nvr_run_reprogram,
+	[NVR_STEP_RESET] = nvr_run_step_reset,
+	[NVR_STEP_RECREATE] = nvr_run_step_recreate,
+	[NVR_STEP_ABORT] = nvr_run_step_abort,
 };
 
 void *nvr_run_actor_main(void *arg)

@@ -61,6 +61,8 @@ void nvr_run_io_done(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, vo
 	int inflight = IO_INFLIGHT;
 
 	(void)arg;
+	if (atomic_load_explicit(&a->run->aborts, memory_order_acquire))
+		nvr_run_abort_seen(a->run, sq, cqe);
 	/* A completion after the submitter gave the command up changes nothing:
 	 * the ledger already has it as lost. */
 	if (!atomic_compare_exchange_strong(&io->state, &inflight, IO_IDLE))
@@ -102,8 +104,16 @@ static void recycle(struct actor_rt *a)
 static void reap_policy(struct run *r, struct nvr_cq *cq, enum nvr_reaper who)
 {
 	bool serviced;
+	unsigned int n = nvr_policy_reap(cq, r->cq_lock, who, nvr_run_io_done, NULL, &serviced);
 
-	nvr_policy_reap(cq, r->cq_lock, who, nvr_run_io_done, NULL, &serviced);
+#ifdef NVR_SCHED_MODEL
+	/* A poll that found nothing lets the others run: the model's default
+	 * scheduler keeps an enabled actor going, and a spin is always enabled. */
+	if (!n)
+		nvr_cpu_relax();
+#else
+	(void)n;
+#endif
 }
 
 /*
@@ -258,7 +268,7 @@ void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st)
 	}
 	/* The step ends when its commands are done, or lost past the timeout. */
 	drain_end = nvr_now_ns() + r->scn->timeout_ns;
-	while (atomic_load(&a->outstanding) && !atomic_load(&r->abort)) {
+	while (!st->no_drain && atomic_load(&a->outstanding) && !atomic_load(&r->abort)) {
 		uint64_t now = nvr_now_ns();
 
 		abandon_lost(a, now);
@@ -288,6 +298,10 @@ void nvr_run_step_reap(struct actor_rt *a, const struct nvr_step *st)
 	 * reapers and saw none running cannot have its queue used here. */
 	atomic_fetch_add(&r->reapers_running, 1);
 	cq = atomic_load(&r->stop_reapers) ? NULL : nvr_ctrl_cq(r->ctrl, st->queue);
+	if (cq && nvr_run_poller_declines(r, st, cq))
+		cq = NULL;
+	if (cq && st->hold_ns && nvr_run_hold_head(cq))
+		cq = NULL;
 	/* Another host vector's handler, where a reprogram step moves the queue. */
 	vector = st->vector ? st->vector : cq ? (unsigned int)cq->vector : 0;
 	while (cq && !atomic_load(&r->stop_reapers) && !atomic_load(&r->abort)) {
@@ -305,6 +319,8 @@ void nvr_run_step_reap(struct actor_rt *a, const struct nvr_step *st)
 			nvr_sleep_ns(st->every_ns);
 			if (!atomic_load(&r->stop_reapers))
 				reap_policy(r, cq, NVR_REAP_POLL);
+			if (st->hold_ns && !atomic_load(&r->stop_reapers))
+				nvr_run_release_head(r, cq, st->hold_ns);
 			break;
 		}
 	}

@@ -17,6 +17,7 @@
 #include <nvmerace/log.h>
 #include <nvmerace/run.h>
 
+#include "detect/canary.h"
 #include "base/clock.h"
 #include "base/util.h"
 #include "detect/ledger.h"
@@ -30,7 +31,7 @@
  * progress for sweep_ns, as a driver's timeout handler does. */
 static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *last_change)
 {
-	pthread_mutex_lock(&r->q_lock);
+	nvr_mutex_lock(&r->q_lock);
 	for (uint32_t i = 0; i < r->scn->nr_queues; i++) {
 		uint16_t q = r->scn->queues[i].id;
 		struct nvr_sq *sq = nvr_ctrl_sq(r->ctrl, q);
@@ -52,7 +53,7 @@ static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *
 			last_change[i] = now;
 		}
 	}
-	pthread_mutex_unlock(&r->q_lock);
+	nvr_mutex_unlock(&r->q_lock);
 }
 
 int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
@@ -70,8 +71,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		return nvr_run_fail(res, -ENOMEM, "out of memory");
 	r->scn = scn;
 	r->opts = opts;
-	pthread_mutex_init(&r->q_lock, NULL);
-	pthread_mutex_init(&r->ka_lock, NULL);
+	nvr_mutex_init(&r->q_lock);
+	nvr_mutex_init(&r->ka_lock);
 	if (scn->nr_rows) {
 		r->row = &scn->rows[row < scn->nr_rows ? row : 0];
 		snprintf(res->row, sizeof(res->row), "%s", r->row->name);
@@ -83,9 +84,11 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		goto out;
 	}
 
+	/* Model mode explores from here: the set-up before was the default schedule's. */
+	nvr_explore_hold(false);
 	for (uint32_t i = 0; i < scn->nr_actors; i++) {
-		ret = -pthread_create(&r->actors[i].thread, NULL, nvr_run_actor_main,
-				      &r->actors[i]);
+		ret = nvr_thread_spawn(&r->actors[i].thread, nvr_run_actor_main, &r->actors[i],
+				       scn->actors[i].name);
 		if (ret) {
 			atomic_store(&r->abort, true);
 			nvr_run_fail(res, ret, "cannot start actor '%s'", scn->actors[i].name);
@@ -100,6 +103,7 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		nvr_sleep_ns(TICK_NS);
 		now = nvr_now_ns();
 		nvr_ledger_tick(r->ledger);
+		nvr_canaries_check(r->canaries);
 		sweep(r, now, last_reaped, last_change);
 		if (opts->stop && atomic_load(opts->stop)) {
 			res->interrupted = true;
@@ -138,10 +142,15 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	nvr_irq_stop(r->irq);
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		if (r->actors[i].started)
-			pthread_join(r->actors[i].thread, NULL);
+			nvr_thread_join(&r->actors[i].thread);
+	/* The actors are done: the teardown is the default schedule's again. */
+	nvr_explore_hold(true);
 	nvr_run_check_cfs(r);
 	nvr_run_keep_alive_finish(r);
 	nvr_run_quiesce(r);
+	/* The device is stopped: a last look at the canaries, then they go. */
+	nvr_canaries_destroy(r->canaries);
+	r->canaries = NULL;
 	if (atomic_load(&r->early))
 		nvr_ledger_finish_early(r->ledger);
 	else

@@ -95,14 +95,14 @@ static void ka_sync(struct run *r, const struct nvr_step *st)
 	struct nvr_cqe cqe;
 	int ret;
 
-	pthread_mutex_lock(&r->ka_lock);
+	nvr_mutex_lock(&r->ka_lock);
 	if (r->ka_dying) {
-		pthread_mutex_unlock(&r->ka_lock);
+		nvr_mutex_unlock(&r->ka_lock);
 		atomic_fetch_add(&r->ka_refused, 1);
 		return;
 	}
 	r->ka_inflight++;
-	pthread_mutex_unlock(&r->ka_lock);
+	nvr_mutex_unlock(&r->ka_lock);
 
 	atomic_fetch_add(&r->ka_sent, 1);
 	ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, (unsigned int)(r->scn->timeout_ns / 1000000));
@@ -114,9 +114,9 @@ static void ka_sync(struct run *r, const struct nvr_step *st)
 				  "%" PRIu64 " ms", sqe.cid, r->scn->timeout_ns / 1000000);
 	(void)st;
 
-	pthread_mutex_lock(&r->ka_lock);
+	nvr_mutex_lock(&r->ka_lock);
 	r->ka_inflight--;
-	pthread_mutex_unlock(&r->ka_lock);
+	nvr_mutex_unlock(&r->ka_lock);
 }
 
 /* Fire and forget: false once the admin queue is gone. */
@@ -203,10 +203,10 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 		if (!sq || !cq)
 			continue;
 		nvr_ledger_detach(r->ledger, sq, cq);
-		pthread_mutex_lock(&r->q_lock);
+		nvr_mutex_lock(&r->q_lock);
 		r->q_gone[q] = true;
 		ret = nvr_ctrl_delete_qpair(r->ctrl, q, &status);
-		pthread_mutex_unlock(&r->q_lock);
+		nvr_mutex_unlock(&r->q_lock);
 		if (ret)
 			nvr_log(NVR_LOG_WARN, "teardown: deleting queue %u: %s", q,
 				ret == -EREMOTEIO ? nvr_status_str(status) : strerror(-ret));
@@ -214,17 +214,17 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 
 	/* No keep-alive may start from now on; a correct host waits for the one
 	 * in flight before the admin queue goes. */
-	pthread_mutex_lock(&r->ka_lock);
+	nvr_mutex_lock(&r->ka_lock);
 	r->ka_dying = true;
-	pthread_mutex_unlock(&r->ka_lock);
+	nvr_mutex_unlock(&r->ka_lock);
 	if (r->pol.keep_alive != NVR_KA_ASYNC) {
 		deadline = nvr_now_ns() + r->scn->timeout_ns;
 		for (;;) {
 			uint32_t n;
 
-			pthread_mutex_lock(&r->ka_lock);
+			nvr_mutex_lock(&r->ka_lock);
 			n = r->ka_inflight;
-			pthread_mutex_unlock(&r->ka_lock);
+			nvr_mutex_unlock(&r->ka_lock);
 			if (!n || nvr_now_ns() > deadline)
 				break;
 			nvr_sleep_ns(200000);

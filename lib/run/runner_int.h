@@ -22,10 +22,16 @@
 #include "host/irq.h"
 #include "host/msix.h"
 #include "host/queue.h"
+#include "sched/shim.h"
 
 #define TICK_NS 1000000ull	/* ledger tick and sweep check */
 #define PROGRESS_NS 100000000ull
+#ifdef NVR_SCHED_MODEL
+/* Virtual time: the model's steps are its cost; 5 ms is thousands of polls. */
+#define EARLY_DRAIN_NS 5000000ull
+#else
 #define EARLY_DRAIN_NS 100000000ull	/* how long an early stop waits for completions */
+#endif
 
 struct run;
 struct actor_rt;
@@ -53,17 +59,18 @@ struct io {
 	bool verify;
 };
 
+/* Actors meet: the last to arrive moves the generation on and wakes the rest (a futex). */
 struct barrier {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint32_t needed, arrived, generation;
+	struct nvr_mutex lock;
+	uint32_t needed, arrived;
+	_Atomic uint32_t generation;
 };
 
 struct actor_rt {
 	struct run *run;
 	const struct nvr_actor *def;
 	uint32_t index;
-	pthread_t thread;
+	struct nvr_thread thread;
 	bool started;
 	struct nvr_rng rng;
 	struct nvr_dma_buf bufs;
@@ -114,7 +121,7 @@ struct run {
 	_Atomic bool abort;		/* quit now, drain nothing */
 	/* Keep-alive and teardown (runner_admin.c). ka_lock orders the
 	 * keep-alive actor's "may I submit" with teardown's "no more". */
-	pthread_mutex_t ka_lock;
+	struct nvr_mutex ka_lock;
 	bool ka_dying;
 	uint32_t ka_inflight;
 	_Atomic uint64_t ka_sent, ka_done, ka_refused;
@@ -123,12 +130,14 @@ struct run {
 	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: Set and Get Features KATO */
 	struct ka_slot *ka_slots;	/* async keep-alives in flight */
 	_Atomic uint32_t reapers_running;
-	pthread_mutex_t q_lock;	/* a teardown deleting queues vs the sweep */
+	struct nvr_mutex q_lock;	/* a teardown deleting queues vs the sweep */
 	bool q_gone[NVR_MAX_QUEUES + 1];	/* deleted by a teardown step, by queue id */
 	/* Stopped early (first anomaly, interrupted): drain briefly, and leave
 	 * what is still outstanding unjudged rather than wait it out as lost. */
 	_Atomic bool early;
 	bool reset;			/* the controller had to be reset to stop */
+	struct nvr_canaries *canaries;	/* released memory watched (races.c) */
+	_Atomic(struct run_aborts *) aborts;	/* Aborts in flight (abort.c) */
 	_Atomic uint64_t msix_moves;	/* reprogram steps: moves made */
 };
 
@@ -176,6 +185,24 @@ void nvr_run_tcp_late(struct run *r);
 bool nvr_run_tcp_cfs(struct run *r);
 bool nvr_run_tcp_quiet(struct run *r);
 void nvr_run_tcp_kato(struct run *r, uint32_t asked);
+
+/* races.c: the device on trial. */
+/* The row's race knobs over the scenario's, into @cfg. */
+void nvr_run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg);
+/* A polling reaper that leaves an interrupt-driven queue alone (Linux 166e31d7dbf6). */
+bool nvr_run_poller_declines(struct run *r, const struct nvr_step *st, const struct nvr_cq *cq);
+/* A reaper will withhold @cq's head; nonzero when it cannot (no memory). */
+int nvr_run_hold_head(struct nvr_cq *cq);
+/* A reaper that withholds the CQ head: wait @hold_ns, then write it. */
+void nvr_run_release_head(struct run *r, struct nvr_cq *cq, uint64_t hold_ns);
+/* The reset step: CC.EN = 0, then up again with the scenario's queues. */
+void nvr_run_step_reset(struct actor_rt *a, const struct nvr_step *st);
+/* The recreate step: delete a queue pair, keep its rings as canaries, create it again. */
+void nvr_run_step_recreate(struct actor_rt *a, const struct nvr_step *st);
+/* abort.c: the abort step, and each I/O completion while it runs. */
+void nvr_run_step_abort(struct actor_rt *a, const struct nvr_step *st);
+void nvr_run_abort_seen(struct run *r, struct nvr_sq *sq, const struct nvr_cqe *cqe);
+void nvr_run_abort_finish(struct run *r);
 
 /* True once the run should issue nothing more. */
 bool nvr_run_stopping(struct run *r);

@@ -18,6 +18,7 @@
 #include <nvmerace/log.h>
 #include <nvmerace/run.h>
 
+#include "detect/canary.h"
 #include "base/util.h"
 #include "detect/ledger.h"
 #include "dev/transport.h"
@@ -177,6 +178,14 @@ static bool hw_skip(const struct run *r, struct nvr_result *res)
 		if (row->set_hostile[h] && row->hostile[h])
 			return skipped(res, "the row makes the simulator hostile ('%s'); skipped "
 				       "on real hardware", nvr_sim_hostile_name(h));
+	for (int k = 0; row && k < NVR_RACE_NR; k++)
+		if (row->set_races[k] && row->races[k])
+			return skipped(res, "the row sets the simulator race knob '%s'; skipped on "
+				       "real hardware", nvr_sim_race_name(k));
+	for (int k = 0; k < NVR_RACE_NR; k++)
+		if (file.races[k] && !(row && row->set_races[k]))
+			return skipped(res, "device.sim sets the simulator race knob '%s'; skipped "
+				       "on real hardware", nvr_sim_race_name(k));
 	if (sim_behaviour(&file, sim, sizeof(sim))) {
 		if (row_expects_catch(row))
 			return skipped(res, "what the row expects to catch depends on the file's "
@@ -204,6 +213,9 @@ static void resolve_policy(struct run *r)
 	r->pol.need_event = pick(w->need_event, s->need_event, NVR_NEED_EVENT_LINUX);
 	r->pol.keep_alive = pick(w->keep_alive, s->keep_alive, NVR_KA_SYNC);
 	r->pol.msix_update = pick(w->msix_update, s->msix_update, NVR_MSIX_MASK);
+	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
+	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
+	r->pol.poll_checks_type = pick(w->poll_checks_type, s->poll_checks_type, 1);
 }
 
 /* The simulator's configuration for this row: the scenario's, with the row's knobs over it. */
@@ -221,6 +233,7 @@ static void row_config(const struct run *r, struct nvr_sim_config *cfg)
 	for (int h = 0; h < NVR_HOSTILE_NR; h++)
 		if (r->row->set_hostile[h])
 			cfg->hostile[h] = r->row->hostile[h];
+	nvr_run_races_config(r->row, cfg);
 }
 
 /* Stage 1: the device, a real one borrowed (if the row can run there) or a simulator. */
@@ -309,6 +322,8 @@ static int setup_ledger(struct run *r, struct nvr_result *res)
 		*r->opts->live_ledger = r->ledger;
 	if (!ret)
 		ret = nvr_irq_create(r->ctrl, r->ledger, &r->irq);
+	if (!ret)
+		ret = nvr_canaries_create(r->ledger, &r->canaries);
 	if (ret)
 		return nvr_run_fail(res, ret, "cannot set up the ledger: %s", strerror(-ret));
 	return 0;
@@ -384,6 +399,8 @@ static int setup_queues(struct run *r, struct nvr_result *res)
 		if (ret)
 			return nvr_run_fail(res, ret, "cannot follow queue %u: %s", q->id,
 					    strerror(-ret));
+		nvr_ctrl_cq(r->ctrl, q->id)->cid_first = r->pol.cqe_read == 1;
+		nvr_ctrl_cq(r->ctrl, q->id)->irq_limit = (uint16_t)r->pol.irq_drain_limit;
 	}
 	{
 		char why[160];
@@ -508,6 +525,8 @@ void nvr_run_teardown(struct run *r, struct nvr_result *res)
 		*r->opts->live_sim = NULL;
 	if (r->opts->live_ledger)
 		*r->opts->live_ledger = NULL;
+	nvr_canaries_destroy(r->canaries);
+	nvr_run_abort_finish(r);
 	nvr_ledger_destroy(r->ledger);
 	/* Disabling the controller stops all device DMA before memory goes. */
 	nvr_ctrl_close(r->ctrl);
@@ -515,12 +534,11 @@ void nvr_run_teardown(struct run *r, struct nvr_result *res)
 	for (uint32_t i = 0; i < NVR_MAX_ACTORS; i++)
 		nvr_run_actor_release(&r->actors[i]);
 	for (uint32_t b = 0; b < NVR_MAX_STEPS; b++) {
-		pthread_mutex_destroy(&r->barriers[b].lock);
-		pthread_cond_destroy(&r->barriers[b].cond);
+		nvr_mutex_destroy(&r->barriers[b].lock);
 	}
 	free(r->ka_slots);	/* after close: nothing reaps the admin CQ any more */
-	pthread_mutex_destroy(&r->ka_lock);
-	pthread_mutex_destroy(&r->q_lock);
+	nvr_mutex_destroy(&r->ka_lock);
+	nvr_mutex_destroy(&r->q_lock);
 	/* The device's own count of what the host left behind. */
 	if (r->sim) {
 		nvr_sim_get_stats(r->sim, &st);

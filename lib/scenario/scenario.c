@@ -239,10 +239,29 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 		nvr_sc_bool(c, v[1], "on_anomaly", &c->s->stop_on_anomaly);
 }
 
+/* sched: what model mode changes (nvmerace explore, run --sched model). */
+static void sched(struct sc_ctx *c, yaml_node_t *n)
+{
+	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false },
+					      { "on_anomaly", false } };
+	yaml_node_t *v[3];
+	uint64_t x;
+	bool b;
+
+	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 3, v))
+		return;
+	if (v[2] && nvr_sc_bool(c, v[2], "on_anomaly", &b))
+		c->s->model.on_anomaly = b;
+	if (v[0] && nvr_sc_uint(c, v[0], "stall_ms", 1, 3600000, &x))
+		c->s->model.stall_ns = x * 1000000ull;
+	if (v[1])
+		nvr_sc_uint(c, v[1], "count", 1, UINT32_MAX, &c->s->model.count);
+}
+
 /* --- the document --- */
 
 enum { TOP_NAME, TOP_SEED, TOP_DESC, TOP_DEVICE, TOP_QUEUES, TOP_ACTORS, TOP_TIMEOUTS, TOP_STOP,
-       TOP_EXPECT, TOP_MATRIX, TOP_POLICY, TOP_NR };
+       TOP_EXPECT, TOP_MATRIX, TOP_POLICY, TOP_SCHED, TOP_NR };
 
 static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_NAME] = { "name", true },
@@ -256,6 +275,7 @@ static const struct sc_key top_keys[TOP_NR] = {
 	[TOP_EXPECT] = { "expect", false },
 	[TOP_MATRIX] = { "matrix", false },
 	[TOP_POLICY] = { "policy", false },
+	[TOP_SCHED] = { "sched", false },
 };
 
 /* The key node whose value is @val in mapping @map. */
@@ -277,6 +297,7 @@ static void defaults(struct nvr_scenario *s, const char *file)
 	s->stall_ns = 200000000ull;
 	s->sweep_ns = 10000000ull;
 	s->policy = NVR_POLICY_UNSET;
+	s->model.on_anomaly = -1;
 }
 
 static void top(struct sc_ctx *c)
@@ -318,6 +339,8 @@ static void top(struct sc_ctx *c)
 		stop(c, v[TOP_STOP]);
 	if (v[TOP_POLICY])
 		nvr_sc_policy(c, v[TOP_POLICY], "in policy", &s->policy);
+	if (v[TOP_SCHED])
+		sched(c, v[TOP_SCHED]);
 	if (v[TOP_EXPECT] && v[TOP_MATRIX]) {
 		yaml_node_t *e = key_of(c, root, v[TOP_EXPECT]);
 		yaml_node_t *m = key_of(c, root, v[TOP_MATRIX]);

@@ -28,7 +28,7 @@
 /* Node visits allowed: aliases can make a small document a huge tree. */
 #define SC_BUDGET 100000ul
 #define SC_MAX_DEPTH 8		/* repeat inside repeat */
-#define SC_MAX_KEYS 16		/* keys of the widest mapping in the format */
+#define SC_MAX_KEYS 24		/* keys of the widest mapping in the format */
 #define SC_NAME_MAX 32		/* actor and barrier names, with the NUL */
 
 struct sc_err {
@@ -144,6 +144,8 @@ void nvr_sc_lone_row(struct sc_ctx *c, yaml_node_t *exp);
 /* --- scenario_steps.c --- */
 
 void nvr_sc_actors(struct sc_ctx *c, yaml_node_t *n);
+/* scenario_races.c: races: { keep_dbbuf_on_reset: true, ... } into @val (and @set). */
+bool nvr_sc_races(struct sc_ctx *c, yaml_node_t *n, const char *where, bool *val, bool *set);
 void nvr_sc_check_usage(struct sc_ctx *c);
 
 #endif

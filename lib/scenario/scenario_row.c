@@ -20,7 +20,10 @@ _Static_assert(NVR_HOSTILE_NR <= SC_MAX_KEYS, "hostile maps are read with nvr_sc
 
 enum { SIM_NS_MIB, SIM_LBA_SIZE, SIM_MQES, SIM_QUEUES, SIM_VECTORS, SIM_DSTRD, SIM_MDTS,
        SIM_READY, SIM_SHUTDOWN, SIM_LATENCY, SIM_SPIN, SIM_NO_PBA, SIM_FAULTS, SIM_KA_US,
-       SIM_CAP_TO, SIM_HOSTILE, SIM_NR };
+       SIM_CAP_TO, SIM_HOSTILE, SIM_RACES, SIM_NR };
+
+/* nvr_sc_map() refuses more keys than this, silently: */
+_Static_assert(SIM_NR <= SC_MAX_KEYS, "device.sim is read with nvr_sc_map()");
 
 static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_NS_MIB] = { "ns_mib", false },
@@ -39,6 +42,7 @@ static const struct sc_key sim_keys[SIM_NR] = {
 	[SIM_KA_US] = { "keep_alive_us", false },
 	[SIM_CAP_TO] = { "cap_to", false },
 	[SIM_HOSTILE] = { "hostile", false },
+	[SIM_RACES] = { "races", false },
 };
 
 /* The ranges of the numbers in device.sim; latency_us and faults apart. */
@@ -225,6 +229,8 @@ static void sim(struct sc_ctx *c, yaml_node_t *n)
 	if (v[SIM_HOSTILE] && !hostile(c, v[SIM_HOSTILE], "in device.sim.hostile", cfg->hostile,
 				       NULL))
 		c->sim_ok = false;
+	if (v[SIM_RACES] && !nvr_sc_races(c, v[SIM_RACES], "in device.sim.races", cfg->races, NULL))
+		c->sim_ok = false;
 }
 
 /* Interrupt Coalescing: into @thr and @tim (each 0..255). */
@@ -251,7 +257,10 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "barrier", false },
 					      { "need_event", false },
 					      { "keep_alive", false },
-					      { "msix_update", false } };
+					      { "msix_update", false },
+					      { "cqe_read", false },
+					      { "irq_drain_limit", false },
+					      { "poll_checks_type", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
@@ -259,7 +268,9 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	static const char *const kas[] = { "sync", "async", "cancelled" };
 	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd",
 						"affinity", "resize", "detach" };
+	static const char *const reads[] = { "phase-first", "cid-first" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
+	uint64_t x;
 	bool b;
 	int k;
 
@@ -277,6 +288,12 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->keep_alive = k;
 	if (v[5] && (k = nvr_sc_choice(c, v[5], "msix_update", updates, NVR_ARRAY_SIZE(updates))) >= 0)
 		p->msix_update = k;
+	if (v[6] && (k = nvr_sc_choice(c, v[6], "cqe_read", reads, NVR_ARRAY_SIZE(reads))) >= 0)
+		p->cqe_read = k;
+	if (v[7] && nvr_sc_uint(c, v[7], "irq_drain_limit", 0, 65535, &x))
+		p->irq_drain_limit = (int)x;
+	if (v[8] && nvr_sc_bool(c, v[8], "poll_checks_type", &b))
+		p->poll_checks_type = b;
 }
 
 void nvr_sc_device(struct sc_ctx *c, yaml_node_t *n)
@@ -381,13 +398,13 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 	static const struct sc_key keys[] = { { "name", false }, { "faults", false },
 					      { "no_pba", false }, { "expect", false },
 					      { "policy", false }, { "coalescing", false },
-					      { "hostile", false } };
+					      { "hostile", false }, { "races", false } };
 	struct nvr_row *r = &c->s->rows[i];
-	yaml_node_t *v[7];
+	yaml_node_t *v[8];
 	bool b;
 
 	row_defaults(r);
-	if (!nvr_sc_map(c, n, "a matrix row", "in a matrix row", keys, 7, v))
+	if (!nvr_sc_map(c, n, "a matrix row", "in a matrix row", keys, 8, v))
 		return;
 	if (!v[0] && nr > 1)
 		nvr_sc_error(c, n, "missing key 'name' in a matrix row (each row of a matrix of %u "
@@ -416,6 +433,8 @@ static void row(struct sc_ctx *c, yaml_node_t *n, uint32_t i, uint32_t nr, yaml_
 			   &r->coalesce_time);
 	if (v[6])
 		hostile(c, v[6], "in a matrix row's hostile", r->hostile, r->set_hostile);
+	if (v[7])
+		nvr_sc_races(c, v[7], "in a matrix row's races", r->races, r->set_races);
 }
 
 void nvr_sc_matrix(struct sc_ctx *c, yaml_node_t *n)

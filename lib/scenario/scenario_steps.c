@@ -81,7 +81,7 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 /* --- submit --- */
 
 enum { SUB_QUEUE, SUB_OP, SUB_QD, SUB_COUNT, SUB_DURATION, SUB_BS, SUB_LBA, SUB_VERIFY, SUB_BATCH,
-       SUB_NR };
+       SUB_DRAIN, SUB_NR };
 
 static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_QUEUE] = { "queue", true },
@@ -93,6 +93,7 @@ static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_LBA] = { "lba", false },
 	[SUB_VERIFY] = { "verify", false },
 	[SUB_BATCH] = { "batch", false },
+	[SUB_DRAIN] = { "drain", false },
 };
 
 static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q, uint16_t id,
@@ -160,6 +161,7 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	struct sc_queue *q = NULL;
 	yaml_node_t *v[SUB_NR];
 	uint64_t x;
+	bool b;
 	int i;
 
 	if (!st)
@@ -187,6 +189,9 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 		nvr_sc_bool(c, v[SUB_VERIFY], "verify", &st->verify);
 	if (v[SUB_BATCH] && nvr_sc_uint(c, v[SUB_BATCH], "batch", 1, 65534, &x))
 		st->batch = (uint32_t)x;
+	/* drain: false: the step ends with its commands still in flight. */
+	if (v[SUB_DRAIN] && nvr_sc_bool(c, v[SUB_DRAIN], "drain", &b))
+		st->no_drain = !b;
 }
 
 /* --- reap --- */
@@ -244,14 +249,15 @@ static bool host_vector(struct sc_ctx *c, yaml_node_t *n, const char *name, uint
 static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
 {
 	static const struct sc_key keys[] = { { "queue", true }, { "wake", true },
-					      { "vector", false } };
+					      { "vector", false }, { "hold_head_us", false } };
 	struct nvr_step *st = push(c, out, k, NVR_STEP_REAP);
 	struct sc_queue *q = NULL;
-	yaml_node_t *v[3];
+	yaml_node_t *v[4];
+	uint64_t x;
 
 	if (!st)
 		return;
-	if (!nvr_sc_map(c, n, "reap", "in reap", keys, 3, v)) {
+	if (!nvr_sc_map(c, n, "reap", "in reap", keys, 4, v)) {
 		c->steps_partial = true;
 		return;
 	}
@@ -268,6 +274,9 @@ static void parse_reap(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct 
 			 "interrupts");
 	else if (v[2])
 		host_vector(c, v[2], "vector", &st->vector);
+	/* hold_head_us: write the CQ head doorbell that long after each reap. */
+	if (v[3] && nvr_sc_uint(c, v[3], "hold_head_us", 1, 1000000, &x))
+		st->hold_ns = x * 1000;
 }
 
 /* --- reprogram --- */
@@ -477,6 +486,74 @@ static void parse_teardown(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, str
 		st->linger_ns = x * 1000000ull;
 }
 
+/* --- reset: { shadow_doorbells: BOOL, linger_ms: N } --- */
+
+static void parse_reset(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "shadow_doorbells", false },
+					      { "linger_ms", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_RESET);
+	yaml_node_t *v[2];
+	uint64_t x;
+	bool b;
+
+	if (!st)
+		return;
+	st->dbbuf_after = -1;
+	st->linger_ns = 50000000ull;
+	if (n->type == YAML_SCALAR_NODE && !n->data.scalar.length)
+		return;	/* reset: with nothing after it */
+	if (!nvr_sc_map(c, n, "reset", "in reset", keys, 2, v))
+		return;
+	if (v[0] && nvr_sc_bool(c, v[0], "shadow_doorbells", &b))
+		st->dbbuf_after = b;
+	if (v[1] && nvr_sc_uint(c, v[1], "linger_ms", 0, 60000, &x))
+		st->linger_ns = x * 1000000ull;
+}
+
+/* --- abort: { queue: N, every_us: N, count: N } --- */
+
+static void parse_abort(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "queue", true }, { "every_us", false },
+					      { "count", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_ABORT);
+	yaml_node_t *v[3];
+	uint64_t x;
+
+	if (!st)
+		return;
+	st->every_ns = 1000000ull;
+	if (!nvr_sc_map(c, n, "abort", "in abort", keys, 3, v))
+		return;
+	if (v[0])
+		step_queue(c, v[0], &st->queue);
+	if (v[1] && nvr_sc_uint(c, v[1], "every_us", 1, 10000000, &x))
+		st->every_ns = x * 1000;
+	if (v[2] && nvr_sc_uint(c, v[2], "count", 1, COUNT_MAX, &x))
+		st->count = x;
+}
+
+/* --- recreate: { queue: N, linger_ms: N } --- */
+
+static void parse_recreate(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
+{
+	static const struct sc_key keys[] = { { "queue", true }, { "linger_ms", false } };
+	struct nvr_step *st = push(c, out, k, NVR_STEP_RECREATE);
+	yaml_node_t *v[2];
+	uint64_t x;
+
+	if (!st)
+		return;
+	st->linger_ns = 50000000ull;
+	if (!nvr_sc_map(c, n, "recreate", "in recreate", keys, 2, v))
+		return;
+	if (v[0])
+		step_queue(c, v[0], &st->queue);
+	if (v[1] && nvr_sc_uint(c, v[1], "linger_ms", 0, 60000, &x))
+		st->linger_ns = x * 1000000ull;
+}
+
 static const struct step_kind step_kinds[] = {
 	{ "submit", parse_submit },
 	{ "reap", parse_reap },
@@ -486,6 +563,9 @@ static const struct step_kind step_kinds[] = {
 	{ "teardown", parse_teardown },
 	{ "repeat", parse_repeat },
 	{ "reprogram", parse_reprogram },
+	{ "reset", parse_reset },
+	{ "recreate", parse_recreate },
+	{ "abort", parse_abort },
 };
 
 /* --- the step list --- */

@@ -187,6 +187,7 @@ int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_c
 {
 	struct nvr_sched_run cur, t;
 	bool changed = true;
+	uint64_t runs = 0;
 	uint8_t *tok;
 	size_t last;
 	int ret;
@@ -198,11 +199,37 @@ int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_c
 		nvr_sched_run_release(&cur);
 		return -ENOENT;
 	}
+	/* The shortest failing prefix, the default scheduler after it (a binary
+	 * search: failing need not be monotonic in the prefix, so it finds a
+	 * short one, not always the shortest). */
+	{
+		size_t lo = 0, hi = cur.sched.n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			ret = replay(prog, cfg, cur.sched.tok, mid, true, &t);
+			if (ret) {
+				nvr_sched_run_release(&cur);
+				return ret;
+			}
+			if (fails(prog, &t)) {
+				hi = mid;
+				nvr_sched_run_release(&cur);
+				cur = t;
+			} else {
+				lo = mid + 1;
+				nvr_sched_run_release(&t);
+			}
+		}
+	}
 	while (changed) {
 		changed = false;
 		for (size_t i = 0; i < cur.sched.n && !changed; i++) {
 			if (cur.sched.tok[i] == cur.dflt[i])
 				continue;
+			if (cfg->shrink_runs && ++runs > cfg->shrink_runs)
+				break;
 			tok = malloc(cur.sched.n);
 			if (!tok) {
 				nvr_sched_run_release(&cur);

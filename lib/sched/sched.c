@@ -26,6 +26,7 @@
  * the same on every machine for the same schedule.
  */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,10 +159,32 @@ static bool needs_drain(unsigned int kind)
 	case NVR_EV_WAIT:
 	case NVR_EV_FUTEX_WAIT:
 	case NVR_EV_FUTEX_WAKE:
+	case NVR_EV_POLL:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/*
+ * The first of the descriptors that is readable now, or -1. An fd becomes
+ * readable only by what an actor wrote to it (an eventfd write in its local
+ * code, one actor at a time), so the answer is a function of the schedule.
+ */
+static int ready_fd(const struct nvr_sched_op *op)
+{
+	const int *fd = op->addr;
+	struct pollfd pf[NVR_EVENT_MAX_ANY];
+	int n = (int)op->a;
+
+	for (int i = 0; i < n; i++)
+		pf[i] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
+	if (poll(pf, (nfds_t)n, 0) <= 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (pf[i].revents & (POLLIN | POLLERR | POLLHUP))
+			return i;
+	return -1;
 }
 
 static int ready_event(const struct nvr_sched_op *op)
@@ -191,6 +214,8 @@ static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
 		return ready_event(op) >= 0 || S->now >= op->deadline;
 	case NVR_EV_FUTEX_WAIT:
 		return nvr_mem_rd(op->addr, 4) != (uint32_t)op->a || S->now >= op->deadline;
+	case NVR_EV_POLL:
+		return ready_fd(op) >= 0 || S->now >= op->deadline;
 	case NVR_EV_SLEEP:
 		return S->now >= op->deadline;
 	case NVR_EV_JOIN:
@@ -241,7 +266,7 @@ static bool advance(struct nvr_sched *S)
 
 		if (a->state == A_READY &&
 		    (a->op.kind == NVR_EV_SLEEP || a->op.kind == NVR_EV_WAIT ||
-		     a->op.kind == NVR_EV_FUTEX_WAIT) &&
+		     a->op.kind == NVR_EV_FUTEX_WAIT || a->op.kind == NVR_EV_POLL) &&
 		    a->op.deadline > S->now && a->op.deadline < t)
 			t = a->op.deadline;
 	}
@@ -337,6 +362,18 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 			flags |= NVR_SCHED_EVF_FAIL;
 		}
 		break;
+	case NVR_EV_POLL: {
+		int i = ready_fd(op);
+
+		addr = NULL;
+		if (i >= 0) {
+			v = (uint64_t)i;
+		} else {
+			v = (uint64_t)-ETIMEDOUT;
+			flags |= NVR_SCHED_EVF_FAIL;
+		}
+		break;
+	}
 	case NVR_EV_SLEEP:
 		v = op->deadline;
 		break;
@@ -410,10 +447,12 @@ static bool decide(struct nvr_sched *S, struct nvr_actor *self)
 			event(S, a->id, NVR_EV_FLUSH, e->size, e->addr, e->val, flags);
 			nvr_tso_flush(a);
 			S->steps++;
+			S->now += S->cfg->step_ns;
 			continue;
 		}
 		exec_run(S, a, flags);
 		S->steps++;
+		S->now += S->cfg->step_ns;
 		S->last = a->id;
 		S->last_yield = a->op.kind == NVR_EV_YIELD;
 		if (a == self)

@@ -97,6 +97,10 @@ struct nvr_sched_config {
 	uint64_t pct_steps;	/* pct: k, 0: measured by a default run first */
 	uint64_t step_budget;	/* per run; 0: 100000 */
 	uint64_t max_schedules;	/* explore: stop after so many runs; 0: no limit (dfs) */
+	uint64_t step_ns;	/* virtual time each step takes (0: none; time moves only
+				 * when every actor waits); a whole system, whose spin
+				 * loops wait for timers, needs it */
+	uint64_t shrink_runs;	/* shrink: replays at most, after the prefix search; 0: no limit */
 	bool sc;		/* no store buffers: sequential consistency */
 	bool no_por;		/* dfs: no partial-order reduction */
 	bool keep_going;	/* explore: do not stop at the first failure */
@@ -161,6 +165,7 @@ enum nvr_sched_ev {
 	NVR_EV_LOCK, NVR_EV_TRYLOCK, NVR_EV_UNLOCK, NVR_EV_SIGNAL, NVR_EV_WAIT,
 	NVR_EV_SLEEP, NVR_EV_JOIN, NVR_EV_YIELD, NVR_EV_TIME,
 	NVR_EV_FUTEX_WAIT, NVR_EV_FUTEX_WAKE,
+	NVR_EV_POLL,	/* wait until one of N file descriptors is readable */
 };
 #define NVR_SCHED_EVF_PREEMPT 1u	/* this step preempted the running actor */
 #define NVR_SCHED_EVF_DELAY 2u		/* this step left a store buffered */
@@ -217,9 +222,11 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 void nvr_sched_report_release(struct nvr_sched_report *rep);
 
 /**
- * nvr_sched_shrink() - make a failing run's schedule smaller: remove each
- * preemption and delay (replaying with the default step in its place) while
- * the failure persists, then cut the schedule after its last deviation.
+ * nvr_sched_shrink() - make a failing run's schedule smaller: find the
+ * shortest prefix after which the default scheduler still fails (a binary
+ * search), then remove each preemption and delay (replaying with the default
+ * step in its place) while the failure persists (at most cfg->shrink_runs
+ * replays), then cut the schedule after its last deviation.
  * @run: the failing run; replaced by the shrunk run.
  * Return: 0, or -errno; -ENOENT when @run does not fail when replayed.
  */

@@ -76,6 +76,7 @@ struct nvr_sched {
 	int last;		/* actor of the last run step, -1 */
 	bool last_yield;
 	bool ended, abort;
+	bool hold;		/* nvr_sched_hold(): every step is the default's, not a choice */
 	enum nvr_sched_status status;
 	int err;
 	uint64_t now, steps, budget;

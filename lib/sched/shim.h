@@ -106,6 +106,31 @@ static inline int nvr_shim_efd_wait(const int *fd, int n, uint64_t timeout_ns, u
 	}
 }
 
+/* Wait until one of @n descriptors is readable (nothing is read). Return: its index, -ETIMEDOUT. */
+static inline int nvr_shim_fd_wait(const int *fd, int n, uint64_t timeout_ns)
+{
+	struct pollfd pf[NVR_EVENT_MAX_ANY];
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000ull),
+			       (long)(timeout_ns % 1000000000ull) };
+	int r;
+
+	if (n < 1 || n > NVR_EVENT_MAX_ANY)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		pf[i] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
+	do
+		r = ppoll(pf, (nfds_t)n, timeout_ns == UINT64_MAX ? NULL : &ts, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (!r)
+		return -ETIMEDOUT;
+	for (int i = 0; i < n; i++)
+		if (pf[i].revents)
+			return i;
+	return -EIO;
+}
+
 #ifdef NVR_SCHED_MODEL
 /* The scheduler's entry points; see sched.c. Each falls back to the plain
  * operation when the caller is not an actor of a running model. */
@@ -141,6 +166,8 @@ uint64_t nvr_sched_now(void);
 int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const char *name);
 int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
+int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns);
+void nvr_sched_hold(bool on);
 int nvr_event_init(struct nvr_event *e);
 void nvr_event_destroy(struct nvr_event *e);
 
@@ -261,6 +288,22 @@ static inline int nvr_thread_join(struct nvr_thread *t)
 static inline void nvr_yield(void)
 {
 	nvr_sched_yield();
+}
+
+static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
+{
+	return nvr_sched_poll(fd, n, timeout_ns);
+}
+
+static inline void nvr_explore_hold(bool on)
+{
+	nvr_sched_hold(on);
+}
+
+/* Before a system call that tells another actor (an eventfd write): the stores go first. */
+static inline void nvr_shim_drain(void)
+{
+	nvr_sched_fence();
 }
 
 #else /* the normal build: the plain calls */
@@ -416,6 +459,32 @@ static inline int nvr_thread_join(struct nvr_thread *t)
 static inline void nvr_yield(void)
 {
 	sched_yield();
+}
+
+/*
+ * Wait until one of @n descriptors is readable, at most @timeout_ns
+ * (UINT64_MAX: no limit); nothing is read. Model: a scheduling point.
+ * Return: the index of a readable one, -ETIMEDOUT or -errno.
+ */
+static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
+{
+	return nvr_shim_fd_wait(fd, n, timeout_ns);
+}
+
+/*
+ * Model: while held, the scheduler takes its default step everywhere (a
+ * choice of one: no strategy spends preemptions or delays there, dfs does
+ * not branch): a row's set-up and teardown are not what is explored.
+ * Normal build: nothing.
+ */
+static inline void nvr_explore_hold(bool on)
+{
+	(void)on;
+}
+
+/* A system call is a full barrier already: nothing to do outside the model. */
+static inline void nvr_shim_drain(void)
+{
 }
 
 #endif /* NVR_SCHED_MODEL */

@@ -253,6 +253,17 @@ int nvr_sched_join(struct nvr_thread *t)
 	return 0;
 }
 
+void nvr_sched_hold(bool on)
+{
+	struct nvr_actor *a = nvr_sched_self();
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->S->lock);
+	a->S->hold = on;
+	pthread_mutex_unlock(&a->S->lock);
+}
+
 void nvr_sched_yield(void)
 {
 	struct nvr_actor *a = nvr_sched_self();
@@ -262,4 +273,19 @@ void nvr_sched_yield(void)
 		return;
 	}
 	nvr_sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_YIELD });
+}
+
+int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns)
+{
+	struct nvr_actor *a = nvr_sched_self();
+	uint64_t v;
+
+	if (n < 1 || n > NVR_EVENT_MAX_ANY)
+		return -EINVAL;
+	if (!a)
+		return nvr_shim_fd_wait(fd, n, timeout_ns);
+	v = nvr_sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_POLL, .addr = (void *)fd,
+						.a = (uint64_t)n,
+						.deadline = deadline_now(a, timeout_ns) });
+	return v == (uint64_t)-ETIMEDOUT ? -ETIMEDOUT : (int)v;
 }

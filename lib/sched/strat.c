@@ -120,6 +120,9 @@ bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step
 
 	if (au == at)
 		return false;
+	/* A poll reads descriptors other actors write in their local code. */
+	if (u->kind == NVR_EV_POLL || t->kind == NVR_EV_POLL)
+		return false;
 	/* A join waits for the end of its thread, stores flushed: any step of it conflicts. */
 	if ((u->kind == NVR_EV_JOIN && u->target == at) ||
 	    (t->kind == NVR_EV_JOIN && t->target == au))
@@ -351,7 +354,7 @@ static int dfs_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n,
 				nd->sleep |= 1u << j;
 		}
 	}
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !S->hold; i++) {
 		unsigned int pre, delay;
 
 		nvr_sched_cost(S, en, n, i, d, &pre, &delay);
@@ -359,6 +362,8 @@ static int dfs_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n,
 		    within(S->cfg->delay_bound, S->delay, delay) && !(nd->sleep >> i & 1))
 			nd->allowed |= 1u << i;
 	}
+	if (S->hold)
+		nd->allowed = 1u << d;
 	if (!nd->allowed)
 		return -1;
 	nd->chosen = (nd->allowed >> d & 1) ? (uint8_t)d : (uint8_t)__builtin_ctz(nd->allowed);
@@ -387,6 +392,9 @@ bool nvr_dfs_backtrack(struct nvr_dfs *dfs)
 /* Return: the index of the chosen step, -1 to prune the run, -2 when it diverged. */
 int nvr_sched_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n, int d)
 {
+	/* Held (a row's set-up and teardown): the default step, a choice of one. */
+	if (S->hold && S->strategy != NVR_SCHED_REPLAY && S->strategy != NVR_SCHED_DFS)
+		return d;
 	switch (S->strategy) {
 	case NVR_SCHED_RANDOM:
 		return (int)(nvr_sched_rng(&S->rng) % (uint64_t)n);

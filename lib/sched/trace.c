@@ -124,6 +124,12 @@ static void ev_text(const struct nvr_sched_run *r, const struct nvr_sched_event 
 	case NVR_EV_FUTEX_WAKE:
 		snprintf(buf, len, "%sfutex_wake %s", mark, o);
 		break;
+	case NVR_EV_POLL:
+		if (fail)
+			snprintf(buf, len, "%spoll: timeout", mark);
+		else
+			snprintf(buf, len, "%spoll: fd %" PRIu64 " ready", mark, e->value);
+		break;
 	case NVR_EV_SLEEP:
 		snprintf(buf, len, "%sslept", mark);
 		break;

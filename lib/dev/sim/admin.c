@@ -187,7 +187,7 @@ static uint16_t create_cq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	cq->nr_sqs = 0;
 	cq->unsignalled = 0;
 	nvr_sim_seed_stream(s, &cq->rng, 2, qid);
-	cq->shadow = false;
+	cq->shadow = cq->asleep = false;
 	nvr_sim_dbbuf_queue(s, (uint16_t)qid, true);
 	atomic_store(&cq->live, true);
 	return GENERIC(NVME_SC_SUCCESS);
@@ -224,10 +224,10 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	sq->cqid = (uint16_t)cqid;
 	nvr_sim_seed_stream(s, &sq->rng, 1, qid);
 	atomic_store(&sq->fp, 0);
+	sq->head = nvr_sim_race_new_sq_head(s, sq) % qsize;
+	sq->tail_seen = sq->head;
 	sq->size = qsize;
 	sq->base = sqe->prp1;
-	sq->head = 0;
-	sq->tail_seen = 0;
 	atomic_store(&sq->db, 0);
 	s->cqs[cqid].nr_sqs++;
 	sq->shadow = sq->active = false;
@@ -280,6 +280,8 @@ uint16_t nvr_sim_admin(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *d
 		return nvr_sim_dbbuf_config(s, sqe);
 	case nvme_admin_keep_alive:
 		return nvr_sim_keep_alive(s, s->now);
+	case nvme_admin_abort_cmd:
+		return nvr_sim_abort(s, sqe, dw0);
 	default:
 		return GENERIC(NVME_SC_INVALID_OPCODE) | DNR;
 	}

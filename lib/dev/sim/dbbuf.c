@@ -94,7 +94,7 @@ static bool shadow_read(struct nvr_sim *s, uint16_t qid, bool cq, uint32_t size,
 
 	if (!p)
 		return false;
-	v = atomic_load_explicit(p, memory_order_acquire);
+	v = nvr_ld32(p, memory_order_acquire);
 	if (v >= size) {
 		/* Invalid Doorbell Write Value (5.2.1), seen through the shadow. */
 		atomic_fetch_add_explicit(&s->st_bad_db, 1, memory_order_relaxed);
@@ -137,8 +137,8 @@ void nvr_sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq)
 	}
 	/* EventIdx first, then (full barrier) the shadow once more: the
 	 * controller's half of the store-load pair the header describes. */
-	atomic_store_explicit(ei, sq->head, memory_order_seq_cst);
-	atomic_thread_fence(memory_order_seq_cst);
+	nvr_st32(ei, nvr_sim_race_sq_eventidx(s, sq), memory_order_seq_cst);
+	nvr_fence(memory_order_seq_cst);
 	if (shadow_read(s, sq->qid, false, sq->size, &tail) && tail != sq->head)
 		return;		/* the host went on: keep going without MMIO */
 	sq->active = false;
@@ -150,12 +150,8 @@ void nvr_sim_dbbuf_sq_idle(struct nvr_sim *s, struct sim_sq *sq)
 
 bool nvr_sim_dbbuf_cq_head(struct nvr_sim *s, struct sim_cq *cq, uint32_t *head)
 {
-	_Atomic uint32_t *ei;
-
-	if (!shadow_read(s, cq->qid, true, cq->size, head))
+	if (!nvr_sim_race_cq_may_read(s, cq) || !shadow_read(s, cq->qid, true, cq->size, head))
 		return false;
-	ei = shadow_ptr(s, s->dbbuf_ei, cq->qid, true);
-	if (ei)
-		atomic_store_explicit(ei, *head, memory_order_relaxed);
+	nvr_sim_race_cq_eventidx(s, cq, *head);
 	return true;
 }

@@ -131,7 +131,7 @@ int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t 
 
 	if (!len || (iova & (PAGE - 1)) || iova + len < iova)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&s->dma_lock);
+	sim_dma_wrlock(s);
 	i = find_map(s, iova);
 	/* Refuse overlaps, like VFIO_IOMMU_MAP_DMA does (-EEXIST). */
 	if ((i >= 0 && s->maps[i].iova + s->maps[i].len > iova) ||
@@ -154,7 +154,7 @@ int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t 
 	s->maps[i + 1] = (struct sim_map){ .iova = iova, .len = len, .vaddr = vaddr };
 	s->nr_maps++;
 out:
-	pthread_rwlock_unlock(&s->dma_lock);
+	sim_dma_unlock(s);
 	return ret;
 }
 
@@ -165,13 +165,13 @@ int nvr_sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
 
 	/* Taking the write side waits for the worker's batch: no device
 	 * access to this range is in flight once we return. */
-	pthread_rwlock_wrlock(&s->dma_lock);
+	sim_dma_wrlock(s);
 	i = find_map(s, iova);
 	if (i >= 0 && s->maps[i].iova == iova && s->maps[i].len == len) {
 		memmove(&s->maps[i], &s->maps[i + 1], (s->nr_maps - (uint32_t)i - 1) * sizeof(*s->maps));
 		s->nr_maps--;
 		ret = 0;
 	}
-	pthread_rwlock_unlock(&s->dma_lock);
+	sim_dma_unlock(s);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include "dev/sim/truth.h"
 #include "dev/transport.h"
 #include "dev/truth.h"
+#include "sched/shim.h"
 
 struct sim_map {
 	uint64_t iova;
@@ -63,6 +64,11 @@ struct sim_cq {
 	uint32_t head_seen;
 	_Atomic uint32_t db;	/* last head written to the MMIO doorbell */
 	bool shadow;		/* the head comes from the shadow doorbell */
+	/* Full, asleep until an MMIO head doorbell (races.c); mmio_seq counts
+	 * them, mmio_seen is the count when it fell asleep. */
+	bool asleep;
+	_Atomic uint32_t mmio_seq;
+	uint32_t mmio_seen;
 	uint32_t nr_sqs;	/* SQs that complete into it */
 	uint32_t unsignalled;	/* CQEs posted since the last interrupt */
 	uint64_t first_unsignalled_ns;
@@ -139,7 +145,7 @@ struct nvr_sim {
 
 	/* Register file. Held by register writes and by the worker while it
 	 * processes a batch, the way QEMU's big lock orders MMIO and queue work. */
-	pthread_mutex_t lock;
+	struct nvr_mutex lock;
 	uint64_t cap;
 	uint32_t vs;
 	_Atomic uint32_t cc;
@@ -177,7 +183,11 @@ struct nvr_sim {
 
 	/* DMA: the IOVA table, sorted by IOVA. The worker holds the read
 	 * side for a whole batch; unmapping waits for the batch to end. */
+#ifdef NVR_SCHED_MODEL
+	struct nvr_mutex dma_lock;	/* the model has no rwlock: one at a time */
+#else
 	pthread_rwlock_t dma_lock;
+#endif
 	struct sim_map *maps;
 	uint32_t nr_maps;
 	uint32_t maps_cap;
@@ -196,7 +206,7 @@ struct nvr_sim {
 	uint64_t now;
 
 	/* The worker and how it is woken. */
-	pthread_t worker;
+	struct nvr_thread worker;
 	bool worker_started;
 	_Atomic bool stop;
 	_Atomic uint32_t kick;
@@ -214,7 +224,39 @@ struct nvr_sim {
 	_Atomic bool hostile_fired;
 	uint64_t storm_next_ns;
 	struct nvr_rng hostile_rng;
+
+	/* races.c: completions owed to deleted SQs (complete_after_sq_delete). */
+	struct sim_ghost *ghosts;
+	uint32_t nr_ghosts;
 };
+
+/* The DMA table's lock: shared by the worker's batch, exclusive to (un)map. */
+static inline void sim_dma_rdlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock(&s->dma_lock);
+#else
+	pthread_rwlock_rdlock(&s->dma_lock);
+#endif
+}
+
+static inline void sim_dma_wrlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock(&s->dma_lock);
+#else
+	pthread_rwlock_wrlock(&s->dma_lock);
+#endif
+}
+
+static inline void sim_dma_unlock(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_unlock(&s->dma_lock);
+#else
+	pthread_rwlock_unlock(&s->dma_lock);
+#endif
+}
 
 static inline uint64_t sim_now(void)
 {
@@ -298,6 +340,34 @@ uint64_t nvr_sim_hostile_shutdown_at(struct nvr_sim *s, uint64_t at);
 void nvr_sim_hostile_identify(struct nvr_sim *s, uint32_t cns, uint8_t *buf);
 /* Number of Queues' Dword 0, given what it would be. */
 uint32_t nvr_sim_hostile_nr_queues(struct nvr_sim *s, uint32_t dw0);
+
+/* abort.c: the Abort command. */
+uint16_t nvr_sim_abort(struct nvr_sim *s, const struct nvr_sqe *sqe, uint32_t *dw0);
+
+/* races.c: the race knobs' hooks; each keeps the rule while its knob is off. */
+static inline bool sim_race(const struct nvr_sim *s, enum nvr_sim_race r)
+{
+	return s->cfg.races[r];
+}
+/* A reset clears Doorbell Buffer Config, unless keep_dbbuf_on_reset. */
+void nvr_sim_race_dbbuf_reset(struct nvr_sim *s);
+/* The SQ EventIdx to write when the SQ is drained. */
+uint32_t nvr_sim_race_sq_eventidx(const struct nvr_sim *s, const struct sim_sq *sq);
+/* The device read the shadow CQ head @head: publish it as CQ EventIdx. */
+void nvr_sim_race_cq_eventidx(struct nvr_sim *s, struct sim_cq *cq, uint32_t head);
+/* May the device read the shadow CQ head now (false: asleep until MMIO)? */
+bool nvr_sim_race_cq_may_read(struct nvr_sim *s, struct sim_cq *cq);
+/* An SQ is being deleted: complete_after_sq_delete takes its pending
+ * completions away, to post them later into the CQ memory as it was. */
+void nvr_sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq);
+/* CC.EN was cleared: complete_after_disable takes the pending completions away. */
+void nvr_sim_race_disable(struct nvr_sim *s);
+/* The worker's loop, device lock held: post what is owed. */
+void nvr_sim_race_tick(struct nvr_sim *s, uint64_t now);
+/* Where a created SQ starts fetching (0, unless stale_queue_state). */
+uint32_t nvr_sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq);
+/* The CQ is full: publish EventIdx, barrier; the caller reads the head again. */
+void nvr_sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq);
 
 /* irq.c */
 /* The device owes an interrupt on @vector; @io: for an I/O CQ (faults may apply). */

@@ -42,6 +42,8 @@ static bool deliver(struct nvr_sim *s, uint16_t target, bool justified, bool str
 		atomic_fetch_add_explicit(&v->unjustified, 1, memory_order_relaxed);
 	if (stray)
 		atomic_fetch_add_explicit(&v->stray, 1, memory_order_relaxed);
+	/* The message is a posted write after the CQEs: they reach memory first. */
+	nvr_shim_drain();
 	if (write(efd, &one, sizeof(one)) != sizeof(one))
 		return false;
 	atomic_fetch_add_explicit(&s->st_irqs, 1, memory_order_relaxed);
@@ -149,7 +151,7 @@ int nvr_sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned in
 	 * the registers (the bhyve fix) -- but between two writes it may read
 	 * an entry whose address is new and whose data is old.
 	 */
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	if (dword < 2) {
 		if (!atomic_load(&v->half)) {
 			v->pre_slot = route(s, (uint16_t)vector);
@@ -179,7 +181,7 @@ int nvr_sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned in
 	}
 	nvr_journal_add(&s->journal, NVR_JEV_REG_WRITE, 0, 0x10000 + vector * 16 + dword * 4, value,
 			0);
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	if (window)
 		hold_window(s, v);
 	return 0;
@@ -282,9 +284,9 @@ int nvr_sim_irq_set(struct nvr_transport *t, unsigned int vector, int efd)
 	if (vector >= s->cfg.nr_vectors)
 		return -EINVAL;
 	/* Under the lock, so that no delivery is half way through the old fd. */
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	atomic_store_explicit(&s->vec[vector].efd, efd, memory_order_release);
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	return 0;
 }
 
@@ -311,7 +313,7 @@ int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 	if (vector >= s->cfg.nr_vectors)
 		return -EINVAL;
 	v = &s->vec[vector];
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	atomic_store(&v->masked, masked);
 	nvr_journal_add(&s->journal, NVR_JEV_IRQ_MASK, 0, vector, masked, 0);
 	/* Unmasking a vector with its pending bit set delivers it now, to
@@ -329,6 +331,6 @@ int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 		nvr_journal_add(&s->journal, NVR_JEV_IRQ_RAISE, 0, vector, delivered,
 				(uint32_t)(to < 0 ? 0xffff : to));
 	}
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	return 0;
 }

@@ -75,6 +75,8 @@ uint32_t nvr_sim_read32(struct nvr_transport *t, uint32_t off)
 {
 	struct nvr_sim *s = to_sim(t);
 
+	/* An uncached access: the CPU's earlier stores reach memory first. */
+	nvr_shim_drain();
 	switch (off) {
 	case NVME_REG_CAP:
 		return (uint32_t)s->cap;
@@ -205,6 +207,7 @@ static void doorbell(struct nvr_sim *s, uint32_t off, uint32_t val)
 		if (!atomic_load_explicit(&cq->live, memory_order_relaxed) || val >= cq->size)
 			goto bad;
 		atomic_store_explicit(&cq->db, val, memory_order_seq_cst);
+		atomic_fetch_add_explicit(&cq->mmio_seq, 1, memory_order_seq_cst);
 	} else {
 		struct sim_sq *sq = &s->sqs[qid];
 
@@ -225,11 +228,13 @@ void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 {
 	struct nvr_sim *s = to_sim(t);
 
+	/* An uncached write: after the CPU's earlier stores (the SQEs, a shadow). */
+	nvr_shim_drain();
 	if (likely(off >= DOORBELL_BASE)) {
 		doorbell(s, off, val);
 		return;
 	}
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	nvr_journal_add(&s->journal, NVR_JEV_REG_WRITE, 0, off, val, 0);
 	switch (off) {
 	case NVME_REG_CC:
@@ -253,7 +258,7 @@ void nvr_sim_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 	default:
 		break;	/* read-only or reserved: ignored */
 	}
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	nvr_sim_kick(s);
 }
 

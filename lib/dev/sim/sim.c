@@ -82,11 +82,11 @@ bool nvr_sim_cid_pending(struct nvr_sim *s, uint16_t sqid, uint16_t cid)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	for (uint32_t i = 0; i < s->nr_pend && !found; i++)
 		found = s->pend[i].cqe.sqid == sqid && s->pend[i].cqe.cid == cid &&
 			!(s->pend[i].flags & SIM_POST_FABRICATED);
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	return found;
 }
 
@@ -163,12 +163,13 @@ static void sim_destroy(struct nvr_transport *t)
 		atomic_store(&s->stop, true);
 		atomic_fetch_add(&s->kick, 1);
 		nvr_futex_wake(&s->kick, 1);
-		pthread_join(s->worker, NULL);
+		nvr_thread_join(&s->worker);
 	}
 	if (s->ns)
 		munmap(s->ns, s->cfg.ns_bytes);
 	nvr_journal_release(&s->journal);
 	free(s->pend);
+	free(s->ghosts);
 	free(s->maps);
 	free(s->vec);
 	free(s->cqs);
@@ -177,8 +178,12 @@ static void sim_destroy(struct nvr_transport *t)
 		free(s->sqs[q].posted);
 	}
 	free(s->sqs);
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_destroy(&s->dma_lock);
+#else
 	pthread_rwlock_destroy(&s->dma_lock);
-	pthread_mutex_destroy(&s->lock);
+#endif
+	nvr_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -187,7 +192,7 @@ static int sim_reset(struct nvr_transport *t)
 	struct nvr_sim *s = (struct nvr_sim *)t;
 
 	/* A function level reset: the controller as after power-on. */
-	pthread_mutex_lock(&s->lock);
+	nvr_mutex_lock(&s->lock);
 	nvr_sim_queues_reset(s);
 	atomic_store(&s->cc, 0);
 	atomic_store(&s->csts_fixed, 0);
@@ -206,7 +211,7 @@ static int sim_reset(struct nvr_transport *t)
 		atomic_store(&s->vec[v].half, false);
 		s->vec[v].inflight = false;
 	}
-	pthread_mutex_unlock(&s->lock);
+	nvr_mutex_unlock(&s->lock);
 	return 0;
 }
 
@@ -291,12 +296,17 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	s->t.nr_vectors = cfg->nr_vectors;
 	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */
 	s->t.iova_end = 1ull << 48;
-	pthread_mutex_init(&s->lock, NULL);
+	nvr_mutex_init(&s->lock);
+#ifdef NVR_SCHED_MODEL
+	(void)rwa;
+	nvr_mutex_init(&s->dma_lock);
+#else
 	pthread_rwlockattr_init(&rwa);
 	/* Unmap must not starve behind a busy worker. */
 	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s->dma_lock, &rwa);
 	pthread_rwlockattr_destroy(&rwa);
+#endif
 
 	/* CAP (NVMe 1.4, 3.1.1): MQES, CQR, TO, DSTRD, CSS = NVM, MPSMIN = MPSMAX = 4 KiB. */
 	s->cap = (uint64_t)cfg->mqes | 1ull << NVME_CAP_CQR_SHIFT |
@@ -333,7 +343,7 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		goto err;
 	nvr_sim_build_identify(s);
 
-	ret = -pthread_create(&s->worker, NULL, nvr_sim_worker, s);
+	ret = nvr_thread_spawn(&s->worker, nvr_sim_worker, s, "device");
 	if (ret)
 		goto err;
 	s->worker_started = true;
@@ -367,9 +377,9 @@ void nvr_sim_get_stats(struct nvr_sim *s, struct nvr_sim_stats *st)
 	st->dma_faults = atomic_load(&s->st_dma_faults);
 	st->bad_doorbells = atomic_load(&s->st_bad_db);
 	st->sleeps = atomic_load(&s->st_sleeps);
-	pthread_rwlock_rdlock(&s->dma_lock);
+	sim_dma_rdlock(s);
 	st->live_maps = s->nr_maps;
-	pthread_rwlock_unlock(&s->dma_lock);
+	sim_dma_unlock(s);
 	st->attached_vectors = 0;
 	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++)
 		st->attached_vectors += atomic_load(&s->vec[v].efd) >= 0;

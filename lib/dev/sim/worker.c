@@ -112,8 +112,16 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	uint32_t dw3;
 
 	cq_update_head(s, cq);
-	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN))
-		return false;
+	if ((cq->tail + 1) % cq->size == cq->head_seen && !(flags & SIM_POST_OVERRUN) &&
+	    !(cq->qid && sim_race(s, NVR_RACE_CQ_OVERRUN))) {
+		if (!cq->shadow || cq->asleep)
+			return false;
+		nvr_sim_race_cq_full(s, cq);	/* EventIdx, barrier, then the head again */
+		cq_update_head(s, cq);
+		cq->asleep = (cq->tail + 1) % cq->size == cq->head_seen;
+		if (cq->asleep)
+			return false;
+	}
 
 	if (flags & SIM_POST_FLIP_PHASE)
 		phase ^= 1;
@@ -311,8 +319,10 @@ void nvr_sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 {
 	uint32_t tail = atomic_load(&sq->db);
 
-	if (sq->shadow)
-		nvr_sim_dbbuf_sq_tail(s, sq, &tail);
+	/* An SQ asleep behind its shadow tail has nothing past its head: the
+	 * MMIO doorbell may be from long ago (the host rang by shadow since). */
+	if (sq->shadow && !nvr_sim_dbbuf_sq_tail(s, sq, &tail))
+		tail = sq->head;
 	while (sq->head != tail) {
 		const struct nvr_sqe *p = nvr_sim_dma_ptr(s, sq->base + (uint64_t)sq->head * 64, 64, false);
 		struct nvr_cqe cqe = { .sqid = sq->qid };
@@ -325,6 +335,7 @@ void nvr_sim_delete_sq(struct nvr_sim *s, struct sim_sq *sq)
 		cqe.status = NVR_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORT_QUEUE) << 1;
 		enqueue(s, &s->cqs[sq->cqid], &cqe, 0, 0);
 	}
+	nvr_sim_race_sq_delete(s, sq);
 	/* Completions of this SQ still held back for latency are posted now. */
 	for (uint32_t i = 0; i < s->nr_pend; i++)
 		if (s->pend[i].cqe.sqid == sq->qid)
@@ -353,9 +364,10 @@ void nvr_sim_queues_reset(struct nvr_sim *s)
 		s->cqs[q].nr_sqs = 0;
 		s->cqs[q].unsignalled = 0;
 	}
+	nvr_sim_race_disable(s);
 	s->nr_pend = 0;
 	/* A reset clears Doorbell Buffer Config and stops the keep-alive timer. */
-	nvr_sim_dbbuf_reset(s);
+	nvr_sim_race_dbbuf_reset(s);
 	nvr_sim_kato_reset(s);
 }
 
@@ -454,6 +466,12 @@ void *nvr_sim_worker(void *arg)
 	struct nvr_sim *s = arg;
 	uint64_t idle_since = 0, spin_ns = (uint64_t)s->cfg.spin_us * 1000, loop = 0;
 
+#ifdef NVR_SCHED_MODEL
+	/* On the virtual clock a spin never ends (time moves only when every
+	 * actor waits): the model's device sleeps at once. */
+	spin_ns = 0;
+#endif
+
 	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
 		uint64_t now = sim_now();
 		unsigned int work = 0;
@@ -461,8 +479,8 @@ void *nvr_sim_worker(void *arg)
 		uint32_t k;
 
 		s->now = now;
-		pthread_mutex_lock(&s->lock);
-		pthread_rwlock_rdlock(&s->dma_lock);
+		nvr_mutex_lock(&s->lock);
+		sim_dma_rdlock(s);
 		if (nvr_sim_ready(s, now)) {
 			/*
 			 * After shutdown processing completes nothing more is
@@ -482,9 +500,11 @@ void *nvr_sim_worker(void *arg)
 			nvr_sim_raise_due(s, now);
 			nvr_sim_hostile_tick(s, now);
 		}
+		/* Also while disabled: what a buggy device still owes. */
+		nvr_sim_race_tick(s, now);
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
-		pthread_rwlock_unlock(&s->dma_lock);
-		pthread_mutex_unlock(&s->lock);
+		sim_dma_unlock(s);
+		nvr_mutex_unlock(&s->lock);
 		/* For a torn_sample window: has the device anything left to raise? */
 		loop++;
 		if (work || pending)
@@ -506,15 +526,15 @@ void *nvr_sim_worker(void *arg)
 		 * and wakes us, or has_work() sees its doorbell (all seq_cst). */
 		k = atomic_load(&s->kick);
 		atomic_store_explicit(&s->sleeping, 1, memory_order_seq_cst);
-		pthread_mutex_lock(&s->lock);
+		nvr_mutex_lock(&s->lock);
 		if (!has_work(s, now) && !atomic_load(&s->stop)) {
 			uint64_t t = sleep_for(s, now);
 
-			pthread_mutex_unlock(&s->lock);
+			nvr_mutex_unlock(&s->lock);
 			atomic_fetch_add_explicit(&s->st_sleeps, 1, memory_order_relaxed);
 			nvr_futex_wait(&s->kick, k, t);
 		} else {
-			pthread_mutex_unlock(&s->lock);
+			nvr_mutex_unlock(&s->lock);
 		}
 		atomic_store(&s->sleeping, 0);
 		idle_since = 0;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nvmerace/dma.h>
 #include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
@@ -208,6 +209,29 @@ int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *
  * Return: 0, -ENOENT, -EREMOTEIO (device refused; @status), or a transport error.
  */
 int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status);
+/* What nvr_ctrl_delete_qpair_keep() hands back. */
+struct nvr_qpair_gone {
+	nvr_cqe_fn fn;		/* in: completes the commands the deletion aborted */
+	void *arg;
+	/* in: called once they are, before the queues' memory goes (NULL: none) */
+	void (*detach)(void *arg, struct nvr_sq *sq, struct nvr_cq *cq);
+	struct nvr_dma_buf sq_mem, cq_mem;	/* out: the rings, still mapped */
+	uint32_t left;		/* out: commands with no completion once Delete SQ was done */
+};
+/**
+ * nvr_ctrl_delete_qpair_keep() - nvr_ctrl_delete_qpair(), keeping the rings.
+ * @ctrl: the controller.
+ * @qid: the queue pair.
+ * @status: the failing command's status, when one failed.
+ * @g: in: how to complete what the deletion aborted; out: the rings, handed
+ *     over still mapped instead of freed (as far as each queue was deleted),
+ *     and the commands still without a completion once Delete I/O SQ was
+ *     done (NVMe 1.4, 5.6: there must be none).
+ *
+ * Return: as nvr_ctrl_delete_qpair().
+ */
+int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
+			       struct nvr_qpair_gone *g);
 
 /**
  * nvr_ctrl_shutdown() - normal shutdown (CC.SHN = 01b), wait for SHST complete.
@@ -220,6 +244,33 @@ int nvr_ctrl_shutdown(struct nvr_ctrl *ctrl, unsigned int timeout_ms);
  * Return: 0, or -ETIMEDOUT.
  */
 int nvr_ctrl_disable(struct nvr_ctrl *ctrl);
+
+/* What nvr_ctrl_reset() takes and hands back. */
+struct nvr_reset_gone {
+	/* in: completes the commands the reset cancelled (no CQE will come) */
+	nvr_cqe_fn fn;
+	void *arg;
+	/* in: called for each I/O queue pair before its memory goes (NULL: none) */
+	void (*detach)(void *arg, struct nvr_sq *sq, struct nvr_cq *cq);
+	/* in: room for the CQ rings by queue ID (NULL: freed); out: handed over */
+	struct nvr_dma_buf *cq_mem;
+	uint16_t nr_cq_mem;
+	struct nvr_dma_buf dbbuf;	/* out: the Doorbell Buffer Config pages */
+	uint32_t cancelled;		/* out: commands the reset cancelled */
+};
+
+/**
+ * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1) and bring the
+ * admin queue up again; every I/O queue and shadow doorbell is gone.
+ * @ctrl: an open controller; nothing may submit meanwhile.
+ * @g: once CSTS.RDY is 0, the commands still outstanding are completed as
+ *     aborted (Command Abort Requested) through g->fn; the Doorbell Buffer
+ *     Config pages and the CQ rings are handed over still mapped (a device
+ *     that is not done with them may still write there).
+ *
+ * Return: 0, or -errno (-ETIMEDOUT when CSTS.RDY did not follow CC.EN).
+ */
+int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g);
 
 /**
  * nvr_ctrl_csts() - read the Controller Status register.

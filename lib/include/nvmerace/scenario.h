@@ -41,6 +41,9 @@ enum nvr_step_kind {
 	NVR_STEP_KEEP_ALIVE,	/* Keep Alive on the admin queue every every_ns */
 	NVR_STEP_TEARDOWN,	/* delete I/O queues, shut down, free the admin queue */
 	NVR_STEP_REPROGRAM,	/* move a queue's interrupt between host vectors */
+	NVR_STEP_RESET,		/* controller reset (CC.EN = 0), queues created again */
+	NVR_STEP_RECREATE,	/* delete a queue pair, create it again with the same ID */
+	NVR_STEP_ABORT,		/* Abort an outstanding command every every_ns */
 	NVR_STEP_NR,
 };
 
@@ -56,10 +59,12 @@ struct nvr_step {
 	bool random;		/* random LBAs in the actor's region, else sequential */
 	bool verify;		/* reads check what this actor wrote */
 	uint32_t batch;		/* commands per SQ doorbell write at most; 0: all that fit */
+	bool no_drain;		/* end without waiting for the commands in flight */
 	/* reap */
 	enum nvr_wake wake;
 	uint64_t every_ns;	/* also reprogram: between two moves */
 	uint16_t vector;	/* reap, wake irq: the host vector waited on; 0: the queue's */
+	uint64_t hold_ns;	/* reap: write the CQ head doorbell this long after each reap */
 	/* reprogram: the host vectors the queue's interrupt visits, in turn;
 	 * count, when not 0, bounds the moves */
 	uint16_t move_to[NVR_MAX_MOVE_VECTORS];
@@ -71,6 +76,9 @@ struct nvr_step {
 	uint32_t kato_ms;
 	/* teardown: how long to keep watching after the admin queue was freed */
 	uint64_t linger_ns;
+	/* reset: Doorbell Buffer Config again after the reset (-1: as at bring-up);
+	 * the old shadow pages stay mapped as canaries for linger_ns */
+	int dbbuf_after;
 	/* barrier: every actor that has this barrier id meets here */
 	uint32_t barrier;
 	uint32_t line;		/* where it came from, for messages */
@@ -111,6 +119,9 @@ struct nvr_policy {
 	enum nvr_need_event need_event;
 	enum nvr_ka_policy keep_alive;
 	enum nvr_msix_update msix_update;
+	int cqe_read;		/* 1: the CID is read before the phase (FreeBSD D30995); -1 */
+	int irq_drain_limit;	/* CQEs a handler takes per wake; 0: all (SPDK 7406eb0dc0); -1 */
+	int poll_checks_type;	/* 1: a poller leaves interrupt-driven queues alone; -1 */
 };
 
 /* Every field unset: a row or scenario that sets nothing. */
@@ -118,7 +129,8 @@ struct nvr_policy {
 	((struct nvr_policy){ .cq_lock = NVR_CQ_LOCK_UNSET, .shadow_doorbells = -1,            \
 			      .barrier = NVR_DBBUF_BARRIER_UNSET,                              \
 			      .need_event = NVR_NEED_EVENT_UNSET, .keep_alive = NVR_KA_UNSET,  \
-			      .msix_update = NVR_MSIX_UNSET })
+			      .msix_update = NVR_MSIX_UNSET, .cqe_read = -1,                   \
+			      .irq_drain_limit = -1, .poll_checks_type = -1 })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {
@@ -131,6 +143,8 @@ struct nvr_row {
 	int coalesce_time;
 	uint64_t hostile[NVR_HOSTILE_NR];	/* over the scenario's, where set */
 	bool set_hostile[NVR_HOSTILE_NR];
+	bool races[NVR_RACE_NR];	/* over the scenario's, where set */
+	bool set_races[NVR_RACE_NR];
 	struct nvr_expect expect[NVR_AN_NR];
 };
 
@@ -154,6 +168,13 @@ struct nvr_scenario {
 	uint64_t sweep_ns;	/* the built-in timeout sweep looks at quiet CQs this often */
 	uint64_t duration_ns;	/* a cap on the whole run; 0: none */
 	bool stop_on_anomaly;
+	/* sched: what model mode (virtual time, every step a scheduling point)
+	 * changes: the stall timeout, a cap on each submit step's count; 0: as is */
+	struct {
+		uint64_t stall_ns;
+		uint64_t count;
+		int on_anomaly;	/* -1: as stop.on_anomaly */
+	} model;
 	uint32_t nr_rows;
 	struct nvr_row rows[16];
 };

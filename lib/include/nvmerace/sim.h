@@ -102,6 +102,42 @@ int nvr_sim_hostile_by_name(const char *name);
  */
 enum nvr_sim_hostile_kind nvr_sim_hostile_kind(enum nvr_sim_hostile h);
 
+/*
+ * Race knobs: the device-side races of the catalog (README, "The device on
+ * trial"). Each reproduces one public device bug in a race window a correct
+ * host drives it through; lib/sim/races.c says which rule each breaks and
+ * where the bug was found. All are switches, off by default.
+ */
+enum nvr_sim_race {
+	NVR_RACE_KEEP_DBBUF_ON_RESET,	/* Doorbell Buffer Config survives CC.EN = 0 */
+	NVR_RACE_EVENTIDX_IS_WAIT,	/* SQ EventIdx = the tail it waits for, not the one it saw */
+	NVR_RACE_NO_CQ_EVENTIDX,	/* never writes CQ EventIdx */
+	NVR_RACE_CQ_EVENTIDX_AT_TAIL,	/* a full CQ's EventIdx = its tail */
+	NVR_RACE_STALE_QUEUE_STATE,	/* a re-created SQ starts where the deleted one stopped */
+	NVR_RACE_COMPLETE_AFTER_SQ_DELETE,	/* commands in flight complete after Delete SQ */
+	NVR_RACE_COMPLETE_AFTER_DISABLE,	/* ... and after CC.EN = 0 */
+	NVR_RACE_CQ_OVERRUN,		/* posts into CQ slots the host has not released */
+	NVR_RACE_ABORT_COMPLETES_TWICE,	/* an aborted command also completes normally */
+	NVR_RACE_ABORT_SAYS_ABORTED,	/* Abort says aborted; the command completes anyway */
+	NVR_RACE_NR,
+};
+
+/**
+ * nvr_sim_race_name() - the scenario file's name for a race knob.
+ * @r: the knob.
+ *
+ * Return: its name, or "?" for no knob.
+ */
+const char *nvr_sim_race_name(enum nvr_sim_race r);
+
+/**
+ * nvr_sim_race_by_name() - the race knob a name stands for.
+ * @name: as a scenario file writes it.
+ *
+ * Return: the knob, or -1.
+ */
+int nvr_sim_race_by_name(const char *name);
+
 struct nvr_sim_config {
 	uint64_t ns_bytes;	/* namespace 1 capacity; RAM backed, touched lazily */
 	uint32_t lba_size;	/* 512 or 4096 */
@@ -124,6 +160,7 @@ struct nvr_sim_config {
 	 * set pending: no Pending Bit Array, the bhyve bug (PCI 3.0, 6.8.2.9). */
 	bool no_pba;
 	uint64_t hostile[NVR_HOSTILE_NR];	/* see enum nvr_sim_hostile; 0: off */
+	bool races[NVR_RACE_NR];	/* see enum nvr_sim_race */
 	char model[41];
 	char serial[21];
 	char firmware[9];
