@@ -49,7 +49,10 @@ void setup_logging(bool verbose);
 struct nvr_transport;
 struct nvr_run_opts;
 struct device_opts {
-	const char *bdf;	/* NULL: the simulator */
+	const char *bdf;	/* NULL: the simulator (or --target) */
+	const char *target;	/* --target tcp://HOST[:PORT]/SUBSYSNQN; NULL: none */
+	const char *hostnqn;	/* --hostnqn; NULL: /etc/nvme/hostnqn, else from machine-id */
+	char nqn[224];		/* the host NQN used */
 	bool bind, force;
 	uint32_t write_nsid;	/* 0: no --write-range, real-device I/O is read only */
 	uint64_t write_start, write_end;
@@ -68,20 +71,29 @@ bool device_parse_write_range(const char *s, struct device_opts *d);
 int device_getopt(int ch, const char *arg, struct device_opts *d);
 /* Refuse a controller in use unless @force, then bind it to vfio-pci. Returns an exit status. */
 int device_bind(const char *bdf, bool force, char *orig, size_t origlen);
-/* Open d->bdf through VFIO (binding it first with --bind); *t NULL without --device. */
+/* Open d->bdf through VFIO (binding it first with --bind), or d->target over NVMe/TCP;
+ * *t NULL without either. */
 int device_open(struct device_opts *d, struct nvr_transport **t);
 /* Release @t and give a device bound by --bind back to its driver. Returns an exit status. */
 int device_close(struct device_opts *d, struct nvr_transport *t);
 void device_run_opts(const struct device_opts *d, struct nvr_transport *t, struct nvr_run_opts *o);
+/* How reports name the device: the address, the target URL, or "sim". */
+const char *device_name(const struct device_opts *d);
+
+/* Long-only options: codes past any letter. */
+enum { OPT_TARGET = 0x100, OPT_HOSTNQN };
 
 /* Device options for getopt_long: the long options, then their short letters. */
 #define DEVICE_LONGOPTS \
 	{ "device", required_argument, NULL, 'D' }, \
 	{ "bind", no_argument, NULL, 'b' }, \
-	{ "force", no_argument, NULL, 'f' }
+	{ "force", no_argument, NULL, 'f' }, \
+	{ "target", required_argument, NULL, OPT_TARGET }, \
+	{ "hostnqn", required_argument, NULL, OPT_HOSTNQN }
 #define DEVICE_SHORTOPTS "D:bf"
 #define WRITE_RANGE_LONGOPT { "write-range", required_argument, NULL, 'W' }
-/* --bind, --force and --write-range need --device; prints what is wrong. */
+/* --bind and --force need --device, --write-range --device or --target, --hostnqn
+ * --target, and --device and --target exclude each other; prints what is wrong. */
 bool device_check(const struct device_opts *d);
 
 /*

@@ -30,6 +30,12 @@ int device_getopt(int ch, const char *arg, struct device_opts *d)
 		return 1;
 	case 'W':
 		return device_parse_write_range(arg, d) ? 1 : -1;
+	case OPT_TARGET:
+		d->target = arg;
+		return 1;
+	case OPT_HOSTNQN:
+		d->hostnqn = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -113,12 +119,74 @@ int device_bind(const char *bdf, bool force, char *orig, size_t origlen)
 	return EXIT_OK;
 }
 
+/*
+ * The host NQN: --hostnqn, else /etc/nvme/hostnqn as nvme-cli reads it, else
+ * one made from /etc/machine-id (the same on every run of this host).
+ */
+static int host_nqn(struct device_opts *d)
+{
+	char id[64] = "";
+	FILE *f;
+
+	if (d->hostnqn) {
+		snprintf(d->nqn, sizeof(d->nqn), "%s", d->hostnqn);
+		return EXIT_OK;
+	}
+	f = fopen("/etc/nvme/hostnqn", "r");
+	if (f) {
+		if (fgets(d->nqn, sizeof(d->nqn), f))
+			d->nqn[strcspn(d->nqn, " \t\r\n")] = '\0';
+		fclose(f);
+		if (d->nqn[0])
+			return EXIT_OK;
+	}
+	f = fopen("/etc/machine-id", "r");
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		fclose(f);
+	}
+	id[strcspn(id, " \t\r\n")] = '\0';
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
+		warnx("no host NQN: pass --hostnqn (neither /etc/nvme/hostnqn nor /etc/machine-id "
+		      "gives one)");
+		return EXIT_USAGE;
+	}
+	snprintf(d->nqn, sizeof(d->nqn),
+		 "nqn.2014-08.org.nvmexpress:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12,
+		 id + 16, id + 20);
+	return EXIT_OK;
+}
+
+static int target_open(struct device_opts *d, struct nvr_transport **t)
+{
+	struct nvr_tcp_opts o = { .hostnqn = d->nqn };
+	char msg[NVR_ENV_MSG];
+	int ret = host_nqn(d);
+
+	if (ret)
+		return ret;
+	ret = nvr_tcp_open(d->target, &o, t, msg, sizeof(msg));
+	if (ret) {
+		warnx("cannot connect to %s: %s", d->target, msg);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_ENV;
+	}
+	return EXIT_OK;
+}
+
+const char *device_name(const struct device_opts *d)
+{
+	return d->target ? d->target : d->bdf ? d->addr : "sim";
+}
+
 int device_open(struct device_opts *d, struct nvr_transport **t)
 {
 	char msg[NVR_ENV_MSG];
 	int ret;
 
 	*t = NULL;
+	if (d->target)
+		return target_open(d, t);
 	if (!d->bdf)
 		return EXIT_OK;
 	if (nvr_pci_parse_bdf(d->bdf, d->addr)) {

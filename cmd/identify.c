@@ -13,16 +13,19 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: nvmerace identify [--device BDF [--bind [--force]]] [--json] [--lba-size 512|4096]\n"
-	"                         [--verbose]\n"
+	"usage: nvmerace identify [--device BDF [--bind [--force]] | --target URL [--hostnqn NQN]]\n"
+	"                         [--json] [--lba-size 512|4096] [--verbose]\n"
 	"\n"
-	"Brings the controller up (the built-in simulated controller, or a real one\n"
-	"with --device) and prints its model, serial, firmware, version, MQES, queue\n"
-	"counts and namespaces.\n"
+	"Brings the controller up (the built-in simulated controller, a real one\n"
+	"with --device, or one over NVMe/TCP with --target) and prints its model,\n"
+	"serial, firmware, version, MQES, queue counts and namespaces.\n"
 	"\n"
 	"  -D, --device BDF    the controller at PCI address BDF, bound to vfio-pci\n"
 	"  -b, --bind          bind it to vfio-pci for the command, and back after\n"
 	"  -f, --force         with --bind: take it even when its namespaces are in use\n"
+	"      --target URL    the controller at tcp://HOST[:PORT]/SUBSYSNQN (NVMe/TCP)\n"
+	"      --hostnqn NQN   this host's NQN for --target (default: /etc/nvme/hostnqn,\n"
+	"                      else one made from /etc/machine-id)\n"
 	"  -j, --json          print JSON instead of text\n"
 	"      --lba-size N    the simulated namespace's LBA size (512 or 4096)\n"
 	"  -v, --verbose       log what the library does\n"
@@ -147,7 +150,7 @@ int cmd_identify(int argc, char **argv)
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 	}
-	if (dev.bdf) {
+	if (dev.bdf || dev.target) {
 		status = device_open(&dev, &t);
 		if (status)
 			return status;
@@ -165,9 +168,9 @@ int cmd_identify(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	if (json)
-		ret = print_json(nvr_ctrl_info(ctrl), dev.bdf ? dev.addr : "sim");
+		ret = print_json(nvr_ctrl_info(ctrl), device_name(&dev));
 	else
-		print_text(nvr_ctrl_info(ctrl), dev.bdf ? dev.addr : "sim");
+		print_text(nvr_ctrl_info(ctrl), device_name(&dev));
 	nvr_ctrl_close(ctrl);
 	status = device_close(&dev, t);
 	if (got_signal)

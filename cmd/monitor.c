@@ -44,13 +44,16 @@ static const char usage[] =
 	"usage: nvmerace monitor [options] [FILE]\n"
 	"\n"
 	"Runs scenario FILE (each row of its matrix in turn) on the simulated controller,\n"
-	"or on a real one with --device, and shows its queues, vectors, latency and\n"
-	"anomalies live. Without FILE it shows an idle controller: one queue pair on\n"
-	"vector 1, one read, then nothing.\n"
+	"a real one with --device, or one over NVMe/TCP with --target, and shows its\n"
+	"queues, vectors, latency and anomalies live. Without FILE it shows an idle\n"
+	"controller: one queue pair on vector 1, one read, then nothing.\n"
 	"\n"
 	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
 	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
 	"  -f, --force           with --bind: take it even when its namespaces are in use\n"
+	"      --target URL      run on the controller at tcp://HOST[:PORT]/SUBSYSNQN\n"
+	"      --hostnqn NQN     this host's NQN for --target (default: /etc/nvme/hostnqn,\n"
+	"                        else one made from /etc/machine-id)\n"
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"
@@ -453,7 +456,7 @@ int cmd_monitor(int argc, char **argv)
 		m->write_start = dev_opts.write_start;
 		m->write_end = dev_opts.write_end;
 		m->nr_faults = 0;	/* a real controller takes no fault by hand */
-		name_device(m, c.in.dev.addr);
+		name_device(m, device_name(&c.in.dev));
 	}
 	ret = monitor(m, &u);
 	closed = device_close(&c.in.dev, m->transport);

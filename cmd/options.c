@@ -155,8 +155,20 @@ int inputs_getopt(int ch, char *arg, struct run_inputs *in)
 
 bool device_check(const struct device_opts *d)
 {
-	if ((d->bind || d->force || d->write_nsid) && !d->bdf) {
-		warnx("--bind, --force and --write-range need --device");
+	if (d->bdf && d->target) {
+		warnx("--device and --target name two controllers: give one");
+		return false;
+	}
+	if ((d->bind || d->force) && !d->bdf) {
+		warnx("--bind and --force need --device");
+		return false;
+	}
+	if (d->write_nsid && !d->bdf && !d->target) {
+		warnx("--write-range needs --device or --target");
+		return false;
+	}
+	if (d->hostnqn && !d->target) {
+		warnx("--hostnqn needs --target");
 		return false;
 	}
 	return true;

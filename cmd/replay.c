@@ -61,6 +61,20 @@ int replay_format(char *buf, size_t len, const struct run_inputs *in, const char
 	char tmp[1024];
 
 	put(&l, "nvmerace run");
+	if (in->dev.target) {
+		word(&l, "--target");
+		word(&l, in->dev.target);
+		if (in->dev.hostnqn) {
+			word(&l, "--hostnqn");
+			word(&l, in->dev.hostnqn);
+		}
+	}
+	if (in->dev.target && in->dev.write_nsid) {
+		snprintf(tmp, sizeof(tmp), "%" PRIu32 ":%" PRIu64 "-%" PRIu64,
+			 in->dev.write_nsid, in->dev.write_start, in->dev.write_end);
+		word(&l, "--write-range");
+		word(&l, tmp);
+	}
 	if (in->dev.bdf) {
 		word(&l, "--device");
 		word(&l, in->dev.bdf);

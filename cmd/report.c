@@ -435,8 +435,11 @@ static struct json_object *head_json(const struct report *r)
 	}
 	json_object_object_add(o, "command", cmd);
 	dev = json_object_new_object();
-	json_object_object_add(dev, "kind", json_object_new_string(r->bdf ? "vfio" : "sim"));
+	json_object_object_add(dev, "kind", json_object_new_string(r->target ? "tcp" :
+								   r->bdf ? "vfio" : "sim"));
 	json_object_object_add(dev, "bdf", str_or_null(r->bdf));
+	if (r->target)
+		json_object_object_add(dev, "target", json_object_new_string(r->target));
 	/* Not read by the run today (nvmerace identify shows them): null, unknown. */
 	json_object_object_add(dev, "model", NULL);
 	json_object_object_add(dev, "serial", NULL);
@@ -633,7 +636,7 @@ static void junit_suite(struct xbuf *x, const struct report *r, size_t from, siz
 	X(">\n    <properties>\n      <property name=\"file\" value=\"");
 	XS(r->e[from].file);
 	X("\"/>\n      <property name=\"device\" value=\"");
-	XS(r->bdf ? r->bdf : "sim");
+	XS(r->target ? r->target : r->bdf ? r->bdf : "sim");
 	X("\"/>\n      <property name=\"version\" value=\"%s\"/>\n    </properties>\n",
 	  NVR_VERSION);
 	for (size_t i = from; i < to; i++)

@@ -39,7 +39,8 @@ struct report {
 	int argc;
 	char **argv;
 	struct timespec start;	/* CLOCK_REALTIME; 0: unknown */
-	const char *bdf;	/* NULL: the simulator */
+	const char *bdf;	/* NULL: the simulator (or target) */
+	const char *target;	/* --target: NVMe/TCP */
 };
 
 int report_add(struct report *r, const char *file, const struct nvr_result *res);

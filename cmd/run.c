@@ -23,12 +23,16 @@ static const char run_usage[] =
 	"usage: nvmerace run [options] FILE...\n"
 	"\n"
 	"Runs each scenario FILE (every row of its matrix; '-' reads standard input)\n"
-	"on the simulated controller, or on a real one with --device, and exits 0 when\n"
-	"every expectation is met. Each failure ends with the command that replays it.\n"
+	"on the simulated controller, a real one with --device, or one over NVMe/TCP\n"
+	"with --target, and exits 0 when every expectation is met. Each failure ends\n"
+	"with the command that replays it.\n"
 	"\n"
 	"  -D, --device BDF      run on the controller at PCI address BDF (vfio-pci)\n"
 	"  -b, --bind            bind it to vfio-pci for the run, and back after\n"
 	"  -f, --force           with --bind: take it even when its namespaces are in use\n"
+	"      --target URL      run on the controller at tcp://HOST[:PORT]/SUBSYSNQN\n"
+	"      --hostnqn NQN     this host's NQN for --target (default: /etc/nvme/hostnqn,\n"
+	"                        else one made from /etc/machine-id)\n"
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"
@@ -431,6 +435,7 @@ static int run_main(int argc, char **argv, bool explore)
 		return ret < 0 ? EXIT_OK : ret;
 	}
 	rep.bdf = c.in.dev.bdf;
+	rep.target = c.in.dev.target;
 	ret = load_all(&c, &scns);
 	if (ret) {
 		report_release(&rep);

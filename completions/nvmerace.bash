@@ -93,19 +93,22 @@ _nvmerace()
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return 0
 		fi ;;
-	-s | --seed | -r | --repeat | -d | --duration | -S | --set | -W | --write-range)
+	-s | --seed | -r | --repeat | -d | --duration | -S | --set | -W | --write-range | \
+	--target | --hostnqn)
 		return 0 ;;
 	esac
 
 	case $sub in
 	help) opts="$cmds" ;;
 	version) opts='--help' ;;
-	identify) opts='--device --bind --force --json --lba-size --verbose --help' ;;
+	identify) opts='--device --bind --force --target --hostnqn --json --lba-size --verbose
+		      --help' ;;
 	run)
-		opts='--device --bind --force --write-range --seed --repeat --duration --set
-		      --only --list --json --junit --quiet --verbose --help' ;;
+		opts='--device --bind --force --target --hostnqn --write-range --seed --repeat
+		      --duration --set --only --list --json --junit --quiet --verbose --help' ;;
 	monitor)
-		opts='--device --bind --force --write-range --seed --only --duration --set --help' ;;
+		opts='--device --bind --force --target --hostnqn --write-range --seed --only
+		      --duration --set --help' ;;
 	list) opts='--json --help' ;;
 	bind) opts='--force --help' ;;
 	unbind) opts='--help' ;;

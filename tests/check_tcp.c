@@ -20,23 +20,6 @@
 
 #include "suite_main.h"
 
-/*
- * Why a connection failed, as the library logged it: the test's own sink
- * keeps the last error (the library keeps none; its explanation of a failure
- * is a caller's buffer, which the TCP host does not take yet).
- */
-static char last_err[512];
-
-static void err_sink(enum nvr_log_level level, const char *msg, void *arg)
-{
-	(void)arg;
-	if (level == NVR_LOG_ERR)
-		snprintf(last_err, sizeof(last_err), "%s", msg);
-}
-
-#define nvr_log_clear_error() (last_err[0] = '\0')
-#define nvr_log_last_error() ((const char *)last_err)
-
 #define LONG_MS 20000u	/* generous: a sanitizer build on a loaded machine */
 #define STALL_MS 300u	/* for the cases that must time out */
 
@@ -46,9 +29,10 @@ static struct nvr_tcp_ctrl *connect_ok(struct tt *t, bool digests, uint32_t time
 	struct nvr_tcp_ctrl_opts o = { .nr_io_queues = 2, .timeout_ms = timeout_ms,
 				       .hdgst = digests, .ddgst = digests };
 	struct nvr_tcp_ctrl *ctrl;
-	int ret = nvr_tcp_ctrl_connect(t->url, TT_HOSTNQN, kato_ms, &o, &ctrl);
+	char msg[512];
+	int ret = nvr_tcp_ctrl_connect(t->url, TT_HOSTNQN, kato_ms, &o, &ctrl, msg, sizeof(msg));
 
-	ck_assert_msg(ret == 0, "connect: %s (%s)", strerror(-ret), nvr_log_last_error());
+	ck_assert_msg(ret == 0, "connect: %s (%s)", strerror(-ret), msg);
 	return ctrl;
 }
 
@@ -258,11 +242,12 @@ START_TEST(bad_icresp)
 	struct tt *t = tt_start(modes[_i], 0);
 	struct nvr_tcp_ctrl *ctrl = (void *)1;
 
-	nvr_log_clear_error();
-	ck_assert_int_eq(nvr_tcp_ctrl_connect(t->url, TT_HOSTNQN, 0, &o, &ctrl), -EPROTO);
+	char msg[512] = "";
+
+	ck_assert_int_eq(nvr_tcp_ctrl_connect(t->url, TT_HOSTNQN, 0, &o, &ctrl, msg, sizeof(msg)),
+			 -EPROTO);
 	ck_assert_ptr_null(ctrl);
-	ck_assert_msg(strstr(nvr_log_last_error(), nvr_tcp_err_str(NVR_TCP_E_ICRESP)), "%s",
-		      nvr_log_last_error());
+	ck_assert_msg(strstr(msg, nvr_tcp_err_str(NVR_TCP_E_ICRESP)), "%s", msg);
 	tt_stop(t);
 	ck_assert_int_eq(tt_nr_fds(), fds);
 }
@@ -386,8 +371,13 @@ START_TEST(refused)
 	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
 	close(s);
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u/%s", ntohs(a.sin_port), TT_NQN);
-	ck_assert_int_eq(nvr_tcp_ctrl_connect(url, TT_HOSTNQN, 0, NULL, &ctrl), -ECONNREFUSED);
-	ck_assert_int_eq(nvr_tcp_ctrl_connect(url, "", 0, NULL, &ctrl), -EINVAL);
+	char msg[512] = "";
+
+	ck_assert_int_eq(nvr_tcp_ctrl_connect(url, TT_HOSTNQN, 0, NULL, &ctrl, msg, sizeof(msg)),
+			 -ECONNREFUSED);
+	ck_assert_msg(strstr(msg, "cannot connect"), "%s", msg);
+	ck_assert_int_eq(nvr_tcp_ctrl_connect(url, "", 0, NULL, &ctrl, msg, sizeof(msg)), -EINVAL);
+	ck_assert_msg(strstr(msg, "host NQN"), "%s", msg);
 	ck_assert_int_eq(tt_nr_fds(), fds);
 }
 END_TEST
@@ -484,6 +474,5 @@ static Suite *tcp_suite(void)
 
 int main(void)
 {
-	nvr_log_set_sink(err_sink, NULL, NVR_LOG_ERR);
 	return nvr_run_suite(tcp_suite());
 }

@@ -12,7 +12,7 @@
 #                 continues it); a roff comment line before it,
 #                 .\" example: exit N    or    .\" example: skip REASON,
 #                 sets the expected status or skips it.
-# Commands that need real hardware (--device, bind, unbind, list) or a terminal
+# Commands that need real hardware (--device, --target, bind, unbind, list) or a terminal
 # (monitor) are skipped with the reason, and so, when NVR_SANITIZE is set (a
 # sanitizer build), are runs of every shipped scenario. Usage: tests/examples.sh BINARY
 set -u
@@ -67,6 +67,7 @@ while IFS=$tab read -r where want cmd; do
 	why=
 	case " $cmd " in
 	*" --device "* | *" -D "*) why="needs a controller bound to vfio-pci" ;;
+	*" --target "*) why="needs an NVMe/TCP target (check_tcp_host and the QEMU tier run it)" ;;
 	*nvmerace\ bind\ * | *nvmerace\ unbind\ *) why="binds a real PCI device" ;;
 	*nvmerace\ list\ *) why="its output is the machine's PCI devices" ;;
 	*nvmerace\ monitor\ *) why="needs a terminal (check_monitor runs it in tmux)" ;;

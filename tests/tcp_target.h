@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nvme/types.h>
@@ -74,7 +75,11 @@ enum tt_mode {
 	TT_ICRESP_MAXH2C,	/* ICResp with MAXH2CDATA 0 */
 	TT_ICRESP_NODGST,	/* digests asked for, none granted */
 	TT_KATO,		/* close every connection once KATO passes without a command */
+	TT_KA_LATE,		/* answer each Keep Alive TT_KA_LATE_MS late, as over a fabric */
 };
+
+#define TT_KA_LATE_MS 50
+#define TT_MAX_LATE 64
 
 struct tt_conn {
 	int fd;
@@ -98,7 +103,22 @@ struct tt {
 	uint8_t ns[TT_NS_BYTES];
 	atomic_uint keep_alives, connects, disconnects, commands, closed_by_kato;
 	char url[128];
+	/* TT_KA_LATE: Keep Alives answered later, oldest first. */
+	struct {
+		int fd;		/* the connection it came on, to answer only that one */
+		struct nvr_sqe sqe;
+		uint64_t due_ms;
+	} late[TT_MAX_LATE];
+	unsigned int nr_late;
 };
+
+static uint64_t tt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static int tt_write(int fd, const void *buf, size_t len)
 {
@@ -377,6 +397,22 @@ static bool tt_admin(struct tt *t, struct tt_conn *c, enum tt_mode mode, const s
 	case nvme_admin_identify: {
 		struct nvme_id_ctrl id;
 
+		/* CNS 0: namespace 1, 512-byte blocks; CNS 2: the active list, [1]. */
+		if ((uint8_t)sqe->cdw10 == NVME_IDENTIFY_CNS_NS) {
+			struct nvme_id_ns ns;
+
+			memset(&ns, 0, sizeof(ns));
+			if (sqe->nsid == 1) {
+				ns.nsze = ns.ncap = ns.nuse = TT_NS_BYTES / 512;
+				ns.lbaf[0].ds = 9;
+			}
+			return tt_c2h(t, c, mode, sqe, (const uint8_t *)&ns, sizeof(ns));
+		}
+		if ((uint8_t)sqe->cdw10 == NVME_IDENTIFY_CNS_NS_ACTIVE_LIST) {
+			uint32_t list[1024] = { 1 };
+
+			return tt_c2h(t, c, mode, sqe, (const uint8_t *)list, sizeof(list));
+		}
 		memset(&id, 0, sizeof(id));
 		memcpy(id.sn, "TT0001              ", sizeof(id.sn));
 		memset(id.mn, ' ', sizeof(id.mn));
@@ -390,13 +426,28 @@ static bool tt_admin(struct tt *t, struct tt_conn *c, enum tt_mode mode, const s
 		return tt_c2h(t, c, mode, sqe, (const uint8_t *)&id, sizeof(id));
 	}
 	case nvme_admin_set_features:
+		/* As nvmet: the Keep Alive Timer restarts with the new KATO. */
+		if ((uint8_t)sqe->cdw10 == NVME_FEAT_FID_KATO) {
+			atomic_store(&t->kato_ms, sqe->cdw11);
+			return tt_resp(t, c, mode, sqe, 0, 0, 0);
+		}
 		/* Number of Queues: at most two of each. */
 		return tt_resp(t, c, mode, sqe, 0, 1u << 16 | 1u, 0);
+	case nvme_admin_get_features:
+		if ((uint8_t)sqe->cdw10 == NVME_FEAT_FID_KATO)
+			return tt_resp(t, c, mode, sqe, 0, atomic_load(&t->kato_ms), 0);
+		return tt_resp(t, c, mode, sqe, NVME_SC_INVALID_FIELD, 0, 0);
 	case nvme_admin_keep_alive:
 		/* As nvmet: Keep Alive with no KATO is Keep Alive Timeout Invalid. */
 		if (!atomic_load(&t->kato_ms))
 			return tt_resp(t, c, mode, sqe, NVME_SC_KAT_INVALID, 0, 0);
 		atomic_fetch_add(&t->keep_alives, 1);
+		if (t->mode == TT_KA_LATE && t->nr_late < TT_MAX_LATE) {
+			t->late[t->nr_late].fd = c->fd;
+			t->late[t->nr_late].sqe = *sqe;
+			t->late[t->nr_late++].due_ms = tt_now_ms() + TT_KA_LATE_MS;
+			return true;
+		}
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	}
 	return tt_resp(t, c, mode, sqe, NVME_SC_INVALID_OPCODE, 0, 0);
@@ -508,7 +559,20 @@ static void *tt_thread(void *arg)
 			map[n] = i;
 			pfd[n++] = (struct pollfd){ .fd = t->c[i].fd, .events = POLLIN };
 		}
+		if (t->nr_late) {
+			uint64_t now = tt_now_ms(), due = t->late[0].due_ms;
+
+			wait = due > now ? (int)(due - now) : 0;
+		}
 		r = poll(pfd, (nfds_t)n, wait);
+		while (t->nr_late && t->late[0].due_ms <= tt_now_ms()) {
+			for (int i = 0; i < TT_MAX_CONNS; i++)
+				if (t->c[i].fd >= 0 && t->c[i].fd == t->late[0].fd)
+					tt_resp(t, &t->c[i], TT_OK, &t->late[0].sqe, 0, 0, 0);
+			memmove(&t->late[0], &t->late[1], --t->nr_late * sizeof(t->late[0]));
+		}
+		if (r == 0 && t->mode != TT_KATO)
+			continue;
 		if (r == 0) {
 			/* Counted first: the host may look as soon as the close reaches it. */
 			atomic_fetch_add(&t->closed_by_kato, 1);

@@ -82,6 +82,8 @@ struct nvr_transport_ops {
 
 	/* Function level reset. */
 	int (*reset)(struct nvr_transport *t);
+	/* Why the device stopped answering, in the transport's words; NULL: no idea. */
+	const char *(*why)(struct nvr_transport *t);
 	void (*destroy)(struct nvr_transport *t);
 };
 
@@ -246,6 +248,18 @@ static inline int nvr_transport_irq_resize(struct nvr_transport *t, unsigned int
 static inline int nvr_transport_reset(struct nvr_transport *t)
 {
 	return t->ops->reset ? t->ops->reset(t) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_why() - why the device stopped answering, as the transport saw it.
+ * @t: the transport.
+ *
+ * A connection closed by an NVMe/TCP target, a property that got no answer.
+ * Return: a sentence, or NULL when the transport knows nothing more.
+ */
+static inline const char *nvr_transport_why(struct nvr_transport *t)
+{
+	return t->ops->why ? t->ops->why(t) : NULL;
 }
 
 #endif

@@ -327,6 +327,9 @@ static int identify(struct nvr_ctrl *ctrl, uint32_t cns, uint32_t nsid)
 	memset(ctrl->idbuf.vaddr, 0, NVR_PAGE_SIZE);
 	sqe.prp1 = ctrl->idbuf.iova;
 	ret = nvr_ctrl_admin(ctrl, &sqe, &cqe, ADMIN_TIMEOUT_MS);
+	if (ret == -ETIMEDOUT)
+		why(ctrl, "identify cns %u nsid %u: no completion within %u ms", cns, nsid,
+		    ADMIN_TIMEOUT_MS);
 	if (ret)
 		return ret;
 	st = NVR_CQE_STATUS(cqe.status);
@@ -534,8 +537,12 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	*out = ctrl;
 	return 0;
 err:
-	if (msg && len)
-		snprintf(msg, len, "%s", ctrl->why[0] ? ctrl->why : strerror(-ret));
+	if (msg && len) {
+		const char *tw = nvr_transport_why(t);
+
+		snprintf(msg, len, "%s%s%s", ctrl->why[0] ? ctrl->why : strerror(-ret),
+			 tw ? ": " : "", tw ? tw : "");
+	}
 	nvr_ctrl_close(ctrl);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <nvmerace/run.h>
 #include <nvmerace/scenario.h>
 #include <nvmerace/sim.h>
+#include <nvmerace/tcp.h>
 #include <nvmerace/transport.h>
 #include <nvmerace/util.h>
 #include <nvmerace/vfio.h>

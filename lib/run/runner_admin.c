@@ -70,6 +70,8 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res)
 	if (NVR_CQE_STATUS(cqe.status) & 0x7ff)
 		nvr_run_skip(res, "keep-alive not supported: Set Features Keep Alive Timer: %s",
 			     nvr_status_str(NVR_CQE_STATUS(cqe.status)));
+	else
+		nvr_run_tcp_kato(r, st->kato_ms);
 	return 0;
 }
 
@@ -253,6 +255,7 @@ void nvr_run_keep_alive_finish(struct run *r)
 {
 	uint64_t freed = atomic_load(&r->ka_freed_at);
 
+	nvr_run_tcp_late(r);
 	if (!freed || r->pol.keep_alive != NVR_KA_ASYNC)
 		return;
 	for (int i = 0; i < KA_SLOTS; i++) {
@@ -271,9 +274,12 @@ bool nvr_run_check_cfs(struct run *r)
 {
 	struct nvr_sim_ka_truth t;
 
-	if (r->cfs_reported || !r->ctrl || !NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
+	if (r->cfs_reported || !r->ctrl || nvr_run_tcp_quiet(r) ||
+	    !NVME_CSTS_CFS(nvr_ctrl_csts(r->ctrl)))
 		return false;
 	r->cfs_reported = true;
+	if (nvr_run_tcp_cfs(r))
+		return true;
 	if (r->sim) {
 		nvr_sim_ka_truth(r->sim, &t);
 		if (t.expired) {

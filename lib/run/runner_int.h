@@ -127,6 +127,7 @@ struct run {
 	_Atomic uint64_t ka_sent, ka_done, ka_refused;
 	_Atomic uint64_t ka_freed_at;	/* when the admin queue was freed, 0: not */
 	bool cfs_reported;
+	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: Set and Get Features KATO */
 	struct ka_slot *ka_slots;	/* async keep-alives in flight */
 	_Atomic uint32_t reapers_running;
 	struct nvr_mutex q_lock;	/* a teardown deleting queues vs the sweep */
@@ -177,6 +178,13 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res);
 /* Keep-alives sent and never completed; CSTS.CFS and why. Tick and end of run. */
 void nvr_run_keep_alive_finish(struct run *r);
 bool nvr_run_check_cfs(struct run *r);
+
+/* Over NVMe/TCP (runner_tcp.c); each does nothing on another transport. */
+bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res);
+void nvr_run_tcp_late(struct run *r);
+bool nvr_run_tcp_cfs(struct run *r);
+bool nvr_run_tcp_quiet(struct run *r);
+void nvr_run_tcp_kato(struct run *r, uint32_t asked);
 
 /* races.c: the device on trial. */
 /* The row's race knobs over the scenario's, into @cfg. */

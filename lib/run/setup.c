@@ -151,6 +151,8 @@ static bool hw_skip(const struct run *r, struct nvr_result *res)
 		file.no_pba = false;
 	if (scn->needs_sim)
 		return skipped(res, "needs the simulated controller (needs_sim); skipped on real hardware");
+	if (nvr_run_tcp_skip(r, res))
+		return true;
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
 			const struct nvr_step *st = &scn->actors[i].steps[j];
@@ -276,6 +278,17 @@ static int setup_controller(struct run *r, struct nvr_result *res)
 	r->ns_lbas = nvr_ctrl_info(r->ctrl)->ns[0].nsze;
 	if (!r->lba_size || !r->ns_lbas)
 		return nvr_run_fail(res, -EPROTO, "the controller has no usable namespace 1");
+	/* A real namespace may have larger LBAs than the scenario's blocks. */
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
+			const struct nvr_step *st = &scn->actors[i].steps[j];
+
+			if (st->kind == NVR_STEP_SUBMIT && st->bs % r->lba_size)
+				return skipped(res, "submits %u-byte blocks (line %u), not a "
+					       "multiple of namespace 1's %u-byte LBAs (--set "
+					       "...submit.bs=%u)", st->bs, st->line, r->lba_size,
+					       r->lba_size), 0;
+		}
 	if (r->opts->transport && r->opts->write_ok) {
 		/* Every actor's region, reads included, lies inside the range. */
 		if (r->opts->write_start >= r->ns_lbas)

@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 {
 	struct nvr_tcp_ctrl_opts o = { .timeout_ms = 10000, .nr_io_queues = 1 };
 	struct nvr_tcp_ctrl *ctrl;
+	char msg[512];
 	uint32_t kato = 0;
 	int ret;
 
@@ -198,9 +199,9 @@ int main(int argc, char **argv)
 		kato = (uint32_t)strtoul(argv[4], NULL, 0);
 	else
 		kato = 10000;
-	ret = nvr_tcp_ctrl_connect(argv[2], argv[3], kato, &o, &ctrl);
+	ret = nvr_tcp_ctrl_connect(argv[2], argv[3], kato, &o, &ctrl, msg, sizeof(msg));
 	if (ret) {
-		fprintf(stderr, "tcp_probe: cannot connect to '%s': %s\n", argv[2], strerror(-ret));
+		fprintf(stderr, "tcp_probe: cannot connect to '%s': %s\n", argv[2], msg);
 		return 3;
 	}
 	if (!strcmp(argv[1], "identify"))

@@ -55,6 +55,7 @@ struct nvr_tcp_conn {
 	int dead;		/* 0, or the -errno every later call returns */
 	uint16_t fes;
 	char why[320];
+	bool polling;		/* nvr_tcp_conn_recv() with timeout 0 */
 	struct nvr_tcp_conn_stats st;
 };
 
@@ -78,7 +79,7 @@ fail(struct nvr_tcp_conn *c, enum nvr_tcp_err e, int ret, const char *fmt, ...)
 	va_end(ap);
 	c->err = e;
 	snprintf(c->why, sizeof(c->why), "nvme-tcp: %s: %s", nvr_tcp_err_str(e), detail);
-	nvr_err("%s", c->why);
+	nvr_debug("%s", c->why);	/* the caller has it (nvr_tcp_conn_why(), @msg) */
 	if (ret != -ETIMEDOUT)
 		c->dead = ret;
 	return ret;
@@ -91,13 +92,14 @@ static int wait_fd(struct nvr_tcp_conn *c, short events, uint64_t deadline)
 
 	for (;;) {
 		uint64_t now = now_ms();
-		int n;
+		/* A deadline already past still looks once: timeout 0 is a poll. */
+		int n = poll(&pfd, 1, now >= deadline ? 0 :
+				      (int)NVR_TCP_MIN64(deadline - now, 60000u));
 
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)NVR_TCP_MIN64(deadline - now, 60000u));
 		if (n > 0)
 			return 0;
+		if (n == 0 && now >= deadline)
+			return -ETIMEDOUT;
 		if (n < 0 && errno != EINTR)
 			return -errno;
 	}
@@ -214,6 +216,8 @@ static int read_pdu(struct nvr_tcp_conn *c, uint64_t deadline)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(c, NVR_TCP_E_IO, -EIO, "recv: %s", strerror(errno));
 		ret = wait_fd(c, POLLIN, deadline);
+		if (ret == -ETIMEDOUT && c->polling)
+			return ret;	/* a look, not a wait: nothing failed */
 		if (ret == -ETIMEDOUT)
 			return fail(c, NVR_TCP_E_TIMEOUT, -ETIMEDOUT, "nothing %s",
 				    c->rx_have ? "more of a started PDU" : "received");
@@ -240,9 +244,10 @@ static int connect_to(struct nvr_tcp_conn *c, const char *host, const char *port
 
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
-		nvr_err("nvme-tcp: cannot resolve '%s' port '%s': %s", host, port,
-			gai_strerror(ret));
-		return ret == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+		int err = ret == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+
+		return fail(c, NVR_TCP_E_IO, err, "cannot resolve '%s' port '%s': %s", host, port,
+			    gai_strerror(ret));
 	}
 	ret = -EHOSTUNREACH;
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -271,11 +276,9 @@ static int connect_to(struct nvr_tcp_conn *c, const char *host, const char *port
 		c->fd = -1;
 	}
 	freeaddrinfo(res);
-	if (ret) {
-		nvr_err("nvme-tcp: cannot connect to '%s' port '%s': %s", host, port,
-			strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return fail(c, ret == -ETIMEDOUT ? NVR_TCP_E_TIMEOUT : NVR_TCP_E_IO, ret,
+			    "cannot connect to '%s' port '%s': %s", host, port, strerror(-ret));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return 0;
 }
@@ -336,7 +339,7 @@ static int size_tx(struct nvr_tcp_conn *c)
 }
 
 int nvr_tcp_conn_open(const char *host, const char *port, const struct nvr_tcp_conn_opts *o,
-		      struct nvr_tcp_conn **out)
+		      struct nvr_tcp_conn **out, char *msg, size_t len)
 {
 	struct nvr_tcp_conn *c = calloc(1, sizeof(*c));
 	int ret = -ENOMEM;
@@ -374,6 +377,8 @@ int nvr_tcp_conn_open(const char *host, const char *port, const struct nvr_tcp_c
 	return 0;
 
 out_free:
+	if (msg && len)
+		snprintf(msg, len, "%s", c->why[0] ? c->why : strerror(-ret));
 	nvr_tcp_conn_close(c);
 	return ret;
 }
@@ -484,7 +489,9 @@ int nvr_tcp_conn_recv(struct nvr_tcp_conn *c, struct nvr_cqe *cqe, uint32_t time
 	for (;;) {
 		if (c->dead)
 			return c->dead;
+		c->polling = !timeout_ms;
 		ret = read_pdu(c, deadline);
+		c->polling = false;
 		if (ret)
 			return ret;
 		ret = decode(c, &pdu);

@@ -14,6 +14,7 @@
 #define NVR_TCP_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pdu.h"
@@ -49,13 +50,14 @@ struct nvr_tcp_conn_stats {
  * @port: the service, e.g. "4420".
  * @o: options; NULL for the defaults.
  * @out: the connection.
+ * @msg: filled with why it failed (never left empty then); @len bytes.
  *
  * Return: 0; -ETIMEDOUT (no connection or no ICResp in time), -ECONNREFUSED,
- * -ECONNRESET (closed by the peer), -EPROTO (a bad ICResp; nvr_tcp_conn_why()
- * cannot be asked then: the reason went to the log), -ENOMEM, or another -errno.
+ * -ECONNRESET (closed by the peer), -EPROTO (a bad ICResp), -ENOMEM, or
+ * another -errno.
  */
 int nvr_tcp_conn_open(const char *host, const char *port, const struct nvr_tcp_conn_opts *o,
-		      struct nvr_tcp_conn **out);
+		      struct nvr_tcp_conn **out, char *msg, size_t len);
 
 /* Close the socket and free everything; NULL is fine. */
 void nvr_tcp_conn_close(struct nvr_tcp_conn *c);

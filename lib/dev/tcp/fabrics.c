@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,20 @@ struct nvr_tcp_ctrl {
 	struct tq admin;
 	struct tq *io;		/* [0] is qid 1 */
 	bool enabled;
+	char why[400];		/* why bring-up failed, for nvr_tcp_ctrl_connect()'s @msg */
 };
+
+/* Say why: kept for the caller of nvr_tcp_ctrl_connect(), and logged. */
+static void __attribute__((format(printf, 2, 3))) why(struct nvr_tcp_ctrl *ctrl,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctrl->why, sizeof(ctrl->why), fmt, ap);
+	va_end(ap);
+	nvr_debug("%s", ctrl->why);
+}
 
 int nvr_tcp_url_parse(const char *url, struct nvr_tcp_url *u, char *why, size_t why_len)
 {
@@ -139,8 +153,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* The Host Identifier: the UUID of a uuid-style host NQN, else bytes hashed from the NQN. */
-static void hostid_of(const char *nqn, uint8_t id[16])
+void nvr_tcp_hostid(const char *nqn, uint8_t id[16])
 {
 	const char *u = strstr(nqn, ":uuid:");
 	unsigned int i = 0;
@@ -184,7 +197,8 @@ static int tq_open(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t depth, uint
 	struct nvr_tcp_conn_opts co = { .timeout_ms = ctrl->o.timeout_ms, .hdgst = ctrl->o.hdgst,
 					.ddgst = ctrl->o.ddgst, .depth = depth,
 					.inline_max = inline_max };
-	int ret = nvr_tcp_conn_open(ctrl->url.host, ctrl->url.port, &co, &q->conn);
+	int ret = nvr_tcp_conn_open(ctrl->url.host, ctrl->url.port, &co, &q->conn, ctrl->why,
+				    sizeof(ctrl->why));
 
 	if (ret)
 		return ret;
@@ -202,37 +216,64 @@ static void tq_close(struct tq *q)
 	q->conn = NULL;
 }
 
-/* Connect @q as queue @qid (Fabrics 1.1, 3.3); the controller ID comes back in DW0. */
-static int fabrics_connect(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t qid, uint32_t kato)
+int nvr_tcp_fabrics_connect(struct nvr_tcp_conn *c, const struct nvr_tcp_connect_args *a,
+			    uint16_t *cntlid, char *msg, size_t len)
 {
 	struct nvmf_connect_data *data = calloc(1, sizeof(*data));
-	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_connect };
+	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics, .nsid = nvme_fabrics_type_connect,
+			       .cid = a->cid };
 	struct nvr_cqe cqe;
 	uint16_t st;
 	int ret;
 
 	if (!data)
 		return -ENOMEM;
-	memcpy(data->hostid, ctrl->o.hostid, sizeof(data->hostid));
-	data->cntlid = qid ? ctrl->info.cntlid : 0xffff;
-	memcpy(data->subsysnqn, ctrl->url.subnqn, strlen(ctrl->url.subnqn));
-	memcpy(data->hostnqn, ctrl->hostnqn, strlen(ctrl->hostnqn));
-	sqe.cdw10 = (uint32_t)qid << 16;		/* RECFMT 0, QID */
-	sqe.cdw11 = (uint32_t)(q->depth - 1);		/* SQSIZE, 0-based; CATTR 0 */
-	sqe.cdw12 = kato;
-	ret = tq_exec(q, &sqe, data, sizeof(*data), NVR_TCP_DIR_H2C, &cqe, ctrl->o.timeout_ms);
+	memcpy(data->hostid, a->hostid, sizeof(data->hostid));
+	data->cntlid = a->qid ? a->cntlid : 0xffff;
+	memcpy(data->subsysnqn, a->subnqn, strnlen(a->subnqn, NVR_TCP_NQN_MAX));
+	memcpy(data->hostnqn, a->hostnqn, strnlen(a->hostnqn, NVR_TCP_NQN_MAX));
+	sqe.cdw10 = (uint32_t)a->qid << 16;		/* RECFMT 0, QID */
+	sqe.cdw11 = (uint32_t)(a->depth - 1);		/* SQSIZE, 0-based; CATTR 0 */
+	sqe.cdw12 = a->kato_ms;
+	ret = nvr_tcp_conn_exec(c, &sqe, data, sizeof(*data), NVR_TCP_DIR_H2C, &cqe, a->timeout_ms);
 	free(data);
-	if (ret)
+	if (ret) {
+		snprintf(msg, len, "%s", nvr_tcp_conn_why(c)[0] ? nvr_tcp_conn_why(c) :
+			 strerror(-ret));
 		return ret;
+	}
 	st = NVR_CQE_STATUS(cqe.status);
 	if (st & 0x7ff) {
 		/* SCT 1: 0x80 incompatible format, 0x81 busy, 0x82 bad parameters, 0x84 host. */
-		nvr_err("nvme-tcp: Connect of queue %u to '%s' refused: status %#x (SCT %u SC %#x)",
-			qid, ctrl->url.subnqn, st, NVR_STATUS_SCT(st), NVR_STATUS_SC(st));
+		snprintf(msg, len, "nvme-tcp: Connect of queue %u to '%s' refused: status %#x "
+			 "(SCT %u SC %#x)", a->qid, a->subnqn, st, NVR_STATUS_SCT(st),
+			 NVR_STATUS_SC(st));
 		return -ECONNREFUSED;
 	}
+	if (cntlid)
+		*cntlid = (uint16_t)cqe.dw0;
+	return 0;
+}
+
+/* Connect @q as queue @qid (Fabrics 1.1, 3.3); the controller ID comes back in DW0. */
+static int fabrics_connect(struct nvr_tcp_ctrl *ctrl, struct tq *q, uint16_t qid, uint32_t kato)
+{
+	struct nvr_tcp_connect_args a = { .qid = qid, .depth = q->depth, .cntlid = ctrl->info.cntlid,
+					  .kato_ms = kato, .subnqn = ctrl->url.subnqn,
+					  .hostnqn = ctrl->hostnqn, .timeout_ms = ctrl->o.timeout_ms };
+	uint16_t cntlid;
+	int ret;
+
+	memcpy(a.hostid, ctrl->o.hostid, sizeof(a.hostid));
+	pthread_mutex_lock(&q->lock);
+	a.cid = q->next_cid;
+	q->next_cid = (uint16_t)((q->next_cid + 1) % q->depth);
+	ret = nvr_tcp_fabrics_connect(q->conn, &a, &cntlid, ctrl->why, sizeof(ctrl->why));
+	pthread_mutex_unlock(&q->lock);
+	if (ret)
+		return ret;
 	if (!qid)
-		ctrl->info.cntlid = (uint16_t)cqe.dw0;
+		ctrl->info.cntlid = cntlid;
 	return 0;
 }
 
@@ -282,7 +323,7 @@ static int prop_get32(struct nvr_tcp_ctrl *ctrl, uint32_t off, uint32_t *val)
 	int ret = nvr_tcp_prop_get(ctrl, off, 4, &v, &st);
 
 	if (!ret && st) {
-		nvr_err("nvme-tcp: Property Get %#x failed: status %#x", off, st);
+		why(ctrl, "nvme-tcp: Property Get %#x failed: status %#x", off, st);
 		ret = -EIO;
 	}
 	*val = (uint32_t)v;
@@ -295,7 +336,7 @@ static int prop_set32(struct nvr_tcp_ctrl *ctrl, uint32_t off, uint32_t val)
 	int ret = nvr_tcp_prop_set(ctrl, off, 4, val, &st);
 
 	if (!ret && st) {
-		nvr_err("nvme-tcp: Property Set %#x = %#x failed: status %#x", off, val, st);
+		why(ctrl, "nvme-tcp: Property Set %#x = %#x failed: status %#x", off, val, st);
 		ret = -EIO;
 	}
 	return ret;
@@ -318,11 +359,11 @@ static int wait_csts(struct nvr_tcp_ctrl *ctrl, uint32_t mask, uint32_t want, ui
 			return 0;
 		if (NVME_CSTS_CFS(csts) && !(mask & ((uint32_t)NVME_CSTS_CFS_MASK
 						     << NVME_CSTS_CFS_SHIFT))) {
-			nvr_err("nvme-tcp: CSTS.CFS set while waiting for %s", what);
+			why(ctrl, "nvme-tcp: CSTS.CFS set while waiting for %s", what);
 			return -ENODEV;
 		}
 		if (now_ms() >= deadline) {
-			nvr_err("nvme-tcp: %s did not come within %llu ms (CSTS %#x)", what,
+			why(ctrl, "nvme-tcp: %s did not come within %llu ms (CSTS %#x)", what,
 				(unsigned long long)limit, csts);
 			return -ETIMEDOUT;
 		}
@@ -425,7 +466,7 @@ static int identify_and_queues(struct nvr_tcp_ctrl *ctrl)
 	if (ret)
 		return ret;
 	if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
-		nvr_err("nvme-tcp: Identify Controller failed: status %#x",
+		why(ctrl, "nvme-tcp: Identify Controller failed: status %#x",
 			NVR_CQE_STATUS(cqe.status));
 		return -EIO;
 	}
@@ -441,7 +482,7 @@ static int identify_and_queues(struct nvr_tcp_ctrl *ctrl)
 	if (ret)
 		return ret;
 	if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
-		nvr_err("nvme-tcp: Number of Queues failed: status %#x",
+		why(ctrl, "nvme-tcp: Number of Queues failed: status %#x",
 			NVR_CQE_STATUS(cqe.status));
 		return -EIO;
 	}
@@ -475,10 +516,10 @@ static int connect_io(struct nvr_tcp_ctrl *ctrl)
 }
 
 int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
-			 const struct nvr_tcp_ctrl_opts *o, struct nvr_tcp_ctrl **out)
+			 const struct nvr_tcp_ctrl_opts *o, struct nvr_tcp_ctrl **out, char *msg,
+			 size_t len)
 {
 	struct nvr_tcp_ctrl *ctrl;
-	char why[400];
 	uint32_t vs;
 	int ret;
 
@@ -486,14 +527,13 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 	ctrl = calloc(1, sizeof(*ctrl));
 	if (!ctrl)
 		return -ENOMEM;
-	ret = nvr_tcp_url_parse(url, &ctrl->url, why, sizeof(why));
+	ret = nvr_tcp_url_parse(url, &ctrl->url, msg, len);
 	if (ret) {
-		nvr_err("nvme-tcp: %s", why);
 		free(ctrl);
 		return ret;
 	}
 	if (!hostnqn || !*hostnqn || strlen(hostnqn) > NVR_TCP_NQN_MAX) {
-		nvr_err("nvme-tcp: the host NQN must have 1 to %d bytes", NVR_TCP_NQN_MAX);
+		snprintf(msg, len, "the host NQN must have 1 to %d bytes", NVR_TCP_NQN_MAX);
 		free(ctrl);
 		return -EINVAL;
 	}
@@ -505,7 +545,7 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 	if (!ctrl->o.io_depth)
 		ctrl->o.io_depth = DEFAULT_IO_DEPTH;
 	if (!memcmp(ctrl->o.hostid, (uint8_t[16]){ 0 }, 16))
-		hostid_of(ctrl->hostnqn, ctrl->o.hostid);
+		nvr_tcp_hostid(ctrl->hostnqn, ctrl->o.hostid);
 	ctrl->info.kato_ms = kato_ms;
 
 	ret = tq_open(ctrl, &ctrl->admin, ADMIN_DEPTH, ADMIN_INLINE);
@@ -524,6 +564,15 @@ int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
 	if (!ret)
 		ret = connect_io(ctrl);
 	if (ret) {
+		struct nvr_tcp_conn *c = ctrl->admin.conn;
+
+		if (!ctrl->why[0] && c && nvr_tcp_conn_err(c))
+			snprintf(ctrl->why, sizeof(ctrl->why), "%s", nvr_tcp_conn_why(c));
+		for (uint16_t i = 0; !ctrl->why[0] && ctrl->io && i < ctrl->info.nr_io_queues; i++)
+			if (ctrl->io[i].conn && nvr_tcp_conn_err(ctrl->io[i].conn))
+				snprintf(ctrl->why, sizeof(ctrl->why), "%s",
+					 nvr_tcp_conn_why(ctrl->io[i].conn));
+		snprintf(msg, len, "%s", ctrl->why[0] ? ctrl->why : strerror(-ret));
 		nvr_tcp_ctrl_close(ctrl);
 		return ret;
 	}

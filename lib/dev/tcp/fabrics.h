@@ -52,17 +52,44 @@ struct nvr_tcp_ctrl_opts {
  * @hostnqn: this host's NQN.
  * @kato_ms: Keep Alive Timeout for Connect, in ms (0: none; nvmet rounds up to seconds).
  * @o: options, or NULL.
+ * @out: the controller.
+ * @msg: filled with why it failed (never left empty then); @len bytes.
  *
  * Connects the admin queue (controller ID 0xFFFF: dynamic), reads CAP and VS,
  * enables the controller (CC.EN with IOSQES 6 and IOCQES 4) and waits for
  * CSTS.RDY within CAP.TO, reads Identify Controller, asks for the I/O queues
  * with Number of Queues and connects each with the controller ID.
  * Return: 0; -EINVAL (bad URL or NQN), -ECONNREFUSED (Connect refused: the
- * status is logged), -ETIMEDOUT (CSTS.RDY never came, or no answer),
+ * status is in @msg), -ETIMEDOUT (CSTS.RDY never came, or no answer),
  * -ENODEV (CSTS.CFS), or a connection error (conn.h).
  */
 int nvr_tcp_ctrl_connect(const char *url, const char *hostnqn, uint32_t kato_ms,
-			 const struct nvr_tcp_ctrl_opts *o, struct nvr_tcp_ctrl **out);
+			 const struct nvr_tcp_ctrl_opts *o, struct nvr_tcp_ctrl **out, char *msg,
+			 size_t len);
+
+/* The Host Identifier: the UUID of a uuid-style host NQN, else bytes hashed from the NQN. */
+void nvr_tcp_hostid(const char *hostnqn, uint8_t id[16]);
+
+struct nvr_tcp_connect_args {
+	uint16_t qid;		/* 0: the admin queue, controller ID 0xFFFF (dynamic) */
+	uint16_t depth;		/* entries: SQSIZE is depth - 1 */
+	uint16_t cntlid;	/* for an I/O queue: the admin queue's controller */
+	uint16_t cid;		/* the Connect command's CID */
+	uint32_t kato_ms;	/* for the admin queue */
+	uint32_t timeout_ms;
+	const char *subnqn, *hostnqn;
+	uint8_t hostid[16];
+};
+
+/**
+ * nvr_tcp_fabrics_connect() - the Fabrics Connect command (Fabrics 1.1, 3.3)
+ * on a fresh connection with nothing outstanding.
+ * @cntlid: the controller ID from DW0.
+ * @msg: why it failed; @len bytes.
+ * Return: 0; -ECONNREFUSED (a status, in @msg), or the connection's -errno.
+ */
+int nvr_tcp_fabrics_connect(struct nvr_tcp_conn *c, const struct nvr_tcp_connect_args *a,
+			    uint16_t *cntlid, char *msg, size_t len);
 
 /**
  * nvr_tcp_ctrl_close() - Disconnect the I/O queues (where the target supports

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A run over NVMe/TCP (dev/tcp/bridge.h): the rows that mean nothing there
+ * skip with the reason; a completion that came for a queue already torn down
+ * is reported as dma_after_teardown (on PCIe it is the controller's write
+ * into freed memory, the same host bug); the target ending the controller
+ * (keep-alive expiry) is reported as cfs, in the target's words.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <nvme/types.h>
+
+#include <nvmerace/ctrl.h>
+#include <nvmerace/tcp.h>
+
+#include "dev/tcp/bridge.h"
+#include "run/runner_int.h"
+
+static bool __attribute__((format(printf, 2, 3))) skip(struct nvr_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	char why[200];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	nvr_run_skip(res, "%s; skipped over NVMe/TCP", why);
+	return true;
+}
+
+bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+
+	if (!nvr_transport_is_tcp(r->opts->transport))
+		return false;
+	if (r->pol.shadow_doorbells)
+		return skip(res, "shadow doorbells (Doorbell Buffer Config) are PCIe's");
+	if (r->pol.cq_lock == NVR_CQ_LOCK_NONE)
+		return skip(res, "cq_lock none races pollers on a CQ that, over NVMe/TCP, this "
+			    "host's transport writes, not the controller");
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++)
+			if (scn->actors[i].steps[j].kind == NVR_STEP_REPROGRAM)
+				return skip(res, "re-points an MSI-X vector (line %u): there are "
+					    "none, completions come in response capsules",
+					    scn->actors[i].steps[j].line);
+	return false;
+}
+
+void nvr_run_tcp_late(struct run *r)
+{
+	struct nvr_tcp_late late[64];
+	uint64_t freed = atomic_load(&r->ka_freed_at);
+	unsigned int n = nvr_tcp_late(r->t, late, 64);
+
+	for (unsigned int i = 0; i < n; i++) {
+		char when[64] = "";
+
+		if (i >= 64) {
+			nvr_ledger_report(r->ledger, NVR_AN_DMA_AFTER_TEARDOWN, -1, -1, -1,
+					  "another completion after teardown (list full)");
+			continue;
+		}
+		if (!late[i].qid && freed && late[i].t_ns >= freed)
+			snprintf(when, sizeof(when), " %.3f ms", (double)(late[i].t_ns - freed) / 1e6);
+		nvr_ledger_report(r->ledger, NVR_AN_DMA_AFTER_TEARDOWN, late[i].qid, late[i].cid,
+				  -1, "the target's completion of CID %u (opcode %#x, status %#x) "
+				  "came over NVMe/TCP%s after %s queue %u was torn down: it had "
+				  "nowhere to go (on PCIe, a write into freed memory)",
+				  late[i].cid, late[i].opcode, late[i].status, when,
+				  late[i].qid ? "I/O" : "admin", late[i].qid);
+	}
+}
+
+/*
+ * Over NVMe/TCP a CSTS read is a Property Get, a command, which a target with
+ * Traffic Based Keep Alive (Linux nvmet) counts as keep-alive: polling it
+ * would keep alive the controller whose expiry is under test. While the row
+ * runs, the admin connection the target closes says it; CSTS is read once
+ * the actors are done.
+ */
+bool nvr_run_tcp_quiet(struct run *r)
+{
+	return nvr_transport_is_tcp(r->t) && !atomic_load(&r->stop_reapers) &&
+	       !nvr_tcp_fatal(r->t);
+}
+
+bool nvr_run_tcp_cfs(struct run *r)
+{
+	const char *why = nvr_tcp_fatal(r->t);
+
+	if (!why)
+		return false;
+	if (r->tcp_kato_ms)
+		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
+				  "%s (KATO %u ms asked, %u ms granted: Get Features Keep Alive "
+				  "Timer)", why, r->tcp_kato_asked, r->tcp_kato_ms);
+	else
+		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1, "%s", why);
+	return true;
+}
+
+void nvr_run_tcp_kato(struct run *r, uint32_t asked)
+{
+	struct nvr_sqe sqe = { .opcode = nvme_admin_get_features, .cdw10 = NVME_FEAT_FID_KATO };
+	struct nvr_cqe cqe;
+
+	if (!nvr_transport_is_tcp(r->t))
+		return;
+	r->tcp_kato_asked = asked;
+	/* nvmet keeps whole seconds: what it says is what counts. */
+	if (!nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000) && !(NVR_CQE_STATUS(cqe.status) & 0x7ff))
+		r->tcp_kato_ms = cqe.dw0;
+}
