@@ -81,6 +81,7 @@ void device_run_opts(const struct device_opts *d, struct nvr_transport *t, struc
 const char *device_name(const struct device_opts *d);
 
 /* Long-only options: codes past any letter. */
+/* Long-only options shared through INPUT_LONGOPTS; a command's own start at 0x200. */
 enum { OPT_TARGET = 0x100, OPT_HOSTNQN };
 
 /* Device options for getopt_long: the long options, then their short letters. */

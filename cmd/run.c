@@ -109,7 +109,7 @@ static const char explore_usage[] =
 	"exit status: 0 every row as expected, 1 some not, 2 usage or scenario error,\n"
 	"3 environment error (no model build), 130 interrupted\n";
 
-enum { OPT_SCHED = 0x100, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
+enum { OPT_SCHED = 0x200, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
        OPT_BOUND, OPT_BUDGET };
 
 /* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
@@ -154,17 +154,17 @@ static bool explore_check(const struct run_cfg *c)
 {
 	const struct explore_cfg *x = &c->x;
 
-	if (x->explore && (c->in.dev.bdf || x->schedule_in || c->repeat != 1 ||
-			   c->in.duration_ms)) {
-		warnx("explore takes no --device, --schedule, --repeat or --duration");
+	if (x->explore && (c->in.dev.bdf || c->in.dev.target || x->schedule_in ||
+			   c->repeat != 1 || c->in.duration_ms)) {
+		warnx("explore takes no --device, --target, --schedule, --repeat or --duration");
 		return false;
 	}
 	if (!x->model && (x->schedule_out || x->timeline)) {
 		warnx("--schedule-out and --timeline need --sched model");
 		return false;
 	}
-	if (x->model && c->in.dev.bdf) {
-		warnx("--sched model runs the simulator only: no --device");
+	if (x->model && (c->in.dev.bdf || c->in.dev.target)) {
+		warnx("--sched model runs the simulator only: no --device or --target");
 		return false;
 	}
 	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy)) {

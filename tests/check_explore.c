@@ -194,6 +194,9 @@ START_TEST(test_usage)
 
 	RUN(&o, "run", "--sched", "model", "--device", "0000:01:00.0", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "run", "--sched", "model", "--target", "tcp://127.0.0.1/nqn.2026-12.x", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "no --device or --target"));
 	RUN(&o, "run", "--sched", "fast", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
 	ck_assert_ptr_nonnull(strstr(o.err, "nvmerace: invalid --sched 'fast'"));
