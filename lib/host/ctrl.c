@@ -17,28 +17,9 @@
 #include "dev/transport.h"
 #include "host/dbbuf.h"
 #include "host/queue.h"
+#include "host/ctrl_int.h"
 
-#define ADMIN_DEPTH 64
-#define ADMIN_TIMEOUT_MS 5000
 
-struct nvr_ctrl {
-	struct nvr_transport *t;
-	uint64_t cap;
-	uint32_t timeout_ms;	/* CAP.TO */
-	uint32_t db_stride;
-	bool enabled;
-	struct nvr_mutex admin_lock;
-	char why[256];		/* what went wrong at bring-up, for nvr_ctrl_open()'s @msg */
-	uint16_t max_qid;	/* size of the tables below, minus one */
-	struct nvr_sq **sqs;
-	struct nvr_cq **cqs;
-	struct nvr_dma_buf idbuf;
-	struct nvr_ctrl_info info;
-	/* Doorbell Buffer Config: shadow doorbells (page 0), EventIdx (page 1). */
-	struct nvr_dma_buf dbbuf;
-	bool dbbuf_on;
-	struct nvr_dbbuf_policy dbbuf_policy;
-};
 
 struct admin_wait {
 	struct nvr_admin_cb cb;	/* first: the admin CQ's context points here */
@@ -93,7 +74,7 @@ const char *nvr_status_str(uint16_t status)
 	return nvme_status_to_string(status & 0x7ff, false);
 }
 
-static uint32_t db_off(const struct nvr_ctrl *ctrl, uint16_t qid, bool cq)
+uint32_t nvr_ctrl_db_off(const struct nvr_ctrl *ctrl, uint16_t qid, bool cq)
 {
 	return 0x1000u + (2u * qid + (cq ? 1u : 0u)) * ctrl->db_stride;
 }
@@ -120,7 +101,7 @@ static int wait_csts(struct nvr_ctrl *ctrl, uint32_t mask, uint32_t want, unsign
 	}
 }
 
-static void free_cq(struct nvr_cq *cq)
+void nvr_ctrl_free_cq(struct nvr_cq *cq)
 {
 	if (!cq)
 		return;
@@ -131,7 +112,7 @@ static void free_cq(struct nvr_cq *cq)
 	free(cq);
 }
 
-static void free_sq(struct nvr_sq *sq)
+void nvr_ctrl_free_sq(struct nvr_sq *sq)
 {
 	if (!sq)
 		return;
@@ -140,7 +121,7 @@ static void free_sq(struct nvr_sq *sq)
 	free(sq);
 }
 
-static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vector,
+int nvr_ctrl_alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vector,
 		    struct nvr_cq **out)
 {
 	struct nvr_cq *cq = calloc(1, sizeof(*cq));
@@ -160,13 +141,13 @@ static int alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vec
 	cq->depth = depth;
 	cq->vector = vector;
 	cq->ring = cq->mem.vaddr;
-	cq->db_off = db_off(ctrl, qid, true);
+	cq->db_off = nvr_ctrl_db_off(ctrl, qid, true);
 	atomic_init(&cq->hp, NVR_HP(0, 1, 0));	/* the device's first pass posts phase 1 */
 	*out = cq;
 	return 0;
 }
 
-static int alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct nvr_cq *cq,
+int nvr_ctrl_alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct nvr_cq *cq,
 		    struct nvr_sq **out)
 {
 	struct nvr_sq *sq = calloc(1, sizeof(*sq));
@@ -192,7 +173,7 @@ static int alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struct 
 	sq->qid = qid;
 	sq->depth = depth;
 	sq->ring = sq->mem.vaddr;
-	sq->db_off = db_off(ctrl, qid, false);
+	sq->db_off = nvr_ctrl_db_off(ctrl, qid, false);
 	*out = sq;
 	return 0;
 }
@@ -287,8 +268,8 @@ unsigned int nvr_ctrl_admin_poll(struct nvr_ctrl *ctrl)
 void nvr_ctrl_admin_free(struct nvr_ctrl *ctrl)
 {
 	nvr_mutex_lock(&ctrl->admin_lock);
-	free_sq(ctrl->sqs[0]);
-	free_cq(ctrl->cqs[0]);
+	nvr_ctrl_free_sq(ctrl->sqs[0]);
+	nvr_ctrl_free_cq(ctrl->cqs[0]);
 	__atomic_store_n(&ctrl->sqs[0], NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&ctrl->cqs[0], NULL, __ATOMIC_RELEASE);
 	nvr_mutex_unlock(&ctrl->admin_lock);
@@ -493,10 +474,10 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	}
 
 	adepth = (uint16_t)NVR_MIN((uint32_t)ADMIN_DEPTH, ctrl->info.mqes);
-	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
+	ret = nvr_ctrl_alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
 	if (ret)
 		goto err;
-	ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
+	ret = nvr_ctrl_alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
 	if (ret)
 		goto err;
 	ret = nvr_dma_alloc(t, NVR_PAGE_SIZE, &ctrl->idbuf);
@@ -598,17 +579,17 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 			g->cq_mem[q] = cq->mem;
 			memset(&cq->mem, 0, sizeof(cq->mem));
 		}
-		free_sq(ctrl->sqs[q]);
-		free_cq(ctrl->cqs[q]);
+		nvr_ctrl_free_sq(ctrl->sqs[q]);
+		nvr_ctrl_free_cq(ctrl->cqs[q]);
 		__atomic_store_n(&ctrl->sqs[q], NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&ctrl->cqs[q], NULL, __ATOMIC_RELEASE);
 	}
 	g->dbbuf = ctrl->dbbuf;
 	memset(&ctrl->dbbuf, 0, sizeof(ctrl->dbbuf));
 	ctrl->dbbuf_on = false;
-	ret = alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
+	ret = nvr_ctrl_alloc_cq(ctrl, 0, adepth, 0, &ctrl->cqs[0]);
 	if (!ret)
-		ret = alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
+		ret = nvr_ctrl_alloc_sq(ctrl, 0, adepth, ctrl->cqs[0], &ctrl->sqs[0]);
 	nvr_mutex_unlock(&ctrl->admin_lock);
 	if (ret)
 		return ret;
@@ -621,238 +602,6 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 	if (ret)
 		return ret;
 	return set_nr_queues(ctrl, ctrl->max_qid);
-}
-
-static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid);
-
-static int queue_cmd(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, uint16_t *status)
-{
-	struct nvr_cqe cqe;
-	int ret = nvr_ctrl_admin(ctrl, sqe, &cqe, ADMIN_TIMEOUT_MS);
-
-	if (ret)
-		return ret;
-	*status = NVR_CQE_STATUS(cqe.status);
-	return (*status & 0x7ff) ? -EREMOTEIO : 0;
-}
-
-int nvr_ctrl_create_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int vector,
-			  uint16_t *status)
-{
-	struct nvr_sqe sqe;
-	struct nvr_cq *cq = NULL;
-	struct nvr_sq *sq = NULL;
-	uint16_t st = 0, ignore;
-	int ret;
-
-	*status = 0;
-	if (qid == 0 || qid > ctrl->max_qid || depth < 2 || ctrl->sqs[qid] || ctrl->cqs[qid])
-		return -EINVAL;
-	if (vector >= (int)ctrl->t->nr_vectors)
-		return -EINVAL;
-	ret = alloc_cq(ctrl, qid, depth, vector, &cq);
-	if (ret)
-		return ret;
-	ret = alloc_sq(ctrl, qid, depth, cq, &sq);
-	if (ret)
-		goto out_free;
-
-	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_cq, .prp1 = cq->mem.iova };
-	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
-	sqe.cdw11 = NVR_QUEUE_PC;
-	if (vector >= 0)
-		sqe.cdw11 |= (uint32_t)vector << 16 | NVR_CQ_IEN;
-	ret = queue_cmd(ctrl, &sqe, &st);
-	if (ret)
-		goto out_free;
-
-	/* A queue ID used before may have left its values in the shadow and
-	 * EventIdx slots: the new queue starts from 0 (SPDK #1795, 38736d993d
-	 * zeroes both). QEMU 7.2 does not write a new queue's EventIdx until it
-	 * has looked at the queue, which it does only after an MMIO doorbell
-	 * that a stale EventIdx can tell the host to skip. */
-	if (ctrl->dbbuf_on) {
-		uint8_t *db = ctrl->dbbuf.vaddr, *ei = db + NVR_PAGE_SIZE;
-
-		for (int c = 0; c < 2; c++) {
-			uint32_t off = db_off(ctrl, qid, c) - 0x1000u;
-
-			atomic_store((_Atomic uint32_t *)(db + off), 0);
-			atomic_store((_Atomic uint32_t *)(ei + off), 0);
-		}
-	}
-	sqe = (struct nvr_sqe){ .opcode = nvme_admin_create_sq, .prp1 = sq->mem.iova };
-	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
-	sqe.cdw11 = (uint32_t)qid << 16 | NVR_QUEUE_PC;
-	ret = queue_cmd(ctrl, &sqe, &st);
-	if (ret) {
-		sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
-		queue_cmd(ctrl, &sqe, &ignore);
-		goto out_free;
-	}
-	__atomic_store_n(&ctrl->cqs[qid], cq, __ATOMIC_RELEASE);
-	__atomic_store_n(&ctrl->sqs[qid], sq, __ATOMIC_RELEASE);
-	dbbuf_attach(ctrl, qid);
-	if (vector >= 0)
-		nvr_debug("created I/O queue pair %u: %u entries, vector %d", qid, depth, vector);
-	else
-		nvr_debug("created I/O queue pair %u: %u entries, polled", qid, depth);
-	return 0;
-out_free:
-	*status = st;
-	free_sq(sq);
-	free_cq(cq);
-	return ret;
-}
-
-/* Point a queue pair's doorbells at their shadow slots (5.7: same layout as
- * the doorbell registers). The admin queue keeps ringing MMIO every time: not
- * every controller shadows it, and one that does also takes MMIO. */
-static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
-{
-	struct nvr_sq *sq = ctrl->sqs[qid];
-	struct nvr_cq *cq = ctrl->cqs[qid];
-	uint32_t sq_off = db_off(ctrl, qid, false) - 0x1000u, cq_off = db_off(ctrl, qid, true) - 0x1000u;
-	uint8_t *db, *ei;
-
-	/* Without a buffer there is nothing to point at (and NULL + offset is UB). */
-	if (!ctrl->dbbuf_on || !sq || !cq)
-		return;
-	db = ctrl->dbbuf.vaddr;
-	ei = db + NVR_PAGE_SIZE;
-	atomic_store((_Atomic uint32_t *)(db + sq_off), sq->tail);
-	atomic_store((_Atomic uint32_t *)(db + cq_off), nvr_cq_head(cq));
-	sq->shadow.policy = cq->shadow.policy = ctrl->dbbuf_policy;
-	sq->shadow.always_mmio = cq->shadow.always_mmio = qid == 0;
-	sq->shadow.ei = (_Atomic uint32_t *)(ei + sq_off);
-	cq->shadow.ei = (_Atomic uint32_t *)(ei + cq_off);
-	__atomic_store_n(&sq->shadow.db, (_Atomic uint32_t *)(db + sq_off), __ATOMIC_RELEASE);
-	__atomic_store_n(&cq->shadow.db, (_Atomic uint32_t *)(db + cq_off), __ATOMIC_RELEASE);
-}
-
-int nvr_ctrl_set_coalescing(struct nvr_ctrl *ctrl, uint8_t thr, uint8_t time, uint16_t *status)
-{
-	/* Set Features, Interrupt Coalescing (NVMe 1.4, 5.21.1.8): THR in bits 7:0,
-	 * TIME (100 us units) in bits 15:8. */
-	struct nvr_sqe sqe = { .opcode = nvme_admin_set_features,
-			       .cdw10 = NVME_FEAT_FID_IRQ_COALESCE,
-			       .cdw11 = (uint32_t)thr | (uint32_t)time << 8 };
-	struct nvr_cqe cqe;
-	int ret;
-
-	*status = 0;
-	ret = nvr_ctrl_admin(ctrl, &sqe, &cqe, 5000);
-	if (ret)
-		return ret;
-	*status = NVR_CQE_STATUS(cqe.status);
-	return (*status & 0x7ff) ? -EREMOTEIO : 0;
-}
-
-int nvr_ctrl_dbbuf_enable(struct nvr_ctrl *ctrl, const struct nvr_dbbuf_policy *policy,
-			  uint16_t *status)
-{
-	struct nvr_sqe sqe = { .opcode = nvme_admin_dbbuf };
-	int ret;
-
-	*status = 0;
-	if (!(ctrl->info.oacs & NVME_CTRL_OACS_DBBUF_CFG))
-		return -EOPNOTSUPP;
-	if (ctrl->dbbuf_on)
-		return -EALREADY;
-	/* One stride per doorbell, two doorbells per queue, in one page each. */
-	if ((uint32_t)(ctrl->max_qid + 1) * 2 * ctrl->db_stride > NVR_PAGE_SIZE)
-		return -E2BIG;
-	ret = nvr_dma_alloc(ctrl->t, 2 * NVR_PAGE_SIZE, &ctrl->dbbuf);
-	if (ret)
-		return ret;
-	memset(ctrl->dbbuf.vaddr, 0, 2 * NVR_PAGE_SIZE);
-	sqe.prp1 = ctrl->dbbuf.iova;
-	sqe.prp2 = ctrl->dbbuf.iova + NVR_PAGE_SIZE;
-	ret = queue_cmd(ctrl, &sqe, status);
-	if (ret) {
-		nvr_dma_free(&ctrl->dbbuf);
-		return ret;
-	}
-	ctrl->dbbuf_policy = *policy;
-	ctrl->dbbuf_on = true;
-	nvr_mutex_lock(&ctrl->admin_lock);
-	for (uint16_t q = 0; q <= ctrl->max_qid; q++)
-		dbbuf_attach(ctrl, q);
-	nvr_mutex_unlock(&ctrl->admin_lock);
-	return 0;
-}
-
-int nvr_ctrl_delete_qpair(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status)
-{
-	return nvr_ctrl_delete_qpair_keep(ctrl, qid, status, NULL);
-}
-
-int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *status,
-			       struct nvr_qpair_gone *g)
-{
-	struct nvr_sq *sq = nvr_ctrl_sq(ctrl, qid);
-	struct nvr_cq *cq = nvr_ctrl_cq(ctrl, qid);
-	struct nvr_sqe sqe;
-	int ret;
-
-	*status = 0;
-	if (qid == 0 || !sq || !cq)
-		return -ENOENT;
-	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_sq, .cdw10 = qid };
-	ret = queue_cmd(ctrl, &sqe, status);
-	if (ret)
-		return ret;
-	/* Commands the deletion aborted have completed into the CQ: take them.
-	 * The device no longer has the SQ, so it goes now, whatever happens
-	 * to the CQ below. */
-	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE,
-		    g ? g->fn : NULL, g ? g->arg : NULL);
-	if (g)
-		g->left = atomic_load(&sq->outstanding);
-	if (g && g->detach)
-		g->detach(g->arg, sq, cq);
-	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
-	if (cq->sq == sq)
-		cq->sq = NULL;
-	if (g) {
-		g->sq_mem = sq->mem;
-		memset(&sq->mem, 0, sizeof(sq->mem));
-	}
-	free_sq(sq);
-	sqe = (struct nvr_sqe){ .opcode = nvme_admin_delete_cq, .cdw10 = qid };
-	ret = queue_cmd(ctrl, &sqe, status);
-	if (ret)
-		return ret;
-	__atomic_store_n(&ctrl->cqs[qid], NULL, __ATOMIC_RELEASE);
-	if (g) {
-		g->cq_mem = cq->mem;
-		memset(&cq->mem, 0, sizeof(cq->mem));
-	}
-	free_cq(cq);
-	return 0;
-}
-
-void nvr_ctrl_close(struct nvr_ctrl *ctrl)
-{
-	if (!ctrl)
-		return;
-	/* Disable first: once the device stops, freeing its queues is safe. A
-	 * controller that does not stop may still be doing DMA: a function level
-	 * reset stops it before any memory goes. */
-	if (ctrl->enabled && nvr_ctrl_disable(ctrl))
-		nvr_transport_reset(ctrl->t);
-	if (ctrl->sqs && ctrl->cqs) {
-		for (unsigned int q = 0; q <= ctrl->max_qid; q++) {
-			free_sq(ctrl->sqs[q]);
-			free_cq(ctrl->cqs[q]);
-		}
-	}
-	nvr_dma_free(&ctrl->idbuf);
-	nvr_dma_free(&ctrl->dbbuf);
-	free(ctrl->sqs);
-	free(ctrl->cqs);
-	nvr_mutex_destroy(&ctrl->admin_lock);
-	free(ctrl);
 }
 
 void nvr_sqe_rw(struct nvr_sqe *sqe, uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
