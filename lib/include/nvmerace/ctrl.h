@@ -216,7 +216,8 @@ struct nvr_qpair_gone {
 	/* in: called once they are, before the queues' memory goes (NULL: none) */
 	void (*detach)(void *arg, struct nvr_sq *sq, struct nvr_cq *cq);
 	struct nvr_dma_buf sq_mem, cq_mem;	/* out: the rings, still mapped */
-	uint32_t left;		/* out: commands with no completion once Delete SQ was done */
+	uint32_t left;		/* out: commands with no CQE once Delete SQ was done, completed
+				 * by the host as aborted by the deletion */
 };
 /**
  * nvr_ctrl_delete_qpair_keep() - nvr_ctrl_delete_qpair(), keeping the rings.
@@ -225,8 +226,9 @@ struct nvr_qpair_gone {
  * @status: the failing command's status, when one failed.
  * @g: in: how to complete what the deletion aborted; out: the rings, handed
  *     over still mapped instead of freed (as far as each queue was deleted),
- *     and the commands still without a completion once Delete I/O SQ was
- *     done (NVMe 1.4, 5.6: there must be none).
+ *     and how many commands had no CQE once Delete I/O SQ was done: the
+ *     deletion aborted them (NVMe 1.4, 5.6), the host completes them with
+ *     "Command Aborted due to SQ Deletion" through @g->fn.
  *
  * Return: as nvr_ctrl_delete_qpair().
  */
