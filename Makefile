@@ -123,9 +123,10 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) -DNVR_SCHED_MODEL $(check_cflags) -o $@ $< $(LIBA) $(lib_libs) $(check_libs)
 
-# The CLI suite runs the binary: build it first. The explore suite runs the
+# The CLI suite runs the binary: build it first. The explore suite (and the
+# corpus, for a host race the threads missed) runs the
 # normal binary, which execs the model build beside it (build/model/nvmerace).
-$(B)/tests/check_explore: $(B)/nvmerace build/model/nvmerace
+$(B)/tests/check_explore $(B)/tests/check_scenario_corpus: $(B)/nvmerace build/model/nvmerace
 ifeq ($(MODEL),)
 build/model/nvmerace: FORCE
 	@$(MAKE) --no-print-directory MODEL=1 SANITIZE= build/model/nvmerace
