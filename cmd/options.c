@@ -5,6 +5,7 @@
  * checks between them, and reading a scenario from a file or standard input.
  */
 #include <err.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,15 +27,22 @@ int usage_error(const char *usage)
 
 bool parse_u64(const char *s, const char *what, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char *end;
+	const char *digits = s;
 	unsigned long long v;
+	int base = 10;
+	char *end;
 
-	errno = 0;
-	if (!*s || *s == '-' || *s == '+') {
+	/* Decimal or 0x hex, never octal: "010" is ten. */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		digits = s + 2;
+		base = 16;
+	}
+	if (!(base == 16 ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits))) {
 		warnx("invalid %s '%s': not a number", what, s);
 		return false;
 	}
-	v = strtoull(s, &end, 0);
+	errno = 0;
+	v = strtoull(digits, &end, base);
 	if (*end) {
 		warnx("invalid %s '%s': not a number", what, s);
 		return false;

@@ -377,6 +377,11 @@ START_TEST(test_replays)
 	/* --duration: without it the replay would run for a minute (and time out). */
 	check_replay(NULL, "long/wrong", false, " --duration 200 ",
 		     (const char *const[]){ "run", "--duration", "200", lng, NULL });
+	/* A leading zero is decimal, not octal; 0x is hex. */
+	check_replay(NULL, "long/wrong", false, " --duration 200 ",
+		     (const char *const[]){ "run", "--duration", "0200", lng, NULL });
+	check_replay(NULL, "long/wrong", false, " --duration 200 ",
+		     (const char *const[]){ "run", "--duration", "0xc8", lng, NULL });
 	/* Seeded faults: the same drops, so the very same counts. */
 	check_replay(NULL, "faults/drops", true, " --set matrix.drops.expect.lost=0 ",
 		     (const char *const[]){ "run", "--seed", "3", "--set",
