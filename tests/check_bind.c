@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <nvmerace/pci.h>
+#include "fake_root.h"
 #include "suite_main.h"
 
 #define NVME "0000:03:00.0"
@@ -24,38 +25,7 @@
 #define SATA "0000:00:1f.2"
 #define DEVS "/sys/devices/pci0000:00/"
 
-static char root[PATH_MAX];
 static char rootdev[32];	/* the fake root's st_dev: "the root filesystem" */
-
-static void mkpath(const char *rel)
-{
-	char p[PATH_MAX * 2];
-
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-static void put(const char *rel, const char *text)
-{
-	char p[PATH_MAX * 2], dir[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	*strrchr(dir, '/') = '\0';
-	mkpath(dir);
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* @rel holds @value and a newline. */
 static void putln(const char *rel, const char *value)
@@ -80,19 +50,6 @@ static const char *get(const char *rel, char *buf, size_t len)
 	buf[n] = '\0';
 	fclose(f);
 	return buf;
-}
-
-static void link_to(const char *rel, const char *target)
-{
-	char p[PATH_MAX * 2], t[PATH_MAX * 2], dir[PATH_MAX * 2];
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	*strrchr(dir, '/') = '\0';
-	mkpath(dir);
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	snprintf(t, sizeof(t), "%s%s", root, target);
-	unlink(p);
-	ck_assert_int_eq(symlink(t, p), 0);
 }
 
 static void path2(char *out, size_t len, const char *a, const char *b)

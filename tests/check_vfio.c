@@ -19,54 +19,11 @@
 #include <nvmerace/pci.h>
 #include <nvmerace/vfio.h>
 
+#include "fake_root.h"
 #include "suite_main.h"
 
 #define BDF "0000:01:00.0"
 
-static char root[PATH_MAX];
-
-static void mkpath(const char *rel)
-{
-	char p[PATH_MAX * 2];
-
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	for (char *s = p + strlen(root) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-static void put(const char *rel, const char *text)
-{
-	char p[PATH_MAX * 2], dir[PATH_MAX * 2];
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	*strrchr(dir, '/') = '\0';
-	mkpath(dir);
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* A symlink at @rel (in the fake root) pointing to @target (absolute in the fake root). */
-static void link_to(const char *rel, const char *target)
-{
-	char p[PATH_MAX * 2], t[PATH_MAX * 2], dir[PATH_MAX * 2];
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	*strrchr(dir, '/') = '\0';
-	mkpath(dir);
-	snprintf(p, sizeof(p), "%s%s", root, rel);
-	snprintf(t, sizeof(t), "%s%s", root, target);
-	ck_assert_int_eq(symlink(t, p), 0);
-}
 
 /*
  * A machine with controller BDF (nvme, IOMMU group 7 shared with 0000:01:00.1
