@@ -133,7 +133,7 @@ build/model/nvmerace: FORCE
 .PHONY: FORCE
 FORCE:
 endif
-$(B)/tests/check_cli: $(B)/nvmerace
+$(B)/tests/check_cli: $(B)/nvmerace build/model/nvmerace
 $(B)/tests/check_hostile $(B)/tests/check_signals $(B)/tests/check_tcp_host: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and

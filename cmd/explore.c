@@ -46,8 +46,7 @@ int explore_exec_model(char **argv)
 
 #else
 
-/* The model binary beside @exe's directory, or 0 with *out empty. */
-static bool find_model(char *out, size_t len)
+bool explore_model_path(char *out, size_t len)
 {
 	static const char *const rel[] = { "model/nvmerace", "build/model/nvmerace",
 					   "../model/nvmerace",
@@ -81,7 +80,7 @@ int explore_exec_model(char **argv)
 	char path[PATH_MAX + 64];
 
 	fflush(NULL);
-	if (!find_model(path, sizeof(path))) {
+	if (!explore_model_path(path, sizeof(path))) {
 		warnx("model mode needs the model build (make model): no build/model/nvmerace "
 		      "or libexec/nvmerace/nvmerace-model beside this binary");
 		return EXIT_ENV;

@@ -23,6 +23,9 @@ bool explore_parse_strategy(const char *s, enum nvr_explore_strategy *out);
 /* Normal build: exec the model binary with @argv (returns only on error, an
  * exit status). Model build: return 0 at once. */
 int explore_exec_model(char **argv);
+/* Normal build: the model binary ($NVMERACE_MODEL, or beside this one, or
+ * installed in libexec) into @out. Return: whether it is there. */
+bool explore_model_path(char *out, size_t len);
 /* Run one row in model mode into @res and @er. Return: 0, or -errno. */
 int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uint32_t row,
 		const struct nvr_run_opts *o, struct nvr_result *res,

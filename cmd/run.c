@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "explore.h"
+#include "retry.h"
 #include "nvmerace.h"
 #include "report.h"
 
@@ -384,10 +385,14 @@ static int run_one(const struct run_cfg *c, const struct nvr_scenario *scn, int 
 			warnx("%s: the replay line would be longer than %zu bytes", name,
 			      sizeof(e->replay) - 1);
 	}
+	/* The threads missed a host design's race: the explorer chooses the schedule. */
+	if (!c->x.model && retry_wanted(&c->in, scn, row, res) &&
+	    retry_in_model(&c->in, c->files[file], e) == -ENOENT)
+		warnx("%s: no model build to explore the row with (make model)", name);
 	if (!c->quiet) {
 		report_line(c->human, e);
-		if (c->x.model)
-			explore_line(c->human, &er);
+		if (e->has_sched)
+			explore_line(c->human, &e->sched);
 		fflush(c->human);
 	}
 	free(res);
