@@ -241,6 +241,15 @@ for c in $cases; do
 		# commands rings reaps, then the sums.
 		echo "$(field "$line" commands) $(field "$line" rings) $(field "$line" reaps) $sums" \
 			>"$tmp/vgsum.$tag"
+		# The device thread, at QD >= 32 without the ledger: everything its
+		# worker runs per command (idle polls between batches included).
+		if [ "$qd" -ge 32 ] && [ "$op" = "${op%+ledger}" ]; then
+			# shellcheck disable=SC2086
+			"$valgrind" --tool=callgrind --separate-threads=yes \
+				--callgrind-out-file="$tmp/dev.$tag" --toggle-collect=nvr_sim_worker \
+				"$bin" $args --count "$vg_count" --warmup 0 --yield --spin-us 0 \
+				--timeout 60 >/dev/null 2>&1 || true
+		fi
 		mmio=$(awk '{ printf "mmio_instr_per_cmd=%.1f of_which_worker_wakeups=%.1f",
 			$9 / $1, $10 / $1 }' "$tmp/vgsum.$tag")
 		# Per function: its own instructions per command (callgrind_annotate,
@@ -364,6 +373,14 @@ for c in $cases; do
 	l=off
 	[ "$o" != "$op" ] && l=on
 	echo "device_cmds_per_s case=$o:$size:$qd ledger=$l $med"
+	# The device thread's instructions per command in the callgrind run
+	# (its idle polls between batches included): deterministic, unlike the rate.
+	if [ -f "$tmp/dev.$tag-02" ] && [ -f "$tmp/vgsum.$tag" ]; then
+		n=$(awk '{ print $1 }' "$tmp/vgsum.$tag")
+		awk -v n="$n" -v c="$o:$size:$qd" -v l="$l" '
+			/^summary:/ { printf "device_instr_per_cmd case=%s ledger=%s %.1f\n", c, l, $2 / n }' \
+			"$tmp/dev.$tag-02"
+	fi
 	[ "$l" = off ] || continue
 	if [ "$med" -ge "$device_target" ]; then
 		echo "target device_cmds_per_s case=$o:$size:$qd >= $device_target: met"
