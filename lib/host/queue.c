@@ -209,10 +209,13 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
  * queue, with or without a ledger.
  */
 static __attribute__((noinline)) unsigned int
-reap_plain(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
+reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	   nvr_cqe_fn fn, void *arg)
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int left = max;
+
+	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
 
 	while (left) {
 		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
@@ -282,8 +285,10 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 }
 
 static __attribute__((noinline)) unsigned int
-reap_checked(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, enum nvr_reaper who)
+reap_checked(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	     nvr_cqe_fn fn, void *arg)
 {
+	(void)claim;
 	return reap_exclusive(cq, max, fn, arg, who);
 }
 
@@ -293,8 +298,8 @@ unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper wh
 	if (claim == NVR_CLAIM_CAS)
 		return reap_cas(cq, max, fn, arg, who);
 	if (likely(!cq->cid_first && !cq->held))
-		return reap_plain(cq, max, fn, arg, who);
-	return reap_checked(cq, max, fn, arg, who);
+		return reap_plain(cq, max, who, claim, fn, arg);
+	return reap_checked(cq, max, who, claim, fn, arg);
 }
 
 /* Is there a CQE of this pass beyond the head? The device posts in order, so
