@@ -265,6 +265,7 @@ for c in $cases; do
 					sub(/^ *[0-9,]+ +\([^)]*\) +/, "", rest)
 					split(rest, w, " ")
 					fn = w[1]; sub(/^.*:/, "", fn)
+					sub(/\.(constprop|isra|part)\.[0-9]+$/, "", fn)
 					if (fn ~ /^bench_(submit|ring|reap)$/)
 						next
 					f[fn] += ir
