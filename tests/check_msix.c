@@ -533,6 +533,93 @@ START_TEST(test_parse_policy)
 }
 END_TEST
 
+/* --- wait: irq: the submitter takes its own interrupts, no handler thread --- */
+
+static void wait_irq_scenario(struct nvr_scenario *s, bool wait_irq, uint64_t count)
+{
+	struct nvr_actor *a;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "wait-irq");
+	nvr_sim_config_init(&s->sim);
+	s->sim.ns_bytes = 16ull << 20;
+	s->sim.latency_min_us = 1;
+	s->sim.latency_max_us = 20;
+	s->timeout_ns = 2000000000ull;
+	s->stall_ns = 2000000000ull;
+	/* A sweep only for a real stall: a preempted actor is not one. */
+	s->sweep_ns = 500000000ull;
+	s->queues[s->nr_queues++] = (struct nvr_queue_def){ .id = 1, .depth = 64, .vector = 1 };
+	a = &s->actors[s->nr_actors++];
+	snprintf(a->name, sizeof(a->name), "io");
+	a->steps[a->nr_steps++] = (struct nvr_step){ .kind = NVR_STEP_SUBMIT, .queue = 1,
+						     .op = NVR_OP_READ, .qd = 8, .count = count,
+						     .bs = 512, .wait_irq = wait_irq };
+}
+
+static void wait_irq_run(bool wait_irq, uint64_t count, struct nvr_result *r)
+{
+	struct nvr_run_opts o = { .seed = 5 };
+	struct nvr_scenario s;
+
+	wait_irq_scenario(&s, wait_irq, count);
+	ck_assert_int_eq(nvr_run_row(&s, 0, &o, r), 0);
+	snprintf(r->row, sizeof(r->row), "%s", wait_irq ? "wait-irq" : "poll");
+	dump(r);
+	ck_assert_int_eq(r->verdict, NVR_PASS);
+	for (int c = 0; c < NVR_AN_NR; c++)
+		ck_assert_uint_eq(r->stats.anomalies[c], 0);
+	ck_assert_uint_eq(r->stats.completed, count);
+	ck_assert_uint_ge(r->stats.nr_queues, 1);
+	ck_assert_uint_eq(r->stats.q[0].qid, 1);
+}
+
+START_TEST(test_wait_irq_completes)
+{
+	uint64_t count = under_tsan() ? 2000 : 20000;
+	const struct nvr_vector_stats *v;
+	const struct nvr_queue_stats *q;
+	struct nvr_result r;
+
+	wait_irq_run(true, count, &r);
+	q = &r.stats.q[0];
+	v = vstats(&r, 1);
+	ck_assert_ptr_nonnull(v);
+	fprintf(stderr, "  vector 1: wakes %" PRIu64 " irqs %" PRIu64 " handled %" PRIu64
+		" delivered %" PRIu64 " raised %" PRIu64 "\n", v->wakes, v->irqs, v->handled,
+		v->dev_delivered, v->dev_raised);
+	/* Every CQE taken on a wake of the queue's vector, none by polling. */
+	ck_assert_uint_eq(q->reaped_by[NVR_REAP_IRQ], count);
+	ck_assert_uint_eq(q->reaped_by[NVR_REAP_POLL], 0);
+	ck_assert_uint_eq(v->handled, count);
+	/* Each wake read at least one interrupt; none came unasked, none was missed. */
+	ck_assert_uint_gt(v->wakes, 0);
+	ck_assert_uint_ge(v->irqs, v->wakes);
+	ck_assert_uint_eq(v->spurious + v->missed + v->stranded, 0);
+	/* The ledger read exactly the interrupts the device delivered. */
+	ck_assert(v->have_truth);
+	ck_assert_uint_eq(v->irqs, v->dev_delivered);
+}
+END_TEST
+
+/* The other side: without the key the same submitter polls; the vector is not waited on. */
+START_TEST(test_wait_irq_off_polls)
+{
+	uint64_t count = under_tsan() ? 2000 : 20000;
+	const struct nvr_vector_stats *v;
+	struct nvr_result r;
+
+	wait_irq_run(false, count, &r);
+	/* (the run's timeout sweep may take a few first) */
+	ck_assert_uint_eq(r.stats.q[0].reaped_by[NVR_REAP_POLL] +
+				  r.stats.q[0].reaped_by[NVR_REAP_SWEEP], count);
+	ck_assert_uint_gt(r.stats.q[0].reaped_by[NVR_REAP_POLL], 0);
+	ck_assert_uint_eq(r.stats.q[0].reaped_by[NVR_REAP_IRQ], 0);
+	v = vstats(&r, 1);
+	ck_assert(!v || (v->wakes == 0 && v->handled == 0));
+}
+END_TEST
+
 static Suite *msix_suite(void)
 {
 	Suite *s = suite_create("msix");
@@ -555,6 +642,12 @@ static Suite *msix_suite(void)
 	tcase_add_test(tc, test_unmasked_caught);
 	tcase_add_test(tc, test_two_step_nocheck_caught);
 	tcase_add_test(tc, test_hardware_skips_table_writes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wait-irq");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_wait_irq_completes);
+	tcase_add_test(tc, test_wait_irq_off_polls);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("language");

@@ -406,6 +406,32 @@ START_TEST(test_suggestions)
 }
 END_TEST
 
+/* submit: { wait: irq }: a queue with a vector and no reap step. */
+START_TEST(test_submit_wait)
+{
+	ck_assert_int_eq(parse("name: t\nqueues: [ { id: 1, depth: 64, vector: 1 } ]\n"
+			       "actors:\n  - { name: io, steps: [ { submit: { queue: 1, op: read, "
+			       "qd: 8, count: 10, wait: irq } } ] }\n"), 0);
+	ck_assert(scn.actors[0].steps[0].wait_irq);
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert(!scn.actors[0].steps[0].wait_irq);
+	expect_error("name: t\nqueues: [ { id: 1, depth: 64, vector: polled } ]\n"
+		     "actors:\n  - { name: io, steps: [ { submit: { queue: 1, op: read, "
+		     "qd: 8, count: 10, wait: irq } } ] }\n",
+		     "t.yaml:4:82: wait: irq needs a queue with a vector; queue 1 is polled");
+	expect_error("name: t\nqueues: [ { id: 1, depth: 64, vector: 1 } ]\n"
+		     "actors:\n  - { name: io, steps: [ { submit: { queue: 1, op: read, "
+		     "qd: 8, count: 10, wait: irq } } ] }\n"
+		     "  - { name: isr, steps: [ { reap: { queue: 1, wake: irq } } ] }\n",
+		     "t.yaml:4:82: wait: irq: queue 1 has a reap step, which takes its "
+		     "completions; the submitter waits only without one");
+	expect_error("name: t\nqueues: [ { id: 1, depth: 64, vector: 1 } ]\n"
+		     "actors:\n  - { name: io, steps: [ { submit: { queue: 1, op: read, "
+		     "qd: 8, count: 10, wait: irqs } } ] }\n",
+		     "t.yaml:4:82: wait: expected poll or irq, got 'irqs'; did you mean 'irq'?");
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
 	ck_assert_int_eq(nvr_scenario_load(CORPUS "/no/such.yaml", NULL, 0, &scn, err, sizeof(err)),
@@ -443,6 +469,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_errors_small_buffer);
 	tcase_add_test(tc, test_failure_clears_out);
 	tcase_add_test(tc, test_suggestions);
+	tcase_add_test(tc, test_submit_wait);
 	tcase_add_test(tc, test_load_errors);
 	suite_add_tcase(s, tc);
 	return s;

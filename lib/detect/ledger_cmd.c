@@ -29,25 +29,22 @@ void nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
 	atomic_fetch_add_explicit(&s->submitted, 1, memory_order_relaxed);
 }
 
-bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
-			enum nvr_reaper who)
+/* Two reapers that both took this slot in this pass consumed one CQE twice. */
+static __attribute__((noinline)) bool consumed_twice(struct nvr_lcq *c, uint16_t slot,
+						     uint32_t pass, uint16_t cid)
 {
-	uint32_t tag = pass + 1;
-	struct lvec *v;
+	nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
+	       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
+	       c->qid, slot, pass);
+	return false;
+}
 
-	/* Two reapers that both took this slot in this pass consumed one CQE twice. */
-	if (unlikely(atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed) == tag)) {
-		nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
-		       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
-		       c->qid, slot, pass);
-		return false;
-	}
-	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
-	if (who == NVR_REAP_IRQ || c->vector < 0)
-		return true;
+/* A poller or a sweep took a CQE of an interrupt-driven queue. */
+static __attribute__((noinline)) bool consumed_by_other(struct nvr_lcq *c, uint16_t slot,
+							uint16_t cid, enum nvr_reaper who)
+{
+	struct lvec *v = &c->l->vec[c->vector];
 
-	/* A poller or a sweep took a CQE of an interrupt-driven queue. */
-	v = &c->l->vec[c->vector];
 	atomic_fetch_add_explicit(&v->others, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&v->unserviced_ns, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(&v->stranded, 1, memory_order_relaxed);
@@ -68,6 +65,20 @@ bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_
 		atomic_compare_exchange_strong(&v->await_since_ns, &zero, nvr_clock_ns());
 	}
 	return true;
+}
+
+/* The rare cases out of line, so that the common one saves no register. */
+bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
+			enum nvr_reaper who)
+{
+	uint32_t tag = pass + 1;
+
+	if (unlikely(atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed) == tag))
+		return consumed_twice(c, slot, pass, cid);
+	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
+	if (who == NVR_REAP_IRQ || c->vector < 0)
+		return true;
+	return consumed_by_other(c, slot, cid, who);
 }
 
 void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, enum nvr_reaper who)

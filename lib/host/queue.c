@@ -8,37 +8,41 @@
 #include "host/queue.h"
 #include "host/queue_hook.h"
 
+static __attribute__((noinline)) int submitted_ledger(struct nvr_lsq *lsq, uint16_t cid)
+{
+	nvr_ledger_submitted(lsq, cid);
+	return cid;
+}
+
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {
-	uint16_t cid = sq->cid_hint;
-	struct nvr_cmd *cmd;
+	uint16_t tail = sq->tail, next = (uint16_t)(tail + 1 == sq->depth ? 0 : tail + 1);
+	uint16_t cid = tail;
+	struct nvr_cmd *cmd = &sq->cmds[cid];
 
-	if (unlikely(!nvr_sq_has_room(sq)))
+	if (unlikely(next == atomic_load_explicit(&sq->head, memory_order_acquire) ||
+		     atomic_load_explicit(&sq->outstanding, memory_order_relaxed) >=
+			     sq->depth - 1u))
 		return -EBUSY;
-	/* A CID is reused only once its previous command completed: find a free
-	 * one. outstanding < depth guarantees the scan ends. */
-	for (;;) {
-		cmd = &sq->cmds[cid];
-		if (nvr_ld8(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
-			break;
+	/* A CID is reused only once its previous command completed. The CID of
+	 * the tail slot is free unless completions came out of order: then
+	 * look further; outstanding < depth guarantees the scan ends. */
+	while (unlikely(nvr_ld8(&cmd->state, memory_order_acquire) != NVR_CMD_FREE)) {
 		if (++cid == sq->depth)
 			cid = 0;
+		cmd = &sq->cmds[cid];
 	}
-	sq->cid_hint = (uint16_t)(cid + 1 == sq->depth ? 0 : cid + 1);
 	cmd->ctx = ctx;
 	nvr_st8(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
 
 	sqe->cid = cid;
-	if (sq->lsq)
-		nvr_ledger_submitted(sq->lsq, cid);
-	nvr_st_block(&sq->ring[sq->tail], sqe, sizeof(*sqe));
-	if (++sq->tail == sq->depth)
-		sq->tail = 0;
-	/* One submitter per SQ: no locked add needed for its own counter. */
-	atomic_store_explicit(&sq->submitted,
-			      atomic_load_explicit(&sq->submitted, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	nvr_st_block(&sq->ring[tail], sqe, sizeof(*sqe));
+	sq->tail = next;
+	/* Last, as a tail call: the path without a ledger saves no register.
+	 * The device cannot see the entry before the doorbell anyway. */
+	if (unlikely(sq->lsq != NULL))
+		return submitted_ledger(sq->lsq, cid);
 	return cid;
 }
 
@@ -63,7 +67,7 @@ void nvr_sq_ring(struct nvr_sq *sq)
 }
 
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
-static void cq_doorbell(struct nvr_cq *cq, uint16_t head)
+static inline void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 {
 	if (atomic_load_explicit(&cq->hold_head, memory_order_relaxed))
 		return;	/* nvr_cq_release() writes it */
@@ -96,17 +100,15 @@ static inline uint32_t entry_dw3(struct nvr_cq *cq, uint16_t slot)
 	return nvr_ld32((_Atomic uint32_t *)&cq->ring[slot].cid, memory_order_acquire);
 }
 
-/* The head word after consuming the entry at its head. */
+/* The head word after consuming the entry at its head: past the last slot,
+ * head 0, the phase flipped and one more pass (bits 31:17 wrap by themselves). */
 static inline uint32_t hp_next(const struct nvr_cq *cq, uint32_t hp)
 {
-	uint32_t head = (hp & 0xffff) + 1, phase = (hp >> 16) & 1, pass = hp >> 17;
+	uint32_t next = hp + 1;
 
-	if (head == cq->depth) {
-		head = 0;
-		phase ^= 1;
-		pass = (pass + 1) & 0x7fff;
-	}
-	return NVR_HP(head, phase, pass);
+	if (unlikely((uint16_t)next == cq->depth))
+		next = ((hp & 0xffff0000u) + (1u << 17)) ^ (1u << 16);
+	return next;
 }
 
 bool nvr_cq_pending(struct nvr_cq *cq)
@@ -200,6 +202,43 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 	return n;
 }
 
+/*
+ * NVR_CLAIM_EXCLUSIVE on a CQ whose entries are read as they are (no early
+ * CID read, no withheld head): reap_exclusive() without its per-entry checks
+ * of those, same effects. The hot path of a polled or interrupt-driven
+ * queue, with or without a ledger.
+ */
+static __attribute__((noinline)) unsigned int
+reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	   nvr_cqe_fn fn, void *arg)
+{
+	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
+	unsigned int left = max;
+
+	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
+
+	while (left) {
+		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
+		uint32_t dw3 = nvr_ld32((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		struct nvr_cqe cqe;
+
+		if ((dw3 ^ hp) & (1u << 16))
+			break;
+		read_cqe(&cqe, e, dw3);
+		left--;
+		complete(cq, &cqe, (uint16_t)hp, hp >> 17, fn, arg, who);
+		hp = hp_next(cq, hp);
+	}
+	if (left == max)
+		return 0;
+	nvr_st32(&cq->hp, hp, memory_order_relaxed);
+	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, max - left, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
+	cq_doorbell(cq, (uint16_t)hp);
+	return max - left;
+}
+
 /* Write the head doorbell for a lock-free queue: never backwards, never stale. */
 static void ring_cq_cas(struct nvr_cq *cq)
 {
@@ -245,12 +284,22 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 	return n;
 }
 
+static __attribute__((noinline)) unsigned int
+reap_checked(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	     nvr_cqe_fn fn, void *arg)
+{
+	(void)claim;
+	return reap_exclusive(cq, max, fn, arg, who);
+}
+
 unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
 			 enum nvr_claim claim, nvr_cqe_fn fn, void *arg)
 {
 	if (claim == NVR_CLAIM_CAS)
 		return reap_cas(cq, max, fn, arg, who);
-	return reap_exclusive(cq, max, fn, arg, who);
+	if (likely(!cq->cid_first && !cq->held))
+		return reap_plain(cq, max, who, claim, fn, arg);
+	return reap_checked(cq, max, who, claim, fn, arg);
 }
 
 /* Is there a CQE of this pass beyond the head? The device posts in order, so

@@ -90,11 +90,9 @@ struct nvr_sq {
 	uint32_t db_off;
 	uint16_t tail;		/* the submitter's */
 	_Atomic uint16_t tail_rung;	/* the tail last written to the doorbell; others may read it */
-	uint16_t cid_hint;
 	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
 	_Atomic uint32_t outstanding;
 	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
-	_Atomic uint64_t submitted;
 	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the tail's shadow doorbell, when configured */
 };

@@ -117,6 +117,28 @@ static void reap_policy(struct run *r, struct nvr_cq *cq, enum nvr_reaper who)
 }
 
 /*
+ * A submitter with no reaper on its queue reaps itself: by polling, or with
+ * wait: irq on the queue's vector, as its handler would (the ledger sees each
+ * wake), without handing the completions to another thread. It waits only
+ * with commands in flight, and at most 1 ms, so that the step's clock and
+ * the abandoning of lost commands go on.
+ */
+static void reap_inline(struct actor_rt *a, const struct nvr_step *st, struct nvr_cq *cq)
+{
+	struct run *r = a->run;
+
+	if (!st->wait_irq || cq->vector < 0) {
+		reap_policy(r, cq, NVR_REAP_POLL);
+		return;
+	}
+	if (!atomic_load_explicit(&a->outstanding, memory_order_relaxed)) {
+		nvr_cpu_relax();
+		return;
+	}
+	nvr_irq_service(r->irq, (unsigned int)cq->vector, 1, r->cq_lock, nvr_run_io_done, NULL);
+}
+
+/*
  * The next choice (operation and block) is drawn once and kept until it is
  * submitted, so that the sequence of choices depends on the seed alone. A
  * block still in flight is waited for, never swapped for another.
@@ -259,7 +281,7 @@ void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st)
 		}
 		nvr_sq_ring(sq);
 		if (inline_reap)
-			reap_policy(r, cq, NVR_REAP_POLL);
+			reap_inline(a, st, cq);
 		else if (!n)
 			nvr_cpu_relax();
 		/* Every io given up as lost, none left to submit with: stop here. */
@@ -281,7 +303,7 @@ void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st)
 				break;
 		}
 		if (inline_reap)
-			reap_policy(r, cq, NVR_REAP_POLL);
+			reap_inline(a, st, cq);
 		else
 			nvr_sleep_ns(20000);
 	}

@@ -99,6 +99,9 @@ void nvr_sc_check_usage(struct sc_ctx *c)
 
 		if (q->node && q->submitter < 0 && !q->reaped)
 			nvr_sc_error(c, q->node, "queue %u has no submitter and no reaper", id);
+		if (q->wait_irq && q->reaped)
+			nvr_sc_error(c, q->wait_irq, "wait: irq: queue %u has a reap step, which "
+				 "takes its completions; the submitter waits only without one", id);
 	}
 	barriers(c);
 }

@@ -46,6 +46,7 @@ struct sc_queue {
 	int vector;		/* -1 polled; -2 unknown (invalid) */
 	int submitter;		/* actor index, -1: none yet */
 	bool reaped;
+	yaml_node_t *wait_irq;	/* a submit step's wait: irq on it, or NULL */
 };
 
 /* A barrier name and which actors meet there, how often. */

@@ -81,7 +81,7 @@ static struct sc_queue *step_queue(struct sc_ctx *c, yaml_node_t *n, uint16_t *i
 /* --- submit --- */
 
 enum { SUB_QUEUE, SUB_OP, SUB_QD, SUB_COUNT, SUB_DURATION, SUB_BS, SUB_LBA, SUB_VERIFY, SUB_BATCH,
-       SUB_DRAIN, SUB_NR };
+       SUB_DRAIN, SUB_WAIT, SUB_NR };
 
 static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_QUEUE] = { "queue", true },
@@ -94,6 +94,7 @@ static const struct sc_key submit_keys[SUB_NR] = {
 	[SUB_VERIFY] = { "verify", false },
 	[SUB_BATCH] = { "batch", false },
 	[SUB_DRAIN] = { "drain", false },
+	[SUB_WAIT] = { "wait", false },
 };
 
 static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q, uint16_t id,
@@ -152,6 +153,24 @@ static void submit_bs(struct sc_ctx *c, yaml_node_t *n, struct nvr_step *st)
 	st->bs = (uint32_t)x;
 }
 
+/* wait: poll | irq: how a submitter with no reaper on its queue gets its completions. */
+static void submit_wait(struct sc_ctx *c, yaml_node_t *n, struct sc_queue *q, struct nvr_step *st)
+{
+	static const char *const words[] = { "poll", "irq" };
+	int i = nvr_sc_choice(c, n, "wait", words, 2);
+
+	if (i < 0)
+		return;
+	st->wait_irq = i == 1;
+	if (!st->wait_irq || !q)
+		return;
+	if (q->vector == -1)
+		nvr_sc_error(c, n, "wait: irq needs a queue with a vector; queue %u is polled",
+			 st->queue);
+	else
+		q->wait_irq = n;
+}
+
 static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struct sc_steps *out)
 {
 	static const char *const ops[] = { [NVR_OP_READ] = "read", [NVR_OP_WRITE] = "write",
@@ -192,6 +211,8 @@ static void parse_submit(struct sc_ctx *c, yaml_node_t *k, yaml_node_t *n, struc
 	/* drain: false: the step ends with its commands still in flight. */
 	if (v[SUB_DRAIN] && nvr_sc_bool(c, v[SUB_DRAIN], "drain", &b))
 		st->no_drain = !b;
+	if (v[SUB_WAIT])
+		submit_wait(c, v[SUB_WAIT], q, st);
 }
 
 /* --- reap --- */

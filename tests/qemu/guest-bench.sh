@@ -23,12 +23,20 @@ for qd in 1 32; do
 	eval "k_irq_$qd=$(fio_iops $qd)"
 	eval "k_poll_$qd=$(fio_iops $qd --hipri)"
 	eval "n_msix_$qd=$(nvr_iops msix $qd)"
+	eval "n_hand_$qd=$(nvr_iops msix-handler $qd)"
 	eval "n_poll_$qd=$(nvr_iops poll $qd)"
 done
 printf 'NVR-BENCH %-26s %8s %8s\n' "kernel nvme, fio io_uring" "$k_irq_1" "$k_irq_32"
 printf 'NVR-BENCH %-26s %8s %8s\n' "kernel nvme, fio hipri" "$k_poll_1" "$k_poll_32"
-printf 'NVR-BENCH %-26s %8s %8s\n' "nvmerace, MSI-X" "$n_msix_1" "$n_msix_32"
+printf 'NVR-BENCH %-26s %8s %8s\n' "nvmerace, MSI-X own wait" "$n_msix_1" "$n_msix_32"
+printf 'NVR-BENCH %-26s %8s %8s\n' "nvmerace, MSI-X handler" "$n_hand_1" "$n_hand_32"
 printf 'NVR-BENCH %-26s %8s %8s\n' "nvmerace, polled" "$n_poll_1" "$n_poll_32"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 printf 'NVR-BENCH %-26s %8s %8s\n' "ratio MSI-X / io_uring" "$(ratio $n_msix_1 $k_irq_1)" "$(ratio $n_msix_32 $k_irq_32)"
 printf 'NVR-BENCH %-26s %8s %8s\n' "ratio polled / hipri" "$(ratio $n_poll_1 $k_poll_1)" "$(ratio $n_poll_32 $k_poll_32)"
+# Machine-readable: nvmerace over the kernel, per path and depth.
+for qd in 1 32; do
+	eval "echo \"NVR-BENCH ratio path=polled qd=$qd \$(ratio \$n_poll_$qd \$k_poll_$qd)\""
+	eval "echo \"NVR-BENCH ratio path=msix qd=$qd \$(ratio \$n_msix_$qd \$k_irq_$qd)\""
+	eval "echo \"NVR-BENCH ratio path=msix-handler qd=$qd \$(ratio \$n_hand_$qd \$k_irq_$qd)\""
+done

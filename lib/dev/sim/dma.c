@@ -53,6 +53,23 @@ void *nvr_sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write
 	return NULL;
 }
 
+void *nvr_sim_ring_ptr_slow(struct nvr_sim *s, struct sim_ring_map *c, uint64_t base,
+			    uint64_t off, uint64_t len, bool write)
+{
+	uint8_t *p = nvr_sim_dma_ptr(s, base + off, len, write);
+	int i;
+
+	if (!p)
+		return NULL;
+	i = find_map(s, base);
+	if (i >= 0 && base - s->maps[i].iova < s->maps[i].len) {
+		*c = (struct sim_ring_map){ .gen = s->maps_gen, .base = base,
+					    .len = s->maps[i].len - (base - s->maps[i].iova),
+					    .vaddr = s->maps[i].vaddr + (base - s->maps[i].iova) };
+	}
+	return p;
+}
+
 static int copy_chunk(struct nvr_sim *s, uint64_t iova, uint8_t *buf, uint64_t len, bool to_host)
 {
 	uint8_t *p = nvr_sim_dma_ptr(s, iova, len, to_host);
@@ -153,6 +170,7 @@ int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t 
 	memmove(&s->maps[i + 2], &s->maps[i + 1], (s->nr_maps - (uint32_t)(i + 1)) * sizeof(*s->maps));
 	s->maps[i + 1] = (struct sim_map){ .iova = iova, .len = len, .vaddr = vaddr };
 	s->nr_maps++;
+	s->maps_gen++;
 out:
 	sim_dma_unlock(s);
 	return ret;
@@ -170,6 +188,7 @@ int nvr_sim_dma_unmap(struct nvr_transport *t, uint64_t iova, size_t len)
 	if (i >= 0 && s->maps[i].iova == iova && s->maps[i].len == len) {
 		memmove(&s->maps[i], &s->maps[i + 1], (s->nr_maps - (uint32_t)i - 1) * sizeof(*s->maps));
 		s->nr_maps--;
+		s->maps_gen++;
 		ret = 0;
 	}
 	sim_dma_unlock(s);

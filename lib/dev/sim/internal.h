@@ -24,12 +24,25 @@ struct sim_map {
 	uint8_t *vaddr;
 };
 
+/*
+ * A queue ring's translation, kept between commands: valid while the IOVA
+ * table is unchanged (maps_gen) and the ring is where it was, so that a ring
+ * unmapped under the device still faults (nvr_sim_ring_ptr()).
+ */
+struct sim_ring_map {
+	uint64_t gen;		/* maps_gen when filled; 0: empty */
+	uint64_t base;		/* the ring's IOVA */
+	uint64_t len;		/* bytes mapped from base on */
+	uint8_t *vaddr;
+};
+
 struct sim_sq {
 	_Atomic bool live;
 	uint16_t qid;
 	uint16_t cqid;
 	uint32_t size;
 	uint64_t base;		/* IOVA */
+	struct sim_ring_map ring;
 	uint32_t head;		/* next entry the device fetches */
 	uint32_t tail_seen;	/* last tail the device acted on */
 	_Atomic uint32_t db;	/* last tail written to the MMIO doorbell */
@@ -59,6 +72,7 @@ struct sim_cq {
 	bool ien;
 	uint32_t size;
 	uint64_t base;
+	struct sim_ring_map ring;
 	uint32_t tail;		/* next slot the device posts into */
 	uint8_t phase;		/* phase tag of the current pass, starts at 1 */
 	uint32_t head_seen;
@@ -162,6 +176,11 @@ struct nvr_sim {
 	uint64_t coal_time_ns;	/* aggregation time; 0: none */
 	_Atomic uint32_t fault_rate[NVR_FAULT_NR];
 	_Atomic uint32_t fault_once[NVR_FAULT_NR];
+	/* Some fault rate was ever set or a fault injected: until then no
+	 * command looks at the table (one check per command). Never cleared. */
+	_Atomic bool faults_armed;
+	bool hostile_cqe;	/* a hostile knob that draws per CQE is on */
+	bool hostile_fetch;	/* cfs_after or hang_after is on */
 	bool nq_set;
 	/* Keep Alive (keepalive.c): KATO in ms, 0: off; when it runs out. */
 	_Atomic uint32_t kato_ms;
@@ -189,6 +208,7 @@ struct nvr_sim {
 	pthread_rwlock_t dma_lock;
 #endif
 	struct sim_map *maps;
+	uint64_t maps_gen;	/* changed by every map and unmap (under dma_lock) */
 	uint32_t nr_maps;
 	uint32_t maps_cap;
 
@@ -273,6 +293,18 @@ void nvr_sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, 
 
 /* dma.c */
 void *nvr_sim_dma_ptr(struct nvr_sim *s, uint64_t iova, uint64_t len, bool write);
+void *nvr_sim_ring_ptr_slow(struct nvr_sim *s, struct sim_ring_map *c, uint64_t base,
+			    uint64_t off, uint64_t len, bool write);
+
+/* nvr_sim_dma_ptr() of @len bytes at @off into the ring at @base, through @c. */
+static inline void *nvr_sim_ring_ptr(struct nvr_sim *s, struct sim_ring_map *c, uint64_t base,
+				     uint64_t off, uint64_t len, bool write)
+{
+	if (likely(c->gen == s->maps_gen && c->base == base && off < c->len &&
+		   len <= c->len - off))
+		return c->vaddr + off;
+	return nvr_sim_ring_ptr_slow(s, c, base, off, len, write);
+}
 int nvr_sim_dma_copy(struct nvr_sim *s, uint64_t prp1, uint64_t prp2, void *buf, uint64_t len,
 		 bool to_host);
 int nvr_sim_dma_map(struct nvr_transport *t, void *vaddr, uint64_t iova, size_t len);

@@ -53,14 +53,19 @@ int nvr_sim_fault_by_name(const char *name)
 
 void nvr_sim_set_fault_rate(struct nvr_sim *s, enum nvr_sim_fault f, uint32_t rate)
 {
-	if ((unsigned int)f < NVR_FAULT_NR)
-		atomic_store(&s->fault_rate[f], rate);
+	if ((unsigned int)f >= NVR_FAULT_NR)
+		return;
+	if (rate)
+		atomic_store(&s->faults_armed, true);
+	atomic_store(&s->fault_rate[f], rate);
 }
 
 void nvr_sim_inject(struct nvr_sim *s, enum nvr_sim_fault f)
 {
-	if ((unsigned int)f < NVR_FAULT_NR)
-		atomic_fetch_add(&s->fault_once[f], 1);
+	if ((unsigned int)f >= NVR_FAULT_NR)
+		return;
+	atomic_store(&s->faults_armed, true);
+	atomic_fetch_add(&s->fault_once[f], 1);
 }
 
 bool nvr_sim_cid_truth(struct nvr_sim *s, uint16_t sqid, uint16_t cid, uint32_t *fetched,
@@ -330,8 +335,16 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		atomic_init(&s->vec[v].efd, -1);
 		nvr_sim_seed_stream(s, &s->vec[v].rng, 3, v);
 	}
-	for (int f = 0; f < NVR_FAULT_NR; f++)
+	atomic_init(&s->faults_armed, false);
+	for (int f = 0; f < NVR_FAULT_NR; f++) {
 		atomic_init(&s->fault_rate[f], cfg->fault_rate[f]);
+		if (cfg->fault_rate[f])
+			atomic_store(&s->faults_armed, true);
+	}
+	s->hostile_cqe = cfg->hostile[NVR_HOSTILE_GARBAGE_CQE] || cfg->hostile[NVR_HOSTILE_BAD_SQHD] ||
+			 cfg->hostile[NVR_HOSTILE_CQE_STORM];
+	s->hostile_fetch = cfg->hostile[NVR_HOSTILE_CFS_AFTER] || cfg->hostile[NVR_HOSTILE_HANG_AFTER];
+	s->maps_gen = 1;
 	s->ns = mmap(NULL, cfg->ns_bytes, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->ns == MAP_FAILED) {

@@ -21,9 +21,13 @@ void nvr_sim_seed_stream(struct nvr_sim *s, struct nvr_rng *rng, uint64_t kind, 
 
 bool nvr_sim_fault_fires(struct nvr_sim *s, enum nvr_sim_fault f, struct nvr_rng *rng)
 {
-	uint32_t rate = atomic_load_explicit(&s->fault_rate[f], memory_order_relaxed);
-	uint32_t once = atomic_load_explicit(&s->fault_once[f], memory_order_relaxed);
+	uint32_t rate;
+	uint32_t once;
 
+	if (likely(!atomic_load_explicit(&s->faults_armed, memory_order_relaxed)))
+		return false;
+	rate = atomic_load_explicit(&s->fault_rate[f], memory_order_relaxed);
+	once = atomic_load_explicit(&s->fault_once[f], memory_order_relaxed);
 	if (once && atomic_compare_exchange_strong(&s->fault_once[f], &once, once - 1))
 		return true;
 	return rate && nvr_rng_next(rng) % rate == 0;
@@ -133,7 +137,8 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 	if (unlikely(flags & (SIM_POST_GARBAGE | SIM_POST_BAD_SQHD)) &&
 	    nvr_sim_hostile_mangle(s, cq, &copy, flags))
 		flags |= SIM_POST_FABRICATED;
-	slot = nvr_sim_dma_ptr(s, cq->base + (uint64_t)cq->tail * sizeof(*slot), sizeof(*slot), true);
+	slot = nvr_sim_ring_ptr(s, &cq->ring, cq->base, (uint64_t)cq->tail * sizeof(*slot),
+				sizeof(*slot), true);
 	/* Count it before the host can see it, so the truth is never behind. */
 	if (slot && !(flags & SIM_POST_FABRICATED) && cqe->sqid <= s->cfg.nr_io_queues &&
 	    s->sqs[cqe->sqid].posted)
@@ -188,7 +193,11 @@ void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cq
 
 	if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
 		return;
-	if (cqid == 0) {
+	/* One check per command while no fault and no per-CQE hostile knob is on
+	 * (none draws from the CQ's random stream then, so the streams stay as
+	 * they were). */
+	if (cqid == 0 || (likely(!atomic_load_explicit(&s->faults_armed, memory_order_relaxed)) &&
+			  !s->hostile_cqe)) {
 		enqueue(s, cq, cqe, due, 0);
 		return;
 	}
@@ -200,7 +209,8 @@ void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cq
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_FLIP_PHASE, cqe->cid, 0);
 		flags |= SIM_POST_FLIP_PHASE;
 	}
-	flags |= nvr_sim_hostile_cqe_flags(s, cq, cqe->cid);
+	if (s->hostile_cqe)
+		flags |= nvr_sim_hostile_cqe_flags(s, cq, cqe->cid);
 	enqueue(s, cq, cqe, due, flags);
 	if (nvr_sim_fault_fires(s, NVR_FAULT_DUP_CQE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DUP_CQE, cqe->cid, 0);
@@ -270,8 +280,9 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		sq->tail_seen = tail;
 	}
 	while (sq->head != tail && n < BATCH && atomic_load_explicit(&sq->live, memory_order_relaxed)) {
-		uint64_t addr = sq->base + (uint64_t)sq->head * sizeof(struct nvr_sqe);
-		const struct nvr_sqe *p = nvr_sim_dma_ptr(s, addr, sizeof(struct nvr_sqe), false);
+		const struct nvr_sqe *p = nvr_sim_ring_ptr(s, &sq->ring, sq->base,
+							   (uint64_t)sq->head * sizeof(struct nvr_sqe),
+							   sizeof(struct nvr_sqe), false);
 		struct nvr_cqe cqe = { 0 };
 		struct nvr_sqe sqe;
 		uint64_t due = 0;
@@ -289,7 +300,7 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 		sq->head = (sq->head + 1) % sq->size;
 		n++;
 		atomic_fetch_add_explicit(&s->st_commands, 1, memory_order_relaxed);
-		if (sq->qid)
+		if (unlikely(s->hostile_fetch) && sq->qid)
 			nvr_sim_hostile_fetched(s);
 
 		cqe.sqid = sq->qid;

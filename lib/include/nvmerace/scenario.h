@@ -60,6 +60,8 @@ struct nvr_step {
 	bool verify;		/* reads check what this actor wrote */
 	uint32_t batch;		/* commands per SQ doorbell write at most; 0: all that fit */
 	bool no_drain;		/* end without waiting for the commands in flight */
+	bool wait_irq;		/* wait: irq: the submitter waits for its own completions on
+				 * the queue's vector and reaps them, no handler thread */
 	/* reap */
 	enum nvr_wake wake;
 	uint64_t every_ns;	/* also reprogram: between two moves */
