@@ -194,6 +194,8 @@ struct nvr_sched_report {
 	uint64_t deadlocks, budget_hits;
 	bool complete;			/* dfs: the bounded space was exhausted */
 	double pct_bound;		/* pct: the per-run probability bound */
+	unsigned int pct_n, pct_d;	/* pct: the bound's n (sources) and d (depth) */
+	uint64_t pct_k;			/* pct: the bound's k (steps of a run) */
 	uint64_t first_fail;		/* index of the first failing run, from 1 */
 	struct nvr_sched_run fail;	/* that run (steps, trace, schedule) */
 	uint64_t first_hash;		/* the first run's trace hash */
