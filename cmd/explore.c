@@ -127,7 +127,8 @@ static int explore_one(const struct explore_cfg *x, const struct nvr_scenario *s
 				       .schedule_out = schedule_out,
 				       /* Shrinking replays the row many times: only for an explanation. */
 				       .shrink = x->explore && (timeline || schedule_out),
-				       .shard_index = shard, .shard_count = shards };
+				       .shard_index = shard, .shard_count = shards,
+				       .timeline_shared = x->timeline_shared };
 	FILE *tl = NULL;
 	int ret;
 

@@ -18,6 +18,7 @@ struct explore_cfg {
 	const char *schedule_in, *schedule_out, *timeline;
 	unsigned int shard_k, shard_n;	/* --shard K/N, from 1; 0/0: none */
 	unsigned int jobs;		/* --jobs N: local workers; 0, 1: none */
+	bool timeline_shared;		/* --timeline-shared */
 };
 
 /* --shard K/N; prints what is wrong. */

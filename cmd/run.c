@@ -54,6 +54,8 @@ static const char run_usage[] =
 	"      --schedule FILE   model mode: replay the schedule FILE\n"
 	"      --schedule-out FILE  model mode: write the schedule run to FILE\n"
 	"      --timeline FILE   model mode: write the schedule's timeline to FILE\n"
+	"      --timeline-shared only the steps that matter in it: shared objects,\n"
+	"                        wake-ups, preemptions, delayed stores\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
@@ -101,6 +103,8 @@ static const char explore_usage[] =
 	"      --jobs N          run N local worker processes, merged into one report\n"
 	"      --schedule-out FILE  write the deciding schedule to FILE\n"
 	"      --timeline FILE   write the deciding schedule, shrunk, as a timeline\n"
+	"      --timeline-shared only the steps that matter in it: shared objects,\n"
+	"                        wake-ups, preemptions, delayed stores\n"
 	"  -S, --set PATH=VALUE  override a scenario field\n"
 	"  -l, --list            print what would run, and exit\n"
 	"  -j, --json FILE       write a JSON report, each row with \"sched\" (- for stdout)\n"
@@ -113,7 +117,7 @@ static const char explore_usage[] =
 	"3 environment error (no model build), 130 interrupted\n";
 
 enum { OPT_SCHED = 0x200, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
-       OPT_BOUND, OPT_BUDGET, OPT_SHARD, OPT_JOBS };
+       OPT_BOUND, OPT_BUDGET, OPT_SHARD, OPT_JOBS, OPT_TIMELINE_SHARED };
 
 /* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
 static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
@@ -137,6 +141,9 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 		return 1;
 	case OPT_TIMELINE:
 		x->timeline = arg;
+		return 1;
+	case OPT_TIMELINE_SHARED:
+		x->timeline_shared = true;
 		return 1;
 	case OPT_STRATEGY:
 		return explore_parse_strategy(arg, &x->strategy) ? 1 : -1;
@@ -167,6 +174,10 @@ static bool explore_check(const struct run_cfg *c)
 	if (x->explore && (c->in.dev.bdf || c->in.dev.target || x->schedule_in ||
 			   c->repeat != 1 || c->in.duration_ms)) {
 		warnx("explore takes no --device, --target, --schedule, --repeat or --duration");
+		return false;
+	}
+	if (x->timeline_shared && !x->timeline) {
+		warnx("--timeline-shared filters --timeline FILE: give both");
 		return false;
 	}
 	if (!x->model && (x->schedule_out || x->timeline)) {
@@ -217,6 +228,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 		{ "schedule-out", required_argument, NULL, OPT_SCHEDULE_OUT },
 		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "timeline-shared", no_argument, NULL, OPT_TIMELINE_SHARED },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "bound", required_argument, NULL, OPT_BOUND },
 		{ "budget", required_argument, NULL, OPT_BUDGET },

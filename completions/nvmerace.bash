@@ -116,10 +116,10 @@ _nvmerace()
 	run)
 		opts='--device --bind --force --target --hostnqn --write-range --seed --repeat
 		      --duration --set --only --list --json --junit --quiet --verbose --sched
-		      --schedule --schedule-out --timeline --help' ;;
+		      --schedule --schedule-out --timeline --timeline-shared --help' ;;
 	explore)
 		opts='--only --strategy --seed --bound --budget --shard --jobs --schedule-out
-		      --timeline --set --list --json --junit --quiet --verbose --help' ;;
+		      --timeline --timeline-shared --set --list --json --junit --quiet --verbose --help' ;;
 	monitor)
 		opts='--device --bind --force --target --hostnqn --write-range --seed --only
 		      --duration --set --help' ;;

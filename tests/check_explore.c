@@ -370,6 +370,53 @@ START_TEST(test_usage)
 	ck_assert_int_eq(o.status, 2);
 	RUN(&o, "run", "--shard", "1/2", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "run", "--sched", "model", "--timeline-shared", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "give both"));
+}
+END_TEST
+
+/* The filtered timeline of seed 004's catch: labeled columns, far fewer lines. */
+START_TEST(test_timeline_shared)
+{
+	static struct out o;
+	static char all[1 << 16], some[1 << 22];
+	char fa[] = "/tmp/nvr-explore-tla-XXXXXX", fs[] = "/tmp/nvr-explore-tls-XXXXXX";
+	int a = mkstemp(fa), b = mkstemp(fs);
+	size_t na, ns, la = 0, ls = 0;
+	FILE *f;
+
+	ck_assert(a >= 0 && b >= 0);
+	close(a);
+	close(b);
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--timeline", fa, "--only",
+	    "shadow-doorbells/barrier-none", "scenarios/shadow-doorbells.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--timeline", fs,
+	    "--timeline-shared", "--only", "shadow-doorbells/barrier-none",
+	    "scenarios/shadow-doorbells.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	f = fopen(fa, "r");
+	ck_assert_ptr_nonnull(f);
+	while ((na = fread(all, 1, sizeof(all) - 1, f)) > 0)
+		for (size_t i = 0; i < na; i++)
+			la += all[i] == '\n';
+	fclose(f);
+	f = fopen(fs, "r");
+	ck_assert_ptr_nonnull(f);
+	ns = fread(some, 1, sizeof(some) - 1, f);
+	some[ns] = '\0';
+	for (size_t i = 0; i < ns; i++)
+		ls += some[i] == '\n';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(some, "runner"));
+	ck_assert_ptr_nonnull(strstr(some, "device"));
+	ck_assert_ptr_nonnull(strstr(some, "io"));
+	ck_assert_ptr_nonnull(strstr(some, "left out)"));
+	ck_assert_ptr_nonnull(strstr(some, "end: done"));
+	ck_assert_msg(ls * 4 < la, "%zu lines filtered, %zu whole", ls, la);
+	unlink(fa);
+	unlink(fs);
 }
 END_TEST
 
@@ -388,6 +435,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_jobs_same_verdicts);
 	tcase_add_test(tc, test_pct_bound);
 	tcase_add_test(tc, test_usage);
+	tcase_add_test(tc, test_timeline_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }

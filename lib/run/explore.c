@@ -138,7 +138,7 @@ static int write_outputs(const struct nvr_explore_opts *eo, const struct nvr_sch
 			return ret;
 	}
 	if (eo->timeline)
-		return nvr_sched_timeline(r, eo->timeline);
+		return nvr_sched_timeline_ex(r, eo->timeline, eo->timeline_shared);
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct nvr_explore_opts {
 	const char *schedule_in;	/* NVR_EXPLORE_REPLAY: the schedule file */
 	const char *schedule_out;	/* write the deciding schedule here (NULL: none) */
 	FILE *timeline;		/* the deciding schedule, shrunk, as a timeline (NULL: none) */
+	bool timeline_shared;	/* only its steps that matter: shared objects, wake-ups,
+				 * preemptions, delayed stores (lib/sched/sched.h) */
 	bool shrink;		/* shrink a found schedule before printing it */
 	/*
 	 * Shard shard_index of shard_count (0 or 1: the whole exploration). dfs:
