@@ -148,6 +148,28 @@ START_TEST(test_keepalive_caught)
 	    "scenarios/keep-alive-shutdown.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
 	ck_assert_ptr_nonnull(strstr(o.out, "dma_after_teardown"));
+	/* KATO runs out on the virtual clock: the controller says so with CFS. */
+	RUN(&o, "run", "--sched", "model", "--seed", "2", "--only",
+	    "keep-alive-shutdown/kato-expires", "scenarios/keep-alive-shutdown.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "caught cfs"));
+}
+END_TEST
+
+/*
+ * Device races judged on virtual time: completions parked behind a full CQ
+ * are lost past the 1 s command timeout. The model's device sleeps until a
+ * doorbell rather than spin, so the clock gets there within the step budget.
+ */
+START_TEST(test_cq_eventidx_judged)
+{
+	static struct out o;
+
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "1", "scenarios/cq-eventidx-missing.yaml",
+	    "--only", "cq-eventidx-full/fixed", "--only", "cq-eventidx-full/eventidx-at-tail",
+	    "--only", "cq-eventidx-missing", "scenarios/cq-eventidx-full.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "2 clean, 2 caught, 0 failed"));
 }
 END_TEST
 
@@ -430,6 +452,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pollers_clean);
 	tcase_add_test(tc, test_shadow_caught_and_clean);
 	tcase_add_test(tc, test_keepalive_caught);
+	tcase_add_test(tc, test_cq_eventidx_judged);
 	tcase_add_test(tc, test_replay_same_trace);
 	tcase_add_test(tc, test_shards_cover);
 	tcase_add_test(tc, test_jobs_same_verdicts);
