@@ -346,8 +346,9 @@ void explore_summary(char *buf, size_t len, const struct nvr_explore_result *er)
 	/* PCT (Burckhardt et al., ASPLOS 2010): each run finds a bug of depth d
 	 * with probability at least 1/(n*k^(d-1)). */
 	if (er->strategy == NVR_EXPLORE_PCT && er->pct_n)
-		snprintf(pct, sizeof(pct), ", pct bound 1/(n*k^(d-1)) = %.3g per run (n=%u k=%" PRIu64
-			 " d=%u)", er->pct_bound, er->pct_n, er->pct_k, er->pct_d);
+		snprintf(pct, sizeof(pct),
+			 ", pct bound 1/(n*k^(d-1)) = %.3g per run (n=%u k=%" PRIu64 " d=%u)",
+			 er->pct_bound, er->pct_n, er->pct_k, er->pct_d);
 	snprintf(buf, len, "sched: %s seed %" PRIu64 "%s, %" PRIu64 " schedule%s%s%s%s, trace %016"
 		 PRIx64 ", %" PRIu64 " steps, %.3f ms virtual, id %s",
 		 nvr_explore_strategy_name(er->strategy), er->seed, shard, er->schedules,

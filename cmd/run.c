@@ -170,6 +170,7 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 static bool explore_check(const struct run_cfg *c)
 {
 	const struct explore_cfg *x = &c->x;
+	uint64_t budget;
 
 	if (x->explore && (c->in.dev.bdf || c->in.dev.target || x->schedule_in ||
 			   c->repeat != 1 || c->in.duration_ms)) {
@@ -193,10 +194,11 @@ static bool explore_check(const struct run_cfg *c)
 		return false;
 	}
 	/* random and pct split the budget's runs: each part needs one at least. */
+	budget = x->budget ? x->budget : 20;
 	if (x->strategy != NVR_EXPLORE_DFS &&
-	    (uint64_t)NVR_MAX(x->shard_n, 1u) * NVR_MAX(x->jobs, 1u) > (x->budget ? x->budget : 20)) {
+	    (uint64_t)NVR_MAX(x->shard_n, 1u) * NVR_MAX(x->jobs, 1u) > budget) {
 		warnx("--shard and --jobs split the %" PRIu64 " runs of --budget into more parts "
-		      "than runs", x->budget ? x->budget : 20);
+		      "than runs", budget);
 		return false;
 	}
 	return true;

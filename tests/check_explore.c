@@ -165,9 +165,10 @@ START_TEST(test_cq_eventidx_judged)
 {
 	static struct out o;
 
-	RUN(&o, "run", "-q", "--sched", "model", "--seed", "1", "scenarios/cq-eventidx-missing.yaml",
-	    "--only", "cq-eventidx-full/fixed", "--only", "cq-eventidx-full/eventidx-at-tail",
-	    "--only", "cq-eventidx-missing", "scenarios/cq-eventidx-full.yaml");
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "1",
+	    "scenarios/cq-eventidx-missing.yaml", "--only", "cq-eventidx-full/fixed", "--only",
+	    "cq-eventidx-full/eventidx-at-tail", "--only", "cq-eventidx-missing",
+	    "scenarios/cq-eventidx-full.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
 	ck_assert_ptr_nonnull(strstr(o.out, "2 clean, 2 caught, 0 failed"));
 }
@@ -277,12 +278,12 @@ START_TEST(test_shards_cover)
 	}
 
 	/* random: a budget of 5 runs split 3 + 2; a clean row runs them all. */
-	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only", "concurrent-pollers/mutex",
-	    "--shard", "1/2", "--json", "/tmp/nvr-explore-s1.json",
+	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only",
+	    "concurrent-pollers/mutex", "--shard", "1/2", "--json", "/tmp/nvr-explore-s1.json",
 	    "scenarios/concurrent-pollers.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
-	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only", "concurrent-pollers/mutex",
-	    "--shard", "2/2", "--json", "/tmp/nvr-explore-s2.json",
+	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only",
+	    "concurrent-pollers/mutex", "--shard", "2/2", "--json", "/tmp/nvr-explore-s2.json",
 	    "scenarios/concurrent-pollers.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
 	ck_assert_uint_eq(sched_num("/tmp/nvr-explore-s1.json", "schedules"), 3);
