@@ -16,7 +16,13 @@ struct explore_cfg {
 	int bound;		/* -1: the strategy's default */
 	uint64_t budget;	/* 0: the strategy's default */
 	const char *schedule_in, *schedule_out, *timeline;
+	unsigned int shard_k, shard_n;	/* --shard K/N, from 1; 0/0: none */
+	unsigned int jobs;		/* --jobs N: local workers; 0, 1: none */
+	bool timeline_shared;		/* --timeline-shared */
 };
+
+/* --shard K/N; prints what is wrong. */
+bool explore_parse_shard(const char *s, struct explore_cfg *x);
 
 /* --strategy NAME; prints what is wrong. */
 bool explore_parse_strategy(const char *s, enum nvr_explore_strategy *out);
@@ -42,7 +48,8 @@ struct json_object *explore_json(const struct nvr_explore_result *er);
  */
 int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
 		   const struct nvr_explore_result *er);
-/* The row's "sched:" line. */
+/* The row's "sched:" line, and its text without the indent and newline. */
 void explore_line(FILE *f, const struct nvr_explore_result *er);
+void explore_summary(char *buf, size_t len, const struct nvr_explore_result *er);
 
 #endif

@@ -573,7 +573,7 @@ static void junit_case(struct xbuf *x, const struct report_entry *e)
 {
 	const struct nvr_result *res = &e->res;
 	const char *tag = junit_tag(e);
-	char name[128], replay[1024];
+	char name[128], replay[1024], sched[512];
 
 	full_name(name, sizeof(name), res);
 	X("    <testcase classname=\"");
@@ -605,6 +605,11 @@ static void junit_case(struct xbuf *x, const struct report_entry *e)
 	report_replay(e, "nvmerace", replay, sizeof(replay));
 	X("      <system-out>seed %" PRIu64 "\nreplay: ", res->seed);
 	XS(replay);
+	if (e->has_sched) {
+		explore_summary(sched, sizeof(sched), &e->sched);
+		X("\n");
+		XS(sched);
+	}
 	X("\n</system-out>\n    </testcase>\n");
 }
 
@@ -637,8 +642,12 @@ static void junit_suite(struct xbuf *x, const struct report *r, size_t from, siz
 	XS(r->e[from].file);
 	X("\"/>\n      <property name=\"device\" value=\"");
 	XS(r->target ? r->target : r->bdf ? r->bdf : "sim");
-	X("\"/>\n      <property name=\"version\" value=\"%s\"/>\n    </properties>\n",
-	  NVR_VERSION);
+	X("\"/>\n      <property name=\"version\" value=\"%s\"/>\n", NVR_VERSION);
+	/* explore --shard K/N: the part of the exploration this report holds. */
+	if (r->e[from].has_sched && r->e[from].sched.shard_count > 1)
+		X("      <property name=\"shard\" value=\"%u/%u\"/>\n",
+		  r->e[from].sched.shard_index + 1, r->e[from].sched.shard_count);
+	X("    </properties>\n");
 	for (size_t i = from; i < to; i++)
 		junit_case(x, &r->e[i]);
 	X("  </testsuite>\n");

@@ -55,6 +55,8 @@ static const char run_usage[] =
 	"      --schedule FILE   model mode: replay the schedule FILE\n"
 	"      --schedule-out FILE  model mode: write the schedule run to FILE\n"
 	"      --timeline FILE   model mode: write the schedule's timeline to FILE\n"
+	"      --timeline-shared only the steps that matter in it: shared objects,\n"
+	"                        wake-ups, preemptions, delayed stores\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"SIGINT or SIGTERM stops cleanly and writes the report, marked interrupted;\n"
@@ -97,8 +99,13 @@ static const char explore_usage[] =
 	"      --bound N         dfs: preemptions and store delays, each (default 1);\n"
 	"                        pct: the depth (default 3)\n"
 	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
+	"      --shard K/N       explore only part K of N: a CI engine's N parallel jobs\n"
+	"                        cover the exploration together\n"
+	"      --jobs N          run N local worker processes, merged into one report\n"
 	"      --schedule-out FILE  write the deciding schedule to FILE\n"
 	"      --timeline FILE   write the deciding schedule, shrunk, as a timeline\n"
+	"      --timeline-shared only the steps that matter in it: shared objects,\n"
+	"                        wake-ups, preemptions, delayed stores\n"
 	"  -S, --set PATH=VALUE  override a scenario field\n"
 	"  -l, --list            print what would run, and exit\n"
 	"  -j, --json FILE       write a JSON report, each row with \"sched\" (- for stdout)\n"
@@ -111,7 +118,7 @@ static const char explore_usage[] =
 	"3 environment error (no model build), 130 interrupted\n";
 
 enum { OPT_SCHED = 0x200, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
-       OPT_BOUND, OPT_BUDGET };
+       OPT_BOUND, OPT_BUDGET, OPT_SHARD, OPT_JOBS, OPT_TIMELINE_SHARED };
 
 /* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
 static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
@@ -136,6 +143,9 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 	case OPT_TIMELINE:
 		x->timeline = arg;
 		return 1;
+	case OPT_TIMELINE_SHARED:
+		x->timeline_shared = true;
+		return 1;
 	case OPT_STRATEGY:
 		return explore_parse_strategy(arg, &x->strategy) ? 1 : -1;
 	case OPT_BOUND:
@@ -145,6 +155,13 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 		return 1;
 	case OPT_BUDGET:
 		return parse_u64(arg, "budget", 1, 100000000, &x->budget) ? 1 : -1;
+	case OPT_SHARD:
+		return explore_parse_shard(arg, x) ? 1 : -1;
+	case OPT_JOBS:
+		if (!parse_u64(arg, "jobs", 1, 256, &v))
+			return -1;
+		x->jobs = (unsigned int)v;
+		return 1;
 	default:
 		return 0;
 	}
@@ -154,10 +171,15 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 static bool explore_check(const struct run_cfg *c)
 {
 	const struct explore_cfg *x = &c->x;
+	uint64_t budget;
 
 	if (x->explore && (c->in.dev.bdf || c->in.dev.target || x->schedule_in ||
 			   c->repeat != 1 || c->in.duration_ms)) {
 		warnx("explore takes no --device, --target, --schedule, --repeat or --duration");
+		return false;
+	}
+	if (x->timeline_shared && !x->timeline) {
+		warnx("--timeline-shared filters --timeline FILE: give both");
 		return false;
 	}
 	if (!x->model && (x->schedule_out || x->timeline)) {
@@ -168,8 +190,16 @@ static bool explore_check(const struct run_cfg *c)
 		warnx("--sched model runs the simulator only: no --device or --target");
 		return false;
 	}
-	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy)) {
-		warnx("--strategy, --bound and --budget are explore's options");
+	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy || x->shard_n || x->jobs)) {
+		warnx("--strategy, --bound, --budget, --shard and --jobs are explore's options");
+		return false;
+	}
+	/* random and pct split the budget's runs: each part needs one at least. */
+	budget = x->budget ? x->budget : 20;
+	if (x->strategy != NVR_EXPLORE_DFS &&
+	    (uint64_t)NVR_MAX(x->shard_n, 1u) * NVR_MAX(x->jobs, 1u) > budget) {
+		warnx("--shard and --jobs split the %" PRIu64 " runs of --budget into more parts "
+		      "than runs", budget);
 		return false;
 	}
 	return true;
@@ -201,9 +231,12 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 		{ "schedule-out", required_argument, NULL, OPT_SCHEDULE_OUT },
 		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "timeline-shared", no_argument, NULL, OPT_TIMELINE_SHARED },
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "bound", required_argument, NULL, OPT_BOUND },
 		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = c->x.explore ? explore_usage : run_usage;

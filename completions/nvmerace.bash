@@ -51,7 +51,7 @@ _nvmerace_files()
 _nvmerace()
 {
 	local cur prev sub opts i
-	local cmds='help version identify run list bind unbind monitor'
+	local cmds='help version identify run explore list bind unbind monitor'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -88,13 +88,23 @@ _nvmerace()
 		COMPREPLY=($(compgen -W '512 4096' -- "$cur"))
 		return 0 ;;
 	-j | --json | -J | --junit)
-		if [ "$sub" = run ]; then
+		if [ "$sub" = run ] || [ "$sub" = explore ]; then
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return 0
 		fi ;;
 	-s | --seed | -r | --repeat | -d | --duration | -S | --set | -W | --write-range | \
-	--target | --hostnqn)
+	--target | --hostnqn | --bound | --budget | --shard | --jobs)
+		return 0 ;;
+	--strategy)
+		COMPREPLY=($(compgen -W 'random pct dfs' -- "$cur"))
+		return 0 ;;
+	--sched)
+		COMPREPLY=($(compgen -W 'os model' -- "$cur"))
+		return 0 ;;
+	--schedule | --schedule-out | --timeline)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
 	esac
 
@@ -105,7 +115,11 @@ _nvmerace()
 		      --help' ;;
 	run)
 		opts='--device --bind --force --target --hostnqn --write-range --seed --repeat
-		      --duration --set --only --list --json --junit --quiet --verbose --help' ;;
+		      --duration --set --only --list --json --junit --quiet --verbose --sched
+		      --schedule --schedule-out --timeline --timeline-shared --help' ;;
+	explore)
+		opts='--only --strategy --seed --bound --budget --shard --jobs --schedule-out
+		      --timeline --timeline-shared --set --list --json --junit --quiet --verbose --help' ;;
 	monitor)
 		opts='--device --bind --force --target --hostnqn --write-range --seed --only
 		      --duration --set --help' ;;
@@ -122,7 +136,7 @@ _nvmerace()
 	esac
 	case $sub in
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
-	run | monitor) _nvmerace_files "$cur" ;;
+	run | explore | monitor) _nvmerace_files "$cur" ;;
 	bind | unbind) COMPREPLY=($(compgen -W "$(_nvmerace_bdfs)" -- "$cur")) ;;
 	esac
 	return 0

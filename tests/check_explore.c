@@ -148,6 +148,29 @@ START_TEST(test_keepalive_caught)
 	    "scenarios/keep-alive-shutdown.yaml");
 	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
 	ck_assert_ptr_nonnull(strstr(o.out, "dma_after_teardown"));
+	/* KATO runs out on the virtual clock: the controller says so with CFS. */
+	RUN(&o, "run", "--sched", "model", "--seed", "2", "--only",
+	    "keep-alive-shutdown/kato-expires", "scenarios/keep-alive-shutdown.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "caught cfs"));
+}
+END_TEST
+
+/*
+ * Device races judged on virtual time: completions parked behind a full CQ
+ * are lost past the 1 s command timeout. The model's device sleeps until a
+ * doorbell rather than spin, so the clock gets there within the step budget.
+ */
+START_TEST(test_cq_eventidx_judged)
+{
+	static struct out o;
+
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "1",
+	    "scenarios/cq-eventidx-missing.yaml", "--only", "cq-eventidx-full/fixed", "--only",
+	    "cq-eventidx-full/eventidx-at-tail", "--only", "cq-eventidx-missing",
+	    "scenarios/cq-eventidx-full.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "2 clean, 2 caught, 0 failed"));
 }
 END_TEST
 
@@ -190,6 +213,159 @@ START_TEST(test_replay_same_trace)
 }
 END_TEST
 
+static uint64_t num(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, k, &v), "no \"%s\"", k);
+	return (uint64_t)json_object_get_int64(v);
+}
+
+/* The "sched" object's @k of the report @path's first row. */
+static uint64_t sched_num(const char *path, const char *k)
+{
+	struct json_object *root;
+	uint64_t v = num(sched_of(path, &root), k);
+
+	json_object_put(root);
+	return v;
+}
+
+#define DFS_SMALL "explore", "-q", "--strategy", "dfs", "--bound", "1", "--seed", "1", \
+	"--set", "actors.io.steps.0.submit.count=1", "--set", "actors.io.steps.0.submit.qd=1", \
+	"--only", "shadow-doorbells/barrier-full", "scenarios/shadow-doorbells.yaml"
+
+/* Shards 1/2 and 2/2 together run what 1/1 runs: a dfs space and a random seed range. */
+START_TEST(test_shards_cover)
+{
+	static struct out o;
+	uint64_t whole, a, b;
+	struct json_object *root, *sh;
+
+	RUN(&o, DFS_SMALL, "--json", "/tmp/nvr-explore-s0.json");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	RUN(&o, DFS_SMALL, "--shard", "1/2", "--json", "/tmp/nvr-explore-s1.json");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	RUN(&o, DFS_SMALL, "--shard", "2/2", "--json", "/tmp/nvr-explore-s2.json",
+	    "--junit", "/tmp/nvr-explore-s2.xml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	whole = sched_num("/tmp/nvr-explore-s0.json", "schedules");
+	a = sched_num("/tmp/nvr-explore-s1.json", "schedules");
+	b = sched_num("/tmp/nvr-explore-s2.json", "schedules");
+	ck_assert(sched_num("/tmp/nvr-explore-s0.json", "complete"));
+	ck_assert(sched_num("/tmp/nvr-explore-s1.json", "complete"));
+	ck_assert(sched_num("/tmp/nvr-explore-s2.json", "complete"));
+	ck_assert(a > 0 && b > 0);
+	ck_assert_uint_eq(a + b, whole);
+	/* The reports say which shard they hold. */
+	sh = json_object_object_get(sched_of("/tmp/nvr-explore-s2.json", &root), "shard");
+	ck_assert_uint_eq(num(sh, "index"), 2);
+	ck_assert_uint_eq(num(sh, "count"), 2);
+	json_object_put(root);
+	ck_assert(!json_object_object_get(sched_of("/tmp/nvr-explore-s0.json", &root), "shard"));
+	json_object_put(root);
+	{
+		FILE *f = fopen("/tmp/nvr-explore-s2.xml", "r");
+		static char xml[65536];
+		size_t n;
+
+		ck_assert_ptr_nonnull(f);
+		n = fread(xml, 1, sizeof(xml) - 1, f);
+		xml[n] = '\0';
+		fclose(f);
+		ck_assert_ptr_nonnull(strstr(xml, "<property name=\"shard\" value=\"2/2\"/>"));
+		ck_assert_ptr_nonnull(strstr(xml, "--shard 2/2"));
+	}
+
+	/* random: a budget of 5 runs split 3 + 2; a clean row runs them all. */
+	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only",
+	    "concurrent-pollers/mutex", "--shard", "1/2", "--json", "/tmp/nvr-explore-s1.json",
+	    "scenarios/concurrent-pollers.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	RUN(&o, "explore", "-q", "--seed", "7", "--budget", "5", "--only",
+	    "concurrent-pollers/mutex", "--shard", "2/2", "--json", "/tmp/nvr-explore-s2.json",
+	    "scenarios/concurrent-pollers.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_uint_eq(sched_num("/tmp/nvr-explore-s1.json", "schedules"), 3);
+	ck_assert_uint_eq(sched_num("/tmp/nvr-explore-s2.json", "schedules"), 2);
+	unlink("/tmp/nvr-explore-s0.json");
+	unlink("/tmp/nvr-explore-s1.json");
+	unlink("/tmp/nvr-explore-s2.json");
+	unlink("/tmp/nvr-explore-s2.xml");
+}
+END_TEST
+
+/* The verdicts of row @name in the text of @o. */
+static const char *verdict_of(const struct out *o, const char *name, char *buf, size_t len)
+{
+	const char *p = strstr(o->out, name);
+
+	ck_assert_msg(p, "no row %s in\n%s", name, o->out);
+	while (p > o->out && p[-1] != '\n')
+		p--;
+	snprintf(buf, len, "%.4s", p);
+	return buf;
+}
+
+/* --jobs 2: the workers' results merge into the verdicts --jobs 1 gives. */
+START_TEST(test_jobs_same_verdicts)
+{
+	static const char *const rows[] = { "concurrent-pollers/none", "concurrent-pollers/mutex",
+					    "concurrent-pollers/cas" };
+	static struct out one, two;
+	char a[8], b[8];
+
+	RUN(&one, "explore", "--seed", "3", "--budget", "4", "--only", "concurrent-pollers/none",
+	    "--only", "concurrent-pollers/mutex", "--only", "concurrent-pollers/cas",
+	    "scenarios/concurrent-pollers.yaml");
+	RUN(&two, "explore", "--seed", "3", "--budget", "4", "--jobs", "2", "--only",
+	    "concurrent-pollers/none", "--only", "concurrent-pollers/mutex", "--only",
+	    "concurrent-pollers/cas", "scenarios/concurrent-pollers.yaml");
+	ck_assert_msg(one.status == 0, "status %d\n%s%s", one.status, one.out, one.err);
+	ck_assert_int_eq(two.status, one.status);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_str_eq(verdict_of(&one, rows[i], a, sizeof(a)),
+				 verdict_of(&two, rows[i], b, sizeof(b)));
+	ck_assert_ptr_nonnull(strstr(two.out, "2 clean, 1 caught, 0 failed"));
+
+	/* A dfs space: the workers' schedules add up to the whole. */
+	RUN(&one, DFS_SMALL, "--json", "/tmp/nvr-explore-j1.json");
+	RUN(&two, DFS_SMALL, "--jobs", "2", "--json", "/tmp/nvr-explore-j2.json");
+	ck_assert_int_eq(one.status, 0);
+	ck_assert_int_eq(two.status, 0);
+	ck_assert_uint_eq(sched_num("/tmp/nvr-explore-j1.json", "schedules"),
+			  sched_num("/tmp/nvr-explore-j2.json", "schedules"));
+	ck_assert(sched_num("/tmp/nvr-explore-j2.json", "complete"));
+	unlink("/tmp/nvr-explore-j1.json");
+	unlink("/tmp/nvr-explore-j2.json");
+}
+END_TEST
+
+/* pct says the bound it guarantees, and from which n, k, d. */
+START_TEST(test_pct_bound)
+{
+	static struct out o;
+	struct json_object *root, *p;
+	double n, k, d, bound;
+
+	RUN(&o, "explore", "--strategy", "pct", "--bound", "2", "--seed", "4", "--budget", "3",
+	    "--json", "/tmp/nvr-explore-pct.json", "--only", "shadow-doorbells/barrier-full",
+	    "scenarios/shadow-doorbells.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "pct bound 1/(n*k^(d-1)) = "));
+	p = json_object_object_get(sched_of("/tmp/nvr-explore-pct.json", &root), "pct");
+	ck_assert_ptr_nonnull(p);
+	n = (double)num(p, "n");
+	k = (double)num(p, "k");
+	d = (double)num(p, "d");
+	bound = json_object_get_double(json_object_object_get(p, "bound"));
+	ck_assert(d == 2 && n >= 2 && k >= 1);
+	ck_assert_double_eq_tol(bound, 1.0 / (n * k), 1e-12);
+	json_object_put(root);
+	unlink("/tmp/nvr-explore-pct.json");
+}
+END_TEST
+
 START_TEST(test_usage)
 {
 	static struct out o;
@@ -206,6 +382,64 @@ START_TEST(test_usage)
 	ck_assert_int_eq(o.status, 2);
 	RUN(&o, "run", "--bound", "2", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "explore", "--shard", "3/2", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "nvmerace: invalid --shard '3/2'"));
+	RUN(&o, "explore", "--shard", "0/2", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "explore", "--jobs", "0", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "explore", "--budget", "3", "--shard", "1/2", "--jobs", "2", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "run", "--shard", "1/2", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	RUN(&o, "run", "--sched", "model", "--timeline-shared", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	ck_assert_ptr_nonnull(strstr(o.err, "give both"));
+}
+END_TEST
+
+/* The filtered timeline of seed 004's catch: labeled columns, far fewer lines. */
+START_TEST(test_timeline_shared)
+{
+	static struct out o;
+	static char all[1 << 16], some[1 << 22];
+	char fa[] = "/tmp/nvr-explore-tla-XXXXXX", fs[] = "/tmp/nvr-explore-tls-XXXXXX";
+	int a = mkstemp(fa), b = mkstemp(fs);
+	size_t na, ns, la = 0, ls = 0;
+	FILE *f;
+
+	ck_assert(a >= 0 && b >= 0);
+	close(a);
+	close(b);
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--timeline", fa, "--only",
+	    "shadow-doorbells/barrier-none", "scenarios/shadow-doorbells.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	RUN(&o, "run", "-q", "--sched", "model", "--seed", "2", "--timeline", fs,
+	    "--timeline-shared", "--only", "shadow-doorbells/barrier-none",
+	    "scenarios/shadow-doorbells.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	f = fopen(fa, "r");
+	ck_assert_ptr_nonnull(f);
+	while ((na = fread(all, 1, sizeof(all) - 1, f)) > 0)
+		for (size_t i = 0; i < na; i++)
+			la += all[i] == '\n';
+	fclose(f);
+	f = fopen(fs, "r");
+	ck_assert_ptr_nonnull(f);
+	ns = fread(some, 1, sizeof(some) - 1, f);
+	some[ns] = '\0';
+	for (size_t i = 0; i < ns; i++)
+		ls += some[i] == '\n';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(some, "runner"));
+	ck_assert_ptr_nonnull(strstr(some, "device"));
+	ck_assert_ptr_nonnull(strstr(some, "io"));
+	ck_assert_ptr_nonnull(strstr(some, "left out)"));
+	ck_assert_ptr_nonnull(strstr(some, "end: done"));
+	ck_assert_msg(ls * 4 < la, "%zu lines filtered, %zu whole", ls, la);
+	unlink(fa);
+	unlink(fs);
 }
 END_TEST
 
@@ -219,8 +453,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pollers_clean);
 	tcase_add_test(tc, test_shadow_caught_and_clean);
 	tcase_add_test(tc, test_keepalive_caught);
+	tcase_add_test(tc, test_cq_eventidx_judged);
 	tcase_add_test(tc, test_replay_same_trace);
+	tcase_add_test(tc, test_shards_cover);
+	tcase_add_test(tc, test_jobs_same_verdicts);
+	tcase_add_test(tc, test_pct_bound);
 	tcase_add_test(tc, test_usage);
+	tcase_add_test(tc, test_timeline_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }

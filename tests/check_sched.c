@@ -326,6 +326,56 @@ START_TEST(test_deadlock)
 }
 END_TEST
 
+/* A stores y (only A touches it) five times, then x; B loads x. */
+static void private_actor(void *ctx, int i)
+{
+	struct tiny *c = ctx;
+
+	if (!i) {
+		for (uint32_t k = 1; k <= 5; k++)
+			nvr_st32(&c->y, k, RLX);
+		nvr_st32(&c->x, 7, RLX);
+		nvr_fence(memory_order_seq_cst);
+	} else {
+		c->r[0] = nvr_ld32(&c->x, RLX);
+	}
+}
+
+/* The filtered timeline keeps the conflict on x and leaves out A's own y. */
+START_TEST(test_timeline_shared)
+{
+	struct tiny c = { 0 };
+	struct nvr_sched_prog p = tiny_prog(&c, 2, private_actor, NULL);
+	struct nvr_sched_config cfg = { .strategy = NVR_SCHED_REPLAY };
+	struct nvr_schedule none = { 0 };
+	struct nvr_sched_run run;
+	char *all = NULL, *some = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* The default schedule: an empty one replayed. */
+	ck_assert_int_eq(nvr_sched_run_one(&p, &cfg, &none, 0, &run), 0);
+	f = open_memstream(&all, &len);
+	ck_assert_int_eq(nvr_sched_timeline_ex(&run, f, false), 0);
+	fclose(f);
+	f = open_memstream(&some, &len);
+	ck_assert_int_eq(nvr_sched_timeline_ex(&run, f, true), 0);
+	fclose(f);
+	/* Both name the actors' columns. */
+	ck_assert_ptr_nonnull(strstr(all, "  step  A "));
+	ck_assert_ptr_nonnull(strstr(some, "  step  A "));
+	ck_assert_ptr_nonnull(strstr(all, "st y=5"));
+	ck_assert_ptr_null(strstr(some, "y="));
+	ck_assert_ptr_nonnull(strstr(some, "ld x="));
+	ck_assert_ptr_nonnull(strstr(some, "x=7"));
+	ck_assert_ptr_nonnull(strstr(some, "left out)"));
+	ck_assert_ptr_nonnull(strstr(some, "end: done"));
+	free(all);
+	free(some);
+	nvr_sched_run_release(&run);
+}
+END_TEST
+
 /* A counter updated with a load and a store: under m1 (variant 1) or not (0). */
 static void counter_actor(void *ctx, int i)
 {
@@ -734,6 +784,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_replay_same_hash_under_hog);
 	tcase_add_test(tc, test_pct_depth);
 	tcase_add_test(tc, test_deadlock);
+	tcase_add_test(tc, test_timeline_shared);
 	tcase_add_test(tc, test_mutex);
 	tcase_add_test(tc, test_virtual_time);
 	tcase_add_test(tc, test_budget_and_deadlock);

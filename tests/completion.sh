@@ -48,7 +48,7 @@ expect()
 	pass=$((pass + 1))
 }
 
-expect "$nvr @" 1 "help version identify run list bind unbind monitor"
+expect "$nvr @" 1 "help version identify run explore list bind unbind monitor"
 expect "$nvr r" 1 "run" "list monitor"
 expect "$nvr --v" 1 "--version" "run"
 expect "$nvr run --" 2 "--only --junit --json --seed --set --list --device" "--lba-size"
@@ -60,6 +60,9 @@ expect "$nvr run --h" 2 "--hostnqn --help"
 expect "$nvr run --target @" 3 "" "--seed scenarios/clean-soak.yaml"
 expect "$nvr monitor --" 2 "--only --seed --device" "--junit --repeat"
 expect "$nvr help @" 2 "run monitor bind"
+expect "$nvr explore --s" 2 "--strategy --shard --seed --schedule-out" "--sched --repeat"
+expect "$nvr explore --strategy @" 3 "random pct dfs"
+expect "$nvr explore --jobs @" 3 "" "scenarios/clean-soak.yaml"
 expect "$nvr run scenarios/concurrent-p" 2 "scenarios/concurrent-pollers.yaml"
 expect "$nvr run scenarios/" 2 "scenarios/clean-soak.yaml scenarios/msix-reprogram.yaml"
 # Rows come from 'run --list' on the files on the line, before or after --only.

@@ -138,7 +138,7 @@ static int write_outputs(const struct nvr_explore_opts *eo, const struct nvr_sch
 			return ret;
 	}
 	if (eo->timeline)
-		return nvr_sched_timeline(r, eo->timeline);
+		return nvr_sched_timeline_ex(r, eo->timeline, eo->timeline_shared);
 	return 0;
 }
 
@@ -189,6 +189,16 @@ static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
 static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
 		       struct nvr_result *res, struct nvr_explore_result *er);
+
+/* The index of the last of @n runs of a random or pct (shard's) exploration. */
+static uint64_t last_run(const struct nvr_sched_config *cfg, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (cfg->strategy == NVR_SCHED_DFS || cfg->shard_count < 2)
+		return n - 1;
+	return (n - 1) * cfg->shard_count + cfg->shard_index;
+}
 
 int nvr_explore_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		    const struct nvr_explore_opts *eo, struct nvr_result *res,
@@ -268,8 +278,23 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	default:
 		return -EINVAL;
 	}
+	if (eo->shard_count > 1) {
+		if (eo->shard_index >= eo->shard_count)
+			return -EINVAL;
+		cfg.shard_index = eo->shard_index;
+		cfg.shard_count = eo->shard_count;
+		er->shard_index = eo->shard_index;
+		er->shard_count = eo->shard_count;
+		/* random, pct: the runs below the budget whose index is this shard's. */
+		if (eo->strategy != NVR_EXPLORE_DFS) {
+			if (cfg.max_schedules <= eo->shard_index)
+				return -EINVAL;	/* a shard with no run of its own */
+			cfg.max_schedules = (cfg.max_schedules - eo->shard_index +
+					     eo->shard_count - 1) / eo->shard_count;
+		}
+	}
 
-	if (cfg.max_schedules == 1 && eo->strategy != NVR_EXPLORE_DFS) {
+	if (cfg.max_schedules == 1 && eo->strategy != NVR_EXPLORE_DFS && cfg.shard_count < 2) {
 		/* One schedule (run --sched model): it is the deciding one either way. */
 		ret = nvr_sched_run_one(&prog, &cfg, NULL, 0, &run);
 		if (ret)
@@ -289,6 +314,9 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	er->incomplete = rep.deadlocks + rep.budget_hits;
 	er->complete = rep.complete;
 	er->pct_bound = rep.pct_bound;
+	er->pct_n = rep.pct_n;
+	er->pct_k = rep.pct_k;
+	er->pct_d = rep.pct_d;
 	er->found = rep.failures > 0;
 	if (!er->found) {
 		/* m.res is the last run's; its hash is what the report shows. */
@@ -297,7 +325,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		er->vtime_ns = m.last_now;
 		snprintf(er->id, sizeof(er->id), "%s:seed=%" PRIu64 ":run=%" PRIu64,
 			 nvr_explore_strategy_name(eo->strategy), eo->seed,
-			 rep.schedules ? rep.schedules - 1 : 0);
+			 last_run(&cfg, rep.schedules));
 		nvr_sched_report_release(&rep);
 		goto verdict;
 	}
@@ -322,7 +350,14 @@ verdict:
 	if (m.ret < 0 && !res->reason[0])
 		snprintf(res->reason, sizeof(res->reason), "the schedule stopped the row (%s)",
 			 strerror(-m.ret));
-	if (m.expects_bug) {
+	if (m.expects_bug && !er->found && er->shard_count > 1) {
+		/* Another shard may catch it: the merged report decides. */
+		res->verdict = NVR_PASS;
+		res->not_reproduced = true;
+		snprintf(res->reason, sizeof(res->reason),
+			 "not caught by the %" PRIu64 " schedules of shard %u/%u", er->schedules,
+			 er->shard_index + 1, er->shard_count);
+	} else if (m.expects_bug) {
 		res->verdict = er->found ? NVR_PASS : NVR_FAIL;
 		if (!er->found)
 			snprintf(res->reason, sizeof(res->reason),

@@ -113,8 +113,10 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 		ret = pct_config(prog, cfg, &c, &sources);
 		if (ret)
 			return ret;
-		rep->pct_bound = nvr_sched_pct_bound(sources, c.pct_steps,
-						     (unsigned int)(c.pct_depth < 1 ? 1 : c.pct_depth));
+		rep->pct_n = sources;
+		rep->pct_k = c.pct_steps;
+		rep->pct_d = (unsigned int)(c.pct_depth < 1 ? 1 : c.pct_depth);
+		rep->pct_bound = nvr_sched_pct_bound(sources, c.pct_steps, rep->pct_d);
 	}
 	if (cfg->strategy == NVR_SCHED_DFS) {
 		dfs = nvr_dfs_new();

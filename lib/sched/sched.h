@@ -194,6 +194,8 @@ struct nvr_sched_report {
 	uint64_t deadlocks, budget_hits;
 	bool complete;			/* dfs: the bounded space was exhausted */
 	double pct_bound;		/* pct: the per-run probability bound */
+	unsigned int pct_n, pct_d;	/* pct: the bound's n (sources) and d (depth) */
+	uint64_t pct_k;			/* pct: the bound's k (steps of a run) */
 	uint64_t first_fail;		/* index of the first failing run, from 1 */
 	struct nvr_sched_run fail;	/* that run (steps, trace, schedule) */
 	uint64_t first_hash;		/* the first run's trace hash */
@@ -240,6 +242,15 @@ void nvr_schedule_release(struct nvr_schedule *s);
 
 /* Write @run's trace as a timeline, one column per actor, to @f. */
 int nvr_sched_timeline(const struct nvr_sched_run *run, FILE *f);
+/*
+ * The timeline with only the steps that matter when @shared: each end of a
+ * conflict between two actors (an access to an object whose previous access
+ * was another actor's, one of them writing, locking, flushing or waking),
+ * wake-ups, preemptions, delayed stores, failed try-locks and CAS, loads
+ * served from the own buffer, and clock jumps; a line says how many steps
+ * were left out between two shown.
+ */
+int nvr_sched_timeline_ex(const struct nvr_sched_run *run, FILE *f, bool shared);
 
 /* The PCT guarantee for @n step sources, @k steps and depth @d. */
 double nvr_sched_pct_bound(unsigned int n, uint64_t k, unsigned int d);

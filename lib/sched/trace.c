@@ -145,16 +145,94 @@ static void ev_text(const struct nvr_sched_run *r, const struct nvr_sched_event 
 }
 
 /*
+ * The steps that matter: each end of a conflict between actors (an access to
+ * an object whose previous access was another actor's, one of the two writing,
+ * where writing includes locking, flushing and waking), wake-ups, preemptions,
+ * delayed stores, failed try-locks and CAS, loads from the own buffer. A run of
+ * one actor's accesses to an object nobody else touched meanwhile is left out.
+ */
+static bool writes(const struct nvr_sched_event *e)
+{
+	switch (e->kind) {
+	case NVR_EV_STORE: case NVR_EV_FLUSH: case NVR_EV_RMW: case NVR_EV_LOCK:
+	case NVR_EV_TRYLOCK: case NVR_EV_UNLOCK: case NVR_EV_SIGNAL: case NVR_EV_FUTEX_WAKE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool always(const struct nvr_sched_event *e)
+{
+	if (e->flags & (NVR_SCHED_EVF_PREEMPT | NVR_SCHED_EVF_DELAY | NVR_SCHED_EVF_FORWARD))
+		return true;
+	if ((e->flags & NVR_SCHED_EVF_FAIL) &&
+	    (e->kind == NVR_EV_TRYLOCK || e->kind == NVR_EV_RMW))
+		return true;
+	switch (e->kind) {
+	case NVR_EV_SIGNAL: case NVR_EV_FUTEX_WAKE:
+		return true;
+	case NVR_EV_WAIT: case NVR_EV_FUTEX_WAIT: case NVR_EV_POLL:
+		return !(e->flags & NVR_SCHED_EVF_FAIL);
+	default:
+		return false;
+	}
+}
+
+/* @keep[k]: event k matters. An open hash maps each object to its last access. */
+static int mark_matters(const struct nvr_sched_run *r, bool *keep)
+{
+	size_t cap = 64;
+	struct { uint32_t obj; size_t last; } *h;
+
+	while (cap < 2 * r->nev)
+		cap <<= 1;
+	h = calloc(cap, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (size_t k = 0; k < r->nev; k++) {
+		const struct nvr_sched_event *e = &r->ev[k], *p;
+		size_t i;
+
+		keep[k] = always(e);
+		if (!e->obj || e->kind == NVR_EV_TIME || e->kind == NVR_EV_FENCE)
+			continue;
+		i = (e->obj * 0x9e3779b1u) & (cap - 1);
+		while (h[i].obj && h[i].obj != e->obj)
+			i = (i + 1) & (cap - 1);
+		if (h[i].obj) {
+			p = &r->ev[h[i].last];
+			if (p->actor != e->actor && (writes(p) || writes(e)))
+				keep[h[i].last] = keep[k] = true;
+		}
+		h[i].obj = e->obj;
+		h[i].last = k;
+	}
+	free(h);
+	return 0;
+}
+
+/*
  * One row per step, one column per actor; a flush is drawn in the column of
  * the actor whose store it writes. ^ marks a preemption, ~ a step taken
  * while the running actor's stores stayed buffered, and a line of dashes a
  * jump of the virtual clock.
  */
-int nvr_sched_timeline(const struct nvr_sched_run *r, FILE *f)
+int nvr_sched_timeline_ex(const struct nvr_sched_run *r, FILE *f, bool shared)
 {
 	enum { W = 24 };
+	bool *keep = NULL;
+	uint64_t left_out = 0;
+	bool clock_shown = false;
 	char buf[64];
 
+	if (shared) {
+		keep = calloc(r->nev ? r->nev : 1, sizeof(*keep));
+		if (!keep || mark_matters(r, keep)) {
+			free(keep);
+			return -ENOMEM;
+		}
+	}
 	fprintf(f, "  step");
 	for (int i = 0; i < r->nr_actors; i++)
 		fprintf(f, "  %-*s", W, r->actor_name[i]);
@@ -163,18 +241,40 @@ int nvr_sched_timeline(const struct nvr_sched_run *r, FILE *f)
 		const struct nvr_sched_event *e = &r->ev[k];
 
 		if (e->kind == NVR_EV_TIME) {
+			/* Filtered: one clock line per run of steps left out. */
+			if (shared && clock_shown && left_out)
+				continue;
 			fprintf(f, "  ---- clock %" PRIu64 ".%09" PRIu64 " s ----\n",
 				e->value / 1000000000u, e->value % 1000000000u);
+			clock_shown = true;
 			continue;
 		}
+		if (shared && !keep[k]) {
+			left_out++;
+			continue;
+		}
+		if (left_out)
+			fprintf(f, "   ...  (%" PRIu64 " step%s left out)\n", left_out,
+				left_out == 1 ? "" : "s");
+		left_out = 0;
+		clock_shown = false;
 		ev_text(r, e, buf, sizeof(buf));
 		fprintf(f, "%6" PRIu32, e->step + 1);
 		for (int i = 0; i < e->actor && i < r->nr_actors; i++)
 			fprintf(f, "  %-*s", W, "");
 		fprintf(f, "  %s\n", buf);
 	}
+	if (left_out)
+		fprintf(f, "   ...  (%" PRIu64 " step%s left out)\n", left_out,
+			left_out == 1 ? "" : "s");
 	fprintf(f, "  end: %s after %" PRIu64 " steps, %u preemptions, %u delays, "
 		   "trace %016" PRIx64 "\n",
 		nvr_sched_status_str(r->status), r->steps, r->preemptions, r->delays, r->hash);
+	free(keep);
 	return ferror(f) ? -EIO : 0;
+}
+
+int nvr_sched_timeline(const struct nvr_sched_run *r, FILE *f)
+{
+	return nvr_sched_timeline_ex(r, f, false);
 }

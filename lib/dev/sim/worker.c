@@ -422,13 +422,58 @@ static bool shut_down(struct nvr_sim *s, uint64_t now)
 	return done && now >= done;
 }
 
+#ifdef NVR_SCHED_MODEL
+/*
+ * A completion that fell due but waits for room in its full CQ waits for an
+ * MMIO head doorbell, and a doorbell kicks the worker. The OS-mode device
+ * re-checks every microsecond; on the virtual clock that spin costs steps,
+ * not time (the step budget ran out 2 s in, before a 1 s command timeout was
+ * judged), so the model's device sleeps until the kick or its next deadline.
+ */
+static bool pend_blocked(const struct nvr_sim *s, const struct sim_pending *p)
+{
+	const struct sim_cq *cq = &s->cqs[p->cqid];
+
+	if (!atomic_load_explicit(&cq->live, memory_order_relaxed) ||
+	    (p->flags & SIM_POST_OVERRUN) || (cq->qid && sim_race(s, NVR_RACE_CQ_OVERRUN)) ||
+	    (cq->tail + 1) % cq->size != cq->head_seen)
+		return false;
+	if (cq->shadow)
+		return cq->asleep && atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst) ==
+					     cq->mmio_seen;
+	return atomic_load_explicit(&cq->db, memory_order_seq_cst) == cq->head_seen;
+}
+#else
+static bool pend_blocked(const struct nvr_sim *s, const struct sim_pending *p)
+{
+	(void)s;
+	(void)p;
+	return false;
+}
+#endif
+
+/* A completion due now that can be posted; else the earliest due later in *next. */
+static bool pend_due(const struct nvr_sim *s, uint64_t now, uint64_t *next)
+{
+	*next = UINT64_MAX;
+	for (uint32_t i = 0; i < s->nr_pend; i++) {
+		const struct sim_pending *p = &s->pend[i];
+
+		if (p->due_ns > now)
+			*next = NVR_MIN(*next, p->due_ns);
+		else if (!pend_blocked(s, p))
+			return true;
+	}
+	return false;
+}
+
 static bool has_work(struct nvr_sim *s, uint64_t now)
 {
-	uint64_t kato = nvr_sim_kato_deadline(s);
+	uint64_t kato = nvr_sim_kato_deadline(s), next;
 
 	if (!nvr_sim_ready(s, now))
 		return false;
-	if (s->nr_pend && s->pend[0].due_ns <= now)
+	if (s->nr_pend && s->pend[0].due_ns <= now && pend_due(s, now, &next))
 		return true;
 	if (shut_down(s, now))
 		return false;
@@ -452,9 +497,14 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 static uint64_t sleep_for(struct nvr_sim *s, uint64_t now)
 {
 	uint64_t t = SLEEP_MAX_NS, ready = atomic_load(&s->ready_at_ns), kato = nvr_sim_kato_deadline(s);
+	uint64_t next;
 
-	if (s->nr_pend)
-		t = s->pend[0].due_ns > now ? NVR_MIN(t, s->pend[0].due_ns - now) : 1000;
+	if (s->nr_pend && s->pend[0].due_ns > now)
+		t = NVR_MIN(t, s->pend[0].due_ns - now);
+	else if (s->nr_pend && pend_due(s, now, &next))
+		t = 1000;
+	else if (s->nr_pend && next != UINT64_MAX)
+		t = NVR_MIN(t, next - now);	/* the due ones wait for a doorbell */
 	if (ready > now)
 		t = NVR_MIN(t, ready - now);
 	if (kato)

@@ -31,7 +31,16 @@ struct nvr_explore_opts {
 	const char *schedule_in;	/* NVR_EXPLORE_REPLAY: the schedule file */
 	const char *schedule_out;	/* write the deciding schedule here (NULL: none) */
 	FILE *timeline;		/* the deciding schedule, shrunk, as a timeline (NULL: none) */
+	bool timeline_shared;	/* only its steps that matter: shared objects, wake-ups,
+				 * preemptions, delayed stores (lib/sched/sched.h) */
 	bool shrink;		/* shrink a found schedule before printing it */
+	/*
+	 * Shard shard_index of shard_count (0 or 1: the whole exploration). dfs:
+	 * the subtrees of the bounded space this shard owns; random and pct: the
+	 * runs whose index, below budget, is shard_index modulo shard_count. The
+	 * shards of one exploration are disjoint and together all of it.
+	 */
+	unsigned int shard_index, shard_count;
 };
 
 struct nvr_explore_result {
@@ -48,6 +57,9 @@ struct nvr_explore_result {
 	uint64_t steps, vtime_ns;
 	unsigned int preemptions, delays;
 	double pct_bound;	/* pct: the per-run probability bound */
+	unsigned int pct_n, pct_d;	/* pct: the bound 1/(n*k^(d-1))'s n and d */
+	uint64_t pct_k;		/* pct: its k, the steps of the default run */
+	unsigned int shard_index, shard_count;	/* as in the options; 0/0: no shards */
 };
 
 /**
