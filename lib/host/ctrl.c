@@ -64,6 +64,11 @@ uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl)
 	return ctrl->max_qid;
 }
 
+void nvr_ctrl_set_sq_overcommit(struct nvr_ctrl *ctrl, bool on)
+{
+	ctrl->sq_overcommit = on;
+}
+
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl)
 {
 	return nvr_reg_read32(ctrl->t, NVME_REG_CSTS);
@@ -151,11 +156,15 @@ int nvr_ctrl_alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struc
 		    struct nvr_sq **out)
 {
 	struct nvr_sq *sq = calloc(1, sizeof(*sq));
+	bool over = qid && ctrl->sq_overcommit;
+	uint32_t ncids = over ? NVR_MIN(2u * depth, 65535u) : depth;
 	int ret;
 
 	if (!sq)
 		return -ENOMEM;
-	sq->cmds = calloc(depth, sizeof(*sq->cmds));
+	sq->ncids = (uint16_t)ncids;
+	sq->max_outstanding = (uint16_t)(over ? ncids : depth - 1u);
+	sq->cmds = calloc(ncids, sizeof(*sq->cmds));
 	if (!sq->cmds) {
 		free(sq);
 		return -ENOMEM;

@@ -16,15 +16,15 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	if (unlikely(!nvr_sq_has_room(sq)))
 		return -EBUSY;
 	/* A CID is reused only once its previous command completed: find a free
-	 * one. outstanding < depth guarantees the scan ends. */
+	 * one. outstanding < ncids guarantees the scan ends. */
 	for (;;) {
 		cmd = &sq->cmds[cid];
 		if (nvr_ld8(&cmd->state, memory_order_acquire) == NVR_CMD_FREE)
 			break;
-		if (++cid == sq->depth)
+		if (++cid == sq->ncids)
 			cid = 0;
 	}
-	sq->cid_hint = (uint16_t)(cid + 1 == sq->depth ? 0 : cid + 1);
+	sq->cid_hint = (uint16_t)(cid + 1 == sq->ncids ? 0 : cid + 1);
 	cmd->ctx = ctx;
 	nvr_st8(&cmd->state, NVR_CMD_OUTSTANDING, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sq->outstanding, 1, memory_order_relaxed);
@@ -131,7 +131,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 
 	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
-	if (unlikely(!sq || cqe->cid >= sq->depth))
+	if (unlikely(!sq || cqe->cid >= sq->ncids))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
@@ -387,6 +387,7 @@ void nvr_sq_get_state(const struct nvr_sq *sq, struct nvr_sq_state *out)
 {
 	out->qid = sq->qid;
 	out->depth = sq->depth;
+	out->cids = sq->ncids;
 	out->tail_rung = atomic_load_explicit(&sq->tail_rung, memory_order_relaxed);
 	out->head = atomic_load(&sq->head);
 	db_state(&sq->shadow, &out->db);
@@ -444,7 +445,7 @@ unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn
 {
 	unsigned int n = 0;
 
-	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+	for (uint16_t cid = 0; cid < sq->ncids; cid++) {
 		struct nvr_cmd *cmd = &sq->cmds[cid];
 		uint8_t expect = NVR_CMD_OUTSTANDING;
 		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };

@@ -37,6 +37,9 @@ bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res)
 		return false;
 	if (r->pol.shadow_doorbells)
 		return skip(res, "shadow doorbells (Doorbell Buffer Config) are PCIe's");
+	if (r->pol.sq_refill == NVR_SQ_REFILL_SQHD)
+		return skip(res, "sq_refill sqhd puts more commands in flight than the SQ has "
+			    "entries; over NVMe/TCP the queue size bounds the commands in flight");
 	if (r->pol.cq_lock == NVR_CQ_LOCK_NONE)
 		return skip(res, "cq_lock none races pollers on a CQ that, over NVMe/TCP, this "
 			    "host's transport writes, not the controller");

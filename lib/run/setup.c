@@ -216,6 +216,7 @@ static void resolve_policy(struct run *r)
 	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
 	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
 	r->pol.poll_checks_type = pick(w->poll_checks_type, s->poll_checks_type, 1);
+	r->pol.sq_refill = pick(w->sq_refill, s->sq_refill, NVR_SQ_REFILL_CID);
 }
 
 /* The simulator's configuration for this row: the scenario's, with the row's knobs over it. */
@@ -381,6 +382,7 @@ static int setup_queues(struct run *r, struct nvr_result *res)
 	uint16_t st;
 	int ret;
 
+	nvr_ctrl_set_sq_overcommit(r->ctrl, r->pol.sq_refill == NVR_SQ_REFILL_SQHD);
 	for (uint32_t i = 0; i < scn->nr_queues; i++) {
 		const struct nvr_queue_def *q = &scn->queues[i];
 

@@ -128,6 +128,18 @@ int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *c
 		   unsigned int timeout_ms);
 
 /**
+ * nvr_ctrl_set_sq_overcommit() - how I/O SQs created from now on reuse entries.
+ * @ctrl: the controller.
+ * @on: true: refill as the CQEs' SQ Head Pointer frees entries, with CIDs from
+ *      a space of twice the depth, so that more commands can be in flight
+ *      than the SQ has entries (QEMU 9529aa6bb4d1); false (the default): a
+ *      CID stands for an SQ slot, at most depth - 1 commands in flight.
+ *
+ * Return: nothing.
+ */
+void nvr_ctrl_set_sq_overcommit(struct nvr_ctrl *ctrl, bool on);
+
+/**
  * nvr_ctrl_create_qpair() - create an I/O CQ and an SQ that completes into it.
  * @ctrl: the controller.
  * @qid: the queue ID for both.

@@ -137,6 +137,22 @@ const char *nvr_msix_update_name(enum nvr_msix_update u);
  */
 int nvr_msix_update_by_name(const char *name);
 
+/*
+ * When the submitter may reuse an SQ entry (device race 12, QEMU 9529aa6bb4d1).
+ * The CQE's SQ Head Pointer says which entries the device has fetched; a
+ * fetched command may still be in flight.
+ */
+enum nvr_sq_refill {
+	NVR_SQ_REFILL_UNSET = -1,	/* a scenario or row that says nothing */
+	/* CIDs are SQ slots: at most depth - 1 commands in flight, whatever
+	 * SQHD says (Linux, SPDK, libvfn). */
+	NVR_SQ_REFILL_CID,
+	/* Refill as SQHD frees entries, with CIDs from a space of twice the
+	 * depth: more commands in flight than the SQ holds (over-commit),
+	 * which the spec allows and a device must keep fetching through. */
+	NVR_SQ_REFILL_SQHD,
+};
+
 /* How keep-alive and teardown share the admin queue (seed 001). */
 enum nvr_ka_policy {
 	NVR_KA_UNSET = -1,	/* a scenario or row that says nothing */
