@@ -324,6 +324,42 @@ START_TEST(test_sq_overcommit)
 }
 END_TEST
 
+/*
+ * Races 7 and 1 by the other ways a host resets: a shutdown under I/O then
+ * CC.EN = 0, and a Function Level Reset (the simulator's transport reset).
+ * The fixed device is clean; the one that completes after the reset, or
+ * keeps the shadow doorbell pages, is caught writing into the old memory.
+ */
+START_TEST(test_reset_shutdown_and_flr)
+{
+	static const char *const rows[][2] = {
+		{ "fixed-shutdown", "completes-after-shutdown" },
+		{ "fixed-flr", "completes-after-flr" },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		run_file_row("scenarios/reset-under-io.yaml", rows[i][0]);
+		ck_assert_msg(res.verdict == NVR_PASS, "%s: %s", rows[i][0], res.reason);
+		ck_assert_uint_eq(res.stats.anomalies[NVR_AN_LOST], 0);
+		ck_assert_uint_eq(res.stats.completed, 64);
+		run_file_row("scenarios/reset-under-io.yaml", rows[i][1]);
+		ck_assert_msg(res.verdict == NVR_PASS, "%s: %s", rows[i][1], res.reason);
+		ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_DMA_AFTER_TEARDOWN);
+		ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail,
+					     "the CQ ring of I/O queue 1 before the reset"));
+	}
+	run_file_row("scenarios/stale-dbbuf-reset.yaml", "fixed-flr");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.completed, 4000);
+	run_file_row("scenarios/stale-dbbuf-reset.yaml", "keeps-pages-flr");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_DMA_AFTER_TEARDOWN);
+	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail,
+				     "the Doorbell Buffer Config pages of the controller before its "
+				     "reset"));
+}
+END_TEST
+
 /* CQ overwrite: named, with the slot and what changed. */
 START_TEST(test_cq_overwrite)
 {
@@ -443,6 +479,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_reset_under_io);
 	tcase_add_test(tc, test_cq_overwrite);
 	tcase_add_test(tc, test_sq_overcommit);
+	tcase_add_test(tc, test_reset_shutdown_and_flr);
 	suite_add_tcase(s, tc);
 	return s;
 }

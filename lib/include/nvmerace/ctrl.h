@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <nvmerace/dma.h>
+#include <nvmerace/policy.h>
 #include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
@@ -271,11 +272,16 @@ struct nvr_reset_gone {
 	uint16_t nr_cq_mem;
 	struct nvr_dma_buf dbbuf;	/* out: the Doorbell Buffer Config pages */
 	uint32_t cancelled;		/* out: commands the reset cancelled */
+	/* in: CC.EN = 0 (NVR_RESET_DISABLE, also UNSET), a normal shutdown
+	 * first (NVR_RESET_SHUTDOWN), or a Function Level Reset (NVR_RESET_FLR:
+	 * -EOPNOTSUPP where the transport has none) */
+	enum nvr_reset_how how;
 };
 
 /**
- * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1) and bring the
- * admin queue up again; every I/O queue and shadow doorbell is gone.
+ * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1; or as @g->how
+ * says) and bring the admin queue up again; every I/O queue and shadow
+ * doorbell is gone.
  * @ctrl: an open controller; nothing may submit meanwhile.
  * @g: once CSTS.RDY is 0, the commands still outstanding are completed as
  *     aborted (Command Abort Requested) through g->fn; the Doorbell Buffer

@@ -153,6 +153,14 @@ enum nvr_sq_refill {
 	NVR_SQ_REFILL_SQHD,
 };
 
+/* How the host resets the controller in a reset step (device races 1 and 7). */
+enum nvr_reset_how {
+	NVR_RESET_UNSET = -1,	/* a scenario or row that says nothing */
+	NVR_RESET_DISABLE,	/* CC.EN = 0, wait for CSTS.RDY = 0 (NVMe 1.4, 7.3.2) */
+	NVR_RESET_SHUTDOWN,	/* CC.SHN = 01b under I/O, wait for CSTS.SHST = 10b, then CC.EN = 0 */
+	NVR_RESET_FLR,		/* a PCIe Function Level Reset (VFIO_DEVICE_RESET) */
+};
+
 /* How keep-alive and teardown share the admin queue (seed 001). */
 enum nvr_ka_policy {
 	NVR_KA_UNSET = -1,	/* a scenario or row that says nothing */
