@@ -101,14 +101,15 @@ _nvmerace()
 	case $sub in
 	help) opts="$cmds" ;;
 	version) opts='--help' ;;
-	identify) opts='--device --bind --force --target --hostnqn --json --lba-size --verbose
-		      --help' ;;
+	identify) opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --json --lba-size --verbose --help' ;;
 	run)
-		opts='--device --bind --force --target --hostnqn --write-range --seed --repeat
-		      --duration --set --only --list --json --junit --quiet --verbose --help' ;;
+		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --write-range --seed --repeat --duration --set --only --list --json --junit
+		      --quiet --verbose --help' ;;
 	monitor)
-		opts='--device --bind --force --target --hostnqn --write-range --seed --only
-		      --duration --set --help' ;;
+		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --write-range --seed --only --duration --set --help' ;;
 	list) opts='--json --help' ;;
 	bind) opts='--force --help' ;;
 	unbind) opts='--help' ;;

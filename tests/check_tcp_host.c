@@ -498,6 +498,13 @@ START_TEST(cli_identify)
 	ck_assert_msg(strstr(out, "\"lba_size\":512"), "%s", out);
 	ck_assert_msg(strstr(out, t->url), "%s", out);
 	ck_assert_uint_eq(atomic_load(&t->connects), 1);
+	ck_assert_uint_eq(atomic_load(&t->digest_conns), 0);
+	/* With both digests: every PDU after ICResp carries them, and checks. */
+	snprintf(args, sizeof(args), "identify --target %s --hostnqn %s --hdr-digest "
+		 "--data-digest --json", t->url, TT_HOSTNQN);
+	ck_assert_int_eq(run(args, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"serial\":\"TT0001\""), "%s", out);
+	ck_assert_uint_eq(atomic_load(&t->digest_conns), 1);
 	tt_stop(t);
 }
 END_TEST
@@ -512,6 +519,8 @@ START_TEST(cli_errors)
 				  "'tcp://127.0.0.1': no subsystem NQN"), "%s", out);
 	ck_assert_int_eq(run("identify --hostnqn h", out, sizeof(out)), 2);
 	ck_assert_msg(strstr(out, "nvmerace: --hostnqn needs --target"), "%s", out);
+	ck_assert_int_eq(run("run --data-digest scenarios/clean-soak.yaml", out, sizeof(out)), 2);
+	ck_assert_msg(strstr(out, "nvmerace: --data-digest needs --target"), "%s", out);
 	ck_assert_int_eq(run("identify --device 01:00.0 --target tcp://h/n", out, sizeof(out)), 2);
 	ck_assert_msg(strstr(out, "--device and --target name two controllers"), "%s", out);
 	/* A target that never answers Connect: exit 3 within the transport's timeout. */

@@ -106,6 +106,7 @@ struct tt {
 	 * asks: every Disconnect that came, answered or refused. */
 	atomic_bool refuse_disconnect;
 	atomic_uint disconnect_asks;
+	atomic_uint digest_conns;	/* connections with both digests on */
 	char url[128];
 	/* TT_KA_LATE: Keep Alives answered later, oldest first. */
 	struct {
@@ -509,6 +510,8 @@ static bool tt_serve(struct tt *t, struct tt_conn *c)
 			return false;
 		c->p.hdgst = r.dgst & NVR_TCP_DGST_HDR;
 		c->p.ddgst = r.dgst & NVR_TCP_DGST_DATA;
+		if (c->p.hdgst && c->p.ddgst)
+			atomic_fetch_add(&t->digest_conns, 1);
 		return true;
 	}
 	if (pdu.type == NVR_TCP_H2C_TERM) {
