@@ -314,13 +314,13 @@ START_TEST(test_sq_overcommit)
 	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
 	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_STALL);
 	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail, "SQ 1"));
-	ck_assert_uint_lt(res.stats.completed, 3000);
+	ck_assert_uint_lt(res.stats.completed, 200);
 	run_file_row("scenarios/sq-overcommit.yaml", "fixed");
 	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
-	ck_assert_uint_eq(res.stats.completed, 3000);
+	ck_assert_uint_eq(res.stats.completed, 200);
 	run_file_row("scenarios/sq-overcommit.yaml", "slots-host");
 	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
-	ck_assert_uint_eq(res.stats.completed, 3000);
+	ck_assert_uint_eq(res.stats.completed, 200);
 }
 END_TEST
 

@@ -444,6 +444,8 @@ static const struct {
 	{ "scenarios/shadow-doorbells.yaml", "barrier-none", "shadow doorbells" },
 	{ "scenarios/concurrent-pollers.yaml", "none", "cq_lock none" },
 	{ "scenarios/msix-reprogram.yaml", "mask", "MSI-X" },
+	{ "scenarios/sq-overcommit.yaml", "fixed", "sq_refill sqhd" },
+	{ "scenarios/reset-under-io.yaml", "fixed-flr", "reset: flr" },
 };
 
 START_TEST(run_skips)

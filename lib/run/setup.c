@@ -346,8 +346,7 @@ static int setup_features(struct run *r, struct nvr_result *res)
 
 	if (r->pol.reset == NVR_RESET_FLR && !r->t->can_flr && has_step(scn, NVR_STEP_RESET)) {
 		nvr_run_skip(res, "policy reset: flr, and this device offers no Function Level "
-			     "Reset (%s)", r->opts->transport ? "VFIO_DEVICE_FLAGS_RESET clear" :
-			     "not a PCIe function");
+			     "Reset (vfio-pci: VFIO_DEVICE_FLAGS_RESET clear)");
 		return 0;
 	}
 	if (r->pol.shadow_doorbells) {
