@@ -52,6 +52,7 @@ struct device_opts {
 	const char *bdf;	/* NULL: the simulator (or --target) */
 	const char *target;	/* --target tcp://HOST[:PORT]/SUBSYSNQN; NULL: none */
 	const char *hostnqn;	/* --hostnqn; NULL: /etc/nvme/hostnqn, else from machine-id */
+	bool hdgst, ddgst;	/* --hdr-digest, --data-digest: CRC32C digests over NVMe/TCP */
 	char nqn[224];		/* the host NQN used */
 	bool bind, force;
 	uint32_t write_nsid;	/* 0: no --write-range, real-device I/O is read only */
@@ -82,7 +83,7 @@ const char *device_name(const struct device_opts *d);
 
 /* Long-only options: codes past any letter. */
 /* Long-only options shared through INPUT_LONGOPTS; a command's own start at 0x200. */
-enum { OPT_TARGET = 0x100, OPT_HOSTNQN };
+enum { OPT_TARGET = 0x100, OPT_HOSTNQN, OPT_HDGST, OPT_DDGST };
 
 /* Device options for getopt_long: the long options, then their short letters. */
 #define DEVICE_LONGOPTS \
@@ -90,11 +91,14 @@ enum { OPT_TARGET = 0x100, OPT_HOSTNQN };
 	{ "bind", no_argument, NULL, 'b' }, \
 	{ "force", no_argument, NULL, 'f' }, \
 	{ "target", required_argument, NULL, OPT_TARGET }, \
-	{ "hostnqn", required_argument, NULL, OPT_HOSTNQN }
+	{ "hostnqn", required_argument, NULL, OPT_HOSTNQN }, \
+	{ "hdr-digest", no_argument, NULL, OPT_HDGST }, \
+	{ "data-digest", no_argument, NULL, OPT_DDGST }
 #define DEVICE_SHORTOPTS "D:bf"
 #define WRITE_RANGE_LONGOPT { "write-range", required_argument, NULL, 'W' }
 /* --bind and --force need --device, --write-range --device or --target, --hostnqn
- * --target, and --device and --target exclude each other; prints what is wrong. */
+ * and the digests --target, and --device and --target exclude each other; prints
+ * what is wrong. */
 bool device_check(const struct device_opts *d);
 
 /*

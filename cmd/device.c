@@ -36,6 +36,12 @@ int device_getopt(int ch, const char *arg, struct device_opts *d)
 	case OPT_HOSTNQN:
 		d->hostnqn = arg;
 		return 1;
+	case OPT_HDGST:
+		d->hdgst = true;
+		return 1;
+	case OPT_DDGST:
+		d->ddgst = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -160,7 +166,7 @@ static int host_nqn(struct device_opts *d)
 
 static int target_open(struct device_opts *d, struct nvr_transport **t)
 {
-	struct nvr_tcp_opts o = { .hostnqn = d->nqn };
+	struct nvr_tcp_opts o = { .hostnqn = d->nqn, .hdgst = d->hdgst, .ddgst = d->ddgst };
 	char msg[NVR_ENV_MSG];
 	int ret = host_nqn(d);
 

@@ -13,8 +13,9 @@
 #include "cmd.h"
 
 static const char usage[] =
-	"usage: nvmerace identify [--device BDF [--bind [--force]] | --target URL [--hostnqn NQN]]\n"
-	"                         [--json] [--lba-size 512|4096] [--verbose]\n"
+	"usage: nvmerace identify [--device BDF [--bind [--force]] | --target URL [--hostnqn NQN]\n"
+	"                         [--hdr-digest] [--data-digest]] [--json] [--lba-size 512|4096]\n"
+	"                         [--verbose]\n"
 	"\n"
 	"Brings the controller up (the built-in simulated controller, a real one\n"
 	"with --device, or one over NVMe/TCP with --target) and prints its model,\n"
@@ -26,6 +27,8 @@ static const char usage[] =
 	"      --target URL    the controller at tcp://HOST[:PORT]/SUBSYSNQN (NVMe/TCP)\n"
 	"      --hostnqn NQN   this host's NQN for --target (default: /etc/nvme/hostnqn,\n"
 	"                      else one made from /etc/machine-id)\n"
+	"      --hdr-digest    with --target: ask for CRC32C header digests\n"
+	"      --data-digest   with --target: ask for CRC32C data digests\n"
 	"  -j, --json          print JSON instead of text\n"
 	"      --lba-size N    the simulated namespace's LBA size (512 or 4096)\n"
 	"  -v, --verbose       log what the library does\n"

@@ -179,6 +179,10 @@ bool device_check(const struct device_opts *d)
 		warnx("--hostnqn needs --target");
 		return false;
 	}
+	if ((d->hdgst || d->ddgst) && !d->target) {
+		warnx("%s needs --target", d->hdgst ? "--hdr-digest" : "--data-digest");
+		return false;
+	}
 	return true;
 }
 

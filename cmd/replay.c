@@ -68,6 +68,10 @@ int replay_format(char *buf, size_t len, const struct run_inputs *in, const char
 			word(&l, "--hostnqn");
 			word(&l, in->dev.hostnqn);
 		}
+		if (in->dev.hdgst)
+			word(&l, "--hdr-digest");
+		if (in->dev.ddgst)
+			word(&l, "--data-digest");
 	}
 	if (in->dev.target && in->dev.write_nsid) {
 		snprintf(tmp, sizeof(tmp), "%" PRIu32 ":%" PRIu64 "-%" PRIu64,

@@ -34,6 +34,8 @@ static const char run_usage[] =
 	"      --target URL      run on the controller at tcp://HOST[:PORT]/SUBSYSNQN\n"
 	"      --hostnqn NQN     this host's NQN for --target (default: /etc/nvme/hostnqn,\n"
 	"                        else one made from /etc/machine-id)\n"
+	"      --hdr-digest      with --target: ask for CRC32C header digests\n"
+	"      --data-digest     with --target: ask for CRC32C data digests\n"
 	"  -W, --write-range NSID:START-END\n"
 	"                        LBAs (inclusive) real-device writes may touch; without\n"
 	"                        it real-device I/O is read only\n"

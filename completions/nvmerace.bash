@@ -111,18 +111,19 @@ _nvmerace()
 	case $sub in
 	help) opts="$cmds" ;;
 	version) opts='--help' ;;
-	identify) opts='--device --bind --force --target --hostnqn --json --lba-size --verbose
-		      --help' ;;
+	identify) opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --json --lba-size --verbose --help' ;;
 	run)
-		opts='--device --bind --force --target --hostnqn --write-range --seed --repeat
-		      --duration --set --only --list --json --junit --quiet --verbose --sched
-		      --schedule --schedule-out --timeline --timeline-shared --help' ;;
+		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --write-range --seed --repeat --duration --set --only --list --json --junit
+		      --quiet --verbose --sched --schedule --schedule-out --timeline
+		      --timeline-shared --help' ;;
 	explore)
 		opts='--only --strategy --seed --bound --budget --shard --jobs --schedule-out
 		      --timeline --timeline-shared --set --list --json --junit --quiet --verbose --help' ;;
 	monitor)
-		opts='--device --bind --force --target --hostnqn --write-range --seed --only
-		      --duration --set --help' ;;
+		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
+		      --write-range --seed --only --duration --set --help' ;;
 	list) opts='--json --help' ;;
 	bind) opts='--force --help' ;;
 	unbind) opts='--help' ;;

@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@
 
 #include "detect/canary.h"
 
+#include "helpers.h"
 #include "suite_main.h"
 
 static struct nvr_scenario scn;
@@ -223,6 +225,141 @@ START_TEST(test_reset_under_io)
 }
 END_TEST
 
+static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
+{
+	(void)sq;
+	(void)cqe;
+	(void)ctx;
+	(*(uint64_t *)arg)++;
+}
+
+/* Submit flushes on @sq until it has no room; return how many. */
+static unsigned int fill(struct nvr_sq *sq)
+{
+	unsigned int n = 0;
+	struct nvr_sqe sqe;
+
+	for (;;) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = nvme_cmd_flush;
+		sqe.nsid = 1;
+		if (nvr_sq_submit(sq, &sqe, NULL) < 0)
+			break;
+		n++;
+	}
+	nvr_sq_ring(sq);
+	return n;
+}
+
+/* Take exactly one CQE from @cq, waiting for it. */
+static void reap_one(struct nvr_cq *cq, uint64_t *done)
+{
+	uint64_t deadline = nvr_now_ns() + T_WAIT_MS * 1000000ull;
+
+	while (!nvr_cq_reap(cq, 1, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, done))
+		ck_assert(nvr_now_ns() < deadline);
+}
+
+/*
+ * Race 12, the host's half: once one CQE says (SQHD) that the device fetched
+ * everything, a host refilling by SQHD puts more commands in flight than the
+ * SQ has entries, with CIDs beyond its depth; a host whose CIDs are SQ slots
+ * cannot. Both get every completion from the fixed device.
+ */
+START_TEST(test_sq_overcommit_host)
+{
+	struct nvr_sim_config cfg;
+	uint64_t done[3] = { 0 };
+	struct tdev d;
+
+	nvr_sim_config_init(&cfg);
+	cfg.latency_min_us = cfg.latency_max_us = 50000;
+	tdev_open(&d, &cfg, 2);
+	tdev_qpair(&d, 1, 4, -1);
+	nvr_ctrl_set_sq_overcommit(d.ctrl, true);
+	tdev_qpair(&d, 2, 4, -1);
+	for (uint16_t q = 1; q <= 2; q++) {
+		struct nvr_sq *sq = nvr_ctrl_sq(d.ctrl, q);
+		struct nvr_sq_state st;
+
+		nvr_sq_get_state(sq, &st);
+		ck_assert_uint_eq(st.cids, q == 1 ? 4 : 8);
+		ck_assert_uint_eq(fill(sq), 3);	/* the ring: depth - 1 */
+		/* One CQE taken, the other two still the host's. */
+		reap_one(sq->cq, &done[q]);
+		ck_assert_uint_eq(done[q], 1);
+		nvr_sq_get_state(sq, &st);
+		ck_assert_uint_eq(st.head, 3);	/* SQHD: all three fetched */
+		ck_assert_uint_eq(fill(sq), q == 1 ? 1 : 3);
+		ck_assert_uint_eq(atomic_load(&sq->outstanding), q == 1 ? 3 : 5);
+	}
+	ck_assert(reap_until(nvr_ctrl_cq(d.ctrl, 1), count_fn, &done[1], &done[1], 4, T_WAIT_MS));
+	ck_assert(reap_until(nvr_ctrl_cq(d.ctrl, 2), count_fn, &done[2], &done[2], 6, T_WAIT_MS));
+	ck_assert_uint_eq(nvr_cq_reap(nvr_ctrl_cq(d.ctrl, 2), 8, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE,
+				      count_fn, &done[2]), 0);
+	ck_assert_uint_eq(nvr_ctrl_cq(d.ctrl, 2)->spurious, 0);
+	tdev_close(&d);
+}
+END_TEST
+
+/*
+ * Race 12 on the simulator, both ways: the device that stops scheduling an SQ
+ * out of request slots leaves the over-committing host's last commands in
+ * the SQ (a stall of SQ 1); the fixed device, and the buggy one under a host
+ * whose CIDs are slots, complete every command.
+ */
+START_TEST(test_sq_overcommit)
+{
+	run_file_row("scenarios/sq-overcommit.yaml", "no-restart");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_STALL);
+	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail, "SQ 1"));
+	ck_assert_uint_lt(res.stats.completed, 200);
+	run_file_row("scenarios/sq-overcommit.yaml", "fixed");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.completed, 200);
+	run_file_row("scenarios/sq-overcommit.yaml", "slots-host");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.completed, 200);
+}
+END_TEST
+
+/*
+ * Races 7 and 1 by the other ways a host resets: a shutdown under I/O then
+ * CC.EN = 0, and a Function Level Reset (the simulator's transport reset).
+ * The fixed device is clean; the one that completes after the reset, or
+ * keeps the shadow doorbell pages, is caught writing into the old memory.
+ */
+START_TEST(test_reset_shutdown_and_flr)
+{
+	static const char *const rows[][2] = {
+		{ "fixed-shutdown", "completes-after-shutdown" },
+		{ "fixed-flr", "completes-after-flr" },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		run_file_row("scenarios/reset-under-io.yaml", rows[i][0]);
+		ck_assert_msg(res.verdict == NVR_PASS, "%s: %s", rows[i][0], res.reason);
+		ck_assert_uint_eq(res.stats.anomalies[NVR_AN_LOST], 0);
+		ck_assert_uint_eq(res.stats.completed, 64);
+		run_file_row("scenarios/reset-under-io.yaml", rows[i][1]);
+		ck_assert_msg(res.verdict == NVR_PASS, "%s: %s", rows[i][1], res.reason);
+		ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_DMA_AFTER_TEARDOWN);
+		ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail,
+					     "the CQ ring of I/O queue 1 before the reset"));
+	}
+	run_file_row("scenarios/stale-dbbuf-reset.yaml", "fixed-flr");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_uint_eq(res.stats.completed, 4000);
+	run_file_row("scenarios/stale-dbbuf-reset.yaml", "keeps-pages-flr");
+	ck_assert_msg(res.verdict == NVR_PASS, "%s", res.reason);
+	ck_assert_int_eq(res.anomalies[0].cls, NVR_AN_DMA_AFTER_TEARDOWN);
+	ck_assert_ptr_nonnull(strstr(res.anomalies[0].detail,
+				     "the Doorbell Buffer Config pages of the controller before its "
+				     "reset"));
+}
+END_TEST
+
 /* CQ overwrite: named, with the slot and what changed. */
 START_TEST(test_cq_overwrite)
 {
@@ -275,6 +412,53 @@ START_TEST(test_races_parse)
 }
 END_TEST
 
+/* A qd beyond depth - 1 needs an SQHD-refilling host, in the file or a row,
+ * and then goes up to twice the depth (its CIDs). */
+START_TEST(test_sq_refill_parse)
+{
+	static const char head[] =
+		"name: t\n"
+		"queues: [ { id: 1, depth: 8, vector: polled } ]\n";
+	static const struct {
+		const char *rest;
+		const char *err;	/* NULL: parses */
+	} cases[] = {
+		{ "policy: { sq_refill: sqhd }\n"
+		  "actors: [ { name: io, steps: [ { submit: { queue: 1, op: read, qd: 16, "
+		  "count: 1 } } ] } ]\n", NULL },
+		{ "actors: [ { name: io, steps: [ { submit: { queue: 1, op: read, qd: 16, "
+		  "count: 1 } } ] } ]\n"
+		  "matrix: [ { name: a }, { name: b, policy: { sq_refill: sqhd } } ]\n", NULL },
+		{ "actors: [ { name: io, steps: [ { submit: { queue: 1, op: read, qd: 8, "
+		  "count: 1 } } ] } ]\n",
+		  "qd 8 is out of range (1..7): queue 1 has depth 8, and a full SQ holds depth - 1" },
+		{ "policy: { sq_refill: sqhd }\n"
+		  "actors: [ { name: io, steps: [ { submit: { queue: 1, op: read, qd: 17, "
+		  "count: 1 } } ] } ]\n",
+		  "qd 17 is out of range (1..16): queue 1 has depth 8, and a host with sq_refill "
+		  "sqhd has twice as many CIDs" },
+		{ "policy: { sq_refill: slots }\n"
+		  "actors: [ { name: io, steps: [ { submit: { queue: 1, op: read, qd: 1, "
+		  "count: 1 } } ] } ]\n", "sq_refill" },
+	};
+
+	for (size_t i = 0; i < NVR_ARRAY_SIZE(cases); i++) {
+		char text[1024];
+		int ret;
+
+		snprintf(text, sizeof(text), "%s%s", head, cases[i].rest);
+		ret = nvr_scenario_parse(text, strlen(text), "t.yaml", NULL, 0, &scn, err,
+					 sizeof(err));
+		if (!cases[i].err) {
+			ck_assert_msg(ret == 0, "case %zu: %s", i, err);
+			continue;
+		}
+		ck_assert_int_eq(ret, -EINVAL);
+		ck_assert_msg(strstr(err, cases[i].err), "case %zu: %s", i, err);
+	}
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
 	Suite *s = suite_create("device");
@@ -283,6 +467,8 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_canary_untouched);
 	tcase_add_test(tc, test_canary_written);
 	tcase_add_test(tc, test_races_parse);
+	tcase_add_test(tc, test_sq_overcommit_host);
+	tcase_add_test(tc, test_sq_refill_parse);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("races");
 	tcase_set_timeout(tc, 120);
@@ -292,6 +478,8 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_sq_delete_inflight);
 	tcase_add_test(tc, test_reset_under_io);
 	tcase_add_test(tc, test_cq_overwrite);
+	tcase_add_test(tc, test_sq_overcommit);
+	tcase_add_test(tc, test_reset_shutdown_and_flr);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -120,10 +120,73 @@ START_TEST(identify_and_io)
 	ck_assert_uint_eq(io(ctrl, nvme_cmd_read, TT_NS_BYTES / 512, 1, &b) & 0x7ff,
 			  NVME_SC_LBA_RANGE);
 
+	/* Deleting the queue disconnects it, then closes its connection. */
 	ck_assert_int_eq(nvr_ctrl_delete_qpair(ctrl, 1, &st), 0);
+	ck_assert_uint_eq(atomic_load(&t->disconnects), 1);
 	nvr_dma_free(&a);
 	nvr_dma_free(&b);
 	ck_assert_int_eq(nvr_ctrl_shutdown(ctrl, WAIT_MS), 0);
+	nvr_ctrl_close(ctrl);
+	nvr_transport_destroy(tr);
+	tt_stop(t);
+	ck_assert_int_eq(tt_nr_fds(), fds);
+}
+END_TEST
+
+/* Create I/O queue pair 1, one read on it, delete it (arming @t first, if
+ * given); return Delete's result. */
+static int qpair_cycle(struct nvr_ctrl *ctrl, struct nvr_transport *tr, struct tt *arm)
+{
+	struct nvr_dma_buf b;
+	uint16_t st;
+	int ret;
+
+	ck_assert_int_eq(nvr_ctrl_create_qpair(ctrl, 1, 16, -1, &st), 0);
+	ck_assert_int_eq(nvr_dma_alloc(tr, 4096, &b), 0);
+	ck_assert_uint_eq(io(ctrl, nvme_cmd_read, 0, 8, &b), 0);
+	if (arm)
+		tt_arm(arm);
+	ret = nvr_ctrl_delete_qpair(ctrl, 1, &st);
+	nvr_dma_free(&b);
+	return ret;
+}
+
+/*
+ * Fabrics Disconnect is optional: a target that refuses it (Invalid Opcode,
+ * as Linux 6.1's nvmet) is asked once, and its queues are deleted by closing
+ * their connections; one that never answers is waited for no longer than
+ * the transport's timeout. Either way the queue is gone and nothing leaks.
+ */
+START_TEST(disconnect_refused_or_stalled)
+{
+	int fds = tt_nr_fds();
+	struct nvr_transport *tr;
+	struct nvr_ctrl *ctrl;
+	struct tt *t;
+	char msg[256];
+
+	t = tt_start(TT_OK, 0);
+	atomic_store(&t->refuse_disconnect, true);
+	tr = open_ok(t, WAIT_MS);
+	ck_assert_int_eq(nvr_ctrl_open(tr, 1, &ctrl, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(qpair_cycle(ctrl, tr, NULL), 0);
+	ck_assert_int_eq(qpair_cycle(ctrl, tr, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&t->disconnect_asks), 1);
+	ck_assert_uint_eq(atomic_load(&t->disconnects), 0);
+	ck_assert_uint_eq(atomic_load(&t->connects), 3);
+	nvr_ctrl_close(ctrl);
+	nvr_transport_destroy(tr);
+	tt_stop(t);
+
+	t = tt_start(TT_STALL, nvme_admin_fabrics);
+	tr = open_ok(t, SHORT_MS);
+	ck_assert_int_eq(nvr_ctrl_open(tr, 1, &ctrl, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(qpair_cycle(ctrl, tr, t), 0);
+	ck_assert_uint_eq(atomic_load(&t->disconnect_asks), 1);
+	ck_assert_uint_eq(atomic_load(&t->disconnects), 0);
+	/* Not refused, only unanswered: the next deletion asks again, and is answered. */
+	ck_assert_int_eq(qpair_cycle(ctrl, tr, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&t->disconnects), 1);
 	nvr_ctrl_close(ctrl);
 	nvr_transport_destroy(tr);
 	tt_stop(t);
@@ -381,6 +444,8 @@ static const struct {
 	{ "scenarios/shadow-doorbells.yaml", "barrier-none", "shadow doorbells" },
 	{ "scenarios/concurrent-pollers.yaml", "none", "cq_lock none" },
 	{ "scenarios/msix-reprogram.yaml", "mask", "MSI-X" },
+	{ "scenarios/sq-overcommit.yaml", "fixed", "sq_refill sqhd" },
+	{ "scenarios/reset-under-io.yaml", "fixed-flr", "reset: flr" },
 };
 
 START_TEST(run_skips)
@@ -435,6 +500,13 @@ START_TEST(cli_identify)
 	ck_assert_msg(strstr(out, "\"lba_size\":512"), "%s", out);
 	ck_assert_msg(strstr(out, t->url), "%s", out);
 	ck_assert_uint_eq(atomic_load(&t->connects), 1);
+	ck_assert_uint_eq(atomic_load(&t->digest_conns), 0);
+	/* With both digests: every PDU after ICResp carries them, and checks. */
+	snprintf(args, sizeof(args), "identify --target %s --hostnqn %s --hdr-digest "
+		 "--data-digest --json", t->url, TT_HOSTNQN);
+	ck_assert_int_eq(run(args, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"serial\":\"TT0001\""), "%s", out);
+	ck_assert_uint_eq(atomic_load(&t->digest_conns), 1);
 	tt_stop(t);
 }
 END_TEST
@@ -449,6 +521,8 @@ START_TEST(cli_errors)
 				  "'tcp://127.0.0.1': no subsystem NQN"), "%s", out);
 	ck_assert_int_eq(run("identify --hostnqn h", out, sizeof(out)), 2);
 	ck_assert_msg(strstr(out, "nvmerace: --hostnqn needs --target"), "%s", out);
+	ck_assert_int_eq(run("run --data-digest scenarios/clean-soak.yaml", out, sizeof(out)), 2);
+	ck_assert_msg(strstr(out, "nvmerace: --data-digest needs --target"), "%s", out);
 	ck_assert_int_eq(run("identify --device 01:00.0 --target tcp://h/n", out, sizeof(out)), 2);
 	ck_assert_msg(strstr(out, "--device and --target name two controllers"), "%s", out);
 	/* A target that never answers Connect: exit 3 within the transport's timeout. */
@@ -468,6 +542,7 @@ static Suite *tcp_host_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, identify_and_io);
+	tcase_add_test(tc, disconnect_refused_or_stalled);
 	tcase_add_test(tc, completion_after_teardown);
 	tcase_add_test(tc, kato_expiry);
 	tcase_add_loop_test(tc, bad_target, 0, (int)(sizeof(bad) / sizeof(bad[0])));

@@ -102,6 +102,11 @@ struct tt {
 	atomic_uint kato_ms;	/* read by the test thread */
 	uint8_t ns[TT_NS_BYTES];
 	atomic_uint keep_alives, connects, disconnects, commands, closed_by_kato;
+	/* Disconnect answered with Invalid Opcode, as Linux 6.1's nvmet does;
+	 * asks: every Disconnect that came, answered or refused. */
+	atomic_bool refuse_disconnect;
+	atomic_uint disconnect_asks;
+	atomic_uint digest_conns;	/* connections with both digests on */
 	char url[128];
 	/* TT_KA_LATE: Keep Alives answered later, oldest first. */
 	struct {
@@ -382,7 +387,11 @@ static bool tt_fabrics(struct tt *t, struct tt_conn *c, enum tt_mode mode,
 			t->csts |= NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	case nvme_fabrics_type_disconnect:
-		atomic_fetch_add(&t->disconnects, 1);
+		atomic_fetch_add(&t->disconnect_asks, 1);
+		if (atomic_load(&t->refuse_disconnect))
+			return tt_resp(t, c, mode, sqe, NVME_SC_INVALID_OPCODE | NVME_SC_DNR, 0, 0);
+		if (mode == TT_OK)
+			atomic_fetch_add(&t->disconnects, 1);
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	}
 	return tt_resp(t, c, mode, sqe, NVME_SC_INVALID_FIELD, 0, 0);
@@ -501,6 +510,8 @@ static bool tt_serve(struct tt *t, struct tt_conn *c)
 			return false;
 		c->p.hdgst = r.dgst & NVR_TCP_DGST_HDR;
 		c->p.ddgst = r.dgst & NVR_TCP_DGST_DATA;
+		if (c->p.hdgst && c->p.ddgst)
+			atomic_fetch_add(&t->digest_conns, 1);
 		return true;
 	}
 	if (pdu.type == NVR_TCP_H2C_TERM) {

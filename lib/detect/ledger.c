@@ -179,10 +179,10 @@ int nvr_ledger_attach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *cq
 		goto err;
 	nvr_sq_get_state(sq, &sqs);
 	nvr_cq_get_state(cq, &cqs);
-	s->t_submit = calloc(sqs.depth, sizeof(*s->t_submit));
-	s->submits = calloc(sqs.depth, sizeof(*s->submits));
-	s->completes = calloc(sqs.depth, sizeof(*s->completes));
-	s->reported = calloc(sqs.depth, sizeof(*s->reported));
+	s->t_submit = calloc(sqs.cids, sizeof(*s->t_submit));
+	s->submits = calloc(sqs.cids, sizeof(*s->submits));
+	s->completes = calloc(sqs.cids, sizeof(*s->completes));
+	s->reported = calloc(sqs.cids, sizeof(*s->reported));
 	c->slot_pass = calloc(cqs.depth, sizeof(*c->slot_pass));
 	if (!s->t_submit || !s->submits || !s->completes || !s->reported || !c->slot_pass)
 		goto err;
@@ -191,6 +191,7 @@ int nvr_ledger_attach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *cq
 	s->lcq = c;
 	s->qid = sqs.qid;
 	s->depth = sqs.depth;
+	s->cids = sqs.cids;
 	s->live = true;
 	atomic_init(&s->last_progress_ns, nvr_clock_ns());
 	c->cq = cq;

@@ -104,7 +104,7 @@ static bool only_dropped(struct nvr_ledger *l, struct nvr_lsq *s)
 
 	if (!l->o.truth)
 		return false;
-	for (uint16_t cid = 0; cid < s->depth; cid++) {
+	for (uint16_t cid = 0; cid < s->cids; cid++) {
 		uint32_t subs = atomic_load(&s->submits[cid]), comps = atomic_load(&s->completes[cid]);
 
 		if (subs == comps || s->reported[cid] == subs)
@@ -120,7 +120,7 @@ static bool only_dropped(struct nvr_ledger *l, struct nvr_lsq *s)
 
 static void check_lost(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now, bool all)
 {
-	for (uint16_t cid = 0; cid < s->depth; cid++) {
+	for (uint16_t cid = 0; cid < s->cids; cid++) {
 		uint32_t subs = atomic_load_explicit(&s->submits[cid], memory_order_acquire);
 		uint32_t comps = atomic_load_explicit(&s->completes[cid], memory_order_acquire);
 		uint64_t t = atomic_load_explicit(&s->t_submit[cid], memory_order_relaxed);

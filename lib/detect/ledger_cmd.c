@@ -105,10 +105,10 @@ void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_lsq *s, const struct nvr_c
 		       c->qid, slot, cqe->sqid);
 		return;
 	}
-	if (cqe->cid >= s->depth) {
+	if (cqe->cid >= s->cids) {
 		nvr_ledger_record(l, s, NVR_AN_SPURIOUS, cqe->cid, c->vector,
-		       "CQE at CQ %u slot %u names CID %u, beyond SQ %u's %u entries: never submitted",
-		       c->qid, slot, cqe->cid, s->qid, s->depth);
+		       "CQE at CQ %u slot %u names CID %u, beyond SQ %u's %u CIDs: never submitted",
+		       c->qid, slot, cqe->cid, s->qid, s->cids);
 		return;
 	}
 	subs = atomic_load(&s->submits[cqe->cid]);

@@ -22,6 +22,7 @@ struct nvr_lsq {
 	struct nvr_lcq *lcq;
 	uint16_t qid;
 	uint16_t depth;
+	uint16_t cids;		/* per-CID arrays' size: depth, more with SQHD refill */
 	bool live;
 	_Atomic uint64_t *t_submit;	/* per CID */
 	_Atomic uint32_t *submits;

@@ -95,6 +95,9 @@ struct nvr_transport {
 	 * vector set is sized when it is enabled, and growing it means disabling
 	 * MSI-X and enabling it again. False: dynamic MSI-X, or the simulator. */
 	bool msix_static;
+	/* ops->reset is a Function Level Reset that works here (vfio-pci:
+	 * VFIO_DEVICE_FLAGS_RESET; the simulator: always). */
+	bool can_flr;
 	/* Next IOVA to hand out. IOVAs are never reused, so that a late device
 	 * access to a freed buffer hits nothing rather than a new buffer. */
 	_Atomic uint64_t iova_next;

@@ -664,6 +664,7 @@ int nvr_vfio_open(const char *bdf_in, struct nvr_transport **out, char *msg, siz
 		goto err;
 	}
 	v->can_reset = di.flags & VFIO_DEVICE_FLAGS_RESET;
+	v->t.can_flr = v->can_reset;
 	ret = map_bar0(v, msg, len);
 	if (ret)
 		goto err;

@@ -64,6 +64,11 @@ uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl)
 	return ctrl->max_qid;
 }
 
+void nvr_ctrl_set_sq_overcommit(struct nvr_ctrl *ctrl, bool on)
+{
+	ctrl->sq_overcommit = on;
+}
+
 uint32_t nvr_ctrl_csts(struct nvr_ctrl *ctrl)
 {
 	return nvr_reg_read32(ctrl->t, NVME_REG_CSTS);
@@ -151,11 +156,15 @@ int nvr_ctrl_alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struc
 		    struct nvr_sq **out)
 {
 	struct nvr_sq *sq = calloc(1, sizeof(*sq));
+	bool over = qid && ctrl->sq_overcommit;
+	uint32_t ncids = over ? NVR_MIN(2u * depth, 65535u) : depth;
 	int ret;
 
 	if (!sq)
 		return -ENOMEM;
-	sq->cmds = calloc(depth, sizeof(*sq->cmds));
+	sq->ncids = (uint16_t)ncids;
+	sq->max_outstanding = (uint16_t)(over ? ncids : depth - 1u);
+	sq->cmds = calloc(ncids, sizeof(*sq->cmds));
 	if (!sq->cmds) {
 		free(sq);
 		return -ENOMEM;
@@ -562,7 +571,26 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 
 	memset(&g->dbbuf, 0, sizeof(g->dbbuf));
 	g->cancelled = 0;
-	ret = nvr_ctrl_disable(ctrl);
+	switch (g->how) {
+	case NVR_RESET_FLR:
+		/* Every register as after power-on (CC.EN and CSTS.RDY 0); the
+		 * CC read above keeps the fields written again below. */
+		ret = nvr_transport_reset(ctrl->t);
+		ctrl->enabled = false;
+		if (!ret)
+			ret = wait_csts(ctrl, NVME_CSTS_RDY_MASK, 0, ctrl->timeout_ms);
+		break;
+	case NVR_RESET_SHUTDOWN:
+		/* Under I/O: shutdown processing, then the reset (NVMe 1.4,
+		 * 7.6.2: CC.EN = 0 is what lets the controller run again). */
+		ret = nvr_ctrl_shutdown(ctrl, ctrl->timeout_ms);
+		if (!ret)
+			ret = nvr_ctrl_disable(ctrl);
+		break;
+	default:
+		ret = nvr_ctrl_disable(ctrl);
+		break;
+	}
 	if (ret)
 		return ret;
 	nvr_mutex_lock(&ctrl->admin_lock);
@@ -593,6 +621,8 @@ int nvr_ctrl_reset(struct nvr_ctrl *ctrl, struct nvr_reset_gone *g)
 	nvr_mutex_unlock(&ctrl->admin_lock);
 	if (ret)
 		return ret;
+	/* After a Function Level Reset AQA is 0 too. */
+	nvr_reg_write32(ctrl->t, NVME_REG_AQA, (uint32_t)(adepth - 1) << 16 | (uint32_t)(adepth - 1));
 	nvr_reg_write64(ctrl->t, NVME_REG_ASQ, ctrl->sqs[0]->mem.iova);
 	nvr_reg_write64(ctrl->t, NVME_REG_ACQ, ctrl->cqs[0]->mem.iova);
 	cc &= ~(uint32_t)(NVME_CC_SHN_MASK << NVME_CC_SHN_SHIFT);

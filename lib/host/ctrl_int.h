@@ -35,6 +35,7 @@ struct nvr_ctrl {
 	struct nvr_dma_buf dbbuf;
 	bool dbbuf_on;
 	struct nvr_dbbuf_policy dbbuf_policy;
+	bool sq_overcommit;	/* I/O SQs refill by SQHD (nvr_ctrl_set_sq_overcommit()) */
 };
 
 /* The doorbell register of queue @qid (its CQ head when @cq). */

@@ -22,13 +22,13 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 
 	if (unlikely(next == atomic_load_explicit(&sq->head, memory_order_acquire) ||
 		     atomic_load_explicit(&sq->outstanding, memory_order_relaxed) >=
-			     sq->depth - 1u))
+			     sq->max_outstanding))
 		return -EBUSY;
 	/* A CID is reused only once its previous command completed. The CID of
 	 * the tail slot is free unless completions came out of order: then
-	 * look further; outstanding < depth guarantees the scan ends. */
+	 * look further; outstanding < ncids guarantees the scan ends. */
 	while (unlikely(nvr_ld8(&cmd->state, memory_order_acquire) != NVR_CMD_FREE)) {
-		if (++cid == sq->depth)
+		if (++cid == sq->ncids)
 			cid = 0;
 		cmd = &sq->cmds[cid];
 	}
@@ -133,7 +133,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 
 	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
-	if (unlikely(!sq || cqe->cid >= sq->depth))
+	if (unlikely(!sq || cqe->cid >= sq->ncids))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
@@ -436,6 +436,7 @@ void nvr_sq_get_state(const struct nvr_sq *sq, struct nvr_sq_state *out)
 {
 	out->qid = sq->qid;
 	out->depth = sq->depth;
+	out->cids = sq->ncids;
 	out->tail_rung = atomic_load_explicit(&sq->tail_rung, memory_order_relaxed);
 	out->head = atomic_load(&sq->head);
 	db_state(&sq->shadow, &out->db);
@@ -493,7 +494,7 @@ unsigned int nvr_sq_cancel_all(struct nvr_sq *sq, uint16_t status, nvr_cqe_fn fn
 {
 	unsigned int n = 0;
 
-	for (uint16_t cid = 0; cid < sq->depth; cid++) {
+	for (uint16_t cid = 0; cid < sq->ncids; cid++) {
 		struct nvr_cmd *cmd = &sq->cmds[cid];
 		uint8_t expect = NVR_CMD_OUTSTANDING;
 		struct nvr_cqe cqe = { .sqid = sq->qid, .cid = cid, .status = (uint16_t)(status << 1) };

@@ -92,7 +92,12 @@ struct nvr_sq {
 	_Atomic uint16_t tail_rung;	/* the tail last written to the doorbell; others may read it */
 	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
 	_Atomic uint32_t outstanding;
-	struct nvr_cmd *cmds;	/* indexed by CID, depth entries */
+	/* CIDs: depth of them, at most depth - 1 outstanding (a CID stands for
+	 * an SQ slot); with SQHD refill (nvr_ctrl_set_sq_overcommit()) twice as
+	 * many, all of them usable: SQHD alone says when an entry is free. */
+	uint16_t ncids;
+	uint16_t max_outstanding;
+	struct nvr_cmd *cmds;	/* indexed by CID, ncids entries */
 	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the tail's shadow doorbell, when configured */
 };
@@ -109,15 +114,17 @@ static inline uint8_t nvr_cq_phase(const struct nvr_cq *cq)
 	return (nvr_ld32(&cq->hp, memory_order_relaxed) >> 16) & 1;
 }
 
-/* True when @sq can take another command now. One CID stays spare, so that
- * the unfetched entries can never exceed depth - 1 whatever SQHD says. */
+/* True when @sq can take another command now: an entry free by SQHD and a
+ * CID free. With CIDs as slots one stays spare, so that the unfetched
+ * entries can never exceed depth - 1 whatever SQHD says; with SQHD refill
+ * the ring itself is the only bound on unfetched entries. */
 static inline bool nvr_sq_has_room(const struct nvr_sq *sq)
 {
 	uint16_t head = atomic_load_explicit(&sq->head, memory_order_acquire);
 	uint16_t next = (uint16_t)(sq->tail + 1 == sq->depth ? 0 : sq->tail + 1);
 
 	return next != head &&
-	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->depth - 1u;
+	       atomic_load_explicit(&sq->outstanding, memory_order_relaxed) < sq->max_outstanding;
 }
 
 /*

@@ -65,7 +65,8 @@ void nvr_run_step_reset(struct actor_rt *a, const struct nvr_step *st)
 	struct run *r = a->run;
 	struct nvr_dma_buf rings[NVR_MAX_QUEUES + 1] = { 0 };
 	struct nvr_reset_gone g = { .fn = nvr_run_io_done, .arg = r, .detach = detach,
-				    .cq_mem = rings, .nr_cq_mem = NVR_MAX_QUEUES + 1 };
+				    .cq_mem = rings, .nr_cq_mem = NVR_MAX_QUEUES + 1,
+				    .how = (enum nvr_reset_how)r->pol.reset };
 	bool dbbuf = st->dbbuf_after >= 0 ? st->dbbuf_after : r->pol.shadow_doorbells;
 	uint16_t status;
 	int ret;

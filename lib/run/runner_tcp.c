@@ -37,15 +37,23 @@ bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res)
 		return false;
 	if (r->pol.shadow_doorbells)
 		return skip(res, "shadow doorbells (Doorbell Buffer Config) are PCIe's");
+	if (r->pol.sq_refill == NVR_SQ_REFILL_SQHD)
+		return skip(res, "sq_refill sqhd puts more commands in flight than the SQ has "
+			    "entries; over NVMe/TCP the queue size bounds the commands in flight");
 	if (r->pol.cq_lock == NVR_CQ_LOCK_NONE)
 		return skip(res, "cq_lock none races pollers on a CQ that, over NVMe/TCP, this "
 			    "host's transport writes, not the controller");
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
-		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
 			if (scn->actors[i].steps[j].kind == NVR_STEP_REPROGRAM)
 				return skip(res, "re-points an MSI-X vector (line %u): there are "
 					    "none, completions come in response capsules",
 					    scn->actors[i].steps[j].line);
+			if (scn->actors[i].steps[j].kind == NVR_STEP_RESET &&
+			    r->pol.reset == NVR_RESET_FLR)
+				return skip(res, "policy reset: flr resets a PCIe function (line %u)",
+					    scn->actors[i].steps[j].line);
+		}
 	return false;
 }
 

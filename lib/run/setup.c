@@ -77,13 +77,18 @@ note(struct nvr_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool has_reprogram(const struct nvr_scenario *scn)
+static bool has_step(const struct nvr_scenario *scn, enum nvr_step_kind kind)
 {
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++)
-			if (scn->actors[i].steps[j].kind == NVR_STEP_REPROGRAM)
+			if (scn->actors[i].steps[j].kind == kind)
 				return true;
 	return false;
+}
+
+static bool has_reprogram(const struct nvr_scenario *scn)
+{
+	return has_step(scn, NVR_STEP_REPROGRAM);
 }
 
 /* Does the row expect an anomaly to be caught (a count that must be above 0)? */
@@ -216,6 +221,8 @@ static void resolve_policy(struct run *r)
 	r->pol.cqe_read = pick(w->cqe_read, s->cqe_read, 0);
 	r->pol.irq_drain_limit = pick(w->irq_drain_limit, s->irq_drain_limit, 0);
 	r->pol.poll_checks_type = pick(w->poll_checks_type, s->poll_checks_type, 1);
+	r->pol.sq_refill = pick(w->sq_refill, s->sq_refill, NVR_SQ_REFILL_CID);
+	r->pol.reset = pick(w->reset, s->reset, NVR_RESET_DISABLE);
 }
 
 /* The simulator's configuration for this row: the scenario's, with the row's knobs over it. */
@@ -337,6 +344,11 @@ static int setup_features(struct run *r, struct nvr_result *res)
 	uint16_t st;
 	int ret;
 
+	if (r->pol.reset == NVR_RESET_FLR && !r->t->can_flr && has_step(scn, NVR_STEP_RESET)) {
+		nvr_run_skip(res, "policy reset: flr, and this device offers no Function Level "
+			     "Reset (vfio-pci: VFIO_DEVICE_FLAGS_RESET clear)");
+		return 0;
+	}
 	if (r->pol.shadow_doorbells) {
 		struct nvr_dbbuf_policy dp = { .barrier = r->pol.barrier,
 					       .need_event = r->pol.need_event };
@@ -381,6 +393,7 @@ static int setup_queues(struct run *r, struct nvr_result *res)
 	uint16_t st;
 	int ret;
 
+	nvr_ctrl_set_sq_overcommit(r->ctrl, r->pol.sq_refill == NVR_SQ_REFILL_SQHD);
 	for (uint32_t i = 0; i < scn->nr_queues; i++) {
 		const struct nvr_queue_def *q = &scn->queues[i];
 

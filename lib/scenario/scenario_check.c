@@ -90,8 +90,34 @@ static void barriers(struct sc_ctx *c)
  * submitter or a reaper, each barrier two actors or more.
  * @c: the context, after nvr_sc_actors().
  */
+/*
+ * A qd beyond depth - 1 needs a host that refills by SQHD (policy sq_refill:
+ * sqhd, for the file or a row): its CID space is twice the depth.
+ */
+static void deep_qd(struct sc_ctx *c)
+{
+	bool sqhd = c->s->policy.sq_refill == NVR_SQ_REFILL_SQHD;
+
+	for (uint32_t r = 0; r < c->s->nr_rows; r++)
+		sqhd |= c->s->rows[r].policy.sq_refill == NVR_SQ_REFILL_SQHD;
+	for (uint32_t i = 0; i < c->nr_deep_qd; i++) {
+		const struct sc_deep_qd *d = &c->deep_qd[i];
+		uint32_t cids = NVR_MIN(2u * d->depth, 65535u);
+
+		if (!sqhd)
+			nvr_sc_error(c, d->node, "qd %u is out of range (1..%u): queue %u has depth "
+				 "%u, and a full SQ holds depth - 1", d->qd, d->depth - 1u,
+				 d->queue, d->depth);
+		else if (d->qd > cids)
+			nvr_sc_error(c, d->node, "qd %u is out of range (1..%u): queue %u has depth "
+				 "%u, and a host with sq_refill sqhd has twice as many CIDs",
+				 d->qd, cids, d->queue, d->depth);
+	}
+}
+
 void nvr_sc_check_usage(struct sc_ctx *c)
 {
+	deep_qd(c);
 	if (c->steps_partial || c->abort)
 		return;
 	for (uint32_t id = 1; id <= NVR_MAX_QUEUES && !c->queues_partial; id++) {

@@ -84,6 +84,14 @@ struct sc_ctx {
 	unsigned int depth;	/* repeat nesting */
 	uint32_t nr_barriers;
 	struct sc_barrier barriers[NVR_MAX_STEPS];
+	/* Submit steps with a qd beyond depth - 1: an error unless the host
+	 * refills by SQHD (policy sq_refill), known once the matrix is read. */
+	struct sc_deep_qd {
+		yaml_node_t *node;
+		uint32_t qd;
+		uint16_t queue, depth;
+	} deep_qd[8];
+	uint32_t nr_deep_qd;
 };
 
 /* One key a mapping may hold. */

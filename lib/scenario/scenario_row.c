@@ -260,7 +260,9 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 					      { "msix_update", false },
 					      { "cqe_read", false },
 					      { "irq_drain_limit", false },
-					      { "poll_checks_type", false } };
+					      { "poll_checks_type", false },
+					      { "sq_refill", false },
+					      { "reset", false } };
 	/* Each in its enum's order. */
 	static const char *const locks[] = { "mutex", "none", "trylock", "cas" };
 	static const char *const barriers[] = { "full", "none" };
@@ -269,6 +271,8 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 	static const char *const updates[] = { "mask", "unmasked", "two-step", "eventfd",
 						"affinity", "resize", "detach" };
 	static const char *const reads[] = { "phase-first", "cid-first" };
+	static const char *const refills[] = { "cid", "sqhd" };
+	static const char *const resets[] = { "disable", "shutdown", "flr" };
 	yaml_node_t *v[NVR_ARRAY_SIZE(keys)];
 	uint64_t x;
 	bool b;
@@ -294,6 +298,10 @@ void nvr_sc_policy(struct sc_ctx *c, yaml_node_t *n, const char *where, struct n
 		p->irq_drain_limit = (int)x;
 	if (v[8] && nvr_sc_bool(c, v[8], "poll_checks_type", &b))
 		p->poll_checks_type = b;
+	if (v[9] && (k = nvr_sc_choice(c, v[9], "sq_refill", refills, NVR_ARRAY_SIZE(refills))) >= 0)
+		p->sq_refill = k;
+	if (v[10] && (k = nvr_sc_choice(c, v[10], "reset", resets, NVR_ARRAY_SIZE(resets))) >= 0)
+		p->reset = k;
 }
 
 void nvr_sc_device(struct sc_ctx *c, yaml_node_t *n)

@@ -104,10 +104,16 @@ static void submit_qd(struct sc_ctx *c, yaml_node_t *n, const struct sc_queue *q
 
 	if (!nvr_sc_uint(c, n, "qd", 1, 65534, &x))
 		return;
+	/* Beyond depth - 1 only if the host refills by SQHD: judged by
+	 * nvr_sc_check_usage(), once the policies of every row are known. */
 	if (q && q->depth && x > q->depth - 1u) {
-		nvr_sc_error(c, n, "qd %llu is out of range (1..%u): queue %u has depth %u, and a full "
-			 "SQ holds depth - 1", (unsigned long long)x, q->depth - 1u, id, q->depth);
-		return;
+		if (c->nr_deep_qd == NVR_ARRAY_SIZE(c->deep_qd)) {
+			nvr_sc_error(c, n, "qd %llu is out of range (1..%u): queue %u has depth %u, "
+				 "and a full SQ holds depth - 1", (unsigned long long)x,
+				 q->depth - 1u, id, q->depth);
+			return;
+		}
+		c->deep_qd[c->nr_deep_qd++] = (struct sc_deep_qd){ n, (uint32_t)x, id, q->depth };
 	}
 	st->qd = (uint32_t)x;
 }

@@ -227,6 +227,8 @@ static uint16_t create_sq(struct nvr_sim *s, const struct nvr_sqe *sqe)
 	sq->head = nvr_sim_race_new_sq_head(s, sq) % qsize;
 	sq->tail_seen = sq->head;
 	sq->size = qsize;
+	sq->held = 0;
+	sq->parked = false;
 	sq->base = sqe->prp1;
 	atomic_store(&sq->db, 0);
 	s->cqs[cqid].nr_sqs++;

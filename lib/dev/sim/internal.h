@@ -56,6 +56,12 @@ struct sim_sq {
 	_Atomic uint64_t idles;	/* times it stopped looking */
 	_Atomic bool waiting;	/* idle now: published for nvr_sim_sq_truth() */
 	_Atomic uint32_t idle_head;	/* the head (= EventIdx) when it went idle */
+	/* Commands fetched whose CQE is not posted yet: each holds one of the
+	 * SQ's size request slots, as QEMU's NvmeRequest array of sq->size
+	 * (worker.c). parked: out of slots, not looked at again until the host
+	 * writes a new tail (the no_sq_restart knob of races.c). */
+	uint32_t held;
+	bool parked;
 	_Atomic uint32_t *fetched;	/* per CID ground truth, 65536 entries each */
 	_Atomic uint32_t *posted;
 	/* Each queue draws from its own generator, so its sequence of choices
@@ -103,6 +109,7 @@ struct sim_pending {
 #define SIM_POST_BAD_SQHD 0x8	/* hostile: an SQ Head Pointer beyond the SQ */
 #define SIM_POST_STORM 0x10	/* hostile: post it again and again, past a full CQ */
 #define SIM_POST_OVERRUN 0x20	/* hostile: post even though the CQ is full */
+#define SIM_POST_HELD 0x40	/* a fetched command's own completion: posting frees its slot */
 
 struct sim_vector {
 	_Atomic int efd;	/* -1: nothing attached: the host's side of vector N */
@@ -396,6 +403,8 @@ void nvr_sim_race_sq_delete(struct nvr_sim *s, struct sim_sq *sq);
 void nvr_sim_race_disable(struct nvr_sim *s);
 /* The worker's loop, device lock held: post what is owed. */
 void nvr_sim_race_tick(struct nvr_sim *s, uint64_t now);
+/* The SQ ran out of request slots with entries left: park it (no_sq_restart)? */
+bool nvr_sim_race_sq_park(const struct nvr_sim *s);
 /* Where a created SQ starts fetching (0, unless stale_queue_state). */
 uint32_t nvr_sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq);
 /* The CQ is full: publish EventIdx, barrier; the caller reads the head again. */

@@ -87,6 +87,22 @@ static const char *const names[NVR_RACE_NR] = {
 	 */
 	[NVR_RACE_ABORT_COMPLETES_TWICE] = "abort_completes_twice",
 	[NVR_RACE_ABORT_SAYS_ABORTED] = "abort_says_aborted",
+	/*
+	 * SQ-head over-commit, QEMU 9529aa6bb4d1 ("hw/nvme: fix handling of
+	 * over-committed queues", gitlab #2388). A device holds one request
+	 * slot per SQ entry (QEMU: sq->size NvmeRequests) from fetch until the
+	 * CQE is posted. A host that refills from the CQE's SQHD may have
+	 * more commands in flight than that: SQHD says the entries were
+	 * fetched, not that their slots are free. Out of slots, QEMU stopped
+	 * processing the SQ and restarted it only on an SQ tail doorbell (or
+	 * a CQ head doorbell on a full CQ); posting a CQE freed a slot but did
+	 * not reschedule the SQ, so entries already in it waited for a
+	 * doorbell a host that has nothing more to submit never writes. The
+	 * fix reschedules the SQ when a posted CQE frees a slot of an SQ that
+	 * still has entries. Breaks NVMe 1.4, 4.1: the controller processes
+	 * the entries between head and tail; the host need not ring again.
+	 */
+	[NVR_RACE_NO_SQ_RESTART] = "no_sq_restart",
 };
 
 const char *nvr_sim_race_name(enum nvr_sim_race r)
@@ -173,6 +189,11 @@ void nvr_sim_race_cq_full(struct nvr_sim *s, struct sim_cq *cq)
 	nvr_fence(memory_order_seq_cst);
 	/* An MMIO write from here on wakes it, even one before the re-read. */
 	cq->mmio_seen = atomic_load_explicit(&cq->mmio_seq, memory_order_seq_cst);
+}
+
+bool nvr_sim_race_sq_park(const struct nvr_sim *s)
+{
+	return sim_race(s, NVR_RACE_NO_SQ_RESTART);
 }
 
 uint32_t nvr_sim_race_new_sq_head(const struct nvr_sim *s, const struct sim_sq *sq)

@@ -298,6 +298,7 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	s->truth = (struct nvr_dev_truth){ .ops = &sim_truth_ops, .dev = s };
 	s->t.truth = &s->truth;
 	s->t.kind = "sim";
+	s->t.can_flr = true;
 	s->t.nr_vectors = cfg->nr_vectors;
 	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */
 	s->t.iova_end = 1ull << 48;

@@ -107,6 +107,23 @@ static void cq_update_head(struct nvr_sim *s, struct sim_cq *cq)
 	cq->head_seen = head;
 }
 
+/*
+ * A fetched command's completion was posted (or dropped): its request slot is
+ * free again. The worker looks at every live SQ on its next loop, so an SQ
+ * that ran out of slots is fetched from again: the fix of QEMU 9529aa6bb4d1.
+ * A parked SQ (no_sq_restart) is not: it waits for a new tail.
+ */
+static void release_slot(struct nvr_sim *s, uint16_t sqid)
+{
+	struct sim_sq *sq;
+
+	if (!sqid || sqid > s->cfg.nr_io_queues)
+		return;
+	sq = &s->sqs[sqid];
+	if (sq->held)
+		sq->held--;
+}
+
 /* Return false when the CQ is full and the CQE must wait. */
 static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *in, uint8_t flags)
 {
@@ -168,6 +185,8 @@ static bool post_cqe(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe 
 		if (!cq->unsignalled++)
 			cq->first_unsignalled_ns = sim_now();
 	}
+	if (flags & SIM_POST_HELD)
+		release_slot(s, in->sqid);
 	/* hostile.c: the same entry again and again, lapping the host's head. */
 	if (unlikely(flags & SIM_POST_STORM))
 		for (uint32_t i = 0; i < 2 * cq->size; i++)
@@ -186,23 +205,34 @@ static void enqueue(struct nvr_sim *s, struct sim_cq *cq, const struct nvr_cqe *
 		nvr_sim_fatal(s, SIM_FATAL_NOMEM);	/* out of memory: a device would hang; ours says so */
 }
 
-void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
+/* @flags: SIM_POST_HELD for a fetched command's own completion. */
+static void complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due,
+		     uint8_t flags)
 {
 	struct sim_cq *cq = &s->cqs[cqid];
-	uint8_t flags = 0;
+	uint8_t held = flags & SIM_POST_HELD;
 
-	if (!atomic_load_explicit(&cq->live, memory_order_relaxed))
+	if (!atomic_load_explicit(&cq->live, memory_order_relaxed)) {
+		if (held)
+			release_slot(s, cqe->sqid);
 		return;
+	}
+	if (cqid == 0) {
+		enqueue(s, cq, cqe, due, 0);
+		return;
+	}
 	/* One check per command while no fault and no per-CQE hostile knob is on
 	 * (none draws from the CQ's random stream then, so the streams stay as
 	 * they were). */
-	if (cqid == 0 || (likely(!atomic_load_explicit(&s->faults_armed, memory_order_relaxed)) &&
-			  !s->hostile_cqe)) {
-		enqueue(s, cq, cqe, due, 0);
+	if (likely(!atomic_load_explicit(&s->faults_armed, memory_order_relaxed)) &&
+	    !s->hostile_cqe) {
+		enqueue(s, cq, cqe, due, flags);
 		return;
 	}
 	if (nvr_sim_fault_fires(s, NVR_FAULT_DROP_CQE, &cq->rng)) {
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_DROP_CQE, cqe->cid, 0);
+		if (held)
+			release_slot(s, cqe->sqid);
 		return;
 	}
 	if (nvr_sim_fault_fires(s, NVR_FAULT_FLIP_PHASE, &cq->rng)) {
@@ -225,6 +255,11 @@ void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cq
 		sim_journal(s, NVR_JEV_FAULT, cqid, NVR_FAULT_BOGUS_CID, bogus.cid, 0);
 		enqueue(s, cq, &bogus, due, SIM_POST_FABRICATED);
 	}
+}
+
+void nvr_sim_complete(struct nvr_sim *s, uint16_t cqid, const struct nvr_cqe *cqe, uint64_t due)
+{
+	complete(s, cqid, cqe, due, 0);
 }
 
 /* Post the completions that fell due; return how many. */
@@ -278,15 +313,25 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 	if (tail != sq->tail_seen) {
 		sim_journal(s, NVR_JEV_SQ_DOORBELL, sq->qid, tail, 0, 0);
 		sq->tail_seen = tail;
+		sq->parked = false;	/* a new tail schedules the SQ again */
 	}
+	if (sq->parked)
+		return 0;
 	while (sq->head != tail && n < BATCH && atomic_load_explicit(&sq->live, memory_order_relaxed)) {
-		const struct nvr_sqe *p = nvr_sim_ring_ptr(s, &sq->ring, sq->base,
-							   (uint64_t)sq->head * sizeof(struct nvr_sqe),
-							   sizeof(struct nvr_sqe), false);
+		const struct nvr_sqe *p;
 		struct nvr_cqe cqe = { 0 };
 		struct nvr_sqe sqe;
 		uint64_t due = 0;
 
+		/* Every request slot taken (an SQHD-refilling host over-committed
+		 * the SQ): wait for a posted CQE to free one. */
+		if (sq->qid && sq->held >= sq->size) {
+			sq->parked = nvr_sim_race_sq_park(s);
+			break;
+		}
+		p = nvr_sim_ring_ptr(s, &sq->ring, sq->base,
+				     (uint64_t)sq->head * sizeof(struct nvr_sqe),
+				     sizeof(struct nvr_sqe), false);
 		if (!p) {
 			/* The SQ memory is gone: nothing sane to fetch. */
 			nvr_sim_fatal(s, SIM_FATAL_SQ_GONE);
@@ -316,7 +361,9 @@ static unsigned int process_sq(struct nvr_sim *s, struct sim_sq *sq, uint64_t no
 				due += now;
 		}
 		cqe.sqhd = (uint16_t)sq->head;
-		nvr_sim_complete(s, sq->cqid, &cqe, due);
+		if (sq->qid)
+			sq->held++;
+		complete(s, sq->cqid, &cqe, due, sq->qid ? SIM_POST_HELD : 0);
 		if (atomic_load(&s->state) != SIM_ENABLED)
 			break;
 	}
@@ -486,6 +533,14 @@ static bool has_work(struct nvr_sim *s, uint64_t now)
 		struct sim_sq *sq = &s->sqs[q];
 
 		if (!atomic_load_explicit(&sq->live, memory_order_relaxed))
+			continue;
+		/* Out of request slots, it waits for a completion (the heap
+		 * above) or, parked, for a new tail. */
+		if (sq->qid && sq->held >= sq->size && !sq->parked)
+			continue;
+		if (sq->parked && (sq->shadow ? atomic_load_explicit(&sq->mmio_seq, memory_order_seq_cst) ==
+						  atomic_load_explicit(&sq->mmio_seen, memory_order_relaxed) :
+			atomic_load_explicit(&sq->db, memory_order_seq_cst) == sq->tail_seen))
 			continue;
 		if (sq->shadow ? nvr_sim_dbbuf_sq_pending(sq) :
 				 atomic_load_explicit(&sq->db, memory_order_seq_cst) != sq->head)

@@ -70,6 +70,7 @@ struct tcpt {
 	uint32_t kato_ms, timeout_ms;
 	bool hdgst, ddgst;
 	uint16_t cntlid;
+	bool no_disconnect;		/* the target refused Fabrics Disconnect once */
 	uint32_t ioccsz;		/* Identify Controller, snooped */
 	uint32_t lba[MAX_NSID + 1];	/* Identify Namespace, snooped; 0: unknown */
 	uint32_t aqa, stride, cc;

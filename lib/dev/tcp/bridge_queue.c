@@ -202,6 +202,8 @@ static uint16_t create_sq(struct tcpt *tt, const struct nvr_sqe *sqe)
 	return 0;
 }
 
+static void disconnect(struct tcpt *tt, struct bsq *q);
+
 /* Admin commands about queues, which Fabrics has no use for: answered here. */
 static bool queue_command(struct tcpt *tt, struct bsq *q, const struct nvr_sqe *sqe,
 			  uint16_t *status)
@@ -230,9 +232,10 @@ static bool queue_command(struct tcpt *tt, struct bsq *q, const struct nvr_sqe *
 			*status = QID_INVALID;
 			return true;
 		}
-		/* Fabrics 1.1 Disconnect is optional (nvmet 6.1 lacks it): closing
-		 * the connection deletes the queue; what it held is aborted. */
+		/* Disconnect where the target has it; closing the connection
+		 * deletes the queue; what it still held is aborted. */
 		pthread_mutex_lock(&tt->sq[qid].lock);
+		disconnect(tt, &tt->sq[qid]);
 		nvr_tcpb_close_queue(tt, &tt->sq[qid], true);
 		pthread_mutex_unlock(&tt->sq[qid].lock);
 		*status = 0;
@@ -353,6 +356,51 @@ static void snoop(struct tcpt *tt, const struct bcmd *c)
 	}
 }
 
+/* A connection of @q failed with @ret: say so, and poll it no more. Under q->lock. */
+static void rx_failed(struct tcpt *tt, struct bsq *q, int ret)
+{
+	if (!q->qid)
+		nvr_tcpb_fatal(tt, ret, nvr_tcp_conn_why(q->conn));
+	else
+		nvr_warn("nvme-tcp: I/O queue %u: %s", q->qid, nvr_tcp_conn_why(q->conn));
+	q->dead = true;	/* poll it no more; Delete SQ closes it */
+}
+
+/* One completion @cqe received on @q: to the waiting property access, or to
+ * the host's CQ (*@efd: the vector to write once the pass is over). Under q->lock. */
+static void rx_one(struct tcpt *tt, struct bsq *q, struct nvr_cqe *cqe, int *efd)
+{
+	uint8_t opcode = 0;
+	int ret;
+
+	if (!q->qid && cqe->cid >= PROP_CID0 && cqe->cid < PROP_CID0 + PROP_CIDS) {
+		pthread_mutex_lock(&tt->prop_mx);
+		if (cqe->cid == tt->prop_cid && !tt->prop_done) {
+			tt->prop_cqe = *cqe;
+			tt->prop_done = true;
+			pthread_cond_broadcast(&tt->prop_cond);
+		}
+		pthread_mutex_unlock(&tt->prop_mx);
+		return;
+	}
+	if (cqe->cid < q->ncids && q->cmds[cqe->cid].busy) {
+		struct bcmd *c = &q->cmds[cqe->cid];
+
+		if (!(NVR_CQE_STATUS(cqe->status) & 0x7ff))
+			snoop(tt, c);
+		opcode = c->opcode;
+		c->busy = false;
+		q->inflight--;
+	}
+	/* An unknown CID goes to the host as it came: its ledger judges it. */
+	cqe->sqhd = q->head;
+	ret = post(tt, q->qid, q->cqid, cqe, opcode);
+	if (ret >= 0 && ret != *efd) {
+		nvr_tcpb_poke(*efd);
+		*efd = ret;
+	}
+}
+
 /*
  * Everything queue @q has received. Its CQ's vector is written once for what
  * one pass posted, as a device coalesces: one interrupt per response would
@@ -365,49 +413,74 @@ static void rx_queue(struct tcpt *tt, struct bsq *q, uint32_t gen)
 	pthread_mutex_lock(&q->lock);
 	while (q->conn && q->gen == gen) {
 		struct nvr_cqe cqe;
-		uint8_t opcode = 0;
 		int ret = nvr_tcp_conn_recv(q->conn, &cqe, 0);
 
 		if (ret == -ETIMEDOUT)
 			break;
 		if (ret) {
-			if (!q->qid)
-				nvr_tcpb_fatal(tt, ret, nvr_tcp_conn_why(q->conn));
-			else
-				nvr_warn("nvme-tcp: I/O queue %u: %s", q->qid,
-					 nvr_tcp_conn_why(q->conn));
-			q->dead = true;	/* poll it no more; Delete SQ closes it */
+			rx_failed(tt, q, ret);
 			break;
 		}
-		if (!q->qid && cqe.cid >= PROP_CID0 && cqe.cid < PROP_CID0 + PROP_CIDS) {
-			pthread_mutex_lock(&tt->prop_mx);
-			if (cqe.cid == tt->prop_cid && !tt->prop_done) {
-				tt->prop_cqe = cqe;
-				tt->prop_done = true;
-				pthread_cond_broadcast(&tt->prop_cond);
-			}
-			pthread_mutex_unlock(&tt->prop_mx);
-			continue;
-		}
-		if (cqe.cid < q->ncids && q->cmds[cqe.cid].busy) {
-			struct bcmd *c = &q->cmds[cqe.cid];
-
-			if (!(NVR_CQE_STATUS(cqe.status) & 0x7ff))
-				snoop(tt, c);
-			opcode = c->opcode;
-			c->busy = false;
-			q->inflight--;
-		}
-		/* An unknown CID goes to the host as it came: its ledger judges it. */
-		cqe.sqhd = q->head;
-		ret = post(tt, q->qid, q->cqid, &cqe, opcode);
-		if (ret >= 0 && ret != efd) {
-			nvr_tcpb_poke(efd);
-			efd = ret;
-		}
+		rx_one(tt, q, &cqe, &efd);
 		nvr_tcpb_fetch(tt, q);
 	}
 	pthread_mutex_unlock(&q->lock);
+	nvr_tcpb_poke(efd);
+}
+
+/*
+ * Fabrics Disconnect (NVMe over Fabrics 1.1, 3.4) on I/O queue @q's own
+ * connection, before Delete I/O SQ closes it. Completions of commands still
+ * in flight that come first are posted as usual; the SQ's entries not yet
+ * sent stay for the deletion to abort. Disconnect is optional: a target that
+ * answers with an error (Linux 6.1's nvmet: Invalid Opcode) is not asked
+ * again, and one that does not answer within the timeout is not waited for
+ * longer; either way closing the connection deletes the queue.
+ * Under sq[0].lock and q->lock.
+ */
+static void disconnect(struct tcpt *tt, struct bsq *q)
+{
+	struct nvr_sqe sqe = { .opcode = nvme_admin_fabrics,
+			       .nsid = nvme_fabrics_type_disconnect };
+	uint64_t deadline = now_ns() + (uint64_t)tt->timeout_ms * 1000000u;
+	uint16_t cid = 0;
+	int efd = -1;
+
+	if (!q->conn || q->dead || tt->no_disconnect)
+		return;
+	while (cid < q->ncids && q->cmds[cid].busy)
+		cid++;
+	sqe.cid = cid;
+	if (cid == q->ncids || nvr_tcp_conn_submit(q->conn, &sqe, NULL, 0, NVR_TCP_DIR_NONE))
+		return;
+	for (;;) {
+		uint64_t now = now_ns();
+		struct nvr_cqe cqe;
+		int ret = nvr_tcp_conn_recv(q->conn, &cqe, now < deadline ?
+					    (uint32_t)((deadline - now) / 1000000u) : 0);
+
+		if (ret == -ETIMEDOUT) {
+			nvr_tcp_conn_abandon(q->conn, cid);
+			nvr_warn("nvme-tcp: I/O queue %u: no answer to Disconnect in %u ms; "
+				 "closing the connection", q->qid, tt->timeout_ms);
+			break;
+		}
+		if (ret) {
+			rx_failed(tt, q, ret);
+			break;
+		}
+		if (cqe.cid != cid) {
+			rx_one(tt, q, &cqe, &efd);
+			continue;
+		}
+		if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
+			tt->no_disconnect = true;
+			nvr_debug("nvme-tcp: the target refused Disconnect (status %#x): "
+				  "queues are deleted by closing their connections",
+				  NVR_CQE_STATUS(cqe.status));
+		}
+		break;
+	}
 	nvr_tcpb_poke(efd);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <nvmerace/dma.h>
+#include <nvmerace/policy.h>
 #include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
@@ -126,6 +127,18 @@ uint16_t nvr_ctrl_max_qid(const struct nvr_ctrl *ctrl);
  */
 int nvr_ctrl_admin(struct nvr_ctrl *ctrl, struct nvr_sqe *sqe, struct nvr_cqe *cqe,
 		   unsigned int timeout_ms);
+
+/**
+ * nvr_ctrl_set_sq_overcommit() - how I/O SQs created from now on reuse entries.
+ * @ctrl: the controller.
+ * @on: true: refill as the CQEs' SQ Head Pointer frees entries, with CIDs from
+ *      a space of twice the depth, so that more commands can be in flight
+ *      than the SQ has entries (QEMU 9529aa6bb4d1); false (the default): a
+ *      CID stands for an SQ slot, at most depth - 1 commands in flight.
+ *
+ * Return: nothing.
+ */
+void nvr_ctrl_set_sq_overcommit(struct nvr_ctrl *ctrl, bool on);
 
 /**
  * nvr_ctrl_create_qpair() - create an I/O CQ and an SQ that completes into it.
@@ -259,11 +272,16 @@ struct nvr_reset_gone {
 	uint16_t nr_cq_mem;
 	struct nvr_dma_buf dbbuf;	/* out: the Doorbell Buffer Config pages */
 	uint32_t cancelled;		/* out: commands the reset cancelled */
+	/* in: CC.EN = 0 (NVR_RESET_DISABLE, also UNSET), a normal shutdown
+	 * first (NVR_RESET_SHUTDOWN), or a Function Level Reset (NVR_RESET_FLR:
+	 * -EOPNOTSUPP where the transport has none) */
+	enum nvr_reset_how how;
 };
 
 /**
- * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1) and bring the
- * admin queue up again; every I/O queue and shadow doorbell is gone.
+ * nvr_ctrl_reset() - reset the controller (CC.EN = 0, then 1; or as @g->how
+ * says) and bring the admin queue up again; every I/O queue and shadow
+ * doorbell is gone.
  * @ctrl: an open controller; nothing may submit meanwhile.
  * @g: once CSTS.RDY is 0, the commands still outstanding are completed as
  *     aborted (Command Abort Requested) through g->fn; the Doorbell Buffer

@@ -137,6 +137,30 @@ const char *nvr_msix_update_name(enum nvr_msix_update u);
  */
 int nvr_msix_update_by_name(const char *name);
 
+/*
+ * When the submitter may reuse an SQ entry (device race 12, QEMU 9529aa6bb4d1).
+ * The CQE's SQ Head Pointer says which entries the device has fetched; a
+ * fetched command may still be in flight.
+ */
+enum nvr_sq_refill {
+	NVR_SQ_REFILL_UNSET = -1,	/* a scenario or row that says nothing */
+	/* CIDs are SQ slots: at most depth - 1 commands in flight, whatever
+	 * SQHD says (Linux, SPDK, libvfn). */
+	NVR_SQ_REFILL_CID,
+	/* Refill as SQHD frees entries, with CIDs from a space of twice the
+	 * depth: more commands in flight than the SQ holds (over-commit),
+	 * which the spec allows and a device must keep fetching through. */
+	NVR_SQ_REFILL_SQHD,
+};
+
+/* How the host resets the controller in a reset step (device races 1 and 7). */
+enum nvr_reset_how {
+	NVR_RESET_UNSET = -1,	/* a scenario or row that says nothing */
+	NVR_RESET_DISABLE,	/* CC.EN = 0, wait for CSTS.RDY = 0 (NVMe 1.4, 7.3.2) */
+	NVR_RESET_SHUTDOWN,	/* CC.SHN = 01b under I/O, wait for CSTS.SHST = 10b, then CC.EN = 0 */
+	NVR_RESET_FLR,		/* a PCIe Function Level Reset (VFIO_DEVICE_RESET) */
+};
+
 /* How keep-alive and teardown share the admin queue (seed 001). */
 enum nvr_ka_policy {
 	NVR_KA_UNSET = -1,	/* a scenario or row that says nothing */

@@ -49,6 +49,7 @@ struct nvr_db_state {
 struct nvr_sq_state {
 	uint16_t qid;
 	uint16_t depth;
+	uint16_t cids;		/* the CID space: depth, or more with SQHD refill */
 	uint16_t tail_rung;	/* the tail last written to the doorbell */
 	uint16_t head;		/* as the device last reported it (CQE SQHD) */
 	struct nvr_db_state db;	/* the tail's shadow */

@@ -124,6 +124,8 @@ struct nvr_policy {
 	int cqe_read;		/* 1: the CID is read before the phase (FreeBSD D30995); -1 */
 	int irq_drain_limit;	/* CQEs a handler takes per wake; 0: all (SPDK 7406eb0dc0); -1 */
 	int poll_checks_type;	/* 1: a poller leaves interrupt-driven queues alone; -1 */
+	enum nvr_sq_refill sq_refill;	/* when an SQ entry is reused (QEMU 9529aa6bb4d1) */
+	enum nvr_reset_how reset;	/* how a reset step resets the controller */
 };
 
 /* Every field unset: a row or scenario that sets nothing. */
@@ -132,7 +134,8 @@ struct nvr_policy {
 			      .barrier = NVR_DBBUF_BARRIER_UNSET,                              \
 			      .need_event = NVR_NEED_EVENT_UNSET, .keep_alive = NVR_KA_UNSET,  \
 			      .msix_update = NVR_MSIX_UNSET, .cqe_read = -1,                   \
-			      .irq_drain_limit = -1, .poll_checks_type = -1 })
+			      .irq_drain_limit = -1, .poll_checks_type = -1,                   \
+			      .sq_refill = NVR_SQ_REFILL_UNSET, .reset = NVR_RESET_UNSET })
 
 /* One row of a matrix: what it changes and what it expects. */
 struct nvr_row {

@@ -119,6 +119,7 @@ enum nvr_sim_race {
 	NVR_RACE_CQ_OVERRUN,		/* posts into CQ slots the host has not released */
 	NVR_RACE_ABORT_COMPLETES_TWICE,	/* an aborted command also completes normally */
 	NVR_RACE_ABORT_SAYS_ABORTED,	/* Abort says aborted; the command completes anyway */
+	NVR_RACE_NO_SQ_RESTART,	/* an SQ out of request slots is not fetched from again */
 	NVR_RACE_NR,
 };
 
