@@ -59,6 +59,15 @@ static void check_queues(const struct nvr_scenario *s)
 	}
 }
 
+static bool sqhd_host(const struct nvr_scenario *s)
+{
+	bool sqhd = s->policy.sq_refill == NVR_SQ_REFILL_SQHD;
+
+	for (uint32_t r = 0; r < s->nr_rows; r++)
+		sqhd |= s->rows[r].policy.sq_refill == NVR_SQ_REFILL_SQHD;
+	return sqhd;
+}
+
 static void check_step(const struct nvr_scenario *s, const struct nvr_step *st)
 {
 	const struct nvr_sim_config *sim = &s->sim;
@@ -72,7 +81,9 @@ static void check_step(const struct nvr_scenario *s, const struct nvr_step *st)
 	switch (st->kind) {
 	case NVR_STEP_SUBMIT:
 		FUZZ_ASSERT(st->op <= NVR_OP_MIX);
-		FUZZ_ASSERT(st->qd >= 1 && st->qd <= q->depth - 1u);
+		/* A host refilling by SQHD (in the file or a row) has twice the CIDs. */
+		FUZZ_ASSERT(st->qd >= 1 && st->qd <= (sqhd_host(s) ? NVR_MIN(2u * q->depth, 65535u) :
+								      q->depth - 1u));
 		FUZZ_ASSERT(!st->count != !st->duration_ns);	/* exactly one */
 		FUZZ_ASSERT(st->bs >= 512 && st->bs <= 131072 && st->bs % sim->lba_size == 0);
 		FUZZ_ASSERT(!sim->mdts || st->bs <= 4096ull << sim->mdts);
