@@ -251,12 +251,34 @@ for f in /share/scenarios/*.yaml; do
 done
 table /tmp/all > /tmp/table
 cat /tmp/table
+# What failed, whole: from each "fail"/"error" heading to the blank line.
+awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/all > /tmp/failed
+# A clean row that fails is replayed once with its own line (same seed): on
+# QEMU under TCG a loaded host has shown one missed or spurious interrupt in
+# a clean row now and then. A row that fails twice fails the check; one that
+# passes the second time is named in the ok line with what it saw the first
+# time, never hidden. An error (exit 3) is not replayed.
+again=""
+if [ $st_all = 1 ] && ! grep -q '^error ' /tmp/failed; then
+	again=ok
+	grep -o 'replay: nvmerace .*' /tmp/failed | sed 's/^replay: //' > /tmp/replays
+	while read -r line; do
+		row=$(echo "$line" | grep -o -- '--only [^ ]*' | cut -d' ' -f2)
+		if sh -c "$line" < /dev/null > /tmp/rerun 2>&1; then
+			again="$again; $row failed once ($(grep -A1 "^fail $row " /tmp/failed |
+				tail -1 | tr -s ' ' | cut -c2-)) and passed when replayed"
+		else
+			again=""; cat /tmp/rerun >> /tmp/failed; break
+		fi
+	done < /tmp/replays
+	[ -s /tmp/replays ] || again=""
+fi
 if [ $st_all = 0 ] && ! grep -q '^NVR-TABLE [^ ]*  *FAILED' /tmp/table; then
 	ok scenarios "$(tail -1 /tmp/table | sed 's/^NVR-TABLE total //')"
+elif [ -n "$again" ]; then
+	ok scenarios "$(tail -1 /tmp/table | sed 's/^NVR-TABLE total //')${again#ok}"
 else
 	bad scenarios "exit $st_all"
-	# What failed, whole: from each "fail"/"error" heading to the blank line.
-	awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/all > /tmp/failed
 	show /tmp/failed
 fi
 soak
