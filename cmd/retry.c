@@ -32,18 +32,6 @@
 #define NVR_MODEL_BUILD 0
 #endif
 
-static bool expects_catch(const struct nvr_row *row)
-{
-	for (int c = 0; c < NVR_AN_NR; c++) {
-		const struct nvr_expect *e = &row->expect[c];
-
-		if (e->cmp == NVR_CMP_GT || (e->cmp == NVR_CMP_GE && e->value > 0) ||
-		    (e->cmp == NVR_CMP_EQ && e->value > 0))
-			return true;
-	}
-	return false;
-}
-
 bool retry_wanted(const struct run_inputs *in, const struct nvr_scenario *scn, uint32_t row,
 		  const struct nvr_result *res)
 {
@@ -53,13 +41,9 @@ bool retry_wanted(const struct run_inputs *in, const struct nvr_scenario *scn, u
 		return false;	/* this binary explores on its own */
 	/* A scenario with sched.count is written for model mode: its submit
 	 * steps have a size the scheduler explores in milliseconds. */
-	if (in->dev.bdf || in->dev.target || !rw || res->verdict != NVR_FAIL ||
-	    res->interrupted || !expects_catch(rw) || !scn->model.count)
-		return false;
-	for (int k = 0; k < NVR_RACE_NR; k++)
-		if (scn->sim.races[k] || (rw->set_races[k] && rw->races[k]))
-			return false;
-	return true;
+	return !in->dev.bdf && !in->dev.target && rw && res->verdict == NVR_FAIL &&
+	       !res->interrupted && scn->model.count && nvr_row_expects_catch(rw) &&
+	       nvr_row_race_knob(scn, rw) < 0;
 }
 
 /* Run the model binary's explore on row @name of @file, its JSON into @json. */

@@ -199,29 +199,6 @@ START_TEST(test_man_examples)
 }
 END_TEST
 
-/* The row expects to catch something (some class "> 0" or ">= N > 0"). */
-static bool expects_catch(const struct nvr_row *row)
-{
-	for (int c = 0; c < NVR_AN_NR; c++) {
-		const struct nvr_expect *e = &row->expect[c];
-
-		if (e->cmp == NVR_CMP_GT || (e->cmp == NVR_CMP_GE && e->value > 0) ||
-		    (e->cmp == NVR_CMP_EQ && e->value > 0))
-			return true;
-	}
-	return false;
-}
-
-/* A device race knob is on: the row's bug is the simulated device's, there on
- * every schedule. */
-static bool device_knob(const struct nvr_scenario *s, const struct nvr_row *row)
-{
-	for (int k = 0; k < NVR_RACE_NR; k++)
-		if (s->sim.races[k] || (row->set_races[k] && row->races[k]))
-			return true;
-	return false;
-}
-
 /* A row whose host design races on purpose, which ThreadSanitizer would
  * rightly flag (or, for a hardware reordering, cannot reproduce). A device
  * race knob writes memory the host owns (a canary, a CQ slot not released):
@@ -231,7 +208,8 @@ static bool racy_on_purpose(const struct nvr_scenario *s, const struct nvr_row *
 	int lock = row->policy.cq_lock >= 0 ? row->policy.cq_lock : s->policy.cq_lock;
 	int barrier = row->policy.barrier >= 0 ? row->policy.barrier : s->policy.barrier;
 
-	return lock == NVR_CQ_LOCK_NONE || barrier == NVR_DBBUF_BARRIER_NONE || device_knob(s, row);
+	return lock == NVR_CQ_LOCK_NONE || barrier == NVR_DBBUF_BARRIER_NONE ||
+	       nvr_row_race_knob(s, row) >= 0;
 }
 
 /*
@@ -280,7 +258,7 @@ static void run_rows(const char *path, unsigned int *failed)
 		}
 		/* A row that stops at its first detection may take longer than its
 		 * count on a loaded machine: let it run up to ten times as long. */
-		if (scn.stop_on_anomaly && expects_catch(row)) {
+		if (scn.stop_on_anomaly && nvr_row_expects_catch(row)) {
 			big = scn;
 			for (uint32_t a = 0; a < big.nr_actors; a++)
 				for (uint32_t i = 0; i < big.actors[a].nr_steps; i++)
@@ -292,8 +270,8 @@ static void run_rows(const char *path, unsigned int *failed)
 		fprintf(stderr, "%s/%s: %s, %" PRIu64 " commands in %.2f s%s%s\n", scn.name,
 			row->name, nvr_verdict_name(res.verdict), res.stats.completed,
 			(double)res.elapsed_ns / 1e9, res.reason[0] ? ": " : "", res.reason);
-		if (!ret && res.verdict != NVR_PASS && expects_catch(row) &&
-		    !device_knob(&scn, row)) {
+		if (!ret && res.verdict != NVR_PASS && nvr_row_expects_catch(row) &&
+		    nvr_row_race_knob(&scn, row) < 0) {
 			int st = explore_row(path, scn.name, row->name);
 
 			fprintf(stderr, "%s/%s: the threads' timing did not open the window; "

@@ -23,6 +23,14 @@ void nvr_run_races_config(const struct nvr_row *row, struct nvr_sim_config *cfg)
 			cfg->races[k] = row->races[k];
 }
 
+int nvr_row_race_knob(const struct nvr_scenario *scn, const struct nvr_row *row)
+{
+	for (int k = 0; k < NVR_RACE_NR; k++)
+		if (row && row->set_races[k] ? row->races[k] : scn->sim.races[k])
+			return k;
+	return -1;
+}
+
 /* Queue @q of the scenario (every one: 0) again, followed by the ledger. */
 static int recreate(struct run *r, uint16_t only)
 {

@@ -91,18 +91,6 @@ static bool has_reprogram(const struct nvr_scenario *scn)
 	return has_step(scn, NVR_STEP_REPROGRAM);
 }
 
-/* Does the row expect an anomaly to be caught (a count that must be above 0)? */
-static bool row_expects_catch(const struct nvr_row *row)
-{
-	for (int c = 0; c < NVR_AN_NR; c++) {
-		struct nvr_expect e = nvr_row_expect(row, c);
-
-		if (!nvr_expect_met(&e, 0))
-			return true;
-	}
-	return false;
-}
-
 /* The file's device.sim settings that change the device's behaviour, by name. */
 static size_t sim_behaviour(const struct nvr_sim_config *cfg, char *buf, size_t len)
 {
@@ -192,7 +180,7 @@ static bool hw_skip(const struct run *r, struct nvr_result *res)
 			return skipped(res, "device.sim sets the simulator race knob '%s'; skipped "
 				       "on real hardware", nvr_sim_race_name(k));
 	if (sim_behaviour(&file, sim, sizeof(sim))) {
-		if (row_expects_catch(row))
+		if (nvr_row_expects_catch(row))
 			return skipped(res, "what the row expects to catch depends on the file's "
 				       "device.sim (%s); skipped on real hardware", sim);
 		note(res, "device.sim (%s) applies on the simulator only: ignored on real "

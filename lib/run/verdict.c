@@ -70,6 +70,17 @@ struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c)
 	return e;
 }
 
+bool nvr_row_expects_catch(const struct nvr_row *row)
+{
+	for (int c = 0; c < NVR_AN_NR; c++) {
+		struct nvr_expect e = nvr_row_expect(row, c);
+
+		if (!nvr_expect_met(&e, 0))
+			return true;
+	}
+	return false;
+}
+
 /*
  * On a real controller, a row that expects to catch a bug whose reproduction
  * depends on the device (how it schedules its fetches, when it samples an

@@ -132,6 +132,25 @@ struct nvr_expect nvr_row_expect(const struct nvr_row *row, int c);
 bool nvr_expect_met(const struct nvr_expect *e, uint64_t value);
 
 /**
+ * nvr_row_expects_catch() - does a row expect an anomaly to be caught?
+ * @row: the row; NULL: a scenario without rows
+ *
+ * Return: true when a run with no anomaly at all would not meet the row's
+ * expectations (some count must be above 0).
+ */
+bool nvr_row_expects_catch(const struct nvr_row *row);
+
+/**
+ * nvr_row_race_knob() - the simulator race knob a row runs with
+ * @scn: the scenario
+ * @row: one of its rows; NULL: a scenario without rows
+ *
+ * Return: the first race knob (enum nvr_race) the row turns on, or the file's
+ * device.sim turns on and the row leaves as it is; -1 when none is on.
+ */
+int nvr_row_race_knob(const struct nvr_scenario *scn, const struct nvr_row *row);
+
+/**
  * nvr_expect_str() - an expectation as a scenario file writes it
  * @e: the expectation
  * @buf: filled with "0", ">0", "<= 5", ...
