@@ -87,20 +87,6 @@ static int model_check(void *arg, const struct nvr_sched_run *run)
 	return m->res.verdict != NVR_PASS;
 }
 
-/* A row expects a bug when a run with no anomaly at all would not meet it. */
-static bool expects_bug(const struct nvr_scenario *scn, uint32_t row)
-{
-	const struct nvr_row *r = scn->nr_rows ? &scn->rows[row < scn->nr_rows ? row : 0] : NULL;
-
-	for (int c = 0; c < NVR_AN_NR; c++) {
-		struct nvr_expect e = nvr_row_expect(r, c);
-
-		if (!nvr_expect_met(&e, 0))
-			return true;
-	}
-	return false;
-}
-
 static void fill(struct nvr_explore_result *er, const struct nvr_sched_run *r)
 {
 	er->trace_hash = r->hash;
@@ -140,6 +126,21 @@ static int write_outputs(const struct nvr_explore_opts *eo, const struct nvr_sch
 	if (eo->timeline)
 		return nvr_sched_timeline_ex(r, eo->timeline, eo->timeline_shared);
 	return 0;
+}
+
+/* A single run decides (a replay, run --sched model): its result, its files. */
+static int one_run(struct model_ctx *m, struct nvr_sched_run *run,
+		   const struct nvr_explore_opts *eo, struct nvr_explore_result *er)
+{
+	int ret;
+
+	er->schedules = 1;
+	er->incomplete = run->status != NVR_SCHED_DONE;
+	er->found = model_check(m, run);
+	fill(er, run);
+	ret = write_outputs(eo, run);
+	nvr_sched_run_release(run);
+	return ret;
 }
 
 /* Run @s once more (a replay): what the caller reports is that run's result. */
@@ -234,7 +235,8 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	memset(res, 0, sizeof(*res));
 	if (opts->transport)
 		return -EINVAL;	/* a real device is never the model's */
-	m.expects_bug = expects_bug(scn, row);
+	m.expects_bug = nvr_row_expects_catch(scn->nr_rows ?
+					       &scn->rows[row < scn->nr_rows ? row : 0] : NULL);
 	er->strategy = eo->strategy;
 	er->seed = eo->seed;
 	er->bound = eo->bound;
@@ -267,12 +269,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		nvr_schedule_release(&s);
 		if (ret)
 			return ret;
-		er->schedules = 1;
-		er->incomplete = run.status != NVR_SCHED_DONE;
-		er->found = model_check(&m, &run);
-		fill(er, &run);
-		ret = write_outputs(eo, &run);
-		nvr_sched_run_release(&run);
+		ret = one_run(&m, &run, eo, er);
 		goto verdict;
 	}
 	default:
@@ -299,12 +296,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		ret = nvr_sched_run_one(&prog, &cfg, NULL, 0, &run);
 		if (ret)
 			return ret;
-		er->schedules = 1;
-		er->incomplete = run.status != NVR_SCHED_DONE;
-		er->found = model_check(&m, &run);
-		fill(er, &run);
-		ret = write_outputs(eo, &run);
-		nvr_sched_run_release(&run);
+		ret = one_run(&m, &run, eo, er);
 		goto verdict;
 	}
 	ret = nvr_sched_explore(&prog, &cfg, &rep);
