@@ -15,64 +15,8 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "run_bin.h"
 #include "suite_main.h"
-
-struct out {
-	int status;
-	char out[65536];
-	char err[16384];
-};
-
-static const char *bin(void)
-{
-	const char *b = getenv("NVR");
-
-	return b ? b : "./nvmerace";
-}
-
-static void slurp(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while ((r = read(fd, buf + n, len - 1 - n)) > 0 && n + (size_t)r < len - 1)
-		n += (size_t)r;
-	buf[n] = '\0';
-}
-
-static void run(struct out *o, const char *const *argv)
-{
-	char *args[64];
-	char ofile[] = "/tmp/nvr-explore-out-XXXXXX", efile[] = "/tmp/nvr-explore-err-XXXXXX";
-	int ofd = mkstemp(ofile), efd = mkstemp(efile), i = 0, st;
-	pid_t pid;
-
-	ck_assert(ofd >= 0 && efd >= 0);
-	args[i++] = (char *)bin();
-	while (*argv && i < 63)
-		args[i++] = (char *)*argv++;
-	args[i] = NULL;
-	pid = fork();
-	ck_assert(pid >= 0);
-	if (!pid) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(args[0], args);
-		_exit(127);
-	}
-	ck_assert(waitpid(pid, &st, 0) == pid);
-	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	lseek(ofd, 0, SEEK_SET);
-	lseek(efd, 0, SEEK_SET);
-	slurp(ofd, o->out, sizeof(o->out));
-	slurp(efd, o->err, sizeof(o->err));
-	close(ofd);
-	close(efd);
-	unlink(ofile);
-	unlink(efile);
-}
-
-#define RUN(o, ...) run(o, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* The "sched" object of the JSON report's first row. */
 static struct json_object *sched_of(const char *path, struct json_object **root)
