@@ -27,7 +27,7 @@ VERSION := 0.1.0
 
 # Debian packages this tree needs, to build (first line) and to test.
 DEB_BUILD := gcc make pkg-config libpci-dev libnvme-dev libncurses-dev check libyaml-dev libjson-c-dev
-DEB_TEST := libxml2-utils tmux valgrind python3-jsonschema
+DEB_TEST := libxml2-utils tmux valgrind python3-jsonschema jq
 # The QEMU tier (tests/qemu): the emulator, and what builds its guest.
 DEB_TEST += qemu-system-x86 kmod cpio xz-utils
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
@@ -185,6 +185,7 @@ test: all $(TEST_BIN)
 	@$(if $(SANITIZE),$(SAN_ENV)) NVR=$(B)/nvmerace B=$(B) sh tests/run.sh $(TEST_BIN)
 	@sh tests/install.sh $(B)/nvmerace
 	@bash tests/completion.sh $(B)/nvmerace
+	@$(if $(SANITIZE),$(SAN_ENV)) sh tests/explore_merge.sh $(B)/nvmerace
 	@$(if $(SANITIZE),$(SAN_ENV) NVR_SANITIZE=$(SANITIZE)) sh tests/examples.sh $(B)/nvmerace
 	@$(if $(SANITIZE),echo "qemu tier: not in sanitizer builds",sh tests/qemu/run.sh $(B)/nvmerace)
 

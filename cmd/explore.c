@@ -235,7 +235,7 @@ static int explore_jobs(const struct explore_cfg *x, const struct nvr_scenario *
 	pid_t *pid = calloc(x->jobs, sizeof(*pid));
 	int *fd = calloc(x->jobs, sizeof(*fd));
 	unsigned int win = 0, started = 0;
-	bool found = false, complete = true;
+	bool found = false, complete = true, interrupted = false;
 	uint64_t schedules = 0, incomplete = 0;
 	int ret = 0;
 
@@ -286,15 +286,23 @@ static int explore_jobs(const struct explore_cfg *x, const struct nvr_scenario *
 		schedules += out[j].er.schedules;
 		incomplete += out[j].er.incomplete;
 		complete &= out[j].er.complete;
+		interrupted |= out[j].er.interrupted;
 	}
 	*res = out[win].res;
 	*er = out[win].er;
 	er->schedules = schedules;
 	er->incomplete = incomplete;
 	er->complete = complete;
+	er->interrupted = interrupted;
 	er->shard_index = x->shard_n ? x->shard_k - 1 : 0;
 	er->shard_count = x->shard_n > 1 ? x->shard_n : 0;
-	if (er->expects_bug && !found) {
+	if (interrupted && !found) {
+		res->verdict = er->expects_bug ? NVR_FAIL : NVR_PASS;
+		res->interrupted = true;
+		snprintf(res->reason, sizeof(res->reason),
+			 "interrupted after %" PRIu64 " schedules, none of which %s", schedules,
+			 er->expects_bug ? "caught the bug" : "broke an expectation");
+	} else if (er->expects_bug && !found) {
 		res->verdict = er->shard_count ? NVR_PASS : NVR_FAIL;
 		res->not_reproduced = er->shard_count;
 		if (er->shard_count)
@@ -348,13 +356,14 @@ void explore_summary(char *buf, size_t len, const struct nvr_explore_result *er)
 		snprintf(pct, sizeof(pct),
 			 ", pct bound 1/(n*k^(d-1)) = %.3g per run (n=%u k=%" PRIu64 " d=%u)",
 			 er->pct_bound, er->pct_n, er->pct_k, er->pct_d);
-	snprintf(buf, len, "sched: %s seed %" PRIu64 "%s, %" PRIu64 " schedule%s%s%s%s, trace %016"
+	snprintf(buf, len, "sched: %s seed %" PRIu64 "%s, %" PRIu64 " schedule%s%s%s%s%s, trace %016"
 		 PRIx64 ", %" PRIu64 " steps, %.3f ms virtual, id %s",
 		 nvr_explore_strategy_name(er->strategy), er->seed, shard, er->schedules,
 		 er->schedules == 1 ? "" : "s",
 		 er->strategy == NVR_EXPLORE_DFS ? (er->complete ? " (bounded space complete)" :
 							 " (bounded space NOT complete)") : "",
-		 er->found ? (er->expects_bug ? ", caught" : ", broken") : "", pct,
+		 er->found ? (er->expects_bug ? ", caught" : ", broken") : "",
+		 er->interrupted ? ", interrupted" : "", pct,
 		 er->trace_hash, er->steps, (double)er->vtime_ns / 1e6, er->id[0] ? er->id : "-");
 }
 

@@ -7,6 +7,7 @@
 #   clean       a clean row: no shard's schedule broke it
 #   NOT CAUGHT  a row expecting a bug that no shard caught
 #   FAIL        a clean row a shard broke, or a shard's error
+#   INTERRUPTED no shard decided the row and one was interrupted (signal)
 # with the schedules summed and, for dfs, whether every shard's part of the
 # bounded space was complete. Prints a table, writes the merged rows as JSON
 # to standard output with -j, and exits 0 when every row is caught or clean,
@@ -27,20 +28,24 @@ fi
 
 merged=$(jq -s '
 	[ .[] | .scenarios[] ]
-	| group_by(.name + "/" + .row)
+	| group_by(.name + "/" + (.row // ""))
 	| map({
-		row: (.[0].name + (if .[0].row == "" then "" else "/" + .[0].row end)),
+		row: (.[0].name + (if (.[0].row // "") == "" then "" else "/" + .[0].row end)),
 		shards: length,
 		schedules: (map(.sched.schedules // 0) | add),
 		complete: all(.[]; .sched.complete // false),
 		found: any(.[]; .sched.found // false),
-		broken: any(.[]; .verdict == "fail" or .verdict == "error"),
+		broken: any(.[]; (.verdict == "fail" and (.interrupted | not)) or
+				 .verdict == "error"),
+		interrupted: any(.[]; .interrupted // false),
 		expects_bug: any(.[]; .verdict == "not_reproduced" or
 				     (.verdict == "pass" and (.sched.found // false)))
 	  })
 	| map(. + { verdict: (if .broken then "FAIL"
-			      elif .expects_bug then (if .found then "caught" else "NOT CAUGHT" end)
-			      else "clean" end) })' "$@")
+			      elif .found and .expects_bug then "caught"
+			      elif .interrupted then "INTERRUPTED"
+			      elif .expects_bug then "NOT CAUGHT"
+			      else "clean" end) })' "$@") || exit 2
 
 if $json; then
 	printf '%s\n' "$merged"

@@ -8,6 +8,9 @@
  * Everything here is virtual time: each run takes milliseconds.
  */
 #include <check.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +417,67 @@ START_TEST(test_timeline_shared)
 }
 END_TEST
 
+/*
+ * SIGINT during an exploration: the schedule under way ends whole, no other
+ * starts, and the report says how many ran, marked interrupted (it was an
+ * error with 0 schedules: the signal cut a schedule and dfs saw a replay
+ * that did not repeat itself). The signal is sent once the second schedule's
+ * bring-up is logged, so at least one schedule has ended.
+ */
+START_TEST(test_interrupted)
+{
+	char js[] = "/tmp/nvr-explore-int-XXXXXX", line[512];
+	struct json_object *root, *rows, *row, *s, *v;
+	int p[2], fd, st, bringups = 0;
+	FILE *err;
+	pid_t pid;
+
+	fd = mkstemp(js);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execl(bin(), bin(), "explore", "-v", "--strategy", "dfs", "--budget", "100000",
+		      "--seed", "1", "--only", "msix-reprogram/mask", "--json", js,
+		      "scenarios/msix-reprogram.yaml", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	err = fdopen(p[0], "r");
+	ck_assert_ptr_nonnull(err);
+	while (fgets(line, sizeof(line), err))
+		if (strstr(line, "bring-up: CAP") && ++bringups == 2) {
+			kill(pid, SIGINT);
+			break;
+		}
+	while (fgets(line, sizeof(line), err))
+		;	/* drain: the child must not block on a full pipe */
+	fclose(err);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status 0x%x", st);
+	s = sched_of(js, &root);
+	ck_assert(json_object_object_get_ex(root, "interrupted", &v) && json_object_get_boolean(v));
+	ck_assert_uint_ge(num(s, "schedules"), 1);
+	ck_assert(!json_object_get_boolean(json_object_object_get(s, "complete")));
+	ck_assert(json_object_object_get_ex(root, "scenarios", &rows));
+	row = json_object_array_get_idx(rows, 0);
+	ck_assert_str_eq(field(row, "verdict"), "pass");
+	ck_assert(json_object_get_boolean(json_object_object_get(row, "interrupted")));
+	snprintf(line, sizeof(line), "interrupted after %" PRIu64 " schedules", num(s, "schedules"));
+	ck_assert_msg(strstr(field(row, "reason"), line), "%s", field(row, "reason"));
+	json_object_put(root);
+	unlink(js);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("explore");
@@ -432,6 +496,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pct_bound);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_timeline_shared);
+	tcase_add_test(tc, test_interrupted);
 	suite_add_tcase(s, tc);
 	return s;
 }

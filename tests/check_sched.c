@@ -216,6 +216,51 @@ START_TEST(test_random_shards)
 }
 END_TEST
 
+/* A stop flag set (as by a signal) during the third schedule: that schedule
+ * ends whole, no fourth starts, the report says interrupted. */
+static _Atomic int stop_flag;
+static int stop_runs;
+
+static int stop_check(void *ctx, const struct nvr_sched_run *run)
+{
+	if (++stop_runs == 3)
+		atomic_store(&stop_flag, 1);
+	return mini004_check(ctx, run);
+}
+
+START_TEST(test_stop_between_schedules)
+{
+	static const enum nvr_sched_strategy strat[] = { NVR_SCHED_RANDOM, NVR_SCHED_DFS };
+	struct mini004 c = { 0 };
+	struct nvr_sched_prog p = mini004_prog(&c);
+	struct nvr_sched_report rep;
+
+	p.check = stop_check;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct nvr_sched_config cfg = {
+			.strategy = strat[i], .seed = 4, .max_schedules = 20, .keep_going = true,
+			.preempt_bound = 2, .delay_bound = 2, .stop = &stop_flag,
+		};
+
+		atomic_store(&stop_flag, 0);
+		stop_runs = 0;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(rep.interrupted);
+		ck_assert(!rep.complete);
+		ck_assert_uint_eq(rep.schedules, 3);
+		nvr_sched_report_release(&rep);
+		/* Without the flag the same exploration runs on. */
+		atomic_store(&stop_flag, 0);
+		cfg.stop = NULL;
+		stop_runs = -1000;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(!rep.interrupted);
+		ck_assert_uint_gt(rep.schedules, 3);
+		nvr_sched_report_release(&rep);
+	}
+}
+END_TEST
+
 START_TEST(test_replay_same_hash)
 {
 	replay_20(false);
@@ -781,6 +826,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_dfs_counts);
 	tcase_add_test(tc, test_replay_same_hash);
 	tcase_add_test(tc, test_random_shards);
+	tcase_add_test(tc, test_stop_between_schedules);
 	tcase_add_test(tc, test_replay_same_hash_under_hog);
 	tcase_add_test(tc, test_pct_depth);
 	tcase_add_test(tc, test_deadlock);

@@ -219,14 +219,18 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
 		       struct nvr_result *res, struct nvr_explore_result *er)
 {
-	struct model_ctx m = { .scn = scn, .row = row, .opts = opts };
+	/* A signal stops the exploration between schedules, never a schedule
+	 * half-way: a run the signal cut would not be the schedule's own. */
+	struct nvr_run_opts o = *opts;
+	struct model_ctx m = { .scn = scn, .row = row, .opts = &o };
 	struct nvr_sched_prog prog = { .name = scn->name, .nr_actors = 1,
 				       .actor_name = { "runner" }, .actor = model_actor,
 				       .reset = model_reset, .check = model_check, .ctx = &m };
 	struct nvr_sched_config cfg = { .seed = eo->seed, .preempt_bound = -1,
 					.delay_bound = -1, .pct_depth = 3, .no_por = true,
 					.step_ns = MODEL_STEP_NS,
-					.shrink_runs = MODEL_SHRINK_RUNS };
+					.shrink_runs = MODEL_SHRINK_RUNS,
+					.stop = opts->stop };
 	struct nvr_sched_report rep;
 	struct nvr_sched_run run;
 	int ret;
@@ -235,6 +239,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	memset(res, 0, sizeof(*res));
 	if (opts->transport)
 		return -EINVAL;	/* a real device is never the model's */
+	o.stop = NULL;
 	m.expects_bug = nvr_row_expects_catch(scn->nr_rows ?
 					       &scn->rows[row < scn->nr_rows ? row : 0] : NULL);
 	er->strategy = eo->strategy;
@@ -310,6 +315,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	er->pct_k = rep.pct_k;
 	er->pct_d = rep.pct_d;
 	er->found = rep.failures > 0;
+	er->interrupted = rep.interrupted;
 	if (!er->found) {
 		/* m.res is the last run's; its hash is what the report shows. */
 		er->trace_hash = m.last_hash;
@@ -342,7 +348,14 @@ verdict:
 	if (m.ret < 0 && !res->reason[0])
 		snprintf(res->reason, sizeof(res->reason), "the schedule stopped the row (%s)",
 			 strerror(-m.ret));
-	if (m.expects_bug && !er->found && er->shard_count > 1) {
+	if (er->interrupted && !er->found) {
+		/* Not judged: the schedules not run might have decided. */
+		res->verdict = m.expects_bug ? NVR_FAIL : NVR_PASS;
+		res->interrupted = true;
+		snprintf(res->reason, sizeof(res->reason),
+			 "interrupted after %" PRIu64 " schedules, none of which %s", er->schedules,
+			 m.expects_bug ? "caught the bug" : "broke an expectation");
+	} else if (m.expects_bug && !er->found && er->shard_count > 1) {
 		/* Another shard may catch it: the merged report decides. */
 		res->verdict = NVR_PASS;
 		res->not_reproduced = true;

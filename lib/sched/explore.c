@@ -4,6 +4,7 @@
  * shrinking of a failing schedule, schedule files and the timeline.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,12 @@ static bool fails(const struct nvr_sched_prog *prog, const struct nvr_sched_run 
 	return r->status == NVR_SCHED_DEADLOCK;
 }
 
+/* A signal asked to stop (cfg->stop): no new schedule starts. */
+static bool stopped(const struct nvr_sched_config *cfg)
+{
+	return cfg->stop && atomic_load(cfg->stop);
+}
+
 int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,
 		      struct nvr_sched_report *rep)
 {
@@ -132,6 +139,10 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 		struct nvr_sched_run r;
 		bool stop = false;
 
+		if (stopped(&c)) {
+			rep->interrupted = true;
+			break;
+		}
 		if (!dfs && c.shard_count > 1)
 			run_idx = idx * c.shard_count + c.shard_index;
 		ret = nvr_sched_run_with(prog, &c, c.strategy, NULL, false, dfs, run_idx, &r);
@@ -207,7 +218,7 @@ int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_c
 	{
 		size_t lo = 0, hi = cur.sched.n;
 
-		while (lo < hi) {
+		while (lo < hi && !stopped(cfg)) {
 			size_t mid = lo + (hi - lo) / 2;
 
 			ret = replay(prog, cfg, cur.sched.tok, mid, true, &t);
@@ -227,7 +238,7 @@ int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_c
 	}
 	while (changed) {
 		changed = false;
-		for (size_t i = 0; i < cur.sched.n && !changed; i++) {
+		for (size_t i = 0; i < cur.sched.n && !changed && !stopped(cfg); i++) {
 			if (cur.sched.tok[i] == cur.dflt[i])
 				continue;
 			if (cfg->shrink_runs && ++runs > cfg->shrink_runs)

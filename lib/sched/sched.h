@@ -112,6 +112,9 @@ struct nvr_sched_config {
 	 * The shards' schedules are disjoint and together the whole space.
 	 */
 	unsigned int shard_index, shard_count;
+	/* explore, shrink: when it reads non-zero (a signal), end before the
+	 * next schedule; a schedule under way always runs to its end. */
+	const _Atomic int *stop;
 };
 #define NVR_SCHED_SHARD_SPLIT 6
 
@@ -193,6 +196,7 @@ struct nvr_sched_report {
 	uint64_t failures;
 	uint64_t deadlocks, budget_hits;
 	bool complete;			/* dfs: the bounded space was exhausted */
+	bool interrupted;		/* cfg->stop ended it before its budget */
 	double pct_bound;		/* pct: the per-run probability bound */
 	unsigned int pct_n, pct_d;	/* pct: the bound's n (sources) and d (depth) */
 	uint64_t pct_k;			/* pct: the bound's k (steps of a run) */

@@ -52,6 +52,7 @@ struct nvr_explore_result {
 	bool complete;		/* dfs: the bounded space was exhausted */
 	bool expects_bug;	/* the row expects an anomaly: a schedule must catch it */
 	bool found;		/* a schedule caught the bug, or broke a clean row */
+	bool interrupted;	/* a signal ended the exploration before its budget */
 	uint64_t trace_hash;	/* of the deciding schedule (the last one when none decided) */
 	char id[96];		/* its id: strategy, seed, bound, run */
 	uint64_t steps, vtime_ns;
