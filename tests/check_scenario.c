@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/run.h>
 #include <nvmerace/scenario.h>
 
 #include "nvmerace.h"
@@ -442,6 +443,36 @@ START_TEST(test_load_errors)
 END_TEST
 
 
+/*
+ * A row that expects a catch from a `wake: poll` reaper on an interrupt-driven
+ * queue, with poll_checks_type at its default (true): the poller declines and
+ * the race never opens; the row's note says why. Set explicitly, no note.
+ */
+START_TEST(test_poll_declines_note)
+{
+	static const char *const policy[] = { "", "policy: { poll_checks_type: false }\n" };
+	struct nvr_run_opts o = { .seed = 1 };
+	struct nvr_result res;
+	char yaml[1024];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(yaml, sizeof(yaml), BASE
+			 "  - { name: hipri, steps: [ { reap: { queue: 1, wake: poll } } ] }\n"
+			 "%s"
+			 "matrix:\n"
+			 "  - { name: racy, expect: { duplicate: \">0\" } }\n", policy[i]);
+		ck_assert_msg(parse(yaml) == 0, "%s", err);
+		ck_assert_int_eq(nvr_run_row(&scn, 0, &o, &res), 0);
+		if (i == 0)
+			ck_assert_msg(strstr(res.note, "actor 'hipri' polls interrupt-driven queue 1 "
+					     "and declines to (policy poll_checks_type defaults to "
+					     "true)"), "note: %s", res.note);
+		else
+			ck_assert_msg(!strstr(res.note, "declines"), "note: %s", res.note);
+	}
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
@@ -471,6 +502,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_suggestions);
 	tcase_add_test(tc, test_submit_wait);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_poll_declines_note);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -462,6 +462,34 @@ static int setup_actors(struct run *r, struct nvr_result *res)
 	return 0;
 }
 
+/*
+ * A row that expects a catch, with a `wake: poll` reaper on an interrupt-driven
+ * queue and poll_checks_type left at its default (true): that reaper declines
+ * to poll, so the race it was written for does not open. Say so in the note.
+ */
+static void poll_declines_note(const struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+
+	if (!nvr_row_expects_catch(r->row) || scn->policy.poll_checks_type >= 0 ||
+	    (r->row && r->row->policy.poll_checks_type >= 0))
+		return;
+	for (uint32_t i = 0; i < scn->nr_actors; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps; j++) {
+			const struct nvr_step *st = &scn->actors[i].steps[j];
+
+			for (uint32_t q = 0; st->kind == NVR_STEP_REAP && st->wake == NVR_WAKE_POLL &&
+			     q < scn->nr_queues; q++)
+				if (scn->queues[q].id == st->queue && scn->queues[q].vector >= 0) {
+					note(res, "actor '%s' polls interrupt-driven queue %u and "
+					     "declines to (policy poll_checks_type defaults to true): "
+					     "set it false for the poller to race the handler",
+					     scn->actors[i].name, st->queue);
+					return;
+				}
+		}
+}
+
 int nvr_run_setup(struct run *r, struct nvr_result *res)
 {
 	static int (*const stages[])(struct run *r, struct nvr_result *res) = {
@@ -471,6 +499,7 @@ int nvr_run_setup(struct run *r, struct nvr_result *res)
 	int ret = 0;
 
 	resolve_policy(r);
+	poll_declines_note(r, res);
 	r->cq_lock = r->pol.cq_lock;
 	r->msix_update = r->pol.msix_update;
 	for (size_t i = 0; i < NVR_ARRAY_SIZE(stages) && !ret && res->verdict != NVR_SKIP; i++)
