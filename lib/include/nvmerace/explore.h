@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <nvmerace/ledger.h>
 #include <nvmerace/run.h>
 
 enum nvr_explore_strategy {
@@ -86,5 +87,68 @@ const char *nvr_explore_strategy_name(enum nvr_explore_strategy s);
 int nvr_explore_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		    const struct nvr_explore_opts *eo, struct nvr_result *res,
 		    struct nvr_explore_result *er);
+
+/*
+ * Stepping through a schedule (nvmerace monitor --schedule). A position is a
+ * number of steps taken, 0 to the run's total: the state there is what the
+ * system holds after those steps, each actor stopped at its next operation.
+ * A state is found by replaying the schedule from the start to it (the
+ * schedule is exact, so the replay is the same run): going back costs one
+ * replay, like going forward. Model build only (-ENOTSUP otherwise).
+ */
+struct nvr_stepper;
+
+#define NVR_STEP_ACTORS 16
+#define NVR_STEP_SB 32
+
+struct nvr_step_state {
+	uint64_t pos;		/* steps taken */
+	uint64_t vtime_ns;	/* the virtual clock */
+	bool ledger;		/* the row's ledger exists (after set-up, before teardown) */
+	bool busy;		/* an actor is stopped holding the ledger's lock: no st */
+	struct nvr_stats st;	/* queues, vectors, anomaly counts (ledger && !busy) */
+	bool have_first;
+	struct nvr_anomaly first;	/* the first anomaly recorded, once there is one */
+	int nr_actors;
+	char actor[NVR_STEP_ACTORS][24];
+	unsigned int sb_n[NVR_STEP_ACTORS];
+	char sb[NVR_STEP_ACTORS][NVR_STEP_SB][40];	/* buffered stores, oldest first:
+							 * "sq1.db=5" */
+};
+
+/**
+ * nvr_stepper_open() - replay row @row of @scn along schedule file @path once
+ * @why: on -EINVAL, what is wrong with the file ("PATH:LINE: ..."), else ""
+ * Return: 0, or -errno (-ENOENT and the like: the file; -EINVAL its text).
+ */
+int nvr_stepper_open(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
+		     const char *path, struct nvr_stepper **out, char *why, size_t len);
+void nvr_stepper_close(struct nvr_stepper *st);
+
+/* The run's steps: the last position. */
+uint64_t nvr_stepper_total(const struct nvr_stepper *st);
+/* The first position whose ledger holds an anomaly; UINT64_MAX: none. */
+uint64_t nvr_stepper_first_anomaly(const struct nvr_stepper *st);
+/*
+ * The next position after @pos (before it: prev) whose last step is one that
+ * matters (explore --timeline-shared: conflicts between actors, wake-ups,
+ * preemptions, delayed stores), or any step with !@matters; @pos itself when
+ * there is none.
+ */
+uint64_t nvr_stepper_next(const struct nvr_stepper *st, uint64_t pos, bool matters);
+uint64_t nvr_stepper_prev(const struct nvr_stepper *st, uint64_t pos, bool matters);
+/*
+ * The timeline (one column per actor) of steps @pos - @before to @pos +
+ * @after, the step that led to @pos marked '>', with the actors' names first.
+ */
+int nvr_stepper_timeline(const struct nvr_stepper *st, FILE *f, uint64_t pos,
+			 unsigned int before, unsigned int after);
+/* The states at positions @pos[0..n-1] (any order), in one replay. Return: 0 or -errno. */
+int nvr_stepper_states(struct nvr_stepper *st, const uint64_t *pos, size_t n,
+		       struct nvr_step_state *out);
+/* The row's result and the run's trace hash. */
+const struct nvr_result *nvr_stepper_result(const struct nvr_stepper *st, uint64_t *hash);
+/* The schedule's id (its first line's "id"). */
+const char *nvr_stepper_id(const struct nvr_stepper *st);
 
 #endif
