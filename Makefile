@@ -126,7 +126,8 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 # The CLI suite runs the binary: build it first. The explore suite (and the
 # corpus, for a host race the threads missed) runs the
 # normal binary, which execs the model build beside it (build/model/nvmerace).
-$(B)/tests/check_explore $(B)/tests/check_scenario_corpus: $(B)/nvmerace build/model/nvmerace
+$(B)/tests/check_explore $(B)/tests/check_monitor_step $(B)/tests/check_scenario_corpus: $(B)/nvmerace \
+		build/model/nvmerace
 ifeq ($(MODEL),)
 build/model/nvmerace: FORCE
 	@$(MAKE) --no-print-directory MODEL=1 SANITIZE= build/model/nvmerace

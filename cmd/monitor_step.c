@@ -141,7 +141,7 @@ void step_pane(FILE *f, const struct step_view *v, const struct nvr_step_state *
 	}
 	fprintf(f, "-- queues (memory: what the other side reads) --\n");
 	if (!s->ledger)
-		fprintf(f, "  (no ledger: %s)\n", v->pos ? "the row has ended" : "before set-up");
+		fprintf(f, "  (no queues: %s)\n", s->ended ? "the row has ended" : "before set-up");
 	else if (s->busy)
 		fprintf(f, "  (an actor is stopped inside the ledger: step on)\n");
 	else

@@ -34,6 +34,7 @@ struct nvr_stepper {
 	const uint64_t *want;
 	size_t nwant;
 	struct nvr_step_state *out;
+	bool seen;		/* this replay has had a ledger */
 };
 
 static void on_first(void *arg, const struct nvr_sched_peek *pk)
@@ -165,8 +166,10 @@ static void take(struct nvr_stepper *st, const struct nvr_sched_peek *pk, struct
 				 pk->sb[i][k].value);
 		}
 	}
-	if (!st->ledger)
+	if (!st->ledger) {
+		s->ended = st->seen;
 		return;
+	}
 	s->ledger = true;
 	if (!nvr_ledger_idle(st->ledger)) {
 		s->busy = true;
@@ -181,6 +184,7 @@ static void on_state(void *arg, const struct nvr_sched_peek *pk)
 {
 	struct nvr_stepper *st = arg;
 
+	st->seen |= st->ledger != NULL;
 	for (size_t i = 0; i < st->nwant; i++)
 		if (st->want[i] == pk->steps)
 			take(st, pk, &st->out[i]);
@@ -203,6 +207,7 @@ int nvr_stepper_states(struct nvr_stepper *st, const uint64_t *pos, size_t n,
 	st->nwant = n;
 	st->out = out;
 	st->ledger = NULL;
+	st->seen = false;
 	ret = nvr_explore_replay(st->scn, st->row, &st->opts, &st->sched, on_state, st, &run, res);
 	st->nwant = 0;
 	if (!ret) {

@@ -105,6 +105,7 @@ struct nvr_step_state {
 	uint64_t pos;		/* steps taken */
 	uint64_t vtime_ns;	/* the virtual clock */
 	bool ledger;		/* the row's ledger exists (after set-up, before teardown) */
+	bool ended;		/* no ledger any more: the row has ended */
 	bool busy;		/* an actor is stopped holding the ledger's lock: no st */
 	struct nvr_stats st;	/* queues, vectors, anomaly counts (ledger && !busy) */
 	bool have_first;
