@@ -537,18 +537,32 @@ static int stepping(struct step_view *v)
 		      getenv("TERM") ? getenv("TERM") : "");
 		return EXIT_ENV;
 	}
-	timeout(-1);
-	while (!atomic_load(&stop_requested)) {
+	/* Wake up now and then to see a signal; replay only when the position moved. */
+	timeout(200);
+	for (uint64_t shown = UINT64_MAX; !atomic_load(&stop_requested);) {
 		int ch;
 
-		ret = nvr_stepper_states(v->st, &v->pos, 1, s);
-		if (ret)
-			break;
-		draw_step(v, s);
+		if (shown != v->pos) {
+			ret = nvr_stepper_states(v->st, &v->pos, 1, s);
+			if (ret)
+				break;
+			shown = v->pos;
+			draw_step(v, s);
+		}
 		ch = step_key_of(getch());
-		if (ch == 'q' || ch == ERR)
+		if (ch == 'q')
 			break;
-		step_key(v, ch);
+		if (ch == ERR)
+			continue;
+		if (ch != KEY_RESIZE)
+			step_key(v, ch);
+		if (shown == v->pos) {
+			draw_step(v, s);	/* the note, or the new size */
+		} else {
+			mvaddnstr(LINES - 1, 0, "replaying the schedule...", COLS);
+			clrtoeol();
+			refresh();
+		}
 	}
 	leave_curses();
 	free(s);
@@ -558,7 +572,8 @@ static int stepping(struct step_view *v)
 	}
 	printf("nvmerace monitor: %s, schedule %s, left at step %" PRIu64 "/%" PRIu64 "\n",
 	       v->name, v->schedule, v->pos, v->total);
-	return finish_stdout(step_verdict(v, stdout));
+	ret = step_verdict(v, stdout);
+	return finish_stdout(atomic_load(&stop_requested) ? EXIT_INTERRUPTED : ret);
 }
 
 /* monitor --schedule: the model binary replays the row and steps through it. */
@@ -595,6 +610,8 @@ static int monitor_schedule(struct mon *m, struct mon_cfg *c)
 		return ret == -ENOENT || ret == -EACCES ? EXIT_USAGE : EXIT_ENV;
 	}
 	step_view_init(&v, st, name, c->schedule);
+	/* Signals end the stepping and restore the terminal (nothing to drain). */
+	install_signals(false);
 	if (c->keys)
 		ret = finish_stdout(step_batch(&v, c->keys, stdout));
 	else

@@ -196,7 +196,11 @@ int step_batch(struct step_view *v, const char *keys, FILE *f)
 	}
 	pos[0] = v->pos;
 	for (size_t i = 1; i < n; i++) {
-		if (!step_key(v, keys[i - 1]) && keys[i - 1] != 'q') {
+		if (keys[i - 1] == 'q') {
+			n = i;	/* the keys after it are not pressed */
+			break;
+		}
+		if (!step_key(v, keys[i - 1])) {
 			fprintf(stderr, "nvmerace: --keys: %s\n", v->note);
 			ret = -EINVAL;
 			goto out;

@@ -237,5 +237,16 @@ if [ -x "$d/model/nvmerace" ] || [ -x "$d/../model/nvmerace" ]; then
 	grep -q '^verdict: pass' "$dir/screen" || fail "no verdict after stepping"
 	restored
 	t kill-session -t "$S"
+	# SIGINT while stepping: the terminal back, exit status 130.
+	start stepint 150x50 "" --schedule "$dir/s.sched" --only $row \
+		"$top/scenarios/shadow-doorbells.yaml"
+	wait_for 30 '^step 0/'
+	pane=$(t display -p -t "$S" '#{pane_pid}')
+	pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
+	[ -n "$pid" ] || fail "cannot find the monitor's process"
+	kill -INT $pid
+	wait_for 30 '^monitor-exit=130$'
+	restored
+	t kill-session -t "$S"
 fi
 echo "monitor end-to-end: all checks passed"

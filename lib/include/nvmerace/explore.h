@@ -118,38 +118,108 @@ struct nvr_step_state {
 };
 
 /**
- * nvr_stepper_open() - replay row @row of @scn along schedule file @path once
+ * nvr_stepper_open() - replay a row along a schedule file once
+ * @scn: the scenario; @row: the row index
+ * @opts: as for nvr_run_row() (the seed); no real device
+ * @path: the schedule file
+ * @out: the stepper, to release with nvr_stepper_close()
  * @why: on -EINVAL, what is wrong with the file ("PATH:LINE: ..."), else ""
- * Return: 0, or -errno (-ENOENT and the like: the file; -EINVAL its text).
+ * @len: room in @why
+ *
+ * Return: 0, or -errno (-ENOENT and the like: the file; -EINVAL its text;
+ * -ENOTSUP outside the model build).
  */
 int nvr_stepper_open(const struct nvr_scenario *scn, uint32_t row, const struct nvr_run_opts *opts,
 		     const char *path, struct nvr_stepper **out, char *why, size_t len);
+
+/**
+ * nvr_stepper_close() - release a stepper
+ * @st: the stepper, or NULL
+ *
+ * Return: nothing.
+ */
 void nvr_stepper_close(struct nvr_stepper *st);
 
-/* The run's steps: the last position. */
+/**
+ * nvr_stepper_total() - the run's steps
+ * @st: the stepper
+ *
+ * Return: the number of steps, which is the last position.
+ */
 uint64_t nvr_stepper_total(const struct nvr_stepper *st);
-/* The first position whose ledger holds an anomaly; UINT64_MAX: none. */
+
+/**
+ * nvr_stepper_first_anomaly() - where the first anomaly shows
+ * @st: the stepper
+ *
+ * Return: the first position whose ledger holds an anomaly; UINT64_MAX: none.
+ */
 uint64_t nvr_stepper_first_anomaly(const struct nvr_stepper *st);
-/*
- * The next position after @pos (before it: prev) whose last step is one that
- * matters (explore --timeline-shared: conflicts between actors, wake-ups,
- * preemptions, delayed stores), or any step with !@matters; @pos itself when
- * there is none.
+
+/**
+ * nvr_stepper_next() - the next position
+ * @st: the stepper
+ * @pos: the position now
+ * @matters: only a position whose last step matters (explore
+ *	--timeline-shared: conflicts between actors, wake-ups, preemptions,
+ *	delayed stores); false: any
+ *
+ * Return: the position, or @pos when there is none.
  */
 uint64_t nvr_stepper_next(const struct nvr_stepper *st, uint64_t pos, bool matters);
+
+/**
+ * nvr_stepper_prev() - the previous position, as nvr_stepper_next() going back
+ * @st: the stepper
+ * @pos: the position now
+ * @matters: only a position whose last step matters (or 0, the start)
+ *
+ * Return: the position, or @pos when there is none.
+ */
 uint64_t nvr_stepper_prev(const struct nvr_stepper *st, uint64_t pos, bool matters);
-/*
- * The timeline (one column per actor) of steps @pos - @before to @pos +
- * @after, the step that led to @pos marked '>', with the actors' names first.
+
+/**
+ * nvr_stepper_timeline() - the timeline around a position
+ * @st: the stepper
+ * @f: where to write it
+ * @pos: the position; its last step is marked '>'
+ * @before: steps shown before it
+ * @after: steps shown after it
+ *
+ * One column per actor, the actors' names first (lib/sched's timeline).
+ *
+ * Return: 0, or -EIO.
  */
 int nvr_stepper_timeline(const struct nvr_stepper *st, FILE *f, uint64_t pos,
 			 unsigned int before, unsigned int after);
-/* The states at positions @pos[0..n-1] (any order), in one replay. Return: 0 or -errno. */
+
+/**
+ * nvr_stepper_states() - the states at some positions, in one replay
+ * @st: the stepper
+ * @pos: the positions, any order
+ * @n: how many
+ * @out: @n states, filled
+ *
+ * Return: 0, or -errno (-EPROTO: the replay gave another trace).
+ */
 int nvr_stepper_states(struct nvr_stepper *st, const uint64_t *pos, size_t n,
 		       struct nvr_step_state *out);
-/* The row's result and the run's trace hash. */
+
+/**
+ * nvr_stepper_result() - the row's result in the schedule
+ * @st: the stepper
+ * @hash: set to the run's trace hash, when not NULL
+ *
+ * Return: the result, as the runner judged the row.
+ */
 const struct nvr_result *nvr_stepper_result(const struct nvr_stepper *st, uint64_t *hash);
-/* The schedule's id (its first line's "id"). */
+
+/**
+ * nvr_stepper_id() - the schedule's id
+ * @st: the stepper
+ *
+ * Return: its file's "id" line.
+ */
 const char *nvr_stepper_id(const struct nvr_stepper *st);
 
 #endif
