@@ -126,7 +126,8 @@ $(MODEL_TEST_BIN): $(B)/tests/%: tests/%.c $(LIBA) $(wildcard tests/*.h) $(FLAGS
 # The CLI suite runs the binary: build it first. The explore suite (and the
 # corpus, for a host race the threads missed) runs the
 # normal binary, which execs the model build beside it (build/model/nvmerace).
-$(B)/tests/check_explore $(B)/tests/check_scenario_corpus: $(B)/nvmerace build/model/nvmerace
+$(B)/tests/check_explore $(B)/tests/check_monitor_step $(B)/tests/check_scenario_corpus: $(B)/nvmerace \
+		build/model/nvmerace
 ifeq ($(MODEL),)
 build/model/nvmerace: FORCE
 	@$(MAKE) --no-print-directory MODEL=1 SANITIZE= build/model/nvmerace
@@ -137,10 +138,12 @@ $(B)/tests/check_cli: $(B)/nvmerace build/model/nvmerace
 $(B)/tests/check_hostile $(B)/tests/check_signals $(B)/tests/check_tcp_host: $(B)/nvmerace
 
 # The monitor's parts without curses are tested alone (no curses linked), and
-# its end-to-end test runs the binary in tmux.
+# its end-to-end test runs the binary in tmux (stepping through a schedule:
+# the model build too).
 MON_TEST_OBJ := $(B)/cmd/monitor_fmt.o $(B)/cmd/monitor_run.o $(B)/cmd/report.o $(B)/cmd/explore.o \
 	$(B)/cmd/options.o $(B)/cmd/replay.o $(B)/cmd/device.o $(B)/cmd/outfile.o
-$(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace
+$(B)/tests/check_monitor: tests/check_monitor.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE) $(B)/nvmerace \
+		build/model/nvmerace
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LIB_INC) $(lib_cflags) $(check_cflags) -Icmd -o $@ $< $(MON_TEST_OBJ) $(LIBA) $(lib_libs) $(check_libs)
 $(B)/tests/check_monitor_fmt: tests/check_monitor_fmt.c $(MON_TEST_OBJ) $(LIBA) $(wildcard tests/*.h) $(FLAGS_FILE)

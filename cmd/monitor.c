@@ -37,7 +37,9 @@
 
 #include "nvmerace.h"
 #include "cmd.h"
+#include "explore.h"
 #include "monitor.h"
+#include "monitor_step.h"
 #include "monitor_ui.h"
 
 static const char usage[] =
@@ -66,7 +68,18 @@ static const char usage[] =
 	"  -S, --set PATH=VALUE  override a scenario field, as 'nvmerace run' does\n"
 	"  -v, --verbose         log what the library does, to a standard error that is\n"
 	"                        not the display (2>FILE)\n"
+	"      --schedule FILE   model mode: replay the schedule FILE on one row (--only)\n"
+	"                        and step through it (see EXPLORE in nvmerace(1))\n"
+	"      --steps N         with --schedule, without a terminal: print the pane at\n"
+	"                        the start and after each of N steps, then the verdict\n"
+	"      --keys KEYS       with --schedule, without a terminal: the same for each\n"
+	"                        key of KEYS (the letters below)\n"
 	"  -h, --help            this text\n"
+	"\n"
+	"keys with --schedule: n (Right, Space) one step, s (Down) to the next step\n"
+	"that matters, a to the first anomaly, e (End) to the end, b (Left) one step\n"
+	"back, p (Up) back to the previous step that matters, g (Home) the start,\n"
+	"q quit\n"
 	"\n"
 	"keys: q quit, p pause/resume the display, Tab or Left/Right change pane,\n"
 	"Up/Down select a queue, vector or anomaly, Enter show the anomaly's detail,\n"
@@ -299,12 +312,49 @@ static bool key(struct mon *m, struct ui *u, int ch)
 struct mon_cfg {
 	struct run_inputs in;
 	const char *file;
+	const char *schedule;	/* --schedule: step through it (model mode) */
+	char *keys;		/* --steps, --keys: batch */
 };
+
+enum { OPT_SCHEDULE = 0x200, OPT_STEPS, OPT_KEYS };
+
+/* --steps N, --keys KEYS: the keys to press in batch mode. */
+static int batch_keys(struct mon_cfg *c, int ch, const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	free(c->keys);
+	c->keys = NULL;
+	if (ch == OPT_KEYS) {
+		if (strspn(arg, STEP_KEYS) != strlen(arg)) {
+			warnx("--keys '%s': the keys are the letters %s", arg, STEP_KEYS);
+			return EXIT_USAGE;
+		}
+		c->keys = strdup(arg);
+	} else {
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n > 100000 || arg[0] == '-') {
+			warnx("--steps '%s': a number of steps, 0 to 100000", arg);
+			return EXIT_USAGE;
+		}
+		c->keys = calloc(n + 1, 1);
+		if (c->keys)
+			memset(c->keys, 'n', n);
+	}
+	if (!c->keys)
+		err(EXIT_ENV, "out of memory");
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct mon_cfg *c)
 {
 	static const struct option opts[] = {
 		INPUT_LONGOPTS,
+		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "steps", required_argument, NULL, OPT_STEPS },
+		{ "keys", required_argument, NULL, OPT_KEYS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -318,6 +368,14 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 		if (taken)
 			continue;
 		switch (ch) {
+		case OPT_SCHEDULE:
+			c->schedule = optarg;
+			break;
+		case OPT_STEPS:
+		case OPT_KEYS:
+			if (batch_keys(c, ch, optarg))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return finish_stdout(EXIT_OK) == EXIT_OK ? -1 : EXIT_ENV;
@@ -331,7 +389,17 @@ static int parse_args(int argc, char **argv, struct mon_cfg *c)
 	}
 	if (!inputs_finish(&c->in))
 		return usage_error(usage);
-	if (c->in.verbose && isatty(STDERR_FILENO)) {
+	if (c->keys && !c->schedule) {
+		warnx("--steps and --keys step through a schedule: give --schedule FILE");
+		return EXIT_USAGE;
+	}
+	if (c->schedule && (c->in.dev.bdf || c->in.dev.target || c->in.duration_ms ||
+			    optind >= argc)) {
+		warnx("--schedule replays a row of a scenario FILE on the simulator "
+		      "(no --device, --target or --duration)");
+		return EXIT_USAGE;
+	}
+	if (c->in.verbose && isatty(STDERR_FILENO) && !c->keys) {
 		warnx("--verbose would write over the display: "
 		      "send standard error to a file (2>FILE)");
 		return EXIT_USAGE;
@@ -411,6 +479,147 @@ static int monitor(struct mon *m, struct ui *u)
 	return summary(m, atomic_load(&stop_requested) != 0);
 }
 
+/* Draw the pane at v->pos: its text, line by line, the help line last. */
+static void draw_step(struct step_view *v, const struct nvr_step_state *s)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int y = 0;
+
+	erase();
+	if (f) {
+		step_pane(f, v, s);
+		fclose(f);
+	}
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && y < LINES - 1;
+	     line = strtok_r(NULL, "\n", &save))
+		mvaddnstr(y++, 0, line, COLS);
+	attron(A_REVERSE);
+	mvaddnstr(LINES - 1, 0, step_help, COLS);
+	attroff(A_REVERSE);
+	refresh();
+	free(text);
+}
+
+static int step_key_of(int ch)
+{
+	switch (ch) {
+	case KEY_RIGHT: case ' ':
+		return 'n';
+	case KEY_DOWN:
+		return 's';
+	case KEY_LEFT: case KEY_BACKSPACE:
+		return 'b';
+	case KEY_UP:
+		return 'p';
+	case KEY_HOME:
+		return 'g';
+	case KEY_END:
+		return 'e';
+	default:
+		return ch;
+	}
+}
+
+/* Step through a schedule on the terminal: each position is one replay. */
+static int stepping(struct step_view *v)
+{
+	struct nvr_step_state *s = malloc(sizeof(*s));
+	struct ui u = { 0 };
+	int ret = 0;
+
+	if (!s)
+		err(EXIT_ENV, "out of memory");
+	if (!start_curses(&u)) {
+		free(s);
+		warnx("cannot drive the terminal '%s' (see TERM); --steps N works without one",
+		      getenv("TERM") ? getenv("TERM") : "");
+		return EXIT_ENV;
+	}
+	/* Wake up now and then to see a signal; replay only when the position moved. */
+	timeout(200);
+	for (uint64_t shown = UINT64_MAX; !atomic_load(&stop_requested);) {
+		int ch;
+
+		if (shown != v->pos) {
+			ret = nvr_stepper_states(v->st, &v->pos, 1, s);
+			if (ret)
+				break;
+			shown = v->pos;
+			draw_step(v, s);
+		}
+		ch = step_key_of(getch());
+		if (ch == 'q')
+			break;
+		if (ch == ERR)
+			continue;
+		if (ch != KEY_RESIZE)
+			step_key(v, ch);
+		if (shown == v->pos) {
+			draw_step(v, s);	/* the note, or the new size */
+		} else {
+			mvaddnstr(LINES - 1, 0, "replaying the schedule...", COLS);
+			clrtoeol();
+			refresh();
+		}
+	}
+	leave_curses();
+	free(s);
+	if (ret) {
+		warnx("cannot step through the schedule: %s", strerror(-ret));
+		return EXIT_ENV;
+	}
+	printf("nvmerace monitor: %s, schedule %s, left at step %" PRIu64 "/%" PRIu64 "\n",
+	       v->name, v->schedule, v->pos, v->total);
+	ret = step_verdict(v, stdout);
+	return finish_stdout(atomic_load(&stop_requested) ? EXIT_INTERRUPTED : ret);
+}
+
+/* monitor --schedule: the model binary replays the row and steps through it. */
+static int monitor_schedule(struct mon *m, struct mon_cfg *c)
+{
+	struct nvr_run_opts o = { .seed = m->seed };
+	struct nvr_stepper *st = NULL;
+	struct step_view v;
+	char why[320], name[160];
+	const struct nvr_row *row;
+	int ret;
+
+	if (m->nr_rows != 1) {
+		warnx("--schedule replays one row; choose it with --only NAME/ROW");
+		return EXIT_USAGE;
+	}
+	if (!c->keys && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		warnx("stepping needs a terminal; without one give --steps N or --keys KEYS");
+		return EXIT_USAGE;
+	}
+	row = &m->scn->rows[m->rows[0]];
+	snprintf(name, sizeof(name), "%s%s%s", m->scn->name, row->name[0] ? "/" : "", row->name);
+	ret = nvr_stepper_open(m->scn, m->rows[0], &o, c->schedule, &st, why, sizeof(why));
+	if (ret == -EINVAL && why[0]) {
+		warnx("%s", why);
+		return EXIT_USAGE;
+	}
+	if (ret == -ENOTSUP) {
+		warnx("stepping through a schedule needs the model build (make model)");
+		return EXIT_ENV;
+	}
+	if (ret) {
+		warnx("cannot replay '%s': %s", c->schedule, strerror(-ret));
+		return ret == -ENOENT || ret == -EACCES ? EXIT_USAGE : EXIT_ENV;
+	}
+	step_view_init(&v, st, name, c->schedule);
+	/* Signals end the stepping and restore the terminal (nothing to drain). */
+	install_signals(false);
+	if (c->keys)
+		ret = finish_stdout(step_batch(&v, c->keys, stdout));
+	else
+		ret = stepping(&v);
+	nvr_stepper_close(st);
+	return ret;
+}
+
 /* The header names a real controller as Identify does: address, model, serial. */
 static void name_device(struct mon *m, const char *addr)
 {
@@ -432,14 +641,37 @@ int cmd_monitor(int argc, char **argv)
 	struct nvr_run_opts dev_opts = { 0 };
 	int ret, closed;
 
+	/* The arguments as given (getopt reorders them), for the model binary. */
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+
+	if (!av)
+		err(EXIT_ENV, "out of memory");
+	av[0] = "nvmerace";
+	for (int i = 0; i < argc; i++)
+		if (!(av[i + 1] = strdup(i ? argv[i] : "monitor")))
+			err(EXIT_ENV, "out of memory");
 	ret = parse_args(argc, argv, &c);
-	if (ret)
+	/* A schedule replays the row with the seed it was run with; the model binary does it. */
+	if (!ret && c.schedule && !c.in.have_seed)
+		ret = explore_schedule_seed(c.schedule, &c.in.seed);
+	if (!ret && c.schedule)
+		ret = explore_exec_model(av);
+	for (int i = 0; i < argc; i++)
+		free(av[i + 1]);
+	free(av);
+	if (ret) {
+		free(c.keys);
 		return ret < 0 ? EXIT_OK : ret;
+	}
 	m = malloc(sizeof(*m));
 	if (!m || mon_init(m, &u.v, c.in.seed))
 		err(EXIT_ENV, "out of memory");
 	/* The scenario first: its errors come before any device is touched. */
 	ret = mon_load(m, c.file, &c.in);
+	if (!ret && c.schedule) {
+		ret = monitor_schedule(m, &c);
+		goto out;
+	}
 	if (!ret && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		warnx("the monitor needs a terminal on standard input and output; "
 		      "'nvmerace run' works without one");
@@ -467,5 +699,6 @@ int cmd_monitor(int argc, char **argv)
 out:
 	mon_release(m, &u.v);
 	free(m);
+	free(c.keys);
 	return ret;
 }

@@ -94,13 +94,17 @@ _nvmerace()
 			return 0
 		fi ;;
 	-s | --seed | -r | --repeat | -d | --duration | -S | --set | -W | --write-range | \
-	--target | --hostnqn | --bound | --budget | --shard | --jobs)
+	--target | --hostnqn | --bound | --budget | --shard | --jobs | --steps)
 		return 0 ;;
 	--strategy)
 		COMPREPLY=($(compgen -W 'random pct dfs' -- "$cur"))
 		return 0 ;;
 	--sched)
 		COMPREPLY=($(compgen -W 'os model' -- "$cur"))
+		return 0 ;;
+	--keys)
+		# monitor --schedule: the stepping keys, as a string.
+		COMPREPLY=($(compgen -W 'n s a e b p g' -- "$cur"))
 		return 0 ;;
 	--schedule | --schedule-out | --timeline)
 		compopt -o filenames 2>/dev/null
@@ -123,7 +127,8 @@ _nvmerace()
 		      --timeline --timeline-shared --set --list --json --junit --quiet --verbose --help' ;;
 	monitor)
 		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest
-		      --write-range --seed --only --duration --set --help' ;;
+		      --write-range --seed --only --duration --set --schedule --steps --keys
+		      --help' ;;
 	list) opts='--json --help' ;;
 	bind) opts='--force --help' ;;
 	unbind) opts='--help' ;;

@@ -59,6 +59,8 @@ expect "$nvr run --h" 2 "--hostnqn --help"
 # A URL or an NQN is typed: nothing to offer (no files, no options).
 expect "$nvr run --target @" 3 "" "--seed scenarios/clean-soak.yaml"
 expect "$nvr monitor --" 2 "--only --seed --device" "--junit --repeat"
+expect "$nvr monitor --s" 2 "--schedule --steps --seed --set" "--sched --schedule-out"
+expect "$nvr monitor --keys @" 3 "n s a e b" "--schedule"
 expect "$nvr help @" 2 "run monitor bind"
 expect "$nvr explore --s" 2 "--strategy --shard --seed --schedule-out" "--sched --repeat"
 expect "$nvr explore --strategy @" 3 "random pct dfs"

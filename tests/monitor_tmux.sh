@@ -212,4 +212,41 @@ wait_for 30 '^monitor-exit=2$'
 grep -q "invalid PCI address 'nonsense'" "$dir/stderr.$S" || fail "no message for a bad --device"
 restored
 t kill-session -t "$S"
+# --- 7. stepping through a schedule (model mode: the model binary beside this one) ---
+d=$(dirname "$nvr")
+if [ -x "$d/model/nvmerace" ] || [ -x "$d/../model/nvmerace" ]; then
+	row=shadow-doorbells/barrier-none
+	"$nvr" explore -q --seed 1 --schedule-out "$dir/s.sched" --only $row \
+		"$top/scenarios/shadow-doorbells.yaml" >/dev/null 2>&1 ||
+		fail "explore found no schedule for $row"
+	start step 150x50 "" --schedule "$dir/s.sched" --only $row \
+		"$top/scenarios/shadow-doorbells.yaml"
+	wait_for 30 '^step 0/[0-9]+  virtual time 0.000000000 s  first anomaly at step [0-9]+ \(ahead\)'
+	wait_for 10 '^keys: n step  s next that matters'
+	first=$(sed -n 's/^step 0.* first anomaly at step \([0-9]*\) .*/\1/p' "$dir/screen")
+	t send-keys -t "$S" a
+	wait_for 30 "^step $first/.* first anomaly at step $first\$"
+	wait_for 10 "^> *$first "
+	t send-keys -t "$S" b
+	wait_for 30 "^step $((first - 1))/.*\\(ahead\\)\$"
+	t send-keys -t "$S" Right
+	wait_for 30 "^step $first/"
+	t send-keys -t "$S" q
+	wait_for 30 '^monitor-exit=0$'
+	grep -q "left at step $first/" "$dir/screen" || fail "no stepping summary"
+	grep -q '^verdict: pass' "$dir/screen" || fail "no verdict after stepping"
+	restored
+	t kill-session -t "$S"
+	# SIGINT while stepping: the terminal back, exit status 130.
+	start stepint 150x50 "" --schedule "$dir/s.sched" --only $row \
+		"$top/scenarios/shadow-doorbells.yaml"
+	wait_for 30 '^step 0/'
+	pane=$(t display -p -t "$S" '#{pane_pid}')
+	pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
+	[ -n "$pid" ] || fail "cannot find the monitor's process"
+	kill -INT $pid
+	wait_for 30 '^monitor-exit=130$'
+	restored
+	t kill-session -t "$S"
+fi
 echo "monitor end-to-end: all checks passed"

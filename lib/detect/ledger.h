@@ -7,11 +7,18 @@
 #ifndef NVR_DETECT_LEDGER_H
 #define NVR_DETECT_LEDGER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <nvmerace/ledger.h>
 
 #include "host/hooks.h"
+
+/*
+ * Model mode's stepping (every actor stopped): false when one of them was
+ * stopped holding the ledger's lock, so that a snapshot now would wait forever.
+ */
+bool nvr_ledger_idle(struct nvr_ledger *l);
 
 /*
  * Periodic checks: commands past the timeout (lost), queues without progress

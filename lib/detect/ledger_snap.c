@@ -191,3 +191,11 @@ int nvr_ledger_queue_latency(struct nvr_ledger *l, uint16_t qid, struct nvr_hist
 	pthread_mutex_unlock(&l->lock);
 	return s ? 0 : -ENOENT;
 }
+
+bool nvr_ledger_idle(struct nvr_ledger *l)
+{
+	if (pthread_mutex_trylock(&l->lock))
+		return false;
+	pthread_mutex_unlock(&l->lock);
+	return true;
+}

@@ -148,6 +148,10 @@ int nvr_ctrl_alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int v
 	cq->ring = cq->mem.vaddr;
 	cq->db_off = nvr_ctrl_db_off(ctrl, qid, true);
 	atomic_init(&cq->hp, NVR_HP(0, 1, 0));	/* the device's first pass posts phase 1 */
+	/* Timeline names in model mode; nothing in the normal build. */
+	nvr_shim_label(&cq->hp, "cq%d.head", qid);
+	nvr_shim_label(&cq->lock, "cq%d.lock", qid);
+	nvr_shim_label(&cq->db_lock, "cq%d.dblock", qid);
 	*out = cq;
 	return 0;
 }
@@ -441,6 +445,7 @@ int nvr_ctrl_open(struct nvr_transport *t, uint16_t nr_io_queues, struct nvr_ctr
 	}
 	ctrl->t = t;
 	nvr_mutex_init(&ctrl->admin_lock);
+	nvr_shim_label(&ctrl->admin_lock, "admin.lock", 0);
 	ctrl->cap = nvr_reg_read64(t, NVME_REG_CAP);
 	if (ctrl->cap == ~0ull) {
 		ret = -ENODEV;

@@ -127,6 +127,10 @@ static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
 	cq->shadow.ei = (_Atomic uint32_t *)(ei + cq_off);
 	__atomic_store_n(&sq->shadow.db, (_Atomic uint32_t *)(db + sq_off), __ATOMIC_RELEASE);
 	__atomic_store_n(&cq->shadow.db, (_Atomic uint32_t *)(db + cq_off), __ATOMIC_RELEASE);
+	nvr_shim_label(db + sq_off, "shadow sq%d", qid);
+	nvr_shim_label(db + cq_off, "shadow cq%d", qid);
+	nvr_shim_label(ei + sq_off, "eventidx sq%d", qid);
+	nvr_shim_label(ei + cq_off, "eventidx cq%d", qid);
 }
 
 int nvr_ctrl_set_coalescing(struct nvr_ctrl *ctrl, uint8_t thr, uint8_t time, uint16_t *status)

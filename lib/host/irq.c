@@ -57,6 +57,7 @@ int nvr_irq_create(struct nvr_ctrl *ctrl, struct nvr_ledger *ledger, struct nvr_
 	}
 	for (unsigned int v = 0; v < irq->nr; v++) {
 		nvr_mutex_init(&irq->vec[v].lock);
+		nvr_shim_label(&irq->vec[v].lock, "vec%d.lock", (int)v);
 		irq->vec[v].efd = -1;
 		irq->vec[v].epfd = -1;
 		atomic_init(&irq->vec[v].serves, v < 64 ? 1ull << v : 0);

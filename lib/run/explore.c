@@ -24,6 +24,7 @@
 #include <nvmerace/sim.h>
 #include <nvmerace/util.h>
 
+#include "run/explore_int.h"
 #include "sched/sched.h"
 #include "sched/shim.h"
 
@@ -373,6 +374,46 @@ verdict:
 	} else {
 		res->verdict = NVR_FAIL;
 	}
+	return ret;
+}
+
+int nvr_explore_replay(const struct nvr_scenario *scn, uint32_t row,
+		       const struct nvr_run_opts *opts, const struct nvr_schedule *s,
+		       void (*on_step)(void *arg, const struct nvr_sched_peek *pk), void *arg,
+		       struct nvr_sched_run *run, struct nvr_result *res)
+{
+	struct nvr_scenario *ms = model_scenario(scn);
+	struct model_ctx m = { .scn = ms, .row = row, .opts = opts };
+	struct nvr_sched_prog prog = { .name = scn->name, .nr_actors = 1,
+				       .actor_name = { "runner" }, .actor = model_actor,
+				       .reset = model_reset, .check = model_check, .ctx = &m };
+	struct nvr_sched_config cfg = { .preempt_bound = -1, .delay_bound = -1,
+					.pct_depth = 3, .no_por = true,
+					.step_ns = MODEL_STEP_NS,
+					.step_budget = MODEL_STEP_BUDGET,
+					.on_step = on_step, .on_step_arg = arg };
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!ms)
+		return -ENOMEM;
+	if (opts->transport) {
+		free(ms);
+		return -EINVAL;
+	}
+	m.expects_bug = nvr_row_expects_catch(ms->nr_rows ?
+					       &ms->rows[row < ms->nr_rows ? row : 0] : NULL);
+	ret = replay_run(&prog, &cfg, s, run);
+	if (!ret) {
+		/* The run's own names outlive the program: prog was on this stack. */
+		model_check(&m, run);
+		run->prog = NULL;
+		*res = m.res;
+		if (m.ret < 0 && !res->reason[0])
+			snprintf(res->reason, sizeof(res->reason),
+				 "the schedule stopped the row (%s)", strerror(-m.ret));
+	}
+	free(ms);
 	return ret;
 }
 

@@ -73,6 +73,8 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 	r->opts = opts;
 	nvr_mutex_init(&r->q_lock);
 	nvr_mutex_init(&r->ka_lock);
+	nvr_shim_label(&r->q_lock, "runner.qlock", 0);
+	nvr_shim_label(&r->ka_lock, "runner.kalock", 0);
 	if (scn->nr_rows) {
 		r->row = &scn->rows[row < scn->nr_rows ? row : 0];
 		snprintf(res->row, sizeof(res->row), "%s", r->row->name);

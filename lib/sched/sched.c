@@ -72,6 +72,18 @@ static size_t obj_slot(const void *addr, size_t cap)
 	return (size_t)(h >> 32) & (cap - 1);
 }
 
+static void set_idname(struct nvr_sched *S, uint32_t id, const char *name)
+{
+	size_t i = id - 1000, cap = S->idnamecap;
+
+	if (grow((void **)&S->idname, &S->idnamecap, i + 1, sizeof(*S->idname))) {
+		S->err = -ENOMEM;
+		return;
+	}
+	memset(S->idname + cap, 0, (S->idnamecap - cap) * sizeof(*S->idname));
+	snprintf(S->idname[i], sizeof(S->idname[i]), "%s", name);
+}
+
 /* Labels first; any other address gets the next number, kept in an open-addressing table. */
 static uint32_t obj_id(struct nvr_sched *S, const void *addr)
 {
@@ -105,7 +117,48 @@ static uint32_t obj_id(struct nvr_sched *S, const void *addr)
 			return S->obj[i].id;
 	S->obj[i].addr = addr;
 	S->obj[i].id = 1000 + (uint32_t)S->nobj++;
+	for (size_t k = S->nlabel; k-- > 0;)
+		if (S->label[k].addr == addr) {
+			set_idname(S, S->obj[i].id, S->label[k].name);
+			break;
+		}
 	return S->obj[i].id;
+}
+
+/* The number of the object at @addr, 0 when the run has not touched it. */
+static uint32_t obj_find(const struct nvr_sched *S, const void *addr)
+{
+	const struct nvr_sched_prog *p = S->prog;
+
+	for (int k = 0; k < p->nr_labels; k++)
+		if ((const char *)p->ctx + p->labels[k].offset == addr)
+			return (uint32_t)k + 1;
+	if (!S->objcap)
+		return 0;
+	for (size_t i = obj_slot(addr, S->objcap); S->obj[i].addr; i = (i + 1) & (S->objcap - 1))
+		if (S->obj[i].addr == addr)
+			return S->obj[i].id;
+	return 0;
+}
+
+/*
+ * Names do not enter the trace or its hash: an object keeps its number, and
+ * the number its name, given before or after its first use. A later name for
+ * the same address (memory used again) replaces the earlier one.
+ */
+void nvr_sched_name(struct nvr_sched *S, const void *addr, const char *name)
+{
+	uint32_t id;
+
+	if (grow((void **)&S->label, &S->labelcap, S->nlabel + 1, sizeof(*S->label))) {
+		S->err = -ENOMEM;
+		return;
+	}
+	S->label[S->nlabel].addr = addr;
+	snprintf(S->label[S->nlabel++].name, NVR_SCHED_NAME_MAX, "%s", name);
+	id = obj_find(S, addr);
+	if (id >= 1000)
+		set_idname(S, id, name);
 }
 
 static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned int size,
@@ -389,6 +442,38 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 }
 
 /*
+ * Show cfg->on_step the position: every actor is stopped in a shim call. The
+ * hook's own shim calls must be plain ones, so this thread is no actor while
+ * it runs.
+ */
+static void peek(struct nvr_sched *S)
+{
+	struct nvr_sched_peek *pk = &S->peek;
+	struct nvr_actor *self = self_actor;
+
+	S->peeked = S->steps;
+	pk->steps = S->steps;
+	pk->now_ns = S->now;
+	pk->nr_actors = S->nr;
+	for (int i = 0; i < S->nr; i++) {
+		const struct nvr_actor *a = S->a[i];
+
+		pk->actor_name[i] = a->name;
+		pk->sb_n[i] = a->sb_n;
+		for (unsigned int k = 0; k < a->sb_n; k++) {
+			const struct nvr_sb_ent *e = &a->sb[(a->sb_head + k) % NVR_SCHED_SB_MAX];
+
+			pk->sb[i][k].obj = obj_find(S, e->addr);
+			pk->sb[i][k].size = e->size;
+			pk->sb[i][k].value = e->val;
+		}
+	}
+	self_actor = NULL;
+	S->cfg->on_step(S->cfg->on_step_arg, pk);
+	self_actor = self;
+}
+
+/*
  * Take steps until one runs an actor. Called holding the lock and the baton;
  * @self is the calling actor (NULL: the controller or a finished actor).
  * Return: true when the step runs @self, which then goes on running.
@@ -400,7 +485,11 @@ static bool decide(struct nvr_sched *S, struct nvr_actor *self)
 	while (!S->ended) {
 		unsigned int pre = 0, delay = 0, flags = 0;
 		struct nvr_actor *a, *cur;
-		int n = enabled(S, en), d, c;
+		int n, d, c;
+
+		if (S->cfg->on_step && S->peeked != S->steps)
+			peek(S);
+		n = enabled(S, en);
 
 		if (!n) {
 			bool all = true;
@@ -586,6 +675,7 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	S->cfg = cfg;
 	S->strategy = strategy;
 	S->last = -1;
+	S->peeked = UINT64_MAX;
 	S->budget = cfg->step_budget ? cfg->step_budget : NVR_SCHED_DEFAULT_BUDGET;
 	S->replay = replay;
 	S->lenient = lenient;
@@ -622,6 +712,8 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 		decide(S, NULL);
 	while (!S->ended)
 		pthread_cond_wait(&S->cv, &S->lock);
+	if (cfg->on_step && S->peeked != S->steps)
+		peek(S);	/* the end of a run cut short: its last position */
 	pthread_mutex_unlock(&S->lock);
 	for (int i = 0; i < S->nr; i++)
 		if (S->a[i]->th_live)
@@ -646,6 +738,11 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	out->sched.tok = S->tok;
 	out->dflt = S->dflt;
 	out->prog = prog;
+	out->obj_names = S->idname;
+	out->nr_obj_names = S->idname ? S->nobj : 0;
+	if (out->nr_obj_names > S->idnamecap)
+		out->nr_obj_names = S->idnamecap;
+	free(S->label);
 	for (int i = 0; i < S->nr; i++) {
 		pthread_cond_destroy(&S->a[i]->cv);
 		free(S->a[i]);
@@ -662,6 +759,7 @@ void nvr_sched_run_release(struct nvr_sched_run *run)
 	free(run->ev);
 	free(run->sched.tok);
 	free(run->dflt);
+	free(run->obj_names);
 	memset(run, 0, sizeof(*run));
 }
 

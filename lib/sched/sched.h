@@ -71,6 +71,7 @@
 
 #define NVR_SCHED_MAX_ACTORS 16
 #define NVR_SCHED_SB_MAX 32	/* store-buffer entries per actor */
+#define NVR_SCHED_NAME_MAX 24	/* an object's name, with its NUL */
 
 enum nvr_sched_strategy {
 	NVR_SCHED_RANDOM,
@@ -86,6 +87,20 @@ enum nvr_sched_status {
 	NVR_SCHED_BUDGET,	/* the step budget ran out */
 	NVR_SCHED_PRUNED,	/* dfs: the rest of this run was already covered */
 	NVR_SCHED_DIVERGED,	/* replay: a recorded step was not enabled */
+};
+
+/* What on_step sees: the position, the clock and every actor's store buffer, oldest first. */
+struct nvr_sched_peek {
+	uint64_t steps;		/* taken so far */
+	uint64_t now_ns;
+	int nr_actors;
+	const char *actor_name[NVR_SCHED_MAX_ACTORS];
+	unsigned int sb_n[NVR_SCHED_MAX_ACTORS];
+	struct {
+		uint32_t obj;	/* its object number in the trace */
+		uint8_t size;
+		uint64_t value;
+	} sb[NVR_SCHED_MAX_ACTORS][NVR_SCHED_SB_MAX];
 };
 
 struct nvr_sched_config {
@@ -115,6 +130,15 @@ struct nvr_sched_config {
 	/* explore, shrink: when it reads non-zero (a signal), end before the
 	 * next schedule; a schedule under way always runs to its end. */
 	const _Atomic int *stop;
+	/*
+	 * Called once per position of a run: after 0, 1, 2 ... steps, when every
+	 * actor has run its own code up to its next operation (so what a step
+	 * led to is there), and once at the end. It runs under the scheduler's
+	 * lock while every actor is stopped: it may read shared memory, and a
+	 * shim call it makes is the plain call. NULL: none.
+	 */
+	void (*on_step)(void *arg, const struct nvr_sched_peek *pk);
+	void *on_step_arg;
 };
 #define NVR_SCHED_SHARD_SPLIT 6
 
@@ -188,6 +212,9 @@ struct nvr_sched_run {
 	struct nvr_schedule sched;
 	uint8_t *dflt;			/* the default step at each choice */
 	const struct nvr_sched_prog *prog;
+	/* Names given at run time (nvr_shim_label()): of object 1000 + i, "" for none. */
+	char (*obj_names)[NVR_SCHED_NAME_MAX];
+	size_t nr_obj_names;
 };
 
 struct nvr_sched_report {
@@ -242,6 +269,11 @@ int nvr_sched_shrink(const struct nvr_sched_prog *prog, const struct nvr_sched_c
 /* Schedule files: "nvmerace-schedule 1", "id ...", "steps N", then the tokens r<i>/f<i>. */
 int nvr_schedule_write(const struct nvr_schedule *s, FILE *f);
 int nvr_schedule_read(FILE *f, struct nvr_schedule *s);
+/*
+ * nvr_schedule_parse() - nvr_schedule_read() that says what is wrong: on
+ * -EINVAL @why gets "line L: ..." (the line of the file, from 1).
+ */
+int nvr_schedule_parse(FILE *f, struct nvr_schedule *s, char *why, size_t len);
 void nvr_schedule_release(struct nvr_schedule *s);
 
 /* Write @run's trace as a timeline, one column per actor, to @f. */
@@ -255,6 +287,27 @@ int nvr_sched_timeline(const struct nvr_sched_run *run, FILE *f);
  * were left out between two shown.
  */
 int nvr_sched_timeline_ex(const struct nvr_sched_run *run, FILE *f, bool shared);
+
+/* The name of object @obj in @run ("sq1.tail", or "#1017" without one) into @buf. */
+void nvr_sched_obj_name(const struct nvr_sched_run *run, uint32_t obj, char *buf, size_t len);
+
+/*
+ * nvr_sched_matters() - which events of @run matter (the --timeline-shared
+ * notion above): @keep[k] for event k, @run->nev entries.
+ * Return: 0 or -ENOMEM.
+ */
+int nvr_sched_matters(const struct nvr_sched_run *run, bool *keep);
+
+/* A part of the timeline: the steps from..to (from 1; to 0: the last), all or those that matter. */
+struct nvr_sched_window {
+	uint64_t from, to;
+	uint64_t mark;		/* this step's line starts with '>' (0: none) */
+	const bool *keep;	/* only the events that matter (nvr_sched_matters()); NULL: all */
+	bool head;		/* the line of actor names first */
+	bool end;		/* the end line last */
+};
+int nvr_sched_timeline_window(const struct nvr_sched_run *run, FILE *f,
+			      const struct nvr_sched_window *w);
 
 /* The PCT guarantee for @n step sources, @k steps and depth @d. */
 double nvr_sched_pct_bound(unsigned int n, uint64_t k, unsigned int d);

@@ -91,6 +91,17 @@ struct nvr_sched {
 		uint32_t id;
 	} *obj;
 	size_t nobj, objcap;
+	/* nvr_shim_label(): names by address, and the name of object 1000 + i */
+	struct {
+		const void *addr;
+		char name[NVR_SCHED_NAME_MAX];
+	} *label;
+	size_t nlabel, labelcap;
+	char (*idname)[NVR_SCHED_NAME_MAX];
+	size_t idnamecap;
+	/* cfg->on_step: the last position shown, and what it is shown */
+	uint64_t peeked;
+	struct nvr_sched_peek peek;
 
 	/* strategies */
 	uint64_t rng;
@@ -132,6 +143,9 @@ struct nvr_actor *nvr_sched_self(void);
 uint64_t nvr_sched_op(struct nvr_actor *a, const struct nvr_sched_op *op);
 int nvr_sched_start(struct nvr_sched *S, void *(*fn)(void *), void *arg, int idx,
 		    const char *name);
+
+/* sched.c: a name for the object at @addr (nvr_shim_label()), called holding the lock. */
+void nvr_sched_name(struct nvr_sched *S, const void *addr, const char *name);
 
 /* sched.c: one run with an explicit strategy state (explore.c). */
 int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched_config *cfg,

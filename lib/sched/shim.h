@@ -168,6 +168,7 @@ int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
 int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns);
 void nvr_sched_hold(bool on);
+void nvr_sched_label(const void *addr, const char *fmt, int n);
 int nvr_event_init(struct nvr_event *e);
 void nvr_event_destroy(struct nvr_event *e);
 
@@ -298,6 +299,12 @@ static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
 static inline void nvr_explore_hold(bool on)
 {
 	nvr_sched_hold(on);
+}
+
+/* Name the shared word at @addr in timelines: @fmt with one %d for @n. */
+static inline void nvr_shim_label(const void *addr, const char *fmt, int n)
+{
+	nvr_sched_label(addr, fmt, n);
 }
 
 /* Before a system call that tells another actor (an eventfd write): the stores go first. */
@@ -480,6 +487,18 @@ static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
 static inline void nvr_explore_hold(bool on)
 {
 	(void)on;
+}
+
+/*
+ * Name the shared word at @addr ("sq1.tail": @fmt with one %d for @n) in the
+ * timelines of model mode; set-up code calls it once per object. Normal
+ * build: nothing (no instruction is emitted).
+ */
+static inline void nvr_shim_label(const void *addr, const char *fmt, int n)
+{
+	(void)addr;
+	(void)fmt;
+	(void)n;
 }
 
 /* A system call is a full barrier already: nothing to do outside the model. */

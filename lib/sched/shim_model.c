@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <time.h>
 
 /* This file implements the model build's entry points: it sees the model's layouts. */
@@ -288,4 +289,21 @@ int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns)
 						.a = (uint64_t)n,
 						.deadline = deadline_now(a, timeout_ns) });
 	return v == (uint64_t)-ETIMEDOUT ? -ETIMEDOUT : (int)v;
+}
+
+void nvr_sched_label(const void *addr, const char *fmt, int n)
+{
+	struct nvr_actor *a = nvr_sched_self();
+	char name[NVR_SCHED_NAME_MAX];
+
+	if (!a)
+		return;	/* outside a run nothing is traced */
+	/* @fmt is a literal at every call site (nvr_shim_label()), with one %d. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(name, sizeof(name), fmt, n);
+#pragma GCC diagnostic pop
+	pthread_mutex_lock(&a->S->lock);
+	nvr_sched_name(a->S, addr, name);
+	pthread_mutex_unlock(&a->S->lock);
 }

@@ -29,30 +29,66 @@ int nvr_schedule_write(const struct nvr_schedule *s, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-int nvr_schedule_read(FILE *f, struct nvr_schedule *s)
+int nvr_schedule_parse(FILE *f, struct nvr_schedule *s, char *why, size_t len)
 {
-	char word[128], kind;
-	unsigned int actor;
+	char word[128], kind, extra;
+	unsigned int actor, line = 1;
 	size_t n = 0;
-	int version;
+	int version, c;
 
 	memset(s, 0, sizeof(*s));
-	if (fscanf(f, "nvmerace-schedule %d id %95s steps %zu", &version, s->id, &n) != 3 ||
-	    version != 1 || n > (1u << 26))
+	why[0] = '\0';
+	if (fscanf(f, "nvmerace-schedule %d", &version) != 1 || version != 1) {
+		snprintf(why, len, "line 1: not 'nvmerace-schedule 1' (not a schedule file?)");
 		return -EINVAL;
+	}
+	if (fscanf(f, " id %95s", s->id) != 1) {
+		snprintf(why, len, "line 2: no 'id ID' line");
+		return -EINVAL;
+	}
+	if (fscanf(f, " steps %zu", &n) != 1 || n > (1u << 26)) {
+		snprintf(why, len, "line 3: no 'steps N' line (N at most %u)", 1u << 26);
+		return -EINVAL;
+	}
+	line = 3;
 	s->tok = malloc(n ? n : 1);
 	if (!s->tok)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (fscanf(f, "%127s", word) != 1 || sscanf(word, "%c%u", &kind, &actor) != 2 ||
-		    (kind != 'r' && kind != 'f') || actor >= NVR_SCHED_MAX_ACTORS) {
-			nvr_schedule_release(s);
-			return -EINVAL;
+		/* Count the lines before the next word. */
+		while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+			line += c == '\n';
+		if (c != EOF)
+			ungetc(c, f);
+		if (fscanf(f, "%127s", word) != 1) {
+			snprintf(why, len, "line %u: %zu steps, 'steps %zu' promised", line, i, n);
+			goto bad;
+		}
+		if (sscanf(word, "%c%u%c", &kind, &actor, &extra) != 2 ||
+		    (kind != 'r' && kind != 'f')) {
+			snprintf(why, len, "line %u: step %zu is '%.40s', not r<actor> or f<actor>",
+				 line, i + 1, word);
+			goto bad;
+		}
+		if (actor >= NVR_SCHED_MAX_ACTORS) {
+			snprintf(why, len, "line %u: step %zu names actor %u (at most %d)", line,
+				 i + 1, actor, NVR_SCHED_MAX_ACTORS - 1);
+			goto bad;
 		}
 		s->tok[i] = TOK(actor, kind == 'f');
 	}
 	s->n = n;
 	return 0;
+bad:
+	nvr_schedule_release(s);
+	return -EINVAL;
+}
+
+int nvr_schedule_read(FILE *f, struct nvr_schedule *s)
+{
+	char why[160];
+
+	return nvr_schedule_parse(f, s, why, sizeof(why));
 }
 
 void nvr_schedule_release(struct nvr_schedule *s)
@@ -61,12 +97,14 @@ void nvr_schedule_release(struct nvr_schedule *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void obj_name(const struct nvr_sched_run *r, uint32_t obj, char *buf, size_t len)
+void nvr_sched_obj_name(const struct nvr_sched_run *r, uint32_t obj, char *buf, size_t len)
 {
 	const struct nvr_sched_prog *p = r->prog;
 
 	if (p && obj >= 1 && obj <= (uint32_t)p->nr_labels)
 		snprintf(buf, len, "%s", p->labels[obj - 1].name);
+	else if (obj >= 1000 && obj - 1000 < r->nr_obj_names && r->obj_names[obj - 1000][0])
+		snprintf(buf, len, "%s", r->obj_names[obj - 1000]);
 	else
 		snprintf(buf, len, "#%" PRIu32, obj);
 }
@@ -78,7 +116,7 @@ static void ev_text(const struct nvr_sched_run *r, const struct nvr_sched_event 
 	bool fail = e->flags & NVR_SCHED_EVF_FAIL;
 	char o[32];
 
-	obj_name(r, e->obj, o, sizeof(o));
+	nvr_sched_obj_name(r, e->obj, o, sizeof(o));
 	switch (e->kind) {
 	case NVR_EV_LOAD:
 		snprintf(buf, len, "%sld %s=%" PRIu64 "%s", mark, o, e->value,
@@ -180,7 +218,7 @@ static bool always(const struct nvr_sched_event *e)
 }
 
 /* @keep[k]: event k matters. An open hash maps each object to its last access. */
-static int mark_matters(const struct nvr_sched_run *r, bool *keep)
+int nvr_sched_matters(const struct nvr_sched_run *r, bool *keep)
 {
 	size_t cap = 64;
 	struct { uint32_t obj; size_t last; } *h;
@@ -218,38 +256,36 @@ static int mark_matters(const struct nvr_sched_run *r, bool *keep)
  * while the running actor's stores stayed buffered, and a line of dashes a
  * jump of the virtual clock.
  */
-int nvr_sched_timeline_ex(const struct nvr_sched_run *r, FILE *f, bool shared)
+int nvr_sched_timeline_window(const struct nvr_sched_run *r, FILE *f,
+			      const struct nvr_sched_window *w)
 {
 	enum { W = 24 };
-	bool *keep = NULL;
+	const bool *keep = w->keep;
 	uint64_t left_out = 0;
 	bool clock_shown = false;
-	char buf[64];
+	char buf[80];
 
-	if (shared) {
-		keep = calloc(r->nev ? r->nev : 1, sizeof(*keep));
-		if (!keep || mark_matters(r, keep)) {
-			free(keep);
-			return -ENOMEM;
-		}
+	if (w->head) {
+		fprintf(f, "  step");
+		for (int i = 0; i < r->nr_actors; i++)
+			fprintf(f, "  %-*s", W, r->actor_name[i]);
+		fputc('\n', f);
 	}
-	fprintf(f, "  step");
-	for (int i = 0; i < r->nr_actors; i++)
-		fprintf(f, "  %-*s", W, r->actor_name[i]);
-	fputc('\n', f);
 	for (size_t k = 0; k < r->nev; k++) {
 		const struct nvr_sched_event *e = &r->ev[k];
 
+		if (e->step + 1 < w->from || (w->to && e->step + 1 > w->to))
+			continue;
 		if (e->kind == NVR_EV_TIME) {
 			/* Filtered: one clock line per run of steps left out. */
-			if (shared && clock_shown && left_out)
+			if (keep && clock_shown && left_out)
 				continue;
 			fprintf(f, "  ---- clock %" PRIu64 ".%09" PRIu64 " s ----\n",
 				e->value / 1000000000u, e->value % 1000000000u);
 			clock_shown = true;
 			continue;
 		}
-		if (shared && !keep[k]) {
+		if (keep && !keep[k] && e->step + 1 != w->mark) {
 			left_out++;
 			continue;
 		}
@@ -259,7 +295,8 @@ int nvr_sched_timeline_ex(const struct nvr_sched_run *r, FILE *f, bool shared)
 		left_out = 0;
 		clock_shown = false;
 		ev_text(r, e, buf, sizeof(buf));
-		fprintf(f, "%6" PRIu32, e->step + 1);
+		fprintf(f, "%c%5" PRIu32, w->mark && e->step + 1 == w->mark ? '>' : ' ',
+			e->step + 1);
 		for (int i = 0; i < e->actor && i < r->nr_actors; i++)
 			fprintf(f, "  %-*s", W, "");
 		fprintf(f, "  %s\n", buf);
@@ -267,11 +304,31 @@ int nvr_sched_timeline_ex(const struct nvr_sched_run *r, FILE *f, bool shared)
 	if (left_out)
 		fprintf(f, "   ...  (%" PRIu64 " step%s left out)\n", left_out,
 			left_out == 1 ? "" : "s");
-	fprintf(f, "  end: %s after %" PRIu64 " steps, %u preemptions, %u delays, "
-		   "trace %016" PRIx64 "\n",
-		nvr_sched_status_str(r->status), r->steps, r->preemptions, r->delays, r->hash);
-	free(keep);
+	if (w->end)
+		fprintf(f, "  end: %s after %" PRIu64 " steps, %u preemptions, %u delays, "
+			   "trace %016" PRIx64 "\n",
+			nvr_sched_status_str(r->status), r->steps, r->preemptions, r->delays,
+			r->hash);
 	return ferror(f) ? -EIO : 0;
+}
+
+int nvr_sched_timeline_ex(const struct nvr_sched_run *r, FILE *f, bool shared)
+{
+	struct nvr_sched_window w = { .head = true, .end = true };
+	bool *keep = NULL;
+	int ret;
+
+	if (shared) {
+		keep = calloc(r->nev ? r->nev : 1, sizeof(*keep));
+		if (!keep || nvr_sched_matters(r, keep)) {
+			free(keep);
+			return -ENOMEM;
+		}
+		w.keep = keep;
+	}
+	ret = nvr_sched_timeline_window(r, f, &w);
+	free(keep);
+	return ret;
 }
 
 int nvr_sched_timeline(const struct nvr_sched_run *r, FILE *f)

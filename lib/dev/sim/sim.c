@@ -303,9 +303,12 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 	atomic_init(&s->t.iova_next, 0x100000);	/* IOVA 0 stays unmapped: a NULL PRP faults */
 	s->t.iova_end = 1ull << 48;
 	nvr_mutex_init(&s->lock);
+	nvr_shim_label(&s->lock, "dev.lock", 0);
+	nvr_shim_label(&s->kick, "dev.kick", 0);
 #ifdef NVR_SCHED_MODEL
 	(void)rwa;
 	nvr_mutex_init(&s->dma_lock);
+	nvr_shim_label(&s->dma_lock, "dev.dmalock", 0);
 #else
 	pthread_rwlockattr_init(&rwa);
 	/* Unmap must not starve behind a busy worker. */
