@@ -10,10 +10,13 @@
 
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {
-	uint16_t tail = sq->tail, next = (uint16_t)(tail + 1 == sq->depth ? 0 : tail + 1);
+	uint16_t tail = sq->tail, next = (uint16_t)(tail + 1);
 	uint16_t cid = tail;
 	struct nvr_cmd *cmd = &sq->cmds[cid];
 
+	/* A branch, not a conditional move: the wrap is once per trip round the ring. */
+	if (unlikely(next == sq->depth))
+		next = 0;
 	if (unlikely(next == atomic_load_explicit(&sq->head, memory_order_acquire) ||
 		     atomic_load_explicit(&sq->outstanding, memory_order_relaxed) >=
 			     sq->max_outstanding))
