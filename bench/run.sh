@@ -7,9 +7,11 @@
 # 4 KiB reads at QD 1 and QD 32:
 #   - commands/s: BENCH_RUNS native runs of bench_poll, median and range;
 #   - host instructions per command (nvr_sq_submit + nvr_sq_ring +
-#     nvr_cq_reap), counted by valgrind's callgrind on the host thread only,
-#     without and with the simulator's MMIO handler (nvr_sim_write32) that the
-#     two doorbell writes run into.
+#     nvr_cq_reap + the nvr_cq_pending that found the CQE), counted by
+#     valgrind's callgrind on the host thread only, without and with the
+#     simulator's MMIO handler (nvr_sim_write32) that the two doorbell writes
+#     run into; apart: the empty polls (nvr_cq_pending finding no CQE), the
+#     bench's own loop, and the host thread's total in the timed loop.
 # See bench/README.md for what the figures mean. The exit status is 0 when
 # every figure was measured, whether or not the targets are met; with
 # BENCH_STRICT=1 a missed target exits 3.
@@ -88,13 +90,15 @@ case_args() {
 }
 
 # callgrind_sums FILE: from a callgrind output file of the host thread, with
-# collection on inside bench_submit, bench_ring and bench_reap only:
-#   submit_ir ring_ir ring_mmio reap_ir reap_mmio mmio_ir wake_ir
+# collection on inside run_loop only (the timed loop):
+#   submit_ir ring_ir ring_mmio reap_ir reap_mmio mmio_ir wake_ir poll_ir total_ir
 # *_ir: the inclusive cost of the calls each wrapper makes (the wrapper's own
 # few instructions left out); *_mmio: the part of it in nvr_sim_write32, the
 # simulator's register-write handler, found by walking the call graph from
 # the wrapper; mmio_ir: all of nvr_sim_write32; wake_ir: the part of that spent
-# waking the sleeping device worker (nvr_futex_wake). Call records only, so
+# waking the sleeping device worker (nvr_futex_wake); poll_ir: all of
+# bench_poll_cq's calls (nvr_cq_pending, full and empty polls alike); total_ir:
+# everything the host thread ran in run_loop. Call records only, so
 # library functions may be renamed, split or inlined without breaking it.
 callgrind_sums() {
 	awk '
@@ -137,6 +141,7 @@ callgrind_sums() {
 		}
 		return sum
 	}
+	/^summary:/ { total = $2; next }
 	/^fn=/ { fn = name(substr($0, 4)); next }
 	/^cfn=/ { cfn = name(substr($0, 5)); next }
 	/^calls=/ { incall = 1; next }
@@ -156,9 +161,10 @@ callgrind_sums() {
 			if (pair[2] == "nvr_futex_wake")
 				wake += incl[c]
 		}
-		printf "%d %d %d %d %d %d %d\n", out_of("bench_submit"),
+		printf "%d %d %d %d %d %d %d %d %d\n", out_of("bench_submit"),
 		    out_of("bench_ring"), mmio_under("bench_ring"),
-		    out_of("bench_reap"), mmio_under("bench_reap"), mmio, wake
+		    out_of("bench_reap"), mmio_under("bench_reap"), mmio, wake,
+		    out_of("bench_poll_cq"), total
 	}' "$1"
 }
 
@@ -176,7 +182,8 @@ fi
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
 echo "bench_poll: polled queue pair on the simulated controller, $ncpu CPUs;"
 echo "  commands/s: median of $runs runs of $count commands (range in brackets);"
-echo "  host instr/cmd: nvr_sq_submit + nvr_sq_ring + nvr_cq_reap under callgrind, $vg_count commands"
+echo "  host instr/cmd: nvr_sq_submit + nvr_sq_ring + nvr_cq_reap + the poll that found the CQE"
+echo "  under callgrind, $vg_count commands; empty polls counted apart"
 echo
 
 for c in $cases; do
@@ -219,8 +226,7 @@ for c in $cases; do
 		# shellcheck disable=SC2086
 		line=$("$valgrind" --tool=callgrind --separate-threads=yes \
 			--callgrind-out-file="$tmp/cg.$tag" \
-			--toggle-collect=bench_submit --toggle-collect=bench_ring \
-			--toggle-collect=bench_reap \
+			--toggle-collect=run_loop \
 			"$bin" $args --count "$vg_count" --warmup 0 --yield --spin-us 20 --timeout 60 \
 			2>"$tmp/vg.err.$tag") || {
 			echo "bench/run.sh: the callgrind run of $c failed:" >&2
@@ -238,8 +244,9 @@ for c in $cases; do
 			exit 1
 			;;
 		esac
-		# commands rings reaps, then the sums.
-		echo "$(field "$line" commands) $(field "$line" rings) $(field "$line" reaps) $sums" \
+		# commands rings reaps empty_polls, then the sums.
+		echo "$(field "$line" commands) $(field "$line" rings) $(field "$line" reaps)" \
+			"$(field "$line" empty_polls) $sums" \
 			>"$tmp/vgsum.$tag"
 		# The device thread, at QD >= 32 without the ledger: everything its
 		# worker runs per command (idle polls between batches included).
@@ -251,7 +258,7 @@ for c in $cases; do
 				--timeout 60 >/dev/null 2>&1 || true
 		fi
 		mmio=$(awk '{ printf "mmio_instr_per_cmd=%.1f of_which_worker_wakeups=%.1f",
-			$9 / $1, $10 / $1 }' "$tmp/vgsum.$tag")
+			$10 / $1, $11 / $1 }' "$tmp/vgsum.$tag")
 		# Per function: its own instructions per command (callgrind_annotate,
 		# exclusive counts), MMIO handler and what it calls marked.
 		if command -v callgrind_annotate >/dev/null 2>&1; then
@@ -266,16 +273,20 @@ for c in $cases; do
 					split(rest, w, " ")
 					fn = w[1]; sub(/^.*:/, "", fn)
 					sub(/\.(constprop|isra|part)\.[0-9]+$/, "", fn)
-					if (fn ~ /^bench_(submit|ring|reap)$/)
-						next
 					f[fn] += ir
 				}
 				on && /^-- (Auto|User)-annotated/ { exit }
 				END {
-					for (k in f)
-						if (f[k] / n >= 0.5)
-							printf "  %-6s %-24s %7.1f%s\n", c, k, f[k] / n,
-							    (k ~ /^nvr_sim_|futex|^syscall$/) ? "  (device MMIO)" : ""
+					for (k in f) {
+						if (f[k] / n < 0.5)
+							continue
+						m = ""
+						if (k ~ /^nvr_sim_|futex|^syscall$/)
+							m = "  (device MMIO)"
+						else if (k ~ /^(bench_(submit|ring|reap|poll_cq)|run_loop|prepare|sched_yield|nvr_sqe_rw|nvr_prp_fill|mem)/)
+							m = "  (bench loop)"
+						printf "  %-6s %-24s %7.1f%s\n", c, k, f[k] / n, m
+					}
 				}' | sort -k1,1 -k3,3nr >"$tmp/funcs.$tag"
 		fi
 		echo "  callgrind: $line $mmio" >>"$tmp/log"
@@ -297,8 +308,8 @@ for c in $cases; do
 	tag="$op.$size.$qd"
 	read -r med lo hi nquiet nruns <"$tmp/native.$tag"
 	read -r nring nreap <"$tmp/nbatch.$tag"
-	vg="- - - - - - - - - -"
-	q1="- - - - - - - - - -"
+	vg="- - - - - - - - - - - - -"
+	q1="- - - - - - - - - - - - -"
 	[ -f "$tmp/vgsum.$tag" ] && vg=$(cat "$tmp/vgsum.$tag")
 	[ -f "$tmp/vgsum.$op.$size.1" ] && q1=$(cat "$tmp/vgsum.$op.$size.1")
 	echo "$op $size $qd $med $lo $hi $nring $nreap $vg $q1" |
@@ -323,21 +334,24 @@ for c in $cases; do
 			print line "   (no valgrind)" (verdict == "" ? "" : "   MISSED:" verdict) note
 			exit (verdict != "")
 		}
-		n = $9; ring_calls = $10; reap_calls = $11; sub_ir = $12
-		ring_ir = $13; ring_mmio = $14; reap_ir = $15; reap_mmio = $16; mmio = $17
-		excl = (sub_ir + ring_ir + reap_ir - mmio) / n
-		incl = (sub_ir + ring_ir + reap_ir) / n
+		n = $9; ring_calls = $10; reap_calls = $11; empty = $12; sub_ir = $13
+		ring_ir = $14; ring_mmio = $15; reap_ir = $16; reap_mmio = $17; mmio = $18
+		poll_ir = $20
+		# Every poll costs the same: the ones that found a CQE are work.
+		pp = poll_ir / (reap_calls + empty)
+		excl = (sub_ir + ring_ir + reap_ir - mmio + pp * reap_calls) / n
+		incl = (sub_ir + ring_ir + reap_ir + pp * reap_calls) / n
 		# Per-call costs, MMIO excluded.
 		s = sub_ir / n
 		r = ring_calls ? (ring_ir - ring_mmio) / ring_calls : 0
 		est = excl
-		if ($19 != "-" && qd != 1 && reap_calls < n) {
+		if ($22 != "-" && qd != 1 && reap_calls < n) {
 			# QD 1: every reap takes one CQE: F + P = reap1.
-			reap1 = ($25 - $26) / $21
+			reap1 = ($29 - $30) / $24
 			# This case: F * calls + P * n = total.
 			p = ((reap_ir - reap_mmio) - reap1 * reap_calls) / (n - reap_calls)
 			f = reap1 - p
-			est = s + r * nring + f * nreap + p
+			est = s + r * nring + (f + pp) * nreap + p
 		}
 		line = line sprintf("   %8.1f   %8.1f  %8.2f   %8.1f", excl, incl, n / reap_calls, est)
 		if (excl > ht || est > ht)
@@ -357,8 +371,19 @@ for c in $cases; do
 	l=off
 	t=$host_target
 	[ "$o" != "$op" ] && l=on && t=$ledger_target
-	v=$(awk '{ printf "%.1f", ($4 + $5 + $7 - $9) / $1 }' "$tmp/vgsum.$tag")
+	# n rings reaps empty sub ring ring_mmio reap reap_mmio mmio wake poll total
+	v=$(awk '{ printf "%.1f", ($5 + $6 + $8 - $10 + $12 * $3 / ($3 + $4)) / $1 }' \
+		"$tmp/vgsum.$tag")
 	echo "host_instr_per_cmd case=$o:$size:$qd ledger=$l $v"
+	awk -v c="$o:$size:$qd" -v l="$l" '{
+		n = $1; pp = $12 / ($3 + $4)
+		work = ($5 + $6 + $8 - $10 + pp * $3) / n
+		printf "host_instr_per_empty_poll case=%s ledger=%s %.1f\n", c, l, pp
+		printf "host_empty_polls_per_cmd case=%s ledger=%s %.2f\n", c, l, $4 / n
+		printf "host_thread_instr_per_cmd case=%s ledger=%s %.1f\n", c, l, $13 / n
+		printf "  = work %.1f + empty polls %.1f + device MMIO %.1f + bench loop %.1f\n",
+		    work, pp * $4 / n, $10 / n, ($13 - $5 - $6 - $8 - $12) / n
+	}' "$tmp/vgsum.$tag"
 	if awk -v v="$v" -v t="$t" 'BEGIN { exit !(v <= t) }'; then
 		echo "target host_instr_per_cmd case=$o:$size:$qd ledger=$l <= $t: met"
 	else

@@ -516,6 +516,63 @@ START_TEST(test_sq_room_out_of_order)
 }
 END_TEST
 
+static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
+{
+	(void)sq;
+	(void)cqe;
+	(void)ctx;
+	(*(unsigned int *)arg)++;
+}
+
+/*
+ * A CQ without a ledger and without a reader's race knob is reaped by
+ * reap_lean(). A second reaper that read the head before the first one
+ * moved it (what the cq_lock none policy lets happen) sees the same CQE
+ * again: the claim on the command turns it away as spurious instead of
+ * completing the command twice. First the clean reap, then the racing one.
+ */
+START_TEST(test_lean_claim_second_reaper)
+{
+	struct nvr_sim_config cfg;
+	struct nvr_cq_stats cst;
+	struct nvr_sqe sqe;
+	struct tdev d;
+	struct nvr_sq *sq;
+	struct nvr_cq *cq;
+	unsigned int calls = 0;
+	uint64_t cqes0;
+	uint32_t hp;
+
+	sim_cfg(&cfg);
+	tdev_open(&d, &cfg, 1);
+	tdev_qpair(&d, 1, 4, -1);
+	sq = nvr_ctrl_sq(d.ctrl, 1);
+	cq = nvr_ctrl_cq(d.ctrl, 1);
+	ck_assert(!cq->lcq && !cq->cid_first && !cq->held);	/* the lean path */
+	cqes0 = tdev_stats(&d).cqes;
+	flush_sqe(&sqe);
+	ck_assert_int_ge(nvr_sq_submit(sq, &sqe, NULL), 0);
+	nvr_sq_ring(sq);
+	ck_assert(wait_cqes(&d, cqes0 + 1, T_WAIT_MS));
+
+	hp = atomic_load(&cq->hp);
+	ck_assert_uint_eq(nvr_cq_reap(cq, 4, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &calls), 1);
+	nvr_cq_get_stats(cq, &cst);
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_uint_eq(cst.spurious, 0);
+	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
+
+	/* The second reaper, with the head it read before the first moved it. */
+	atomic_store(&cq->hp, hp);
+	ck_assert_uint_eq(nvr_cq_reap(cq, 4, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &calls), 1);
+	nvr_cq_get_stats(cq, &cst);
+	ck_assert_uint_eq(calls, 1);	/* not completed twice */
+	ck_assert_uint_eq(cst.spurious, 1);
+	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
+	tdev_close(&d);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
@@ -550,6 +607,10 @@ static Suite *queue_suite(void)
 	tc = tcase_create("sq_room_out_of_order");
 	tcase_set_timeout(tc, T_TIMEOUT_S);
 	tcase_add_loop_test(tc, test_sq_room_out_of_order, 0, 4);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lean_claim");
+	tcase_set_timeout(tc, T_TIMEOUT_S);
+	tcase_add_test(tc, test_lean_claim_second_reaper);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,6 +6,11 @@
 #include "base/clock.h"
 
 struct nvr_clock nvr_clock;
+
+__attribute__((noinline)) uint64_t nvr_clock_slow_ns(void)
+{
+	return nvr_now_ns();
+}
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* An invariant TSC runs at a constant rate in every P- and C-state. */

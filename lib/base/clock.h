@@ -22,6 +22,10 @@ extern struct nvr_clock nvr_clock;
 /* Calibrate once (about 2 ms); later calls do nothing. Thread safe. */
 void nvr_clock_init(void);
 
+/* nvr_now_ns() out of line: the TSC path of nvr_clock_ns()'s inline callers
+ * then needs no stack frame for the struct timespec. */
+uint64_t nvr_clock_slow_ns(void);
+
 static inline uint64_t nvr_clock_ns(void)
 {
 #if defined(NVR_SCHED_MODEL)
@@ -33,6 +37,7 @@ static inline uint64_t nvr_clock_ns(void)
 
 		return nvr_clock.base_ns + (uint64_t)(((unsigned __int128)d * nvr_clock.mult) >> 32);
 	}
+	return nvr_clock_slow_ns();
 #endif
 	return nvr_now_ns();
 }

@@ -189,7 +189,7 @@ static bool eventidx_stall(struct nvr_ledger *l, struct nvr_lsq *s, char *why, s
 static void check_stall(struct nvr_ledger *l, struct nvr_lsq *s, uint64_t now)
 {
 	uint64_t last = atomic_load(&s->last_progress_ns);
-	uint64_t out = atomic_load(&s->submitted) - atomic_load(&s->completed);
+	uint64_t out = atomic_load(&s->submitted) - atomic_load(&s->lat.count);
 	uint64_t quiet = now - last;
 	struct nvr_sq_state sqs;
 	struct nvr_cq_state cqs;

@@ -20,13 +20,14 @@
 #include "detect/ledger_int.h"
 #include "dev/truth.h"
 
-void nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
+int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
 {
 	uint64_t now = nvr_clock_ns();
 
 	atomic_store_explicit(&s->t_submit[cid], now, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->submits[cid], 1, memory_order_release);
 	atomic_fetch_add_explicit(&s->submitted, 1, memory_order_relaxed);
+	return cid;
 }
 
 /* Two reapers that both took this slot in this pass consumed one CQE twice. */
@@ -88,8 +89,8 @@ void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, en
 	(void)c;
 	(void)who;
 	nvr_hist_add(&s->lat, now - atomic_load_explicit(&s->t_submit[cid], memory_order_relaxed));
+	/* The latency histogram's count is the SQ's completions: no counter of its own. */
 	atomic_fetch_add_explicit(&s->completes[cid], 1, memory_order_release);
-	atomic_fetch_add_explicit(&s->completed, 1, memory_order_relaxed);
 	atomic_store_explicit(&s->last_progress_ns, now, memory_order_relaxed);
 }
 

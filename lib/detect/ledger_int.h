@@ -28,8 +28,7 @@ struct nvr_lsq {
 	_Atomic uint32_t *submits;
 	_Atomic uint32_t *completes;
 	uint32_t *reported;	/* the submission already reported lost (tick thread only) */
-	_Atomic uint64_t submitted;
-	_Atomic uint64_t completed;
+	_Atomic uint64_t submitted;	/* the completions are lat.count */
 	_Atomic uint64_t last_progress_ns;
 	bool stalled;		/* tick thread only */
 	uint64_t ei_probe;	/* shadow doorbells: MMIO writes + 1 when a tick saw the

@@ -52,7 +52,7 @@ void nvr_ledger_snapshot(struct nvr_ledger *l, struct nvr_stats *st)
 		q->vector = c->vector;
 		q->live = s->live;
 		q->submitted = atomic_load(&s->submitted);
-		q->completed = atomic_load(&s->completed);
+		q->completed = atomic_load(&s->lat.count);
 		q->outstanding = q->submitted - q->completed;
 		for (int r = 0; r < NVR_REAP_NR; r++)
 			q->reaped_by[r] = atomic_load(&c->by[r]);

@@ -21,7 +21,8 @@ struct nvr_cqe;
 /* Per-SQ and per-CQ state; the queue code calls the inline hooks on it. */
 struct nvr_lsq;
 struct nvr_lcq;
-void nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid);
+/* Returns @cid, so that nvr_sq_submit() ends in a tail call to it. */
+int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid);
 /* Returns false when this CQE (slot, pass) was already consumed: a duplicate consumption. */
 bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
 			enum nvr_reaper who);

@@ -8,18 +8,15 @@
 #include "host/queue.h"
 #include "host/queue_hook.h"
 
-static __attribute__((noinline)) int submitted_ledger(struct nvr_lsq *lsq, uint16_t cid)
-{
-	nvr_ledger_submitted(lsq, cid);
-	return cid;
-}
-
 int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 {
-	uint16_t tail = sq->tail, next = (uint16_t)(tail + 1 == sq->depth ? 0 : tail + 1);
+	uint16_t tail = sq->tail, next = (uint16_t)(tail + 1);
 	uint16_t cid = tail;
 	struct nvr_cmd *cmd = &sq->cmds[cid];
 
+	/* A branch, not a conditional move: the wrap is once per trip round the ring. */
+	if (unlikely(next == sq->depth))
+		next = 0;
 	if (unlikely(next == atomic_load_explicit(&sq->head, memory_order_acquire) ||
 		     atomic_load_explicit(&sq->outstanding, memory_order_relaxed) >=
 			     sq->max_outstanding))
@@ -42,7 +39,7 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	/* Last, as a tail call: the path without a ledger saves no register.
 	 * The device cannot see the entry before the doorbell anyway. */
 	if (unlikely(sq->lsq != NULL))
-		return submitted_ledger(sq->lsq, cid);
+		return nvr_ledger_submitted(sq->lsq, cid);
 	return cid;
 }
 
@@ -80,6 +77,13 @@ static inline void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 	}
 	nvr_reg_write32(cq->t, cq->db_off, head);
 }
+
+/* Not cloned with fewer arguments: nvr_cq_reap() jumps to it as it is. */
+#ifdef __clang__
+#define NVR_NOIPA __attribute__((noinline))
+#else
+#define NVR_NOIPA __attribute__((noipa))
+#endif
 
 #define CID_FIRST_GAP_NS 2000
 
@@ -196,7 +200,6 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 		nvr_st32(&cq->hp, hp, memory_order_relaxed);
 		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
-		atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
 		cq_doorbell(cq, (uint16_t)hp);
 	}
 	return n;
@@ -208,7 +211,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
  * of those, same effects. The hot path of a polled or interrupt-driven
  * queue, with or without a ledger.
  */
-static __attribute__((noinline)) unsigned int
+static NVR_NOIPA unsigned int
 reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
 	   nvr_cqe_fn fn, void *arg)
 {
@@ -234,9 +237,64 @@ reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_cl
 	nvr_st32(&cq->hp, hp, memory_order_relaxed);
 	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cq->reaped, max - left, memory_order_relaxed);
-	atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
 	cq_doorbell(cq, (uint16_t)hp);
 	return max - left;
+}
+
+/*
+ * reap_plain() on a CQ without a ledger: the same effects (the claim by
+ * compare-and-swap that catches two reapers on one CQE, the SQ head, the
+ * outstanding count, the counters), without the hooks' tests and the
+ * registers their calls need. nvr_cq_reap() takes it when the CQ has no
+ * ledger and no race knob; a racy exclusion policy takes it too and is
+ * caught as before, by the claim.
+ */
+static NVR_NOIPA unsigned int
+reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	  nvr_cqe_fn fn, void *arg)
+{
+	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
+	unsigned int n = 0;
+
+	(void)who;	/* for the ledger only */
+	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
+	while (n < max) {
+		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
+		uint32_t dw3 = nvr_ld32((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		struct nvr_sq *sq = cq->sq;
+		struct nvr_cqe cqe;
+		struct nvr_cmd *cmd;
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		void *ctx;
+
+		if ((dw3 ^ hp) & (1u << 16))
+			break;
+		read_cqe(&cqe, e, dw3);
+		n++;
+		hp = hp_next(cq, hp);
+		if (unlikely(!sq || sq->qid != cqe.sqid || cqe.cid >= sq->ncids))
+			goto spurious;
+		cmd = &sq->cmds[cqe.cid];
+		if (unlikely(!nvr_cas8(&cmd->state, &expect, NVR_CMD_COMPLETING)))
+			goto spurious;
+		ctx = cmd->ctx;
+		nvr_st8(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		if (likely(cqe.sqhd < sq->depth))
+			atomic_store_explicit(&sq->head, cqe.sqhd, memory_order_release);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (likely(fn != NULL))
+			fn(sq, &cqe, ctx, arg);
+		continue;
+spurious:
+		atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
+	}
+	if (!n)
+		return 0;
+	nvr_st32(&cq->hp, hp, memory_order_relaxed);
+	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+	cq_doorbell(cq, (uint16_t)hp);
+	return n;
 }
 
 /* Write the head doorbell for a lock-free queue: never backwards, never stale. */
@@ -248,7 +306,6 @@ static void ring_cq_cas(struct nvr_cq *cq)
 
 		if (head != atomic_load_explicit(&cq->db_head, memory_order_relaxed)) {
 			atomic_store_explicit(&cq->db_head, head, memory_order_relaxed);
-			atomic_fetch_add_explicit(&cq->doorbells, 1, memory_order_relaxed);
 			cq_doorbell(cq, head);
 		}
 	}
@@ -297,8 +354,11 @@ unsigned int nvr_cq_reap(struct nvr_cq *cq, unsigned int max, enum nvr_reaper wh
 {
 	if (claim == NVR_CLAIM_CAS)
 		return reap_cas(cq, max, fn, arg, who);
-	if (likely(!cq->cid_first && !cq->held))
+	if (likely(!cq->cid_first && !cq->held)) {
+		if (likely(!cq->lcq))
+			return reap_lean(cq, max, who, claim, fn, arg);
 		return reap_plain(cq, max, who, claim, fn, arg);
+	}
 	return reap_checked(cq, max, who, claim, fn, arg);
 }
 
@@ -415,7 +475,6 @@ void nvr_cq_get_stats(const struct nvr_cq *cq, struct nvr_cq_stats *st)
 {
 	st->reaped = atomic_load(&cq->reaped);
 	st->spurious = atomic_load(&cq->spurious);
-	st->doorbells = atomic_load(&cq->doorbells);
 }
 
 static void db_state(const struct nvr_shadow *sh, struct nvr_db_state *o)

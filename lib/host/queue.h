@@ -58,7 +58,6 @@ struct nvr_cq {
 	struct nvr_mutex db_lock;	/* orders doorbell writes of lock-free reapers */
 	_Atomic uint64_t reaped;
 	_Atomic uint64_t spurious;
-	_Atomic uint64_t doorbells;
 	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
 	struct nvr_mutex lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */

@@ -31,7 +31,6 @@ enum nvr_reaper {
 struct nvr_cq_stats {
 	uint64_t reaped;	/* CQEs consumed */
 	uint64_t spurious;	/* CQEs naming an unknown SQ or a CID not outstanding */
-	uint64_t doorbells;	/* CQ head doorbell writes */
 };
 
 /* One doorbell's shadow (Doorbell Buffer Config), as the host last left it. */
