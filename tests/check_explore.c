@@ -428,30 +428,17 @@ START_TEST(test_interrupted)
 {
 	char js[] = "/tmp/nvr-explore-int-XXXXXX", line[512];
 	struct json_object *root, *rows, *row, *s, *v;
-	int p[2], fd, st, bringups = 0;
+	int fd, st, bringups = 0;
 	FILE *err;
 	pid_t pid;
 
 	fd = mkstemp(js);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (!pid) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		execl(bin(), bin(), "explore", "-v", "--strategy", "dfs", "--budget", "100000",
-		      "--seed", "1", "--only", "msix-reprogram/mask", "--json", js,
-		      "scenarios/msix-reprogram.yaml", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	err = fdopen(p[0], "r");
+	err = spawn_err((const char *const[]){ "explore", "-v", "--strategy", "dfs", "--budget",
+						"100000", "--seed", "1", "--only",
+						"msix-reprogram/mask", "--json", js,
+						"scenarios/msix-reprogram.yaml", NULL }, &pid);
 	ck_assert_ptr_nonnull(err);
 	while (fgets(line, sizeof(line), err))
 		if (strstr(line, "bring-up: CAP") && ++bringups == 2) {

@@ -23,6 +23,7 @@
 #include "monitor.h"
 #include "monitor_fmt.h"
 #include "nvmerace.h"
+#include "run_bin.h"
 #include "suite_main.h"
 
 /* --- the ledger's feed --- */
@@ -304,30 +305,14 @@ END_TEST
 
 static int run_cmd(const char *const *argv, char *err, size_t len)
 {
-	int efd[2], st;
-	pid_t pid;
-	ssize_t n = 0, r;
-	const char *bin = getenv("NVR") ? getenv("NVR") : "./nvmerace";
+	static struct out o;
+	size_t n;
 
-	ck_assert_int_eq(pipe(efd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (!pid) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(efd[1], 2);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	close(efd[1]);
-	while ((r = read(efd[0], err + n, len - 1 - (size_t)n)) > 0 && (size_t)(n + r) < len - 1)
-		n += r;
+	run(&o, argv + 1);	/* argv[0] is the program: run_bin.h's bin() */
+	n = strnlen(o.err, len - 1);
+	memcpy(err, o.err, n);
 	err[n] = '\0';
-	close(efd[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return o.status;
 }
 
 START_TEST(test_refusals)

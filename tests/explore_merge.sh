@@ -17,6 +17,17 @@ pass=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "explore-merge: FAIL: $*"; fails=$((fails + 1)); }
 
+# expect STATUS PATTERN WHAT REPORT...: the merge exits STATUS and prints PATTERN.
+expect()
+{
+	want=$1 pat=$2 what=$3
+	shift 3
+	sh "$merge" "$@" >"$tmp/merged" 2>&1
+	st=$?
+	[ $st -eq "$want" ] && grep -q "$pat" "$tmp/merged" && ok ||
+		bad "$what: status $st (expected $want): $(cat "$tmp/merged")"
+}
+
 # Two shards of a random exploration (budget 4: runs 0, 2 and 1, 3).
 for k in 1 2; do
 	"$nvr" explore -q --seed 5 --budget 4 --shard "$k/2" \
@@ -26,9 +37,7 @@ for k in 1 2; do
 		{ bad "shard $k/2 exited $?: $(cat "$tmp/out-$k")"; exit 1; }
 done
 
-sh "$merge" "$tmp"/shard-*.json >"$tmp/merged" 2>&1
-st=$?
-[ $st -eq 0 ] && ok || bad "merge of two good shards exited $st: $(cat "$tmp/merged")"
+expect 0 '' "two good shards" "$tmp"/shard-*.json
 grep -q '^caught	shadow-doorbells/barrier-none	2 shards' "$tmp/merged" && ok ||
 	bad "barrier-none not caught in: $(cat "$tmp/merged")"
 grep -q '^clean	concurrent-pollers/mutex	2 shards	4 schedules' "$tmp/merged" && ok ||
@@ -39,10 +48,7 @@ sh "$merge" -j "$tmp"/shard-*.json | jq -e 'length == 2' >/dev/null && ok ||
 # A clean row a shard broke.
 jq '(.scenarios[] | select(.row == "mutex")) |= (.verdict = "fail" | .sched.found = true)' \
 	"$tmp/shard-2.json" >"$tmp/broken.json"
-sh "$merge" "$tmp/shard-1.json" "$tmp/broken.json" >"$tmp/merged" 2>&1
-st=$?
-[ $st -eq 1 ] && grep -q '^FAIL	concurrent-pollers/mutex' "$tmp/merged" && ok ||
-	bad "a broken shard merged to status $st: $(cat "$tmp/merged")"
+expect 1 '^FAIL	concurrent-pollers/mutex' "a broken shard" "$tmp/shard-1.json" "$tmp/broken.json"
 
 # A bug row neither shard caught (each says not reproduced).
 for k in 1 2; do
@@ -50,26 +56,17 @@ for k in 1 2; do
 		(.verdict = "not_reproduced" | .sched.found = false)' \
 		"$tmp/shard-$k.json" >"$tmp/norep-$k.json"
 done
-sh "$merge" "$tmp"/norep-*.json >"$tmp/merged" 2>&1
-st=$?
-[ $st -eq 1 ] && grep -q '^NOT CAUGHT	shadow-doorbells/barrier-none' "$tmp/merged" && ok ||
-	bad "an uncaught bug row merged to status $st: $(cat "$tmp/merged")"
+expect 1 '^NOT CAUGHT	shadow-doorbells/barrier-none' "an uncaught bug row" "$tmp"/norep-*.json
 
 # An interrupted shard decides nothing.
 jq '(.scenarios[] | select(.row == "mutex")) |= (.interrupted = true)' \
 	"$tmp/shard-2.json" >"$tmp/int.json"
-sh "$merge" "$tmp/shard-1.json" "$tmp/int.json" >"$tmp/merged" 2>&1
-st=$?
-[ $st -eq 1 ] && grep -q '^INTERRUPTED	concurrent-pollers/mutex' "$tmp/merged" && ok ||
-	bad "an interrupted shard merged to status $st: $(cat "$tmp/merged")"
+expect 1 '^INTERRUPTED	concurrent-pollers/mutex' "an interrupted shard" "$tmp/shard-1.json" \
+	"$tmp/int.json"
 
-sh "$merge" >/dev/null 2>&1
-st=$?
-[ $st -eq 2 ] && ok || bad "no report: status $st, expected 2"
+expect 2 'usage' "no report"
 echo '{' >"$tmp/torn.json"
-sh "$merge" "$tmp/torn.json" >/dev/null 2>&1
-st=$?
-[ $st -eq 2 ] && ok || bad "a torn report: status $st, expected 2"
+expect 2 '' "a torn report" "$tmp/torn.json"
 
 echo "explore-merge: $pass passed, $fails failed"
 [ $fails -eq 0 ]

@@ -80,6 +80,14 @@ EOS
 		"sh $dir/run.$S" || fail "cannot start tmux"
 }
 
+# signal SIG: send SIG to the monitor running in session $S.
+signal() {
+	pane=$(t display -p -t "$S" '#{pane_pid}')
+	pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
+	[ -n "$pid" ] || fail "cannot find the monitor's process"
+	kill -"$1" $pid
+}
+
 # The terminal is back as it was: normal screen, cursor visible, keypad off.
 restored() {
 	f=$(t display -p -t "$S" '#{alternate_on} #{cursor_flag} #{keypad_flag}')
@@ -150,10 +158,7 @@ t kill-session -t "$S"
 # --- 2. SIGTERM mid-run: stopped cleanly, summary, status 130 ---
 start term 120x40 "" --seed 2 "$scn"
 wait_for 30 '^running .* +[1-9][0-9.]*[kM]? done '
-pane=$(t display -p -t "$S" '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
-[ -n "$pid" ] || fail "cannot find the monitor's process"
-kill -TERM $pid
+signal TERM
 wait_for 60 '^monitor-exit='
 grep -q '^monitor-exit=130$' "$dir/screen" || fail "exit status after SIGTERM is not 130"
 grep -Eq '^(PASS|FAIL) +monitor-e2e .*\(interrupted\)$' "$dir/screen" ||
@@ -198,10 +203,7 @@ done
 # --- 5. a crash: the terminal modes and the normal screen come back ---
 start crash 120x40 "" --seed 5
 wait_for 30 '^idle \(row 1/1\)'
-pane=$(t display -p -t "$S" '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
-[ -n "$pid" ] || fail "cannot find the monitor's process"
-kill -SEGV $pid
+signal SEGV
 wait_for 30 '^monitor-exit=139$'
 restored
 t kill-session -t "$S"
@@ -241,10 +243,7 @@ if [ -x "$d/model/nvmerace" ] || [ -x "$d/../model/nvmerace" ]; then
 	start stepint 150x50 "" --schedule "$dir/s.sched" --only $row \
 		"$top/scenarios/shadow-doorbells.yaml"
 	wait_for 30 '^step 0/'
-	pane=$(t display -p -t "$S" '#{pane_pid}')
-	pid=$(ps -o pid= --ppid "$pane" | grep -v "^ *$pane\$" | head -n 1)
-	[ -n "$pid" ] || fail "cannot find the monitor's process"
-	kill -INT $pid
+	signal INT
 	wait_for 30 '^monitor-exit=130$'
 	restored
 	t kill-session -t "$S"

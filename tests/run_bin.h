@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,6 +83,37 @@ __attribute__((unused)) static void run_in(struct out *o, const char *in_path, c
 __attribute__((unused)) static void run(struct out *o, const char *const *argv)
 {
 	run_in(o, NULL, argv);
+}
+
+/*
+ * Start nvmerace with @argv (without argv[0]), standard input and output on
+ * /dev/null, its standard error a pipe read through the returned stream, for a
+ * test that acts on what the command logs while it runs. *@pid: to wait for.
+ */
+__attribute__((unused)) static FILE *spawn_err(const char *const *argv, pid_t *pid)
+{
+	char *args[64];
+	int p[2], i = 0;
+
+	args[i++] = (char *)bin();
+	while (*argv && i < 63)
+		args[i++] = (char *)*argv++;
+	args[i] = NULL;
+	ck_assert(pipe(p) == 0);
+	*pid = fork();
+	ck_assert(*pid >= 0);
+	if (!*pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execv(args[0], args);
+		_exit(127);
+	}
+	close(p[1]);
+	return fdopen(p[0], "r");
 }
 
 #define RUN(o, ...) run(o, (const char *const[]){ __VA_ARGS__, NULL })
