@@ -241,13 +241,22 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 	if (ret)
 		nvr_log(NVR_LOG_WARN, "teardown: shutdown: %s", strerror(-ret));
 	/*
+	 * The admin queue stops taking completions before it goes, as Linux's
+	 * nvme_tcp_stop_queue() before the admin tag set is freed: over
+	 * NVMe/TCP nothing reads the admin connection from here until the
+	 * queue is freed, and what the target answered meanwhile is read in
+	 * the linger, with nowhere to go. (On PCIe the controller writes the
+	 * CQ itself: nothing to stop.)
+	 */
+	nvr_run_tcp_admin_rx(r, false);
+	/*
 	 * Seed 001's moment, chosen rather than hoped for: the keep-alive work
 	 * fires once more after the shutdown and before the admin queue goes.
 	 * The async host lets it through; the sync one refuses it (ka_dying).
-	 * A controller that answers Keep Alive within microseconds (Linux
-	 * nvmet over loopback) otherwise leaves the race to a 10 ms beat
-	 * landing in that window. Model mode leaves the placing to its
-	 * scheduler.
+	 * With the admin queue stopped above, its answer comes after the free
+	 * however fast the target is (Linux nvmet over loopback answers in
+	 * microseconds); no window is widened. Model mode leaves the placing
+	 * to its scheduler.
 	 */
 	if (!NVR_MODEL_BUILD && r->pol.keep_alive == NVR_KA_ASYNC)
 		ka_async(r);
@@ -266,6 +275,7 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 	}
 	nvr_ctrl_admin_free(r->ctrl);
 	atomic_store(&r->ka_freed_at, nvr_now_ns());
+	nvr_run_tcp_admin_rx(r, true);
 	/* Watch the freed memory for a while: a late completion shows now. */
 	nvr_sleep_ns(st->linger_ns);
 }

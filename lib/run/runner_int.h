@@ -185,6 +185,8 @@ void nvr_run_tcp_late(struct run *r);
 bool nvr_run_tcp_cfs(struct run *r);
 bool nvr_run_tcp_quiet(struct run *r);
 void nvr_run_tcp_kato(struct run *r, uint32_t asked);
+/* Stop (@on false) or restart receiving on the admin connection (nvr_tcp_admin_rx()). */
+void nvr_run_tcp_admin_rx(struct run *r, bool on);
 
 /* races.c: the device on trial. */
 /* The row's race knobs over the scenario's, into @cfg. */

@@ -122,3 +122,9 @@ void nvr_run_tcp_kato(struct run *r, uint32_t asked)
 	if (!nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000) && !(NVR_CQE_STATUS(cqe.status) & 0x7ff))
 		r->tcp_kato_ms = cqe.dw0;
 }
+
+void nvr_run_tcp_admin_rx(struct run *r, bool on)
+{
+	if (nvr_transport_is_tcp(r->t))
+		nvr_tcp_admin_rx(r->t, on);
+}

@@ -407,6 +407,20 @@ const char *nvr_tcp_fatal(struct nvr_transport *t)
 	return to_tcpt(t)->fatal_why;
 }
 
+void nvr_tcp_admin_rx(struct nvr_transport *t, bool on)
+{
+	struct tcpt *tt = to_tcpt(t);
+
+	if (!nvr_transport_is_tcp(t))
+		return;
+	/* The receiver reads a connection under its lock: once this has the
+	 * lock, the admin connection is not being read and will not be. */
+	pthread_mutex_lock(&tt->sq[0].lock);
+	atomic_store(&tt->admin_rx_off, !on);
+	pthread_mutex_unlock(&tt->sq[0].lock);
+	nvr_tcpb_poke(tt->wake);
+}
+
 unsigned int nvr_tcp_late(struct nvr_transport *t, struct nvr_tcp_late *out, unsigned int max)
 {
 	struct tcpt *tt = to_tcpt(t);
