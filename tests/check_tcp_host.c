@@ -319,21 +319,29 @@ START_TEST(bad_target)
 }
 END_TEST
 
-/* Run row @row of @file over NVMe/TCP against @t; the result. */
-static void run_row(struct tt *t, const char *file, const char *row, struct nvr_result *res)
+/* Run row @row (NULL: the first) of @file over transport @tr; the result. */
+static void run_row_on(struct nvr_transport *tr, const char *file, const char *row,
+		       struct nvr_result *res)
 {
-	struct nvr_run_opts o = { .seed = 1 };
+	struct nvr_run_opts o = { .seed = 1, .transport = tr };
 	struct nvr_scenario scn;
 	char msg[512];
 	uint32_t r;
 
 	ck_assert_msg(nvr_scenario_load(file, NULL, 0, &scn, msg, sizeof(msg)) == 0, "%s", msg);
-	for (r = 0; r < scn.nr_rows && strcmp(scn.rows[r].name, row); r++)
+	for (r = 0; row && r < scn.nr_rows && strcmp(scn.rows[r].name, row); r++)
 		;
 	ck_assert_uint_lt(r, scn.nr_rows);
-	o.transport = open_ok(t, WAIT_MS);
 	ck_assert_int_eq(nvr_run_row(&scn, r, &o, res), 0);
-	nvr_transport_destroy(o.transport);
+}
+
+/* Run row @row of @file over NVMe/TCP against @t; the result. */
+static void run_row(struct tt *t, const char *file, const char *row, struct nvr_result *res)
+{
+	struct nvr_transport *tr = open_ok(t, WAIT_MS);
+
+	run_row_on(tr, file, row, res);
+	nvr_transport_destroy(tr);
 }
 
 static void print_result(const struct nvr_result *res)
@@ -400,6 +408,41 @@ START_TEST(run_kato_expires)
 	ck_assert_msg(strstr(res.anomalies[0].detail, "the target closed the admin connection") &&
 		      strstr(res.anomalies[0].detail, "KATO 1000 ms asked, 1000 ms granted"),
 		      "%s", res.anomalies[0].detail);
+	tt_stop(t);
+}
+END_TEST
+
+/*
+ * The row's KATO goes in the admin queue's Connect (cdw12), a new association
+ * when it changes: a target that keeps it gets no Set Features (0); one that
+ * keeps no KATO from Connect gets Set Features Keep Alive Timer (1). Then (2)
+ * a row without keep-alive on the same transport connects again with KATO 0.
+ */
+START_TEST(run_kato_in_connect)
+{
+	struct tt *t = tt_start(TT_OK, 0);
+	struct nvr_transport *tr = open_ok(t, WAIT_MS);
+	struct nvr_result res;
+
+	ck_assert_uint_eq(atomic_load(&t->connect_kato), 0);	/* opened without a scenario */
+	atomic_store(&t->ignore_connect_kato, _i == 1);
+	run_row_on(tr, "scenarios/keep-alive-shutdown.yaml", "sync", &res);
+	print_result(&res);
+	ck_assert_int_eq(res.verdict, NVR_PASS);
+	ck_assert_uint_eq(res.nr_anomalies, 0);
+	ck_assert_uint_gt(atomic_load(&t->keep_alives), 0);
+	ck_assert_uint_eq(atomic_load(&t->connect_kato), 1000);
+	ck_assert_uint_eq(atomic_load(&t->set_kato), _i == 1);
+	if (_i == 2) {
+		uint32_t connects = atomic_load(&t->connects);
+
+		run_row_on(tr, "tests/scenarios/good/minimal.yaml", NULL, &res);
+		print_result(&res);
+		ck_assert_int_eq(res.verdict, NVR_PASS);
+		ck_assert_uint_eq(atomic_load(&t->connect_kato), 0);
+		ck_assert_uint_gt(atomic_load(&t->connects), connects);
+	}
+	nvr_transport_destroy(tr);
 	tt_stop(t);
 }
 END_TEST
@@ -554,6 +597,7 @@ static Suite *tcp_host_suite(void)
 	tcase_add_test(tc, cli_identify);
 	tcase_add_loop_test(tc, run_keep_alive, 0, 4);
 	tcase_add_test(tc, run_kato_expires);
+	tcase_add_loop_test(tc, run_kato_in_connect, 0, 3);
 	tcase_add_loop_test(tc, run_clean_soak, 0, 2);
 	tcase_add_loop_test(tc, run_skips, 0, (int)(sizeof(skips) / sizeof(skips[0])));
 	tcase_add_test(tc, cli_errors);

@@ -69,6 +69,10 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res)
 		nvr_run_skip(res, "keep-alive not supported (Identify KAS is 0)");
 		return 0;
 	}
+	/* Over NVMe/TCP the admin Connect carried KATO (nvr_run_tcp_connect_kato()):
+	 * Set Features only for a target that did not keep it. */
+	if (nvr_run_tcp_kato(r, st->kato_ms))
+		return 0;
 	sqe.cdw11 = st->kato_ms;
 	ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
 	if (ret)

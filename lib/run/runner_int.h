@@ -184,7 +184,10 @@ bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res);
 void nvr_run_tcp_late(struct run *r);
 bool nvr_run_tcp_cfs(struct run *r);
 bool nvr_run_tcp_quiet(struct run *r);
-void nvr_run_tcp_kato(struct run *r, uint32_t asked);
+/* The admin Connect carries the row's KATO (a new association when it changes). */
+int nvr_run_tcp_connect_kato(struct run *r, struct nvr_result *res);
+/* Get Features KATO over NVMe/TCP: true when the target keeps a KATO. */
+bool nvr_run_tcp_kato(struct run *r, uint32_t asked);
 /* Stop (@on false) or restart receiving on the admin connection (nvr_tcp_admin_rx()). */
 void nvr_run_tcp_admin_rx(struct run *r, bool on);
 

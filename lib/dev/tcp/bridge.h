@@ -60,6 +60,20 @@ struct nvr_tcp_late {
 unsigned int nvr_tcp_late(struct nvr_transport *t, struct nvr_tcp_late *out, unsigned int max);
 
 /**
+ * nvr_tcp_connect_kato() - the Keep Alive Timeout the admin queue's Connect carries.
+ * @kato_ms: in ms, 0 for none (Linux nvmet rounds it up to whole seconds).
+ *
+ * Over Fabrics a controller's KATO comes with its admin queue's Connect
+ * (cdw12). When @kato_ms differs from the current association's, or that
+ * association has ended, a new one starts now: its connections closed, a new
+ * admin connection, Connect with @kato_ms, a new controller ID. Call it with
+ * the controller disabled and no I/O queue, before bring-up.
+ * Return: 0, or -errno when no new association could be made (CSTS then
+ * reads CFS and the transport's why() says why).
+ */
+int nvr_tcp_connect_kato(struct nvr_transport *t, uint32_t kato_ms);
+
+/**
  * nvr_tcp_admin_rx() - stop (@on false) or restart receiving on the admin connection.
  *
  * A host tearing down stops its admin queue before it frees it (Linux:
