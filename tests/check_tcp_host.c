@@ -415,8 +415,10 @@ END_TEST
 /*
  * The row's KATO goes in the admin queue's Connect (cdw12), a new association
  * when it changes: a target that keeps it gets no Set Features (0); one that
- * keeps no KATO from Connect gets Set Features Keep Alive Timer (1). Then (2)
- * a row without keep-alive on the same transport connects again with KATO 0.
+ * keeps no KATO from Connect gets Set Features Keep Alive Timer (1). Then on
+ * the same transport: (0) the row again, same KATO, same association (the
+ * target cleared CC at the shutdown, as nvmet does); (2) a row without
+ * keep-alive connects with KATO 0.
  */
 START_TEST(run_kato_in_connect)
 {
@@ -433,6 +435,16 @@ START_TEST(run_kato_in_connect)
 	ck_assert_uint_gt(atomic_load(&t->keep_alives), 0);
 	ck_assert_uint_eq(atomic_load(&t->connect_kato), 1000);
 	ck_assert_uint_eq(atomic_load(&t->set_kato), _i == 1);
+	if (_i == 0) {
+		uint32_t connects = atomic_load(&t->connects);
+
+		run_row_on(tr, "scenarios/keep-alive-shutdown.yaml", "sync", &res);
+		print_result(&res);
+		ck_assert_int_eq(res.verdict, NVR_PASS);
+		ck_assert_uint_eq(res.nr_anomalies, 0);
+		/* I/O queue 1's connection; the admin queue's stays. */
+		ck_assert_uint_eq(atomic_load(&t->connects), connects + 1);
+	}
 	if (_i == 2) {
 		uint32_t connects = atomic_load(&t->connects);
 

@@ -391,8 +391,11 @@ static bool tt_fabrics(struct tt *t, struct tt_conn *c, enum tt_mode mode,
 		ck_assert_uint_eq(sqe->cdw11, NVME_REG_CC);
 		t->cc = sqe->cdw12;
 		t->csts = t->cc & 1;				/* RDY follows EN at once */
-		if ((t->cc >> NVME_CC_SHN_SHIFT) & 3)
-			t->csts |= NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
+		if ((t->cc >> NVME_CC_SHN_SHIFT) & 3) {
+			/* As nvmet: shutdown clears CC (and RDY). */
+			t->csts = NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
+			t->cc = 0;
+		}
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	case nvme_fabrics_type_disconnect:
 		atomic_fetch_add(&t->disconnect_asks, 1);
