@@ -406,7 +406,8 @@ START_TEST(run_kato_expires)
 	ck_assert_uint_eq(atomic_load(&t->closed_by_kato), 1);
 	ck_assert_uint_eq(res.stats.anomalies[NVR_AN_CFS], 1);
 	ck_assert_msg(strstr(res.anomalies[0].detail, "the target closed the admin connection") &&
-		      strstr(res.anomalies[0].detail, "KATO 1000 ms asked, 1000 ms granted"),
+		      strstr(res.anomalies[0].detail,
+			     "KATO 1000 ms asked in Connect, 1000 ms granted"),
 		      "%s", res.anomalies[0].detail);
 	tt_stop(t);
 }
@@ -595,6 +596,33 @@ START_TEST(cli_errors)
 }
 END_TEST
 
+/*
+ * The monitor over NVMe/TCP (tests/monitor_tmux.sh, its NVMe/TCP part, in
+ * tmux): keep-alive-shutdown/async against the scripted target, the target
+ * in the header, the late keep-alive in the anomalies, PASS in the header,
+ * the summary and the exit status.
+ */
+START_TEST(monitor_over_tcp)
+{
+	struct tt *t = tt_start(TT_OK, 0);
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "NVR_MON_TARGET='%s' NVR_MON_HOSTNQN='%s' "
+		 "sh tests/monitor_tmux.sh '%s' >&2", t->url, TT_HOSTNQN, bin());
+	st = system(cmd);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "check_tcp_host: the monitor over NVMe/TCP was SKIPPED (no tmux)\n");
+	} else {
+		ck_assert_msg(WEXITSTATUS(st) == 0, "tests/monitor_tmux.sh failed (its output is "
+			      "above)");
+		ck_assert_uint_gt(atomic_load(&t->keep_alives), 0);
+	}
+	tt_stop(t);
+}
+END_TEST
+
 static Suite *tcp_host_suite(void)
 {
 	Suite *s = suite_create("tcp_host");
@@ -613,6 +641,7 @@ static Suite *tcp_host_suite(void)
 	tcase_add_loop_test(tc, run_clean_soak, 0, 2);
 	tcase_add_loop_test(tc, run_skips, 0, (int)(sizeof(skips) / sizeof(skips[0])));
 	tcase_add_test(tc, cli_errors);
+	tcase_add_test(tc, monitor_over_tcp);
 	suite_add_tcase(s, tc);
 	return s;
 }

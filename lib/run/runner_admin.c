@@ -77,11 +77,13 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res)
 	ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
 	if (ret)
 		return ret;
-	if (NVR_CQE_STATUS(cqe.status) & 0x7ff)
+	if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
 		nvr_run_skip(res, "keep-alive not supported: Set Features Keep Alive Timer: %s",
 			     nvr_status_str(NVR_CQE_STATUS(cqe.status)));
-	else
+	} else {
+		r->tcp_kato_set = true;
 		nvr_run_tcp_kato(r, st->kato_ms);
+	}
 	return 0;
 }
 

@@ -127,7 +127,8 @@ struct run {
 	_Atomic uint64_t ka_sent, ka_done, ka_refused;
 	_Atomic uint64_t ka_freed_at;	/* when the admin queue was freed, 0: not */
 	bool cfs_reported;
-	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: Set and Get Features KATO */
+	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: asked, and Get Features KATO */
+	bool tcp_kato_set;		/* asked with Set Features (the target kept none from Connect) */
 	struct ka_slot *ka_slots;	/* async keep-alives in flight */
 	_Atomic uint32_t reapers_running;
 	struct nvr_mutex q_lock;	/* a teardown deleting queues vs the sweep */

@@ -104,8 +104,9 @@ bool nvr_run_tcp_cfs(struct run *r)
 		return false;
 	if (r->tcp_kato_ms)
 		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
-				  "%s (KATO %u ms asked, %u ms granted: Get Features Keep Alive "
-				  "Timer)", why, r->tcp_kato_asked, r->tcp_kato_ms);
+				  "%s (KATO %u ms asked %s, %u ms granted: Get Features Keep Alive "
+				  "Timer)", why, r->tcp_kato_asked,
+				  r->tcp_kato_set ? "with Set Features" : "in Connect", r->tcp_kato_ms);
 	else
 		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1, "%s", why);
 	return true;
