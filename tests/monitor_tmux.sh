@@ -3,6 +3,9 @@
 # keys, a fault injected by hand, quitting, SIGTERM, a terminal too small and
 # then resized, NO_COLOR. Each check waits a bounded time for the screen.
 #   sh tests/monitor_tmux.sh [path/to/nvmerace]
+# With NVR_MON_TARGET=tcp://HOST:PORT/NQN and NVR_MON_HOSTNQN set (check_tcp_host
+# sets them to its scripted target), only the NVMe/TCP check runs: a row over
+# --target, its verdict on the screen, in the summary and in the exit status.
 # Exit status: 0 passed, 1 failed (with the screen), 77 skipped (no tmux).
 set -u
 nvr=${1:-${NVR:-./nvmerace}}
@@ -93,6 +96,27 @@ restored() {
 	f=$(t display -p -t "$S" '#{alternate_on} #{cursor_flag} #{keypad_flag}')
 	[ "$f" = "0 1 0" ] || fail "terminal not restored: alternate_on cursor_flag keypad_flag = $f"
 }
+
+# --- over NVMe/TCP: keep-alive-shutdown/async against the scripted target ---
+if [ -n "${NVR_MON_TARGET:-}" ]; then
+	start tcp 200x50 "" --seed 1 --target "$NVR_MON_TARGET" --hostnqn "$NVR_MON_HOSTNQN" \
+		--only keep-alive-shutdown/async "$top/scenarios/keep-alive-shutdown.yaml"
+	wait_for 30 "^keep-alive-shutdown.* \\(row 1/1\\)  seed 1  $NVR_MON_TARGET: nvmerace scripted target"
+	wait_for 60 '^finished '
+	# The keep-alive answered after the admin queue was freed: in the anomalies
+	# pane, and the row's verdict in the header.
+	wait_for 15 'dma_after_teardown'
+	wait_for 15 '^finished .* anomalies  PASS'
+	t send-keys -t "$S" q
+	wait_for 30 '^monitor-exit='
+	grep -q '^monitor-exit=0$' "$dir/screen" || fail "exit status is not 0 after PASS"
+	grep -Eq '^PASS +keep-alive-shutdown/async +[0-9]+ cmds +[1-9][0-9]* anomalies' \
+		"$dir/screen" || fail "no PASS summary line for the row over NVMe/TCP"
+	restored
+	t kill-session -t "$S"
+	echo "monitor end-to-end over NVMe/TCP: passed"
+	exit 0
+fi
 
 # --- 1. the panes of a run with a known fault, keys, quit ---
 start main 120x40 "" --seed 1 "$scn"

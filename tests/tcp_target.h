@@ -107,6 +107,11 @@ struct tt {
 	atomic_bool refuse_disconnect;
 	atomic_uint disconnect_asks;
 	atomic_uint digest_conns;	/* connections with both digests on */
+	/* KATO: the last admin Connect's (cdw12), and how many Set Features
+	 * Keep Alive Timer came; ignore_connect_kato: a target that keeps no
+	 * KATO from Connect, only from Set Features. */
+	atomic_uint connect_kato, set_kato;
+	atomic_bool ignore_connect_kato;
 	char url[128];
 	/* TT_KA_LATE: Keep Alives answered later, oldest first. */
 	struct {
@@ -364,8 +369,11 @@ static bool tt_fabrics(struct tt *t, struct tt_conn *c, enum tt_mode mode,
 		ck_assert_str_eq(d->hostnqn, TT_HOSTNQN);
 		c->qid = (uint16_t)(sqe->cdw10 >> 16);
 		ck_assert_uint_eq(d->cntlid, c->qid ? TT_CNTLID : 0xffff);
-		if (!c->qid)
-			atomic_store(&t->kato_ms, sqe->cdw12);
+		if (!c->qid) {
+			atomic_store(&t->connect_kato, sqe->cdw12);
+			atomic_store(&t->kato_ms,
+				     atomic_load(&t->ignore_connect_kato) ? 0 : sqe->cdw12);
+		}
 		atomic_fetch_add(&t->connects, 1);
 		return tt_resp(t, c, mode, sqe, 0, TT_CNTLID, 0);
 	}
@@ -383,8 +391,11 @@ static bool tt_fabrics(struct tt *t, struct tt_conn *c, enum tt_mode mode,
 		ck_assert_uint_eq(sqe->cdw11, NVME_REG_CC);
 		t->cc = sqe->cdw12;
 		t->csts = t->cc & 1;				/* RDY follows EN at once */
-		if ((t->cc >> NVME_CC_SHN_SHIFT) & 3)
-			t->csts |= NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
+		if ((t->cc >> NVME_CC_SHN_SHIFT) & 3) {
+			/* As nvmet: shutdown clears CC (and RDY). */
+			t->csts = NVME_CSTS_SHST_CMPLT << NVME_CSTS_SHST_SHIFT;
+			t->cc = 0;
+		}
 		return tt_resp(t, c, mode, sqe, 0, 0, 0);
 	case nvme_fabrics_type_disconnect:
 		atomic_fetch_add(&t->disconnect_asks, 1);
@@ -437,6 +448,7 @@ static bool tt_admin(struct tt *t, struct tt_conn *c, enum tt_mode mode, const s
 	case nvme_admin_set_features:
 		/* As nvmet: the Keep Alive Timer restarts with the new KATO. */
 		if ((uint8_t)sqe->cdw10 == NVME_FEAT_FID_KATO) {
+			atomic_fetch_add(&t->set_kato, 1);
 			atomic_store(&t->kato_ms, sqe->cdw11);
 			return tt_resp(t, c, mode, sqe, 0, 0, 0);
 		}

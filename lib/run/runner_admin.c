@@ -28,6 +28,12 @@
 
 #include "run/runner_int.h"
 
+#ifdef NVR_SCHED_MODEL
+#define NVR_MODEL_BUILD 1
+#else
+#define NVR_MODEL_BUILD 0
+#endif
+
 #define KA_SLOTS 64	/* async keep-alives in flight at most (the admin queue's depth) */
 
 struct ka_slot {
@@ -63,15 +69,21 @@ int nvr_run_keep_alive_setup(struct run *r, struct nvr_result *res)
 		nvr_run_skip(res, "keep-alive not supported (Identify KAS is 0)");
 		return 0;
 	}
+	/* Over NVMe/TCP the admin Connect carried KATO (nvr_run_tcp_connect_kato()):
+	 * Set Features only for a target that did not keep it. */
+	if (nvr_run_tcp_kato(r, st->kato_ms))
+		return 0;
 	sqe.cdw11 = st->kato_ms;
 	ret = nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000);
 	if (ret)
 		return ret;
-	if (NVR_CQE_STATUS(cqe.status) & 0x7ff)
+	if (NVR_CQE_STATUS(cqe.status) & 0x7ff) {
 		nvr_run_skip(res, "keep-alive not supported: Set Features Keep Alive Timer: %s",
 			     nvr_status_str(NVR_CQE_STATUS(cqe.status)));
-	else
+	} else {
+		r->tcp_kato_set = true;
 		nvr_run_tcp_kato(r, st->kato_ms);
+	}
 	return 0;
 }
 
@@ -234,6 +246,28 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 	ret = nvr_ctrl_shutdown(r->ctrl, nvr_ctrl_info(r->ctrl)->cap_to * 500u + 500u);
 	if (ret)
 		nvr_log(NVR_LOG_WARN, "teardown: shutdown: %s", strerror(-ret));
+	/*
+	 * The admin queue stops taking completions before it goes, as Linux's
+	 * nvme_tcp_stop_queue() before the admin tag set is freed: over
+	 * NVMe/TCP nothing reads the admin connection from here until the
+	 * queue is freed, and what the target answered meanwhile is read in
+	 * the linger, with nowhere to go. (On PCIe the controller writes the
+	 * CQ itself: nothing to stop.)
+	 */
+	nvr_run_tcp_admin_rx(r, false);
+	/*
+	 * Seed 001's moment, chosen rather than hoped for: the keep-alive work
+	 * fires once more after the shutdown and before the admin queue goes.
+	 * The async host lets it through; the sync one refuses it (ka_dying).
+	 * With the admin queue stopped above, its answer comes after the free
+	 * however fast the target is (Linux nvmet over loopback answers in
+	 * microseconds); no window is widened. Model mode leaves the placing
+	 * to its scheduler.
+	 */
+	if (!NVR_MODEL_BUILD && r->pol.keep_alive == NVR_KA_ASYNC)
+		ka_async(r);
+	else if (!NVR_MODEL_BUILD && r->pol.keep_alive == NVR_KA_SYNC)
+		ka_sync(r, st);
 	{
 		struct nvr_sq *asq = nvr_ctrl_sq(r->ctrl, 0);
 		struct nvr_cq *acq = nvr_ctrl_cq(r->ctrl, 0);
@@ -247,6 +281,7 @@ void nvr_step_teardown(struct run *r, const struct nvr_step *st)
 	}
 	nvr_ctrl_admin_free(r->ctrl);
 	atomic_store(&r->ka_freed_at, nvr_now_ns());
+	nvr_run_tcp_admin_rx(r, true);
 	/* Watch the freed memory for a while: a late completion shows now. */
 	nvr_sleep_ns(st->linger_ns);
 }

@@ -127,7 +127,8 @@ struct run {
 	_Atomic uint64_t ka_sent, ka_done, ka_refused;
 	_Atomic uint64_t ka_freed_at;	/* when the admin queue was freed, 0: not */
 	bool cfs_reported;
-	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: Set and Get Features KATO */
+	uint32_t tcp_kato_asked, tcp_kato_ms;	/* over NVMe/TCP: asked, and Get Features KATO */
+	bool tcp_kato_set;		/* asked with Set Features (the target kept none from Connect) */
 	struct ka_slot *ka_slots;	/* async keep-alives in flight */
 	_Atomic uint32_t reapers_running;
 	struct nvr_mutex q_lock;	/* a teardown deleting queues vs the sweep */
@@ -184,7 +185,12 @@ bool nvr_run_tcp_skip(const struct run *r, struct nvr_result *res);
 void nvr_run_tcp_late(struct run *r);
 bool nvr_run_tcp_cfs(struct run *r);
 bool nvr_run_tcp_quiet(struct run *r);
-void nvr_run_tcp_kato(struct run *r, uint32_t asked);
+/* The admin Connect carries the row's KATO (a new association when it changes). */
+int nvr_run_tcp_connect_kato(struct run *r, struct nvr_result *res);
+/* Get Features KATO over NVMe/TCP: true when the target keeps a KATO. */
+bool nvr_run_tcp_kato(struct run *r, uint32_t asked);
+/* Stop (@on false) or restart receiving on the admin connection (nvr_tcp_admin_rx()). */
+void nvr_run_tcp_admin_rx(struct run *r, bool on);
 
 /* races.c: the device on trial. */
 /* The row's race knobs over the scenario's, into @cfg. */

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <nvme/types.h>
 
 #include <nvmerace/ctrl.h>
@@ -103,22 +104,53 @@ bool nvr_run_tcp_cfs(struct run *r)
 		return false;
 	if (r->tcp_kato_ms)
 		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1,
-				  "%s (KATO %u ms asked, %u ms granted: Get Features Keep Alive "
-				  "Timer)", why, r->tcp_kato_asked, r->tcp_kato_ms);
+				  "%s (KATO %u ms asked %s, %u ms granted: Get Features Keep Alive "
+				  "Timer)", why, r->tcp_kato_asked,
+				  r->tcp_kato_set ? "with Set Features" : "in Connect", r->tcp_kato_ms);
 	else
 		nvr_ledger_report(r->ledger, NVR_AN_CFS, -1, -1, -1, "%s", why);
 	return true;
 }
 
-void nvr_run_tcp_kato(struct run *r, uint32_t asked)
+int nvr_run_tcp_connect_kato(struct run *r, struct nvr_result *res)
+{
+	const struct nvr_scenario *scn = r->scn;
+	uint32_t kato = 0;
+	int ret;
+
+	if (!nvr_transport_is_tcp(r->t))
+		return 0;
+	for (uint32_t i = 0; i < scn->nr_actors && !kato; i++)
+		for (uint32_t j = 0; j < scn->actors[i].nr_steps && !kato; j++)
+			if (scn->actors[i].steps[j].kind == NVR_STEP_KEEP_ALIVE)
+				kato = scn->actors[i].steps[j].kato_ms;
+	ret = nvr_tcp_connect_kato(r->t, kato);
+	if (ret) {
+		const char *why = nvr_tcp_fatal(r->t);
+
+		return nvr_run_fail(res, ret, "cannot connect to %s again with KATO %u ms: %s",
+				    nvr_tcp_target(r->t), kato, why ? why : strerror(-ret));
+	}
+	return 0;
+}
+
+bool nvr_run_tcp_kato(struct run *r, uint32_t asked)
 {
 	struct nvr_sqe sqe = { .opcode = nvme_admin_get_features, .cdw10 = NVME_FEAT_FID_KATO };
 	struct nvr_cqe cqe;
 
 	if (!nvr_transport_is_tcp(r->t))
-		return;
+		return false;
 	r->tcp_kato_asked = asked;
+	r->tcp_kato_ms = 0;
 	/* nvmet keeps whole seconds: what it says is what counts. */
 	if (!nvr_ctrl_admin(r->ctrl, &sqe, &cqe, 5000) && !(NVR_CQE_STATUS(cqe.status) & 0x7ff))
 		r->tcp_kato_ms = cqe.dw0;
+	return r->tcp_kato_ms != 0;
+}
+
+void nvr_run_tcp_admin_rx(struct run *r, bool on)
+{
+	if (nvr_transport_is_tcp(r->t))
+		nvr_tcp_admin_rx(r->t, on);
 }

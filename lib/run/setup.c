@@ -264,6 +264,9 @@ static int setup_controller(struct run *r, struct nvr_result *res)
 
 	for (uint32_t i = 0; i < scn->nr_queues; i++)
 		maxq = NVR_MAX(maxq, scn->queues[i].id);
+	ret = nvr_run_tcp_connect_kato(r, res);
+	if (ret)
+		return ret;
 	ret = nvr_ctrl_open(r->t, maxq, &r->ctrl, why, sizeof(why));
 	if (ret)
 		return nvr_run_fail(res, ret, "cannot bring the controller up: %s", why);

@@ -34,6 +34,9 @@ INTREMAP=on
 grep -q 'nvr.intremap=off' /proc/cmdline && INTREMAP=off
 MSIXONLY=
 grep -q 'nvr.msixonly' /proc/cmdline && MSIXONLY=1
+# nvr.tcponly: only the NVMe/TCP checks (run.sh with NVR_QEMU_ONLY=tcp).
+TCPONLY=
+grep -q 'nvr.tcponly' /proc/cmdline && TCPONLY=1
 cd /lib/modules && while read -r _ f args; do
 	[ "$f" = vfio_iommu_type1.ko ] && [ $INTREMAP = off ] && args="$args allow_unsafe_interrupts=1"
 	insmod "$f" $args 2>/dev/null
@@ -117,6 +120,12 @@ if [ -n "$MSIXONLY" ]; then
 	else
 		bad bind "driver $(driver)"; show /tmp/o
 	fi
+	echo NVR-DONE
+	poweroff -f
+fi
+
+if [ -n "$TCPONLY" ]; then
+	. /share/guest-tcp.sh
 	echo NVR-DONE
 	poweroff -f
 fi

@@ -12,6 +12,7 @@
 # writable). Exits 0 when every check passed, 1 when one failed; when QEMU
 # cannot run here at all it says why and exits 0 (a skip, not a failure).
 # --bench also runs the IOPS benchmark and prints its table.
+# NVR_QEMU_ONLY=tcp boots once and runs only the NVMe/TCP checks.
 # The guest boots twice: with interrupt remapping (intel-iommu,intremap=on)
 # for every check and every shipped scenario, then without it
 # (intremap=off) for the MSI-X styles alone; the tier prints the scenarios'
@@ -103,7 +104,9 @@ boot() {
 
 echo "qemu tier: booting Linux $kver ($kernel) under $(qemu-system-x86_64 --version | head -1)"
 start=$(date +%s)
-boot on "" "$tmp/log"
+only=
+[ "${NVR_QEMU_ONLY:-}" = tcp ] && only=nvr.tcponly
+boot on "$only" "$tmp/log"
 took=$(( $(date +%s) - start ))
 cp "$tmp/log" "${NVR_QEMU_LOG:-/tmp/nvmerace-qemu.log}" 2>/dev/null
 
@@ -117,7 +120,7 @@ if ! grep -q '^NVR-INFO\|^NVR-TEST' "$tmp/log"; then
 	exit 1
 fi
 grep '^NVR-INFO\|^NVR-TEST\|^    |' "$tmp/log" | grep -v '^    |' | sed 's/^/  /'
-if [ -z "$bench" ] && grep -q '^NVR-DONE' "$tmp/log"; then
+if [ -z "$bench" ] && [ -z "$only" ] && grep -q '^NVR-DONE' "$tmp/log"; then
 	echo "qemu tier: booting again with intel-iommu,intremap=off for the MSI-X styles"
 	start2=$(date +%s)
 	boot off "nvr.intremap=off nvr.msixonly" "$tmp/log2"

@@ -124,7 +124,7 @@ static int open_admin(struct tcpt *tt, const struct nvr_tcp_opts *o, char *msg, 
  * a new admin connection with a new controller ID. The I/O connections of the
  * old one are closed; the host creates its queues again after bring-up.
  */
-static void reconnect(struct tcpt *tt)
+static int reconnect(struct tcpt *tt)
 {
 	struct nvr_tcp_opts o = { .kato_ms = tt->kato_ms, .hdgst = tt->hdgst, .ddgst = tt->ddgst };
 	char msg[400];
@@ -140,16 +140,20 @@ static void reconnect(struct tcpt *tt)
 	ret = open_admin(tt, &o, msg, sizeof(msg));
 	if (ret)
 		nvr_tcpb_close_queue(tt, &tt->sq[0], false);
+	atomic_store(&tt->admin_rx_off, false);
 	pthread_mutex_unlock(&tt->sq[0].lock);
 	if (ret) {
 		nvr_warn("nvme-tcp: %s: no new association: %s", tt->urlstr, msg);
-		return;
+		nvr_tcpb_fatal(tt, ret, msg);
+		return ret;
 	}
 	tt->last_why[0] = '\0';
+	tt->cc = 0;	/* a new controller: disabled */
 	atomic_store(&tt->fatal, 0);
 	atomic_store(&tt->fatal_claim, false);
-	nvr_info("nvme-tcp: %s: a new association, controller ID %u, after the last ended",
-		 tt->urlstr, tt->cntlid);
+	nvr_info("nvme-tcp: %s: a new association, controller ID %u, KATO %u ms", tt->urlstr,
+		 tt->cntlid, tt->kato_ms);
+	return 0;
 }
 
 static uint64_t get(struct tcpt *tt, uint32_t off, unsigned int size)
@@ -246,8 +250,8 @@ static void tcp_write32(struct nvr_transport *t, uint32_t off, uint32_t val)
 	}
 	switch (off) {
 	case NVME_REG_CC:
-		if (!NVME_CC_EN(val) && atomic_load(&tt->fatal))
-			reconnect(tt);
+		if (!NVME_CC_EN(val) && atomic_load(&tt->fatal) && reconnect(tt))
+			return;
 		if (NVME_CC_EN(val) && !NVME_CC_EN(tt->cc))
 			admin_queues(tt);
 		tt->cc = val;
@@ -405,6 +409,32 @@ const char *nvr_tcp_fatal(struct nvr_transport *t)
 	if (!nvr_transport_is_tcp(t) || !atomic_load(&to_tcpt(t)->fatal))
 		return NULL;
 	return to_tcpt(t)->fatal_why;
+}
+
+int nvr_tcp_connect_kato(struct nvr_transport *t, uint32_t kato_ms)
+{
+	struct tcpt *tt = to_tcpt(t);
+
+	if (!nvr_transport_is_tcp(t))
+		return 0;
+	if (kato_ms == tt->kato_ms && !atomic_load(&tt->fatal))
+		return 0;
+	tt->kato_ms = kato_ms;
+	return reconnect(tt);
+}
+
+void nvr_tcp_admin_rx(struct nvr_transport *t, bool on)
+{
+	struct tcpt *tt = to_tcpt(t);
+
+	if (!nvr_transport_is_tcp(t))
+		return;
+	/* The receiver reads a connection under its lock: once this has the
+	 * lock, the admin connection is not being read and will not be. */
+	pthread_mutex_lock(&tt->sq[0].lock);
+	atomic_store(&tt->admin_rx_off, !on);
+	pthread_mutex_unlock(&tt->sq[0].lock);
+	nvr_tcpb_poke(tt->wake);
 }
 
 unsigned int nvr_tcp_late(struct nvr_transport *t, struct nvr_tcp_late *out, unsigned int max)

@@ -18,7 +18,9 @@
  *              The CID, status and DW0 are the target's.
  *  teardown    a completion whose CQ is gone or no longer mapped has nowhere
  *              to go: it is counted and kept for the run's ledger
- *              (dma_after_teardown, "a completion after teardown").
+ *              (dma_after_teardown, "a completion after teardown"). The
+ *              host stops the admin connection's receive before it frees
+ *              the admin queue (nvr_tcp_admin_rx()).
  *  fatal       the target closing the admin connection (keep-alive expiry:
  *              nvmet sets CSTS.CFS and ends the association), a termination
  *              request or a broken PDU: CSTS then reads with CFS set, CAP as
@@ -56,5 +58,32 @@ struct nvr_tcp_late {
  * Return: how many came since the last call.
  */
 unsigned int nvr_tcp_late(struct nvr_transport *t, struct nvr_tcp_late *out, unsigned int max);
+
+/**
+ * nvr_tcp_connect_kato() - the Keep Alive Timeout the admin queue's Connect carries.
+ * @kato_ms: in ms, 0 for none (Linux nvmet rounds it up to whole seconds).
+ *
+ * Over Fabrics a controller's KATO comes with its admin queue's Connect
+ * (cdw12). When @kato_ms differs from the current association's, or that
+ * association has ended, a new one starts now: its connections closed, a new
+ * admin connection, Connect with @kato_ms, a new controller ID. Call it with
+ * the controller disabled and no I/O queue, before bring-up.
+ * Return: 0, or -errno when no new association could be made (CSTS then
+ * reads CFS and the transport's why() says why).
+ */
+int nvr_tcp_connect_kato(struct nvr_transport *t, uint32_t kato_ms);
+
+/**
+ * nvr_tcp_admin_rx() - stop (@on false) or restart receiving on the admin connection.
+ *
+ * A host tearing down stops its admin queue before it frees it (Linux:
+ * nvme_tcp_stop_queue(), then the admin tag set goes): once this returns with
+ * @on false, nothing reads the admin connection, so a command answered from
+ * then on is taken only after the restart. A command still outstanding when
+ * the host freed the admin queue is then answered into a queue that is gone
+ * (nvr_tcp_late()), however fast the target answered. Property Get and Set
+ * wait for the restart. No-op on other transports.
+ */
+void nvr_tcp_admin_rx(struct nvr_transport *t, bool on);
 
 #endif

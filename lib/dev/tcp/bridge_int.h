@@ -87,6 +87,7 @@ struct tcpt {
 	bool has_rx;
 	int wake;			/* eventfd: the receiver looks again */
 	atomic_bool stop;
+	atomic_bool admin_rx_off;	/* nothing reads the admin connection (nvr_tcp_admin_rx) */
 
 	pthread_mutex_t prop_lock;	/* one property access at a time */
 	pthread_mutex_t prop_mx;	/* the answer below */

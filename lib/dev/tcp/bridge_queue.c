@@ -411,7 +411,7 @@ static void rx_queue(struct tcpt *tt, struct bsq *q, uint32_t gen)
 	int efd = -1;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->conn && q->gen == gen) {
+	while (q->conn && q->gen == gen && (q->qid || !atomic_load(&tt->admin_rx_off))) {
 		struct nvr_cqe cqe;
 		int ret = nvr_tcp_conn_recv(q->conn, &cqe, 0);
 
@@ -497,7 +497,8 @@ void *nvr_tcpb_rx_main(void *arg)
 		pfd[n++] = (struct pollfd){ .fd = tt->wake, .events = POLLIN };
 		for (uint16_t q = 0; q <= MAX_QID; q++) {
 			pthread_mutex_lock(&tt->sq[q].lock);
-			if (tt->sq[q].conn && !tt->sq[q].dead) {
+			if (tt->sq[q].conn && !tt->sq[q].dead &&
+			    (q || !atomic_load(&tt->admin_rx_off))) {
 				pfd[n] = (struct pollfd){ .fd = nvr_tcp_conn_fd(tt->sq[q].conn),
 							  .events = POLLIN };
 				gen[n] = tt->sq[q].gen;
