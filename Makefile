@@ -85,7 +85,7 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install uninstall clean deps check-deps test check-tsan test-tsan
-.PHONY: check-qemu check-qemu-backports bench-qemu bench-detect model bench-sched
+.PHONY: check-qemu check-qemu-backports bench-qemu bench-detect model bench-sched bench-explore
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE)$(MODEL),$(B)/nvmerace,nvmerace)
 
@@ -225,6 +225,12 @@ bench-detect: deps $(B)/bench/bench_detect
 # The scheduler's figures: schedules per second, dfs space sizes.
 bench-sched: $(B)/bench/bench_sched
 	@$(B)/bench/bench_sched
+
+# Wall time per seed race in model mode (explore --seed 1..20), through the
+# front end (which execs the model binary) and the model binary itself.
+bench-explore: nvmerace model
+	@bench/explore_wall.sh ./nvmerace $(or $(SEEDS),20)
+	@bench/explore_wall.sh build/model/nvmerace $(or $(SEEDS),20)
 
 $(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

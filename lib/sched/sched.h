@@ -29,7 +29,7 @@
  * 1/(n*k^(d-1)) per run for n step sources and k steps), dfs (bounded
  * exhaustive search with sleep-set partial-order reduction) or replay (a
  * schedule file). Every run yields the list of its choices (a schedule file
- * replays it exactly), an event trace and the trace's 64-bit FNV-1a hash over
+ * replays it exactly), an event trace and the trace's 64-bit hash over
  * a canonical encoding (addresses as object numbers, see below), so the same
  * schedule gives the same hash on any machine under any load.
  *
@@ -176,7 +176,7 @@ struct nvr_sched_run {
 	enum nvr_sched_status status;
 	uint64_t steps;
 	uint64_t now_ns;		/* the virtual clock at the end */
-	uint64_t hash;			/* FNV-1a 64 of the canonical trace */
+	uint64_t hash;			/* of the canonical trace (sched.c trace_hash()) */
 	unsigned int preemptions, delays;
 	int nr_actors;
 	char actor_name[NVR_SCHED_MAX_ACTORS][24];
