@@ -38,7 +38,8 @@
  * consistent), keeps running the current actor while it is enabled, and
  * otherwise takes the next enabled actor after it. A preemption is running
  * another actor while the current one's next operation is enabled (except
- * right after it yielded); a delay is a store kept in the buffer when the
+ * right after it yielded), or running, instead of the default step, a waiter
+ * that only its timeout enables (a timer out of the default order); a delay is a store kept in the buffer when the
  * default would have flushed it, counted once per store. dfs explores every
  * schedule with at most --bound preemptions and delays (each; -1: no limit).
  *
