@@ -11,6 +11,7 @@
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
 #   make model           the model build (-DNVR_SCHED_MODEL, lib/sched/shim.h) in build/model/
+#   make bench-explore   model mode: wall time per seed race (bench/explore_wall.sh)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -420,10 +420,11 @@ static int enabled(const struct nvr_sched *S, struct nvr_sched_step *en)
 		n++;
 	}
 	for (int i = 0; i < S->nr; i++) {
-		const struct nvr_sb_ent *e = nvr_tso_head(S->a[i]);
+		const struct nvr_sb_ent *e;
 
-		if (!e)
+		if (!S->a[i]->sb_n)
 			continue;
+		e = nvr_tso_head(S->a[i]);
 		en[n] = (struct nvr_sched_step){ TOK(i, 1), NVR_EV_FLUSH, e->size, e->addr, -1 };
 		n++;
 	}
