@@ -11,6 +11,7 @@
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
 #   make model           the model build (-DNVR_SCHED_MODEL, lib/sched/shim.h) in build/model/
+#   make bench-explore   model mode: wall time per seed race (bench/explore_wall.sh)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -85,7 +86,7 @@ FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 .PHONY: all check run bench install uninstall clean deps check-deps test check-tsan test-tsan
-.PHONY: check-qemu check-qemu-backports bench-qemu bench-detect model bench-sched
+.PHONY: check-qemu check-qemu-backports bench-qemu bench-detect model bench-sched bench-explore
 # Each build directory has its own binary; ./nvmerace is the plain build's.
 all: $(if $(SANITIZE)$(MODEL),$(B)/nvmerace,nvmerace)
 
@@ -229,6 +230,12 @@ bench-detect: deps $(B)/bench/bench_detect
 # The scheduler's figures: schedules per second, dfs space sizes.
 bench-sched: $(B)/bench/bench_sched
 	@$(B)/bench/bench_sched
+
+# Wall time per seed race in model mode (explore --seed 1..20), through the
+# front end (which execs the model binary) and the model binary itself.
+bench-explore: nvmerace model
+	@bench/explore_wall.sh ./nvmerace $(or $(SEEDS),20)
+	@bench/explore_wall.sh build/model/nvmerace $(or $(SEEDS),20)
 
 $(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

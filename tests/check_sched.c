@@ -496,6 +496,68 @@ START_TEST(test_virtual_time)
 }
 END_TEST
 
+/*
+ * A timer out of the default order costs a preemption. A loads y three times
+ * and signals B; C sleeps 5 ns (each step costs 10) and stores x. When A ends,
+ * B (woken) and C (its timeout passed) can both run and B is the default:
+ * C first, so that B reads x = 1, is a preemption; at bound 0 B reads 0.
+ */
+static uint32_t timer_seen;	/* the values B read, one bit each, over the runs */
+
+static void timer_actor(void *ctx, int i)
+{
+	struct tiny *c = ctx;
+
+	if (i == 0) {
+		for (int k = 0; k < 3; k++)
+			nvr_ld32(&c->y, RLX);
+		nvr_event_signal(&c->ev);
+	} else if (i == 1) {
+		uint64_t n;
+
+		nvr_event_wait_any((struct nvr_event *const[]){ &c->ev }, 1, UINT64_MAX, &n);
+		c->r[1] = nvr_ld32(&c->x, RLX);
+	} else {
+		nvr_vsleep_ns(5);
+		nvr_st32(&c->x, 1, memory_order_seq_cst);
+	}
+}
+
+static int timer_check(void *ctx, const struct nvr_sched_run *r)
+{
+	struct tiny *c = ctx;
+
+	if (r->status == NVR_SCHED_DONE)
+		timer_seen |= 1u << c->r[1];
+	return 0;
+}
+
+START_TEST(test_timer_preempts)
+{
+	struct nvr_sched_config cfg = {
+		.strategy = NVR_SCHED_DFS, .delay_bound = 0, .no_por = true, .keep_going = true,
+		.step_ns = 10,
+	};
+	struct tiny c = { 0 };
+	struct nvr_sched_prog p = tiny_prog(&c, 3, timer_actor, timer_check);
+	struct nvr_sched_report rep;
+
+	nvr_event_init(&c.ev);
+	for (int bound = 0; bound <= 1; bound++) {
+		timer_seen = 0;
+		cfg.preempt_bound = bound;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(rep.complete);
+		ck_assert_uint_eq(rep.deadlocks, 0);
+		ck_assert_uint_eq(rep.budget_hits, 0);
+		nvr_sched_report_release(&rep);
+		/* Bound 0: only B's default turn before C's; bound 1: both orders. */
+		ck_assert_uint_eq(timer_seen, bound ? 0x3u : 0x1u);
+	}
+	nvr_event_destroy(&c.ev);
+}
+END_TEST
+
 /* A spins on x, which nobody sets; B waits on an event for ever: budget, then deadlock. */
 static void stuck_actor(void *ctx, int i)
 {
@@ -833,6 +895,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_timeline_shared);
 	tcase_add_test(tc, test_mutex);
 	tcase_add_test(tc, test_virtual_time);
+	tcase_add_test(tc, test_timer_preempts);
 	tcase_add_test(tc, test_budget_and_deadlock);
 	tcase_add_test(tc, test_spawn_join);
 	tcase_add_test(tc, test_futex_wait_any);

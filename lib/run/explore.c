@@ -335,7 +335,16 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		if (!nvr_sched_shrink(&prog, &cfg, &rep.fail))
 			memcpy(rep.fail.sched.id, id, sizeof(id));
 	}
-	/* Replay the deciding schedule: the result and the trace are that run's. */
+	if (!eo->shrink) {
+		/* The deciding run was the last one (the exploration stops at it):
+		 * m.res is its result, rep.fail its trace; no need to run it again. */
+		fill(er, &rep.fail);
+		er->found = model_check(&m, &rep.fail);
+		ret = write_outputs(eo, &rep.fail);
+		nvr_sched_report_release(&rep);
+		goto verdict;
+	}
+	/* Replay the shrunk schedule: the result and the trace are that run's. */
 	ret = replay_run(&prog, &cfg, &rep.fail.sched, &run);
 	nvr_sched_report_release(&rep);
 	if (ret)

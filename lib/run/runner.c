@@ -140,13 +140,18 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		nvr_ledger_tick(r->ledger);
 		sweep(r, nvr_now_ns(), last_reaped, last_change);
 	}
+	/*
+	 * The submitters are done: the teardown is the default schedule's again,
+	 * the reapers' stop included (the order in which idle reapers see the
+	 * stop and leave is no question a row asks, and it multiplied a dfs
+	 * space by the reapers' permutations at every step of it).
+	 */
+	nvr_explore_hold(true);
 	atomic_store(&r->stop_reapers, true);
 	nvr_irq_stop(r->irq);
 	for (uint32_t i = 0; i < scn->nr_actors; i++)
 		if (r->actors[i].started)
 			nvr_thread_join(&r->actors[i].thread);
-	/* The actors are done: the teardown is the default schedule's again. */
-	nvr_explore_hold(true);
 	nvr_run_check_cfs(r);
 	nvr_run_keep_alive_finish(r);
 	nvr_run_quiesce(r);

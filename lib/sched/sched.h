@@ -29,7 +29,7 @@
  * 1/(n*k^(d-1)) per run for n step sources and k steps), dfs (bounded
  * exhaustive search with sleep-set partial-order reduction) or replay (a
  * schedule file). Every run yields the list of its choices (a schedule file
- * replays it exactly), an event trace and the trace's 64-bit FNV-1a hash over
+ * replays it exactly), an event trace and the trace's 64-bit hash over
  * a canonical encoding (addresses as object numbers, see below), so the same
  * schedule gives the same hash on any machine under any load.
  *
@@ -38,7 +38,8 @@
  * consistent), keeps running the current actor while it is enabled, and
  * otherwise takes the next enabled actor after it. A preemption is running
  * another actor while the current one's next operation is enabled (except
- * right after it yielded); a delay is a store kept in the buffer when the
+ * right after it yielded), or running, instead of the default step, a waiter
+ * that only its timeout enables (a timer out of the default order); a delay is a store kept in the buffer when the
  * default would have flushed it, counted once per store. dfs explores every
  * schedule with at most --bound preemptions and delays (each; -1: no limit).
  *
@@ -203,7 +204,7 @@ struct nvr_sched_run {
 	enum nvr_sched_status status;
 	uint64_t steps;
 	uint64_t now_ns;		/* the virtual clock at the end */
-	uint64_t hash;			/* FNV-1a 64 of the canonical trace */
+	uint64_t hash;			/* of the canonical trace (sched.c trace_hash()) */
 	unsigned int preemptions, delays;
 	int nr_actors;
 	char actor_name[NVR_SCHED_MAX_ACTORS][24];

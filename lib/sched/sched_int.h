@@ -7,6 +7,21 @@
 
 #include "sched.h"
 
+/* Actors are fibers on one thread (sched.c) unless a sanitizer is on or the CPU is not x86-64. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NVR_SCHED_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NVR_SCHED_SANITIZED 1
+#endif
+#if defined(__x86_64__) && !defined(NVR_SCHED_SANITIZED) && !defined(NVR_SCHED_THREADS)
+#define NVR_SCHED_FIBERS 1
+#else
+#define NVR_SCHED_FIBERS 0
+#endif
+
 #define NVR_SCHED_MAX_STEPS (2 * NVR_SCHED_MAX_ACTORS)
 #define NVR_PCT_MAX_DEPTH 8
 #define NVR_SCHED_DEFAULT_BUDGET 100000u
@@ -44,8 +59,12 @@ struct nvr_actor {
 	pthread_t th;
 	bool th_live;
 	pthread_cond_t cv;
+	void *sp, *stack;	/* the fiber's saved stack pointer and its stack */
+	struct nvr_actor *spawner;	/* whom its first announcement returns to */
 	struct nvr_sched_op op;
 	uint64_t ret;
+	uint64_t fd_gen;	/* POLL: fd_ready holds for this nvr_sched_fd_changed() count */
+	int fd_ready;
 	struct nvr_sb_ent sb[NVR_SCHED_SB_MAX];
 	unsigned int sb_head, sb_n;
 	void *(*fn)(void *);
@@ -68,6 +87,7 @@ struct nvr_dfs;
 struct nvr_sched {
 	pthread_mutex_t lock;
 	pthread_cond_t cv;	/* start-up hand-shakes and the end of the run */
+	void *ctl_sp;		/* the controller's saved stack pointer (fibers) */
 	const struct nvr_sched_prog *prog;
 	const struct nvr_sched_config *cfg;
 	enum nvr_sched_strategy strategy;
@@ -129,6 +149,7 @@ uint64_t nvr_sched_mix(uint64_t seed, uint64_t index);
 int nvr_sched_default(const struct nvr_sched *S, const struct nvr_sched_step *en, int n);
 void nvr_sched_cost(const struct nvr_sched *S, const struct nvr_sched_step *en, int n, int c,
 		    int d, unsigned int *pre, unsigned int *delay);
+bool nvr_sched_timer_step(const struct nvr_sched *S, int actor);
 int nvr_sched_pick(struct nvr_sched *S, const struct nvr_sched_step *en, int n, int d);
 void nvr_sched_pct_setup(struct nvr_sched *S);
 bool nvr_sched_indep(const struct nvr_sched_step *u, const struct nvr_sched_step *t);

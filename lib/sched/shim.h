@@ -167,6 +167,7 @@ int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const 
 int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
 int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns);
+void nvr_sched_fd_changed(void);
 void nvr_sched_hold(bool on);
 void nvr_sched_label(const void *addr, const char *fmt, int n);
 int nvr_event_init(struct nvr_event *e);
@@ -311,6 +312,15 @@ static inline void nvr_shim_label(const void *addr, const char *fmt, int n)
 static inline void nvr_shim_drain(void)
 {
 	nvr_sched_fence();
+}
+
+/*
+ * After an eventfd read or write that nvr_fd_wait_any() may be waiting on:
+ * the scheduler polls a waiter's descriptors again only after one of these.
+ */
+static inline void nvr_shim_fd_changed(void)
+{
+	nvr_sched_fd_changed();
 }
 
 #else /* the normal build: the plain calls */
@@ -503,6 +513,10 @@ static inline void nvr_shim_label(const void *addr, const char *fmt, int n)
 
 /* A system call is a full barrier already: nothing to do outside the model. */
 static inline void nvr_shim_drain(void)
+{
+}
+
+static inline void nvr_shim_fd_changed(void)
 {
 }
 

@@ -87,6 +87,15 @@ void nvr_sched_cost(const struct nvr_sched *S, const struct nvr_sched_step *en, 
 	if (!TOK_FLUSH(en[c].tok) && TOK_ACTOR(en[c].tok) != cur && !S->last_yield &&
 	    find(en, n, TOK(cur, 0)) >= 0)
 		*pre = 1;
+	/*
+	 * A timer out of the default order: a waiter whose timeout has passed (a
+	 * poll, wait or sleep enabled by the clock, not by another actor) run
+	 * before the default step. Counted as a preemption, or every idle
+	 * poller's timeout would be a free choice at each step where the running
+	 * actor blocks: what kept whole-row dfs spaces from completing.
+	 */
+	if (!TOK_FLUSH(en[c].tok) && nvr_sched_timer_step(S, TOK_ACTOR(en[c].tok)))
+		*pre = 1;
 }
 
 /* The events a signal (one) or a wait (an array of target) step names. */

@@ -46,6 +46,7 @@ static bool deliver(struct nvr_sim *s, uint16_t target, bool justified, bool str
 	nvr_shim_drain();
 	if (write(efd, &one, sizeof(one)) != sizeof(one))
 		return false;
+	nvr_shim_fd_changed();
 	atomic_fetch_add_explicit(&s->st_irqs, 1, memory_order_relaxed);
 	return true;
 }
@@ -302,7 +303,10 @@ int nvr_sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
 	efd = atomic_load(&s->vec[vector].efd);
 	if (efd < 0)
 		return -ENODEV;
-	return write(efd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		return -errno;
+	nvr_shim_fd_changed();
+	return 0;
 }
 
 int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
