@@ -1,14 +1,16 @@
 # Sourced by guest-init.sh with --bench: read IOPS, 4 KiB random reads, at
-# QD 1 and QD 32, nvmerace's polled and MSI-X paths against the kernel's nvme
-# driver driven by fio (io_uring, interrupt-driven and polled), on the same
-# emulated controller in the same guest. One "NVR-BENCH" line per figure.
+# QD 1 and QD 32, nvmerace's polled and MSI-X paths (and their shadow-doorbell
+# variants) against the kernel's nvme driver driven by fio (io_uring,
+# interrupt-driven and polled), on the same emulated controller in the same
+# guest. One "NVR-BENCH" line per figure.
 #
-# With COUNT set (the counting boot, nvr.count=SECONDS: QEMU traces its doorbell and
-# interrupt events to a file on the host) each path runs briefly
-# (COUNT seconds) between two marker reads of /dev/vda (at sectors MARK and
-# END, which QEMU's virtio_blk_handle_read event names), and one "NVR-COUNT" line per run
+# With COUNT set (the counting boot, nvr.count=SECONDS: QEMU traces its
+# doorbell and interrupt events to a file on the host) each path runs COUNT
+# seconds between two marker reads of /dev/vda (at sectors MARK and END, which
+# QEMU's virtio_blk_handle_read event names), and one "NVR-COUNT" line per run
 # says what ran and how many commands it completed; tests/qemu/run.sh cuts the
-# trace at the markers and prints the doorbells and interrupts per command.
+# trace at the markers (count.awk) and prints doorbells and interrupts per
+# command.
 SECS=${COUNT:-3}
 # nvr_run MODE QD [OPTION...]: "commands seconds" of one nvmerace run
 nvr_run() {
@@ -72,7 +74,8 @@ fi
 # REPS rounds, each running every path once, and the median of each path's
 # rounds: the host's load drifts, and interleaving spreads it over all paths.
 REPS=3
-echo "NVR-BENCH read IOPS, 4 KiB random, median of $REPS interleaved runs of ${SECS} s each, QEMU $(cat /sys/class/nvme/nvme0/firmware_rev 2>/dev/null) under TCG"
+fr=$(cat /sys/class/nvme/nvme0/firmware_rev 2>/dev/null)
+echo "NVR-BENCH read IOPS, 4 KiB random, median of $REPS interleaved runs of ${SECS} s, QEMU $fr under TCG"
 echo "NVR-BENCH path                         QD 1     QD 32"
 rm -f /tmp/iops_*
 for rep in $(seq $REPS); do
