@@ -482,6 +482,66 @@ START_TEST(test_ledger_swept_batch)
 }
 END_TEST
 
+/*
+ * QEMU 7.2 sends another MSI-X message after a CQ head doorbell that leaves
+ * CQEs it posted unconsumed, with no new CQE behind it. A wake reaped one
+ * CQE and wrote its head doorbell while the next CQE was already posted (the
+ * simulator holds its interrupt: the entry is masked); the next wake read
+ * that CQE's interrupt and the re-sent one and reaped the CQE: not spurious.
+ * The same two wakes with nothing posted past the head: one interrupt too
+ * many.
+ */
+static uint64_t renotified(bool posted)
+{
+	struct nvr_transport *t;
+	struct nvr_sim_config cfg;
+	struct nvr_ctrl *ctrl;
+	struct nvr_ledger *l = hw_ledger(50000000);
+	struct nvr_irq *irq;
+	struct nvr_dma_buf buf;
+	struct nvr_sqe sqe;
+	uint64_t deadline, n;
+	uint16_t status;
+	int done = 0;
+
+	nvr_sim_config_init(&cfg);
+	ck_assert_int_eq(nvr_sim_create(&cfg, &t), 0);
+	ck_assert_int_eq(nvr_ctrl_open(t, 1, &ctrl, NULL, 0), 0);
+	ck_assert_int_eq(nvr_irq_create(ctrl, l, &irq), 0);
+	ck_assert_int_eq(nvr_irq_efd_attach(irq, 1), 0);
+	ck_assert_int_eq(nvr_ctrl_create_qpair(ctrl, 1, 8, 1, &status), 0);
+	ck_assert_int_eq(nvr_ledger_attach(l, nvr_ctrl_sq(ctrl, 1), nvr_ctrl_cq(ctrl, 1)), 0);
+	ck_assert_int_eq(nvr_dma_alloc(t, 4096, &buf), 0);
+	ck_assert_int_eq(nvr_irq_msix_mask(irq, 1, true), 0);
+	if (posted) {
+		nvr_sqe_rw(&sqe, nvme_cmd_read, 1, 0, 8);
+		sqe.prp1 = buf.iova;
+		ck_assert_int_ge(nvr_sq_submit(nvr_ctrl_sq(ctrl, 1), &sqe, &done), 0);
+		nvr_sq_ring(nvr_ctrl_sq(ctrl, 1));
+		deadline = nvr_now_ns() + 2000000000ull;
+		while (!nvr_cq_pending(nvr_ctrl_cq(ctrl, 1)) && nvr_now_ns() < deadline)
+			nvr_sleep_ns(100000);
+		ck_assert(nvr_cq_pending(nvr_ctrl_cq(ctrl, 1)));
+	}
+	nvr_ledger_irq_wake(l, 1, 1, 1, true, nvr_clock_ns());
+	nvr_ledger_irq_wake(l, 1, 2, 1, true, nvr_clock_ns());
+	n = spurious_irqs(l);
+
+	nvr_dma_free(&buf);
+	nvr_ledger_destroy(l);
+	nvr_ctrl_close(ctrl);
+	nvr_irq_destroy(irq);
+	nvr_transport_destroy(t);
+	return n;
+}
+
+START_TEST(test_ledger_renotified)
+{
+	ck_assert_uint_eq(renotified(true), 0);
+	ck_assert_uint_eq(renotified(false), 1);
+}
+END_TEST
+
 /* --- /proc/irq/N/smp_affinity_list --- */
 
 static void put(const char *dir, const char *name, const char *text)
@@ -577,6 +637,7 @@ static Suite *msixhw_suite(void)
 	tcase_add_test(tc, test_ledger_late_after_move);
 	tcase_add_test(tc, test_ledger_late_interrupts);
 	tcase_add_test(tc, test_ledger_swept_batch);
+	tcase_add_test(tc, test_ledger_renotified);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("proc");

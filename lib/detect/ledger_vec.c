@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
 #include "base/clock.h"
@@ -88,6 +89,29 @@ static uint64_t hw_credits(const struct nvr_ledger *l, struct lvec *v, uint64_t 
 	return v->credits;
 }
 
+/*
+ * Hardware, after a wake's reap and its head doorbell: is a CQE already
+ * posted at the head of one of @vector's CQs? The device then saw a head
+ * doorbell that left entries it had posted unconsumed, and may signal them
+ * again: QEMU 7.2 sends an MSI-X message after such a doorbell with no new
+ * CQE behind it (the CQ still has unconsumed entries, which is what an
+ * interrupt says). The handler may take those entries before that message
+ * arrives.
+ */
+static bool posted_past_head(struct nvr_ledger *l, unsigned int vector)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&l->lock);
+	for (uint32_t i = 0; i < l->nr && !any; i++) {
+		struct nvr_lcq *c = l->cqs[i];
+
+		any = c->vector == (int)vector && c->lsq->live && nvr_cq_pending(c->cq);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return any;
+}
+
 void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t count,
 			 unsigned int reaped, bool serviced, uint64_t woke_ns)
 {
@@ -152,6 +176,10 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 			 * the vector's queues can hold. */
 			uint64_t left = reaped + c > count ? reaped + c - count : 0;
 			uint32_t cap = atomic_load_explicit(&v->depth, memory_order_relaxed);
+
+			/* And the one a head doorbell that left CQEs may bring. */
+			if (posted_past_head(l, vector))
+				left++;
 
 			v->credits = cap ? NVR_MIN(left, (uint64_t)cap) : left;
 			v->credits_ns = woke_ns;
