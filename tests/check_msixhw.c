@@ -412,14 +412,16 @@ START_TEST(test_ledger_late_interrupts)
 }
 END_TEST
 
-enum swept_wake { NO_WAKE, WAKE_AFTER, WAKE_BEFORE };
+enum swept_wake { NO_WAKE, WAKE_OWN_CQES, WAKE_ONE_MORE };
 
 /*
  * The timeout sweep takes a CQE of vector 1 whose interrupt is held (the
- * entry is masked); then, standing for a handler wake, one interrupt is read
- * and one other CQE reaped, after the sweep (WAKE_AFTER) or read before it
- * (WAKE_BEFORE), or no interrupt at all comes (NO_WAKE). Past the grace the
- * tick judges the swept CQE. Return: the missed interrupts reported.
+ * entry is masked), after a wake that left a credit (it read one interrupt
+ * and reaped two CQEs). Then, standing for the handler's next wake: none
+ * (NO_WAKE), one that read as many interrupts as it reaped CQEs
+ * (WAKE_OWN_CQES), or one that read one interrupt more (WAKE_ONE_MORE). Past
+ * the grace the tick judges the swept CQE. Return: the missed interrupts
+ * reported.
  */
 static uint64_t swept_then(enum swept_wake wake)
 {
@@ -432,7 +434,7 @@ static uint64_t swept_then(enum swept_wake wake)
 	struct nvr_dma_buf buf;
 	struct nvr_stats st;
 	struct nvr_sqe sqe;
-	uint64_t deadline, before = nvr_clock_ns();
+	uint64_t deadline;
 	uint16_t status;
 	int done = 0;
 
@@ -445,6 +447,7 @@ static uint64_t swept_then(enum swept_wake wake)
 	ck_assert_int_eq(nvr_ledger_attach(l, nvr_ctrl_sq(ctrl, 1), nvr_ctrl_cq(ctrl, 1)), 0);
 	ck_assert_int_eq(nvr_dma_alloc(t, 4096, &buf), 0);
 	ck_assert_int_eq(nvr_irq_msix_mask(irq, 1, true), 0);
+	nvr_ledger_irq_wake(l, 1, 1, 2, true, nvr_clock_ns());
 	nvr_sqe_rw(&sqe, nvme_cmd_read, 1, 0, 8);
 	sqe.prp1 = buf.iova;
 	ck_assert_int_ge(nvr_sq_submit(nvr_ctrl_sq(ctrl, 1), &sqe, &done), 0);
@@ -455,7 +458,7 @@ static uint64_t swept_then(enum swept_wake wake)
 		nvr_sleep_ns(100000);
 	ck_assert_int_eq(done, 1);
 	if (wake != NO_WAKE)
-		nvr_ledger_irq_wake(l, 1, 1, 1, true, wake == WAKE_AFTER ? nvr_clock_ns() : before);
+		nvr_ledger_irq_wake(l, 1, wake == WAKE_ONE_MORE ? 2 : 1, 1, true, nvr_clock_ns());
 	nvr_sleep_ns(2 * grace);
 	nvr_ledger_tick(l);
 	nvr_ledger_snapshot(l, &st);
@@ -469,16 +472,17 @@ static uint64_t swept_then(enum swept_wake wake)
 }
 
 /*
- * One interrupt for a batch the sweep and the handler split (QEMU 7.2 sends
- * one MSI-X message per batch of CQEs it posts): an interrupt read after the
- * sweep stands for the swept CQE. No interrupt after the sweep within the
- * grace is a missed one, as before.
+ * An interrupt beyond the wake's own CQEs answers the swept CQE first, even
+ * with a credit from an earlier wake that could explain it too (the ledger
+ * used to give it to the credit and, past the grace, call the swept CQE's
+ * interrupt missed). A wake with no interrupt to spare, or none at all,
+ * leaves it missed: so looks an interrupt lost while the vector was off.
  */
 START_TEST(test_ledger_swept_batch)
 {
-	ck_assert_uint_eq(swept_then(WAKE_AFTER), 0);
+	ck_assert_uint_eq(swept_then(WAKE_ONE_MORE), 0);
+	ck_assert_uint_eq(swept_then(WAKE_OWN_CQES), 1);
 	ck_assert_uint_eq(swept_then(NO_WAKE), 1);
-	ck_assert_uint_eq(swept_then(WAKE_BEFORE), 1);
 }
 END_TEST
 

@@ -128,21 +128,6 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	/* Not serviced: it could not take the CQ (reaped nothing), or stopped
 	 * at its per-wake limit with CQEs left (reaped some). */
 	atomic_store_explicit(&v->unserviced_ns, serviced ? 0 : nvr_clock_ns(), memory_order_relaxed);
-	/*
-	 * Hardware: one interrupt may stand for several CQEs (QEMU 7.2 sends one
-	 * MSI-X message per batch of CQEs it posts, and NVMe lets a controller
-	 * aggregate), and the timeout sweep and this handler may have split a
-	 * batch between them: an interrupt read after the sweep took a CQE may
-	 * be the one that CQE waited for, so the swept CQEs are not missed. Only
-	 * a vector that gets no interrupt within the grace after a sweep has
-	 * missed one. (The simulator's truth says which interrupts it lost.)
-	 */
-	if (!l->o.truth && count) {
-		uint64_t since = atomic_load_explicit(&v->await_since_ns, memory_order_relaxed);
-
-		if (since && since <= woke_ns)
-			atomic_compare_exchange_strong(&v->await_since_ns, &since, 0);
-	}
 	if (!serviced && !reaped)
 		return;
 	atomic_fetch_add_explicit(&v->handled, reaped, memory_order_relaxed);
@@ -163,37 +148,35 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	 * truth decides first: an interrupt it sent with nothing new behind it
 	 * is spurious even when a poller happened to be busy on the queue.
 	 */
+	if (reaped && l->o.truth) {
+		if (count > reaped + v->credits)
+			deficit = count - reaped - v->credits;
+		v->credits = reaped > count ? reaped - count : 0;
+	} else if (reaped) {
+		uint64_t c = hw_credits(l, v, woke_ns), p, u, left;
+		uint32_t cap = atomic_load_explicit(&v->depth, memory_order_relaxed);
+
+		/* Interrupts beyond this wake's own CQEs go first to the CQEs a
+		 * poller or the sweep took (theirs did follow), then to credits. */
+		deficit = count > reaped ? count - reaped : 0;
+		p = NVR_MIN(deficit, v->polled);
+		v->polled -= p;
+		deficit -= p;
+		atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+		if (p)
+			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+		u = NVR_MIN(deficit, c);
+		deficit -= u;
+		/* What this wake took beyond what it read, what earlier wakes left
+		 * unused, and the one a head doorbell that left CQEs may bring, up
+		 * to the CQEs the vector's queues can hold. */
+		left = (reaped > count ? reaped - count : 0) + c - u;
+		if (posted_past_head(l, vector))
+			left++;
+		v->credits = cap ? NVR_MIN(left, (uint64_t)cap) : left;
+		v->credits_ns = woke_ns;
+	}
 	if (reaped) {
-		uint64_t c = l->o.truth ? v->credits : hw_credits(l, v, woke_ns);
-
-		if (count > reaped + c)
-			deficit = count - reaped - c;
-		if (l->o.truth) {
-			v->credits = reaped > count ? reaped - count : 0;
-		} else {
-			/* What this wake took beyond what it read, plus what earlier
-			 * wakes left that its interrupts did not use, up to the CQEs
-			 * the vector's queues can hold. */
-			uint64_t left = reaped + c > count ? reaped + c - count : 0;
-			uint32_t cap = atomic_load_explicit(&v->depth, memory_order_relaxed);
-
-			/* And the one a head doorbell that left CQEs may bring. */
-			if (posted_past_head(l, vector))
-				left++;
-
-			v->credits = cap ? NVR_MIN(left, (uint64_t)cap) : left;
-			v->credits_ns = woke_ns;
-		}
-		if (deficit && !l->o.truth) {
-			uint64_t p = NVR_MIN(deficit, v->polled);
-
-			v->polled -= p;
-			deficit -= p;
-			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
-			/* The extra interrupt was the swept CQE's: it did follow. */
-			if (p)
-				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
-		}
 		if (deficit && migrating(l, v)) {
 			moved_wake(l, vector, v, deficit);
 			deficit = 0;
