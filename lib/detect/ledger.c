@@ -209,8 +209,11 @@ int nvr_ledger_attach(struct nvr_ledger *l, struct nvr_sq *sq, struct nvr_cq *cq
 	l->sqs[l->nr] = s;
 	l->cqs[l->nr] = c;
 	l->nr++;
-	if (cqs.vector >= 0)
+	if (cqs.vector >= 0) {
 		l->vec[cqs.vector].used = true;
+		atomic_fetch_add_explicit(&l->vec[cqs.vector].depth, cqs.depth,
+					  memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&l->lock);
 	nvr_sq_set_ledger(sq, s);
 	nvr_cq_set_ledger(cq, c);

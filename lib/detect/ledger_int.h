@@ -59,7 +59,12 @@ struct lvec {
 	/* The handler's own state: one handler thread per vector. */
 	uint64_t others_seen;
 	uint64_t polled;	/* hardware: CQEs pollers took whose interrupt may still come */
+	/* CQEs a wake reaped beyond the interrupts it read: each may still owe
+	 * one. On hardware they carry over between wakes, up to the depth of
+	 * the vector's CQs and for missed_grace_ns after the last one earned. */
 	uint64_t credits;
+	uint64_t credits_ns;
+	_Atomic uint32_t depth;	/* the depths of its CQs, summed at attach */
 	uint64_t confirmed;
 	uint64_t missed_confirmed;	/* tick thread only */
 	uint64_t stray_seen;	/* handler only: torn messages named in reports */

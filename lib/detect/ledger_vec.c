@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
 #include "base/clock.h"
@@ -72,6 +73,45 @@ static uint64_t confirm_spurious(struct nvr_ledger *l, unsigned int vector, stru
 	return NVR_MIN(want, avail);
 }
 
+/*
+ * Hardware: the credits still good at @now. A CQE the handler reaped before
+ * its interrupt arrived owes that interrupt, and under load several wakes
+ * may pass before it comes (QEMU's MSI-X reaches the eventfd through the
+ * guest's interrupt path while the handler already reaps the next CQEs), so
+ * credits carry over from wake to wake. They lapse missed_grace_ns after the
+ * last wake that reaped, the time the ledger allows an interrupt to follow
+ * its CQE, so that a spurious interrupt on a quiet vector is still one.
+ */
+static uint64_t hw_credits(const struct nvr_ledger *l, struct lvec *v, uint64_t now)
+{
+	if (v->credits && now > v->credits_ns && now - v->credits_ns > l->o.missed_grace_ns)
+		v->credits = 0;
+	return v->credits;
+}
+
+/*
+ * Hardware, after a wake's reap and its head doorbell: is a CQE already
+ * posted at the head of one of @vector's CQs? The device then saw a head
+ * doorbell that left entries it had posted unconsumed, and may signal them
+ * again: QEMU 7.2 sends an MSI-X message after such a doorbell with no new
+ * CQE behind it (the CQ still has unconsumed entries, which is what an
+ * interrupt says). The handler may take those entries before that message
+ * arrives.
+ */
+static bool posted_past_head(struct nvr_ledger *l, unsigned int vector)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&l->lock);
+	for (uint32_t i = 0; i < l->nr && !any; i++) {
+		struct nvr_lcq *c = l->cqs[i];
+
+		any = c->vector == (int)vector && c->lsq->live && nvr_cq_pending(c->cq);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return any;
+}
+
 void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t count,
 			 unsigned int reaped, bool serviced, uint64_t woke_ns)
 {
@@ -108,20 +148,35 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 	 * truth decides first: an interrupt it sent with nothing new behind it
 	 * is spurious even when a poller happened to be busy on the queue.
 	 */
-	if (reaped) {
+	if (reaped && l->o.truth) {
 		if (count > reaped + v->credits)
 			deficit = count - reaped - v->credits;
 		v->credits = reaped > count ? reaped - count : 0;
-		if (deficit && !l->o.truth) {
-			uint64_t p = NVR_MIN(deficit, v->polled);
+	} else if (reaped) {
+		uint64_t c = hw_credits(l, v, woke_ns), p, u, left;
+		uint32_t cap = atomic_load_explicit(&v->depth, memory_order_relaxed);
 
-			v->polled -= p;
-			deficit -= p;
-			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
-			/* The extra interrupt was the swept CQE's: it did follow. */
-			if (p)
-				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
-		}
+		/* Interrupts beyond this wake's own CQEs go first to the CQEs a
+		 * poller or the sweep took (theirs did follow), then to credits. */
+		deficit = count > reaped ? count - reaped : 0;
+		p = NVR_MIN(deficit, v->polled);
+		v->polled -= p;
+		deficit -= p;
+		atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+		if (p)
+			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+		u = NVR_MIN(deficit, c);
+		deficit -= u;
+		/* What this wake took beyond what it read, what earlier wakes left
+		 * unused, and the one a head doorbell that left CQEs may bring, up
+		 * to the CQEs the vector's queues can hold. */
+		left = (reaped > count ? reaped - count : 0) + c - u;
+		if (posted_past_head(l, vector))
+			left++;
+		v->credits = cap ? NVR_MIN(left, (uint64_t)cap) : left;
+		v->credits_ns = woke_ns;
+	}
+	if (reaped) {
 		if (deficit && migrating(l, v)) {
 			moved_wake(l, vector, v, deficit);
 			deficit = 0;
@@ -146,7 +201,7 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 				atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
 			}
-			early = NVR_MIN(rest, v->credits);
+			early = NVR_MIN(rest, l->o.truth ? v->credits : hw_credits(l, v, woke_ns));
 
 			v->credits -= early;
 			atomic_fetch_add_explicit(&v->empty_early, early, memory_order_relaxed);
