@@ -63,6 +63,7 @@ table() {
 	}
 	/^      msix: / { msix[r] = $2 " moves, " $4 " interrupts, " $6 " missed, " $8 " spurious" }
 	/^      note: / { sub(/^      note: /, ""); note[r] = $0 }
+	/^      caught / { sub(/^      caught /, ""); first[r] = substr($0, 1, 160) }
 	/^(skip|fail|error) / { w = $2; getline; sub(/^  /, ""); why[w] = $0 }
 	END {
 		for (i = 1; i <= k; i++) {
@@ -78,6 +79,8 @@ table() {
 				d = d "; " msix[r]
 			if (note[r] != "")
 				d = d "; note: " note[r]
+			if (c == "caught" && first[r] != "")
+				d = d "; first: " first[r]
 			printf "NVR-TABLE %-34s %-14s %s\n", r, c, d
 			if (msix[r] != "") {
 				s = r; sub(/.*\//, "", s)
