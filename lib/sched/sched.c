@@ -372,20 +372,31 @@ static int poll_fds(const struct nvr_sched_op *op)
 
 /*
  * Every eventfd read, write or close in model code is followed by
- * nvr_sched_fd_changed(): a waiter's answer is kept until the next one, which
- * saves a poll() per waiter per step (most of a whole row's time, measured).
+ * nvr_sched_fd_changed(fd): a waiter's answer is kept until the next one on
+ * one of its descriptors, which saves a poll() per waiter per step (most of a
+ * whole row's time, measured). A descriptor's count is in the slot of its
+ * number modulo the table's size; a waiter's key is the sum over its
+ * descriptors' slots, which grows with every change on any of them (two
+ * descriptors sharing a slot cost a poll, never a missed change).
  */
-static _Atomic uint64_t fd_gen = 1;
+#define FD_GEN_SLOTS 256
+static _Atomic uint64_t fd_gen[FD_GEN_SLOTS];
 
-void nvr_sched_fd_changed(void)
+void nvr_sched_fd_changed(int fd)
 {
-	atomic_fetch_add_explicit(&fd_gen, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&fd_gen[(unsigned int)fd % FD_GEN_SLOTS], 1,
+				  memory_order_relaxed);
 }
 
 static int ready_fd(const struct nvr_actor *a)
 {
 	struct nvr_actor *m = (struct nvr_actor *)a;
-	uint64_t g = atomic_load_explicit(&fd_gen, memory_order_relaxed);
+	const int *fd = a->op.addr;
+	uint64_t g = 1;	/* 0: not polled since the operation was announced */
+
+	for (uint64_t i = 0; i < a->op.a; i++)
+		g += atomic_load_explicit(&fd_gen[(unsigned int)fd[i] % FD_GEN_SLOTS],
+					  memory_order_relaxed);
 
 	if (m->fd_gen != g) {
 		m->fd_ready = poll_fds(&a->op);
