@@ -9,12 +9,12 @@
 # inproc is the row's own wall time in the exploring process, from its start to
 # its verdict (the JSON report's sched.wall_ms): the whole command less the
 # process start(s), the scenario's parsing and the report.
-# Usage: bench/explore_wall.sh [BINARY] [N]   (BINARY: build/model/nvmerace)
+# Usage: [ROWS='FILE/ROW ...'] bench/explore_wall.sh [BINARY] [N]   (BINARY: build/model/nvmerace)
 set -u
 bin=${1:-build/model/nvmerace}
 n=${2:-20}
-rows="concurrent-pollers/none concurrent-pollers/trylock shadow-doorbells/barrier-none
-keep-alive-shutdown/async msix-reprogram/unmasked msix-reprogram/no-pba"
+rows=${ROWS:-"concurrent-pollers/none concurrent-pollers/trylock shadow-doorbells/barrier-none
+keep-alive-shutdown/async msix-reprogram/unmasked msix-reprogram/no-pba"}
 perf=$(command -v perf)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

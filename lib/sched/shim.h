@@ -162,6 +162,7 @@ int nvr_sched_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeou
 int nvr_sched_futex_wait(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns);
 void nvr_sched_futex_wake(_Atomic uint32_t *p);
 void nvr_sched_sleep(uint64_t ns);
+void nvr_sched_spin(void);
 uint64_t nvr_sched_now(void);
 int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const char *name);
 int nvr_sched_join(struct nvr_thread *t);
