@@ -3,7 +3,6 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,14 +101,6 @@ int main(int argc, char **argv)
 {
 	const struct command *c;
 
-#ifdef NVR_SCHED_MODEL
-	/* A model run's big zeroed tables (the simulator's 65536 CIDs per SQ,
-	 * the ledger's, the actors') touch a few pages each. glibc raises its
-	 * mmap threshold after the first free of a mapped block, and calloc then
-	 * takes them from the heap and clears them whole: a fixed threshold keeps
-	 * them mapped on demand (1/3 fewer page faults in an MSI-X row). */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
 	setup_logging(false);
 	if (argc < 2) {
 		warnx("no command given");
