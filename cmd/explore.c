@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
@@ -328,13 +329,19 @@ int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uin
 		const struct nvr_run_opts *o, struct nvr_result *res,
 		struct nvr_explore_result *er)
 {
+	struct timespec t0, t1;
 	int ret;
 
+	/* The row's start to its verdict, in this process: the exploration
+	 * without the process's start (bench/explore_wall.sh shows both). */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (x->jobs > 1)
 		ret = explore_jobs(x, scn, row, o, res, er);
 	else
 		ret = explore_one(x, scn, row, o, x->shard_n ? x->shard_k - 1 : 0, x->shard_n,
 				  x->schedule_out, x->timeline, res, er);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	er->wall_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	res->seed = o->seed;
 	if (ret) {
 		res->verdict = NVR_ERROR;
@@ -418,6 +425,8 @@ struct json_object *explore_json(const struct nvr_explore_result *er)
 	json_object_object_add(s, "found", json_object_new_boolean(er->found));
 	json_object_object_add(s, "steps", json_object_new_uint64(er->steps));
 	json_object_object_add(s, "virtual_ms", json_object_new_double((double)er->vtime_ns / 1e6));
+	if (er->wall_ns)
+		json_object_object_add(s, "wall_ms", json_object_new_double((double)er->wall_ns / 1e6));
 	if (er->shard_count > 1) {
 		struct json_object *sh = json_object_new_object();
 

@@ -411,7 +411,8 @@ START_TEST(test_timeline_shared)
 	ck_assert_ptr_nonnull(strstr(some, "io"));
 	ck_assert_ptr_nonnull(strstr(some, "left out)"));
 	ck_assert_ptr_nonnull(strstr(some, "end: done"));
-	ck_assert_msg(ls * 4 < la, "%zu lines filtered, %zu whole", ls, la);
+	/* At most half: the whole has no idle spins' naps since nvr_spin_idle(). */
+	ck_assert_msg(ls * 2 < la, "%zu lines filtered, %zu whole", ls, la);
 	unlink(fa);
 	unlink(fs);
 }

@@ -167,8 +167,9 @@ int nvr_irq_efd_repoint(struct nvr_irq *irq, unsigned int vector)
 		iv->carried += n;
 	epoll_ctl(iv->epfd, EPOLL_CTL_DEL, iv->efd, NULL);
 	close(iv->efd);
+	nvr_shim_fd_changed(iv->efd);
 	iv->efd = nfd;
-	nvr_shim_fd_changed();
+	nvr_shim_fd_changed(nfd);
 	nvr_mutex_unlock(&iv->lock);
 	if (irq->ledger)
 		nvr_ledger_irq_repointed(irq->ledger, vector);
@@ -192,8 +193,8 @@ int nvr_irq_efd_detach(struct nvr_irq *irq, unsigned int vector)
 	if (!ret) {
 		epoll_ctl(iv->epfd, EPOLL_CTL_DEL, iv->efd, NULL);
 		close(iv->efd);
+		nvr_shim_fd_changed(iv->efd);
 		iv->efd = -1;
-		nvr_shim_fd_changed();
 	}
 	nvr_mutex_unlock(&iv->lock);
 	return ret;
@@ -330,7 +331,7 @@ uint64_t nvr_irq_cpu_unhold(struct nvr_irq *irq, unsigned int vector, bool keep)
 		n = 0;
 	if (n && keep && write(iv->efd, &n, sizeof(n)) != sizeof(n))
 		iv->carried += n;
-	nvr_shim_fd_changed();
+	nvr_shim_fd_changed(iv->efd);
 	nvr_mutex_unlock(&iv->lock);
 	return n;
 }
@@ -357,7 +358,7 @@ void nvr_irq_stop(struct nvr_irq *irq)
 	/* Never read back: every waiter sees it from now on. */
 	if (write(irq->stop_efd, &one, sizeof(one)) != sizeof(one))
 		return;
-	nvr_shim_fd_changed();
+	nvr_shim_fd_changed(irq->stop_efd);
 }
 
 int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint64_t *count)
@@ -382,7 +383,8 @@ int nvr_irq_wait(struct nvr_irq *irq, unsigned int vector, int timeout_ms, uint6
 			v = 0;
 		v += iv->carried;
 		iv->carried = 0;
-		nvr_shim_fd_changed();
+		if (iv->efd >= 0)
+			nvr_shim_fd_changed(iv->efd);
 		nvr_mutex_unlock(&iv->lock);
 		if (v) {
 			*count = v;

@@ -110,7 +110,7 @@ static void reap_policy(struct run *r, struct nvr_cq *cq, enum nvr_reaper who)
 	/* A poll that found nothing lets the others run: the model's default
 	 * scheduler keeps an enabled actor going, and a spin is always enabled. */
 	if (!n)
-		nvr_cpu_relax();
+		nvr_spin_idle();
 #else
 	(void)n;
 #endif
@@ -132,7 +132,7 @@ static void reap_inline(struct actor_rt *a, const struct nvr_step *st, struct nv
 		return;
 	}
 	if (!atomic_load_explicit(&a->outstanding, memory_order_relaxed)) {
-		nvr_cpu_relax();
+		nvr_spin_idle();
 		return;
 	}
 	nvr_irq_service(r->irq, (unsigned int)cq->vector, 1, r->cq_lock, nvr_run_io_done, NULL);
@@ -283,7 +283,7 @@ void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st)
 		if (inline_reap)
 			reap_inline(a, st, cq);
 		else if (!n)
-			nvr_cpu_relax();
+			nvr_spin_idle();
 		/* Every io given up as lost, none left to submit with: stop here. */
 		if (!a->idle && !atomic_load(&a->outstanding) && !atomic_load(&a->returned))
 			break;
@@ -335,7 +335,7 @@ void nvr_run_step_reap(struct actor_rt *a, const struct nvr_step *st)
 			break;
 		case NVR_WAKE_POLL:
 			reap_policy(r, cq, NVR_REAP_POLL);
-			nvr_cpu_relax();
+			nvr_spin_idle();
 			break;
 		case NVR_WAKE_EVERY:
 			nvr_sleep_ns(st->every_ns);

@@ -372,20 +372,31 @@ static int poll_fds(const struct nvr_sched_op *op)
 
 /*
  * Every eventfd read, write or close in model code is followed by
- * nvr_sched_fd_changed(): a waiter's answer is kept until the next one, which
- * saves a poll() per waiter per step (most of a whole row's time, measured).
+ * nvr_sched_fd_changed(fd): a waiter's answer is kept until the next one on
+ * one of its descriptors, which saves a poll() per waiter per step (most of a
+ * whole row's time, measured). A descriptor's count is in the slot of its
+ * number modulo the table's size; a waiter's key is the sum over its
+ * descriptors' slots, which grows with every change on any of them (two
+ * descriptors sharing a slot cost a poll, never a missed change).
  */
-static _Atomic uint64_t fd_gen = 1;
+#define FD_GEN_SLOTS 256
+static _Atomic uint64_t fd_gen[FD_GEN_SLOTS];
 
-void nvr_sched_fd_changed(void)
+void nvr_sched_fd_changed(int fd)
 {
-	atomic_fetch_add_explicit(&fd_gen, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&fd_gen[(unsigned int)fd % FD_GEN_SLOTS], 1,
+				  memory_order_relaxed);
 }
 
 static int ready_fd(const struct nvr_actor *a)
 {
 	struct nvr_actor *m = (struct nvr_actor *)a;
-	uint64_t g = atomic_load_explicit(&fd_gen, memory_order_relaxed);
+	const int *fd = a->op.addr;
+	uint64_t g = 1;	/* 0: not polled since the operation was announced */
+
+	for (uint64_t i = 0; i < a->op.a; i++)
+		g += atomic_load_explicit(&fd_gen[(unsigned int)fd[i] % FD_GEN_SLOTS],
+					  memory_order_relaxed);
 
 	if (m->fd_gen != g) {
 		m->fd_ready = poll_fds(&a->op);
@@ -402,6 +413,12 @@ static int ready_event(const struct nvr_sched_op *op)
 		if (ev[i]->count)
 			return i;
 	return -1;
+}
+
+/* A spin's nap in which no other actor did anything: it would find what it left. */
+static bool stale_spin(const struct nvr_sched *S, const struct nvr_actor *a)
+{
+	return a->op.kind == NVR_EV_SLEEP && a->op.b && a->spin_mark == S->changes;
 }
 
 static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
@@ -424,6 +441,8 @@ static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
 	case NVR_EV_POLL:
 		return ready_fd(a) >= 0 || S->now >= op->deadline;
 	case NVR_EV_SLEEP:
+		if (stale_spin(S, a) && !S->spin_wake)
+			return false;
 		return S->now >= op->deadline;
 	case NVR_EV_JOIN:
 		/* A thread's exit wakes its joiner through a locked operation: drained. */
@@ -484,22 +503,40 @@ static int enabled(const struct nvr_sched *S, struct nvr_sched_step *en)
 	return n;
 }
 
-/* Nothing can run: move the clock to the earliest deadline, if there is one. */
+/*
+ * Nothing can run: move the clock to the earliest deadline, if there is one.
+ * A stale spin (nvr_spin_idle()) does not count while another deadline is
+ * there: it sleeps on until another actor does something (then its own
+ * deadline, passed or not, holds again) or until only stale spins are left
+ * (S->spin_wake). Each 1 us nap of an idle waiter was two events of the
+ * trace, and a choice for dfs whenever the running actor blocked.
+ */
 static bool advance(struct nvr_sched *S)
 {
-	uint64_t t = UINT64_MAX;
+	uint64_t t = UINT64_MAX, spin = UINT64_MAX;
 
 	for (int i = 0; i < S->nr; i++) {
 		const struct nvr_actor *a = S->a[i];
 
-		if (a->state == A_READY &&
-		    (a->op.kind == NVR_EV_SLEEP || a->op.kind == NVR_EV_WAIT ||
-		     a->op.kind == NVR_EV_FUTEX_WAIT || a->op.kind == NVR_EV_POLL) &&
-		    a->op.deadline > S->now && a->op.deadline < t)
+		if (a->state != A_READY ||
+		    (a->op.kind != NVR_EV_SLEEP && a->op.kind != NVR_EV_WAIT &&
+		     a->op.kind != NVR_EV_FUTEX_WAIT && a->op.kind != NVR_EV_POLL))
+			continue;
+		if (stale_spin(S, a) && !S->spin_wake) {
+			if (a->op.deadline < spin)
+				spin = a->op.deadline;
+		} else if (a->op.deadline > S->now && a->op.deadline < t) {
 			t = a->op.deadline;
+		}
 	}
-	if (t == UINT64_MAX)
+	if (t == UINT64_MAX && spin == UINT64_MAX)
 		return false;
+	if (t == UINT64_MAX) {
+		S->spin_wake = true;
+		if (spin <= S->now)
+			return true;
+		t = spin;
+	}
 	S->now = t;
 	event(S, 0xff, NVR_EV_TIME, 0, NULL, t, 0);
 	return true;
@@ -710,9 +747,16 @@ static struct nvr_actor *decide(struct nvr_sched *S)
 
 			event(S, a->id, NVR_EV_FLUSH, e->size, e->addr, e->val, flags);
 			nvr_tso_flush(a);
+			S->changes++;
+			S->spin_wake = false;
 			S->steps++;
 			S->now += S->cfg->step_ns;
 			continue;
+		}
+		/* A spin's own wake-up changes nothing another spin could see. */
+		if (!(a->op.kind == NVR_EV_SLEEP && a->op.b)) {
+			S->changes++;
+			S->spin_wake = false;
 		}
 		exec_run(S, a, flags);
 		S->steps++;
@@ -764,6 +808,7 @@ uint64_t nvr_sched_op(struct nvr_actor *a, const struct nvr_sched_op *op)
 	pthread_mutex_lock(&S->lock);
 	a->op = *op;
 	a->fd_gen = 0;
+	a->spin_mark = S->changes;
 	if (a->state == A_STARTING) {
 		/* The spawner waits for this first announcement; it holds the baton. */
 		a->state = A_READY;

@@ -64,6 +64,7 @@ struct nvr_actor {
 	struct nvr_sched_op op;
 	uint64_t ret;
 	uint64_t fd_gen;	/* POLL: fd_ready holds for this nvr_sched_fd_changed() count */
+	uint64_t spin_mark;	/* S->changes when this operation was announced */
 	int fd_ready;
 	struct nvr_sb_ent sb[NVR_SCHED_SB_MAX];
 	unsigned int sb_head, sb_n;
@@ -100,6 +101,8 @@ struct nvr_sched {
 	enum nvr_sched_status status;
 	int err;
 	uint64_t now, steps, budget;
+	uint64_t changes;	/* steps that ran an actor other than a spin's, or flushed */
+	bool spin_wake;		/* only stale spins were left: their deadlines hold */
 	unsigned int pre, delay;
 
 	struct nvr_sched_event *ev;

@@ -162,12 +162,13 @@ int nvr_sched_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeou
 int nvr_sched_futex_wait(_Atomic uint32_t *p, uint32_t val, uint64_t timeout_ns);
 void nvr_sched_futex_wake(_Atomic uint32_t *p);
 void nvr_sched_sleep(uint64_t ns);
+void nvr_sched_spin(void);
 uint64_t nvr_sched_now(void);
 int nvr_sched_spawn(struct nvr_thread *t, void *(*fn)(void *), void *arg, const char *name);
 int nvr_sched_join(struct nvr_thread *t);
 void nvr_sched_yield(void);
 int nvr_sched_poll(const int *fd, int n, uint64_t timeout_ns);
-void nvr_sched_fd_changed(void);
+void nvr_sched_fd_changed(int fd);
 void nvr_sched_hold(bool on);
 void nvr_sched_label(const void *addr, const char *fmt, int n);
 int nvr_event_init(struct nvr_event *e);
@@ -315,12 +316,12 @@ static inline void nvr_shim_drain(void)
 }
 
 /*
- * After an eventfd read or write that nvr_fd_wait_any() may be waiting on:
- * the scheduler polls a waiter's descriptors again only after one of these.
+ * After an eventfd read, write or close of @fd that nvr_fd_wait_any() may be
+ * waiting on: the scheduler polls again only the waiters on that descriptor.
  */
-static inline void nvr_shim_fd_changed(void)
+static inline void nvr_shim_fd_changed(int fd)
 {
-	nvr_sched_fd_changed();
+	nvr_sched_fd_changed(fd);
 }
 
 #else /* the normal build: the plain calls */
@@ -516,8 +517,9 @@ static inline void nvr_shim_drain(void)
 {
 }
 
-static inline void nvr_shim_fd_changed(void)
+static inline void nvr_shim_fd_changed(int fd)
 {
+	(void)fd;
 }
 
 #endif /* NVR_SCHED_MODEL */

@@ -208,6 +208,19 @@ void nvr_sched_sleep(uint64_t ns)
 	nvr_sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_SLEEP, .deadline = deadline_now(a, ns) });
 }
 
+void nvr_sched_spin(void)
+{
+	struct nvr_actor *a = nvr_sched_self();
+
+	if (!a) {
+		sched_yield();
+		return;
+	}
+	/* A sleep of 1 us; .b marks it a spin (advance() in sched.c). */
+	nvr_sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_SLEEP, .b = 1,
+						.deadline = deadline_now(a, 1000) });
+}
+
 uint64_t nvr_sched_now(void)
 {
 	struct nvr_actor *a = nvr_sched_self();

@@ -46,7 +46,7 @@ static bool deliver(struct nvr_sim *s, uint16_t target, bool justified, bool str
 	nvr_shim_drain();
 	if (write(efd, &one, sizeof(one)) != sizeof(one))
 		return false;
-	nvr_shim_fd_changed();
+	nvr_shim_fd_changed(efd);
 	atomic_fetch_add_explicit(&s->st_irqs, 1, memory_order_relaxed);
 	return true;
 }
@@ -305,7 +305,7 @@ int nvr_sim_irq_trigger(struct nvr_transport *t, unsigned int vector)
 		return -ENODEV;
 	if (write(efd, &one, sizeof(one)) != sizeof(one))
 		return -errno;
-	nvr_shim_fd_changed();
+	nvr_shim_fd_changed(efd);
 	return 0;
 }
 

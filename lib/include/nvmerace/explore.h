@@ -62,6 +62,7 @@ struct nvr_explore_result {
 	unsigned int pct_n, pct_d;	/* pct: the bound 1/(n*k^(d-1))'s n and d */
 	uint64_t pct_k;		/* pct: its k, the steps of the default run */
 	unsigned int shard_index, shard_count;	/* as in the options; 0/0: no shards */
+	uint64_t wall_ns;	/* the caller's own measure of the exploration's wall time; 0: none */
 };
 
 /**

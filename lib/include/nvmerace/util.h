@@ -32,6 +32,14 @@ void nvr_sched_yield(void);
  * Return: nothing.
  */
 void nvr_sched_sleep(uint64_t ns);
+/**
+ * nvr_sched_spin() - the model build's nap of a spin that waits for another
+ * actor: 1 us, or until the next thing another actor does when none did
+ * anything since the nap began (see lib/sched/sched.c advance()).
+ *
+ * Return: nothing.
+ */
+void nvr_sched_spin(void);
 #endif
 
 /**
@@ -70,6 +78,23 @@ static inline void nvr_cpu_relax(void)
 	__asm__ volatile("yield" ::: "memory");
 #else
 	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/**
+ * nvr_spin_idle() - a spin-wait for what another actor does (a completion,
+ * a free slot), never for the clock: nvr_cpu_relax(), except that in the
+ * model build a nap in which nobody else did anything lasts until somebody
+ * does, instead of 1 us (each spin of an idle waiter was a step).
+ *
+ * Return: nothing.
+ */
+static inline void nvr_spin_idle(void)
+{
+#if defined(NVR_SCHED_MODEL)
+	nvr_sched_spin();
+#else
+	nvr_cpu_relax();
 #endif
 }
 
