@@ -81,7 +81,14 @@ static const struct hostile_case cases[] = {
 	{ "garbage_cqe", "{ garbage_cqe: 200 }", "{ spurious: \">0\", lost: \">0\" }",
 	  NVR_PASS, NVR_AN_SPURIOUS, 0, { NVR_AN_DUPLICATE, NVR_AN_DATA_MISMATCH, NONE }, NULL, 0,
 	  false, true },
-	{ "cqe_storm", "{ cqe_storm: 1000 }", "{ duplicate: \">0\" }",
+	/*
+	 * A storm laps the CQ twice while the host reaps; when the host's reads
+	 * fall between the laps so that every entry left carries the phase it no
+	 * longer expects, that storm is invisible to any host (ci-b saw one such
+	 * run at rate 1000, ~3 storms). At 200 (~15 storms) the case does not
+	 * rest on one storm's timing.
+	 */
+	{ "cqe_storm", "{ cqe_storm: 200 }", "{ duplicate: \">0\" }",
 	  NVR_PASS, NVR_AN_DUPLICATE, 0, { NVR_AN_DATA_MISMATCH, NONE, NONE }, NULL, 0, true, true },
 	{ "bad_sqhd", "{ bad_sqhd: 50 }", "{ bad_sqhd: \">0\", lost: 0 }",
 	  NVR_PASS, NVR_AN_BAD_SQHD, 0, { NVR_AN_LOST, NVR_AN_SPURIOUS, NVR_AN_STALL }, NULL, 0,
