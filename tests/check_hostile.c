@@ -86,9 +86,11 @@ static const struct hostile_case cases[] = {
 	 * fall between the laps so that every entry left carries the phase it no
 	 * longer expects, that storm is invisible to any host (ci-b saw one such
 	 * run at rate 1000, ~3 storms). At 200 (~15 storms) the case does not
-	 * rest on one storm's timing.
+	 * rest on one storm's timing. A stale storm entry can complete a CID
+	 * already reused by a later read before its data is in: the data check
+	 * says so, which the row allows (ci-c: exit 1 at rate 200 without it).
 	 */
-	{ "cqe_storm", "{ cqe_storm: 200 }", "{ duplicate: \">0\" }",
+	{ "cqe_storm", "{ cqe_storm: 200 }", "{ duplicate: \">0\", data_mismatch: any }",
 	  NVR_PASS, NVR_AN_DUPLICATE, 0, { NVR_AN_DATA_MISMATCH, NONE, NONE }, NULL, 0, true, true },
 	{ "bad_sqhd", "{ bad_sqhd: 50 }", "{ bad_sqhd: \">0\", lost: 0 }",
 	  NVR_PASS, NVR_AN_BAD_SQHD, 0, { NVR_AN_LOST, NVR_AN_SPURIOUS, NVR_AN_STALL }, NULL, 0,
@@ -290,16 +292,29 @@ START_TEST(test_hostile_cli)
 	}
 	ck_assert(waitpid(pid, &st, 0) == pid);
 	ck_assert_msg(WIFEXITED(st), "%s: killed by signal %d", c->name, WTERMSIG(st));
-	ck_assert_msg(WEXITSTATUS(st) == c->status, "%s: exit %d, expected %d", c->name,
-		      WEXITSTATUS(st), c->status);
-
 	j = json_object_from_file(js);
 	ck_assert_ptr_nonnull(j);
 	ck_assert(json_object_object_get_ex(j, "scenarios", &arr));
 	e = json_object_array_get_idx(arr, 0);
 	ck_assert_ptr_nonnull(e);
 	ck_assert(json_object_object_get_ex(e, "verdict", &v));
-	ck_assert_str_eq(json_object_get_string(v), nvr_verdict_name(c->verdict));
+	if (c->racy) {
+		/*
+		 * Whether a racy knob's damage is seen is the host's timing (a
+		 * storm can lap the CQ out of the host's sight); test_hostile
+		 * judges the detection. Here: the exit status is the verdict's.
+		 */
+		bool pass = !strcmp(json_object_get_string(v), "pass");
+
+		ck_assert_msg(WEXITSTATUS(st) == (pass ? 0 : 1), "%s: exit %d, verdict %s (%s)",
+			      c->name, WEXITSTATUS(st), json_object_get_string(v),
+			      json_object_get_string(json_object_object_get(e, "reason")));
+	} else {
+		ck_assert_msg(WEXITSTATUS(st) == c->status, "%s: exit %d, expected %d (%s)",
+			      c->name, WEXITSTATUS(st), c->status,
+			      json_object_get_string(json_object_object_get(e, "reason")));
+		ck_assert_str_eq(json_object_get_string(v), nvr_verdict_name(c->verdict));
+	}
 	ck_assert(json_object_object_get_ex(e, "teardown", &td));
 	ck_assert(json_object_object_get_ex(td, "controller_enabled", &v));
 	ck_assert(!json_object_get_boolean(v));
