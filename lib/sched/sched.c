@@ -166,126 +166,12 @@ struct nvr_actor *nvr_sched_self(void)
 	return self_actor;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	/* x4: a whole row's trace (10^4-10^5 events) is copied less often. */
-	while (n < need)
-		n *= 4;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
-static size_t obj_slot(const void *addr, size_t cap)
-{
-	uint64_t h = (uint64_t)(uintptr_t)addr * 0x9e3779b97f4a7c15ull;
-
-	return (size_t)(h >> 32) & (cap - 1);
-}
-
-static void set_idname(struct nvr_sched *S, uint32_t id, const char *name)
-{
-	size_t i = id - 1000, cap = S->idnamecap;
-
-	if (grow((void **)&S->idname, &S->idnamecap, i + 1, sizeof(*S->idname))) {
-		S->err = -ENOMEM;
-		return;
-	}
-	memset(S->idname + cap, 0, (S->idnamecap - cap) * sizeof(*S->idname));
-	snprintf(S->idname[i], sizeof(S->idname[i]), "%s", name);
-}
-
-/* Labels first; any other address gets the next number, kept in an open-addressing table. */
-static uint32_t obj_id(struct nvr_sched *S, const void *addr)
-{
-	const struct nvr_sched_prog *p = S->prog;
-	size_t i;
-
-	for (int k = 0; k < p->nr_labels; k++)
-		if ((const char *)p->ctx + p->labels[k].offset == addr)
-			return (uint32_t)k + 1;
-	if (2 * (S->nobj + 1) > S->objcap) {
-		size_t cap = S->objcap ? 2 * S->objcap : 64;
-		__typeof__(S->obj) t = calloc(cap, sizeof(*t));
-
-		if (!t) {
-			S->err = -ENOMEM;
-			return 0;
-		}
-		for (size_t k = 0; k < S->objcap; k++) {
-			if (!S->obj[k].addr)
-				continue;
-			for (i = obj_slot(S->obj[k].addr, cap); t[i].addr; i = (i + 1) & (cap - 1))
-				;
-			t[i] = S->obj[k];
-		}
-		free(S->obj);
-		S->obj = t;
-		S->objcap = cap;
-	}
-	for (i = obj_slot(addr, S->objcap); S->obj[i].addr; i = (i + 1) & (S->objcap - 1))
-		if (S->obj[i].addr == addr)
-			return S->obj[i].id;
-	S->obj[i].addr = addr;
-	S->obj[i].id = 1000 + (uint32_t)S->nobj++;
-	for (size_t k = S->nlabel; k-- > 0;)
-		if (S->label[k].addr == addr) {
-			set_idname(S, S->obj[i].id, S->label[k].name);
-			break;
-		}
-	return S->obj[i].id;
-}
-
-/* The number of the object at @addr, 0 when the run has not touched it. */
-static uint32_t obj_find(const struct nvr_sched *S, const void *addr)
-{
-	const struct nvr_sched_prog *p = S->prog;
-
-	for (int k = 0; k < p->nr_labels; k++)
-		if ((const char *)p->ctx + p->labels[k].offset == addr)
-			return (uint32_t)k + 1;
-	if (!S->objcap)
-		return 0;
-	for (size_t i = obj_slot(addr, S->objcap); S->obj[i].addr; i = (i + 1) & (S->objcap - 1))
-		if (S->obj[i].addr == addr)
-			return S->obj[i].id;
-	return 0;
-}
-
-/*
- * Names do not enter the trace or its hash: an object keeps its number, and
- * the number its name, given before or after its first use. A later name for
- * the same address (memory used again) replaces the earlier one.
- */
-void nvr_sched_name(struct nvr_sched *S, const void *addr, const char *name)
-{
-	uint32_t id;
-
-	if (grow((void **)&S->label, &S->labelcap, S->nlabel + 1, sizeof(*S->label))) {
-		S->err = -ENOMEM;
-		return;
-	}
-	S->label[S->nlabel].addr = addr;
-	snprintf(S->label[S->nlabel++].name, NVR_SCHED_NAME_MAX, "%s", name);
-	id = obj_find(S, addr);
-	if (id >= 1000)
-		set_idname(S, id, name);
-}
-
 static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned int size,
 		  const void *addr, uint64_t value, unsigned int flags)
 {
 	struct nvr_sched_event *e;
 
-	if (grow((void **)&S->ev, &S->evcap, S->nev + 1, sizeof(*S->ev))) {
+	if (nvr_sched_grow((void **)&S->ev, &S->evcap, S->nev + 1, sizeof(*S->ev))) {
 		S->err = -ENOMEM;
 		return;
 	}
@@ -295,7 +181,7 @@ static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned in
 	e->kind = (uint8_t)kind;
 	e->size = (uint8_t)size;
 	e->flags = (uint8_t)flags;
-	e->obj = addr ? obj_id(S, addr) : 0;
+	e->obj = addr ? nvr_sched_obj_id(S, addr) : 0;
 	e->value = value;
 	e->time_ns = S->now;
 }
@@ -675,7 +561,7 @@ static void peek(struct nvr_sched *S)
 		for (unsigned int k = 0; k < a->sb_n; k++) {
 			const struct nvr_sb_ent *e = &a->sb[(a->sb_head + k) % NVR_SCHED_SB_MAX];
 
-			pk->sb[i][k].obj = obj_find(S, e->addr);
+			pk->sb[i][k].obj = nvr_sched_obj_find(S, e->addr);
 			pk->sb[i][k].size = e->size;
 			pk->sb[i][k].value = e->val;
 		}
@@ -734,8 +620,8 @@ static struct nvr_actor *decide(struct nvr_sched *S)
 			flags |= NVR_SCHED_EVF_PREEMPT;
 		S->pre += pre;
 		S->delay += delay;
-		if (grow((void **)&S->tok, &S->tokcap, S->ntok + 1, 1) ||
-		    grow((void **)&S->dflt, &S->dflcap, S->ntok + 1, 1)) {
+		if (nvr_sched_grow((void **)&S->tok, &S->tokcap, S->ntok + 1, 1) ||
+		    nvr_sched_grow((void **)&S->dflt, &S->dflcap, S->ntok + 1, 1)) {
 			S->err = -ENOMEM;
 			continue;
 		}
@@ -953,9 +839,9 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	{
 		size_t hint = atomic_load_explicit(&len_hint, memory_order_relaxed);
 
-		if (hint > 64 && (grow((void **)&S->ev, &S->evcap, hint, sizeof(*S->ev)) ||
-				  grow((void **)&S->tok, &S->tokcap, hint, 1) ||
-				  grow((void **)&S->dflt, &S->dflcap, hint, 1)))
+		if (hint > 64 && (nvr_sched_grow((void **)&S->ev, &S->evcap, hint, sizeof(*S->ev)) ||
+				  nvr_sched_grow((void **)&S->tok, &S->tokcap, hint, 1) ||
+				  nvr_sched_grow((void **)&S->dflt, &S->dflcap, hint, 1)))
 			S->err = -ENOMEM;
 	}
 	if (strategy == NVR_SCHED_PCT)

@@ -177,4 +177,12 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 		       bool lenient, struct nvr_dfs *dfs, uint64_t index,
 		       struct nvr_sched_run *out);
 
+/* objects.c: the run's shared objects, numbered on first use and named by labels. */
+/* Grow *@p (of *@cap elements of @elem bytes) to hold @need; 0 or -ENOMEM. */
+int nvr_sched_grow(void **p, size_t *cap, size_t need, size_t elem);
+/* The number of the object at @addr, given on its first use in the run. */
+uint32_t nvr_sched_obj_id(struct nvr_sched *S, const void *addr);
+/* The number of the object at @addr, 0 when the run has not touched it. */
+uint32_t nvr_sched_obj_find(const struct nvr_sched *S, const void *addr);
+
 #endif
