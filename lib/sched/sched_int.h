@@ -185,4 +185,15 @@ uint32_t nvr_sched_obj_id(struct nvr_sched *S, const void *addr);
 /* The number of the object at @addr, 0 when the run has not touched it. */
 uint32_t nvr_sched_obj_find(const struct nvr_sched *S, const void *addr);
 
+#if NVR_SCHED_FIBERS
+/* fiber.c: save the callee-saved registers and stack pointer in *@save, resume @to. */
+void nvr_fiber_switch(void **save, void *to);
+/* A fiber stack (pooled across runs, else mapped with a guard page); NULL: none. */
+void *nvr_fiber_stack_get(void);
+/* Give a stack back to the pool (unmapped when the pool is full); NULL: nothing. */
+void nvr_fiber_stack_put(void *p);
+/* Lay out @a's new stack so that the first switch to it calls @fn(@a). */
+void nvr_fiber_init(struct nvr_actor *a, void (*fn)(void *));
+#endif
+
 #endif
