@@ -38,7 +38,6 @@
  * schedule.
  */
 #include <errno.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,72 +140,6 @@ static bool needs_drain(unsigned int kind)
 	}
 }
 
-/*
- * The first of the descriptors that is readable now, or -1. An fd becomes
- * readable only by what an actor wrote to it (an eventfd write in its local
- * code, one actor at a time), so the answer is a function of the schedule.
- */
-static int poll_fds(const struct nvr_sched_op *op)
-{
-	const int *fd = op->addr;
-	struct pollfd pf[NVR_EVENT_MAX_ANY];
-	int n = (int)op->a;
-
-	for (int i = 0; i < n; i++)
-		pf[i] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
-	if (poll(pf, (nfds_t)n, 0) <= 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (pf[i].revents & (POLLIN | POLLERR | POLLHUP))
-			return i;
-	return -1;
-}
-
-/*
- * Every eventfd read, write or close in model code is followed by
- * nvr_sched_fd_changed(fd): a waiter's answer is kept until the next one on
- * one of its descriptors, which saves a poll() per waiter per step (most of a
- * whole row's time, measured). A descriptor's count is in the slot of its
- * number modulo the table's size; a waiter's key is the sum over its
- * descriptors' slots, which grows with every change on any of them (two
- * descriptors sharing a slot cost a poll, never a missed change).
- */
-#define FD_GEN_SLOTS 256
-static _Atomic uint64_t fd_gen[FD_GEN_SLOTS];
-
-void nvr_sched_fd_changed(int fd)
-{
-	atomic_fetch_add_explicit(&fd_gen[(unsigned int)fd % FD_GEN_SLOTS], 1,
-				  memory_order_relaxed);
-}
-
-static int ready_fd(const struct nvr_actor *a)
-{
-	struct nvr_actor *m = (struct nvr_actor *)a;
-	const int *fd = a->op.addr;
-	uint64_t g = 1;	/* 0: not polled since the operation was announced */
-
-	for (uint64_t i = 0; i < a->op.a; i++)
-		g += atomic_load_explicit(&fd_gen[(unsigned int)fd[i] % FD_GEN_SLOTS],
-					  memory_order_relaxed);
-
-	if (m->fd_gen != g) {
-		m->fd_ready = poll_fds(&a->op);
-		m->fd_gen = g;
-	}
-	return m->fd_ready;
-}
-
-static int ready_event(const struct nvr_sched_op *op)
-{
-	struct nvr_event *const *ev = op->addr;
-
-	for (int i = 0; i < (int)op->a; i++)
-		if (ev[i]->count)
-			return i;
-	return -1;
-}
-
 /* A spin's nap in which no other actor did anything: it would find what it left. */
 static bool stale_spin(const struct nvr_sched *S, const struct nvr_actor *a)
 {
@@ -227,11 +160,11 @@ static bool op_enabled(const struct nvr_sched *S, const struct nvr_actor *a)
 	case NVR_EV_LOCK:
 		return ((struct nvr_mutex *)op->addr)->owner == 0;
 	case NVR_EV_WAIT:
-		return ready_event(op) >= 0 || S->now >= op->deadline;
+		return nvr_sched_ready_event(op) >= 0 || S->now >= op->deadline;
 	case NVR_EV_FUTEX_WAIT:
 		return nvr_mem_rd(op->addr, 4) != (uint32_t)op->a || S->now >= op->deadline;
 	case NVR_EV_POLL:
-		return ready_fd(a) >= 0 || S->now >= op->deadline;
+		return nvr_sched_ready_fd(a) >= 0 || S->now >= op->deadline;
 	case NVR_EV_SLEEP:
 		if (stale_spin(S, a) && !S->spin_wake)
 			return false;
@@ -254,11 +187,11 @@ bool nvr_sched_timer_step(const struct nvr_sched *S, int actor)
 	case NVR_EV_SLEEP:
 		return true;
 	case NVR_EV_WAIT:
-		return ready_event(op) < 0;
+		return nvr_sched_ready_event(op) < 0;
 	case NVR_EV_FUTEX_WAIT:
 		return nvr_mem_rd(op->addr, 4) == (uint32_t)op->a;
 	case NVR_EV_POLL:
-		return ready_fd(a) < 0;
+		return nvr_sched_ready_fd(a) < 0;
 	default:
 		return false;
 	}
@@ -396,7 +329,7 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 		v = ++((struct nvr_event *)op->addr)->count;
 		break;
 	case NVR_EV_WAIT: {
-		int i = ready_event(op);
+		int i = nvr_sched_ready_event(op);
 
 		if (i >= 0) {
 			struct nvr_event *e = ((struct nvr_event *const *)op->addr)[i];
@@ -420,7 +353,7 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 		}
 		break;
 	case NVR_EV_POLL: {
-		int i = ready_fd(a);
+		int i = nvr_sched_ready_fd(a);
 
 		addr = NULL;
 		if (i >= 0) {

@@ -196,4 +196,9 @@ void nvr_fiber_stack_put(void *p);
 void nvr_fiber_init(struct nvr_actor *a, void (*fn)(void *));
 #endif
 
+/* ready.c: the index of the first of @a's wait descriptors readable now, or -1. */
+int nvr_sched_ready_fd(const struct nvr_actor *a);
+/* ready.c: the index of the first of @op's events with a count, or -1. */
+int nvr_sched_ready_event(const struct nvr_sched_op *op);
+
 #endif
