@@ -216,6 +216,56 @@ START_TEST(test_random_shards)
 }
 END_TEST
 
+/*
+ * A run that dfs cuts short (another shard's subtree, or no step within the
+ * bounds) is finished on the default's steps, uncounted, so that the program
+ * frees what it holds: a row allocates its queues and ledger in its actors.
+ * Each actor here holds a block from its first step to its last.
+ */
+static int cut_live;
+
+static void cut_actor(void *ctx, int i)
+{
+	struct tiny *c = ctx;
+	void *p = malloc(64);
+
+	ck_assert_ptr_nonnull(p);
+	cut_live++;		/* one actor runs at a time */
+	for (int k = 0; k < 3; k++)
+		nvr_fadd32(k == i ? &c->y : &c->x, 1);
+	free(p);
+	cut_live--;
+}
+
+START_TEST(test_cut_runs_finish)
+{
+	struct tiny c = { 0 };
+	struct nvr_sched_prog p = tiny_prog(&c, 3, cut_actor, NULL);
+	struct nvr_sched_config cfg = {
+		.strategy = NVR_SCHED_DFS, .preempt_bound = 1, .delay_bound = 1, .no_por = true,
+		.keep_going = true, .shard_count = 2,
+	};
+	uint64_t sum = 0, pruned = 0;
+	struct nvr_sched_report rep;
+
+	for (unsigned int k = 0; k < 2; k++) {
+		cfg.shard_index = k;
+		ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+		ck_assert(rep.complete);
+		ck_assert_int_eq(cut_live, 0);
+		sum += rep.schedules;
+		pruned += rep.pruned;
+		nvr_sched_report_release(&rep);
+	}
+	ck_assert_uint_gt(pruned, 0);
+	cfg.shard_count = 0;
+	ck_assert_int_eq(nvr_sched_explore(&p, &cfg, &rep), 0);
+	ck_assert_uint_eq(rep.schedules, sum);
+	ck_assert_int_eq(cut_live, 0);
+	nvr_sched_report_release(&rep);
+}
+END_TEST
+
 /* A stop flag set (as by a signal) during the third schedule: that schedule
  * ends whole, no fourth starts, the report says interrupted. */
 static _Atomic int stop_flag;
@@ -1058,6 +1108,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_dfs_counts);
 	tcase_add_test(tc, test_replay_same_hash);
 	tcase_add_test(tc, test_random_shards);
+	tcase_add_test(tc, test_cut_runs_finish);
 	tcase_add_test(tc, test_stop_between_schedules);
 	tcase_add_test(tc, test_replay_same_hash_under_hog);
 	tcase_add_test(tc, test_pct_depth);

@@ -13,10 +13,12 @@
  * on its own until a later decide() picks it. So a step's effect never
  * depends on which OS thread happens to be scheduled, only on the choices.
  *
- * The end of a run (every actor finished, deadlock, step budget, a pruned
- * dfs branch, a replay that diverged) wakes every parked actor with abort
- * set; it leaves with pthread_exit() from inside its shim call. A model
- * program must therefore tolerate being stopped at any shim call; its reset()
+ * A run that dfs prunes, or whose replay diverges, is not abandoned there:
+ * it goes on with the default's steps to its end, and only its status says
+ * it was cut, so that the program frees what its actors hold. The end of a
+ * run (every actor finished, deadlock, step budget) wakes every parked actor
+ * with abort set; it leaves with pthread_exit() from inside its shim call.
+ * A model program must therefore tolerate being stopped at any shim call; its reset()
  * starts the next run afresh.
  *
  * Fibers. Since only one actor runs at a time, on x86-64 outside the
@@ -269,7 +271,7 @@ static bool advance(struct nvr_sched *S)
 
 static void end_run(struct nvr_sched *S, enum nvr_sched_status st)
 {
-	S->status = st;
+	S->status = S->cut ? (enum nvr_sched_status)S->cut : st;
 	S->ended = true;
 	S->abort = true;
 	for (int i = 0; i < S->nr; i++)
@@ -443,10 +445,11 @@ static struct nvr_actor *decide(struct nvr_sched *S)
 			break;
 		}
 		d = nvr_sched_default(S, en, n);
-		c = nvr_sched_pick(S, en, n, d);
+		c = S->cut ? d : nvr_sched_pick(S, en, n, d);
 		if (c < 0) {
-			end_run(S, c == -2 ? NVR_SCHED_DIVERGED : NVR_SCHED_PRUNED);
-			break;
+			/* Finish it on the default's steps, so that the program frees what it holds. */
+			S->cut = c == -2 ? NVR_SCHED_DIVERGED : NVR_SCHED_PRUNED;
+			c = d;
 		}
 		nvr_sched_cost(S, en, n, c, d, &pre, &delay);
 		if (delay) {

@@ -89,7 +89,7 @@ enum nvr_sched_status {
 	NVR_SCHED_DONE,		/* every actor finished */
 	NVR_SCHED_DEADLOCK,	/* none can run, no timer left */
 	NVR_SCHED_BUDGET,	/* the step budget ran out */
-	NVR_SCHED_PRUNED,	/* dfs: the rest of this run was already covered */
+	NVR_SCHED_PRUNED,	/* dfs: the rest was covered, or is another shard's */
 	NVR_SCHED_DIVERGED,	/* replay: a recorded step was not enabled */
 };
 

@@ -98,6 +98,7 @@ struct nvr_sched {
 	bool last_yield;
 	bool ended, abort;
 	bool hold;		/* nvr_sched_hold(): every step is the default's, not a choice */
+	int8_t cut;		/* a cut run (0: none): its status, finished on default steps */
 	enum nvr_sched_status status;
 	int err;
 	uint64_t now, steps, budget;
