@@ -59,6 +59,38 @@ bool explore_parse_shard(const char *s, struct explore_cfg *x)
 	return false;
 }
 
+/* A number 0-64 at *s, up to @stop; moves *s past it. */
+static bool bound_num(const char **s, char stop, int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(*s, &end, 10);
+	if (errno || v > 64 || *end != stop)
+		return false;
+	*out = (int)v;
+	*s = end + (stop != '\0');
+	return true;
+}
+
+bool explore_parse_bound(const char *s, struct explore_cfg *x)
+{
+	const char *p = s;
+	int pre, delay = -1;
+
+	if (bound_num(&p, strchr(s, ',') ? ',' : '\0', &pre) &&
+	    (!strchr(s, ',') || bound_num(&p, '\0', &delay))) {
+		x->bound = pre;
+		x->delay_bound = delay;
+		return true;
+	}
+	warnx("invalid --bound '%s': expected N, or P,D (preemptions, store delays), each 0-64", s);
+	return false;
+}
+
 #ifdef NVR_SCHED_MODEL
 
 int explore_exec_model(char **argv)
@@ -122,7 +154,8 @@ static int explore_one(const struct explore_cfg *x, const struct nvr_scenario *s
 		       struct nvr_explore_result *er)
 {
 	struct nvr_explore_opts eo = { .strategy = x->strategy, .seed = o->seed,
-				       .bound = x->bound, .budget = x->budget,
+				       .bound = x->bound, .delay_bound = x->delay_bound,
+				       .budget = x->budget,
 				       .schedule_in = x->schedule_in,
 				       .schedule_out = schedule_out,
 				       /* Shrinking replays the row many times: only for an explanation. */
@@ -352,20 +385,22 @@ int explore_row(const struct explore_cfg *x, const struct nvr_scenario *scn, uin
 
 void explore_summary(char *buf, size_t len, const struct nvr_explore_result *er)
 {
-	char shard[48] = "", pct[160] = "";
+	char shard[48] = "", pct[160] = "", bound[48] = "";
 
 	if (er->shard_count > 1)
 		snprintf(shard, sizeof(shard), ", shard %u/%u", er->shard_index + 1,
 			 er->shard_count);
 	/* PCT (Burckhardt et al., ASPLOS 2010): each run finds a bug of depth d
 	 * with probability at least 1/(n*k^(d-1)). */
+	if (er->strategy == NVR_EXPLORE_DFS)
+		snprintf(bound, sizeof(bound), ", bound %d,%d", er->bound, er->delay_bound);
 	if (er->strategy == NVR_EXPLORE_PCT && er->pct_n)
 		snprintf(pct, sizeof(pct),
 			 ", pct bound 1/(n*k^(d-1)) = %.3g per run (n=%u k=%" PRIu64 " d=%u)",
 			 er->pct_bound, er->pct_n, er->pct_k, er->pct_d);
-	snprintf(buf, len, "sched: %s seed %" PRIu64 "%s, %" PRIu64 " schedule%s%s%s%s%s, trace %016"
+	snprintf(buf, len, "sched: %s seed %" PRIu64 "%s%s, %" PRIu64 " schedule%s%s%s%s%s, trace %016"
 		 PRIx64 ", %" PRIu64 " steps, %.3f ms virtual, id %s",
-		 nvr_explore_strategy_name(er->strategy), er->seed, shard, er->schedules,
+		 nvr_explore_strategy_name(er->strategy), er->seed, bound, shard, er->schedules,
 		 er->schedules == 1 ? "" : "s",
 		 er->strategy == NVR_EXPLORE_DFS ? (er->complete ? " (bounded space complete)" :
 							 " (bounded space NOT complete)") : "",
@@ -418,6 +453,7 @@ struct json_object *explore_json(const struct nvr_explore_result *er)
 			       json_object_new_string(nvr_explore_strategy_name(er->strategy)));
 	json_object_object_add(s, "seed", json_object_new_uint64(er->seed));
 	json_object_object_add(s, "bound", json_object_new_int(er->bound));
+	json_object_object_add(s, "delay_bound", json_object_new_int(er->delay_bound));
 	json_object_object_add(s, "schedules", json_object_new_uint64(er->schedules));
 	json_object_object_add(s, "complete", json_object_new_boolean(er->complete));
 	json_object_object_add(s, "trace_hash", json_object_new_string(h));
@@ -461,7 +497,9 @@ int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
 	snprintf(rest, sizeof(rest), "%s", buf + sizeof(prefix) - 1);
 	if (!budget)
 		budget = er->strategy == NVR_EXPLORE_DFS ? 2000 : 20;
-	if (x->bound >= 0)
+	if (x->bound >= 0 && x->delay_bound >= 0)
+		snprintf(bound, sizeof(bound), " --bound %d,%d", x->bound, x->delay_bound);
+	else if (x->bound >= 0)
 		snprintf(bound, sizeof(bound), " --bound %d", x->bound);
 	if (x->shard_n > 1)
 		snprintf(bound + strlen(bound), sizeof(bound) - strlen(bound), " --shard %u/%u",

@@ -14,6 +14,7 @@ struct explore_cfg {
 	bool explore;		/* nvmerace explore: many schedules, shrink what decides */
 	enum nvr_explore_strategy strategy;
 	int bound;		/* -1: the strategy's default */
+	int delay_bound;	/* --bound P,D's D; -1: as many as bound */
 	uint64_t budget;	/* 0: the strategy's default */
 	const char *schedule_in, *schedule_out, *timeline;
 	unsigned int shard_k, shard_n;	/* --shard K/N, from 1; 0/0: none */
@@ -23,6 +24,9 @@ struct explore_cfg {
 
 /* --shard K/N; prints what is wrong. */
 bool explore_parse_shard(const char *s, struct explore_cfg *x);
+
+/* --bound P or P,D; prints what is wrong. */
+bool explore_parse_bound(const char *s, struct explore_cfg *x);
 
 /* --strategy NAME; prints what is wrong. */
 bool explore_parse_strategy(const char *s, enum nvr_explore_strategy *out);

@@ -139,6 +139,8 @@ static int take(struct report_entry *e, struct json_object *row)
 	e->sched.strategy = NVR_EXPLORE_RANDOM;
 	e->sched.seed = jnum(sched, "seed");
 	e->sched.bound = (int)jnum(sched, "bound");
+	e->sched.delay_bound = json_object_object_get_ex(sched, "delay_bound", &v) ?
+			       json_object_get_int(v) : -1;
 	e->sched.schedules = jnum(sched, "schedules");
 	e->sched.steps = jnum(sched, "steps");
 	if (json_object_object_get_ex(sched, "virtual_ms", &v))

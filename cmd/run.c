@@ -98,8 +98,8 @@ static const char explore_usage[] =
 	"  -o, --only NAME[/ROW] explore only this scenario (or row); may be repeated\n"
 	"      --strategy S      random (default), pct or dfs\n"
 	"  -s, --seed N          the row's and the exploration's seed (default: drawn)\n"
-	"      --bound N         dfs: preemptions and store delays, each (default 1);\n"
-	"                        pct: the depth (default 3)\n"
+	"      --bound P[,D]     dfs: P preemptions and D store delays (default 1;\n"
+	"                        one number: both); pct: the depth (default 3)\n"
 	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
 	"      --shard K/N       explore only part K of N: a CI engine's N parallel jobs\n"
 	"                        cover the exploration together\n"
@@ -151,10 +151,7 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 	case OPT_STRATEGY:
 		return explore_parse_strategy(arg, &x->strategy) ? 1 : -1;
 	case OPT_BOUND:
-		if (!parse_u64(arg, "bound", 0, 64, &v))
-			return -1;
-		x->bound = (int)v;
-		return 1;
+		return explore_parse_bound(arg, x) ? 1 : -1;
 	case OPT_BUDGET:
 		return parse_u64(arg, "budget", 1, 100000000, &x->budget) ? 1 : -1;
 	case OPT_SHARD:
@@ -246,6 +243,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 
 	c->repeat = 1;
 	c->x.bound = -1;
+	c->x.delay_bound = -1;
 	while ((ch = getopt_long(argc, argv, INPUT_SHORTOPTS "r:lj:J:qh", opts, NULL)) != -1) {
 		int taken = inputs_getopt(ch, optarg, &c->in);
 

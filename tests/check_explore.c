@@ -281,6 +281,53 @@ static const char *verdict_of(const struct out *o, const char *name, char *buf, 
 	return buf;
 }
 
+/*
+ * Seed 000 exhaustively: one command, at most one preemption and no delayed
+ * store (--bound 1,0). The same space that holds none's duplicate (found at
+ * schedule 152) is complete for mutex and cas, and none of its schedules
+ * breaks them.
+ */
+START_TEST(test_pollers_exhaustive)
+{
+	static const char *const rows[] = { "concurrent-pollers/mutex", "concurrent-pollers/cas",
+					    "concurrent-pollers/none" };
+	static struct out o;
+	char js[] = "/tmp/nvr-explore-ex-XXXXXX";
+	struct json_object *root, *list;
+	int fd = mkstemp(js);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	RUN(&o, "explore", "-q", "--strategy", "dfs", "--bound", "1,0", "--budget", "30000",
+	    "--seed", "1", "--set", "sched.count=1", "--only", rows[0], "--only", rows[1],
+	    "--only", rows[2], "--json", js, "scenarios/concurrent-pollers.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	root = json_object_from_file(js);
+	ck_assert_ptr_nonnull(root);
+	ck_assert(json_object_object_get_ex(root, "scenarios", &list));
+	ck_assert_uint_eq(json_object_array_length(list), 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *row = json_object_array_get_idx(list, i), *s;
+		const char *name = field(row, "row");
+
+		ck_assert(json_object_object_get_ex(row, "sched", &s));
+		ck_assert_int_eq(num(s, "bound"), 1);
+		ck_assert_int_eq(num(s, "delay_bound"), 0);
+		ck_assert_str_eq(field(row, "verdict"), "pass");
+		if (!strcmp(name, "none")) {
+			ck_assert(json_object_get_boolean(json_object_object_get(s, "found")));
+		} else {
+			ck_assert_msg(json_object_get_boolean(json_object_object_get(s, "complete")),
+				      "%s: space not complete", name);
+			ck_assert(!json_object_get_boolean(json_object_object_get(s, "found")));
+			ck_assert_uint_gt(num(s, "schedules"), 1000);
+		}
+	}
+	json_object_put(root);
+	unlink(js);
+}
+END_TEST
+
 /* --jobs 2: the workers' results merge into the verdicts --jobs 1 gives. */
 START_TEST(test_jobs_same_verdicts)
 {
@@ -355,6 +402,15 @@ START_TEST(test_usage)
 	RUN(&o, "explore", "--strategy", "bfs", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
 	RUN(&o, "run", "--bound", "2", "x.yaml");
+	ck_assert_int_eq(o.status, 2);
+	for (int i = 0; i < 4; i++) {
+		static const char *const bad[] = { "1,", ",1", "1,x", "1,2,3" };
+
+		RUN(&o, "explore", "--bound", bad[i], "x.yaml");
+		ck_assert_int_eq(o.status, 2);
+		ck_assert_ptr_nonnull(strstr(o.err, "nvmerace: invalid --bound '"));
+	}
+	RUN(&o, "explore", "--bound", "65,0", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
 	RUN(&o, "explore", "--shard", "3/2", "x.yaml");
 	ck_assert_int_eq(o.status, 2);
@@ -474,6 +530,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_pollers_caught);
 	tcase_add_test(tc, test_pollers_clean);
+	tcase_add_test(tc, test_pollers_exhaustive);
 	tcase_add_test(tc, test_shadow_caught_and_clean);
 	tcase_add_test(tc, test_keepalive_caught);
 	tcase_add_test(tc, test_cq_eventidx_judged);

@@ -246,6 +246,7 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 	er->strategy = eo->strategy;
 	er->seed = eo->seed;
 	er->bound = eo->bound;
+	er->delay_bound = -1;
 	er->expects_bug = m.expects_bug;
 	cfg.step_budget = eo->step_budget ? eo->step_budget : MODEL_STEP_BUDGET;
 	switch (eo->strategy) {
@@ -260,7 +261,10 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		break;
 	case NVR_EXPLORE_DFS:
 		cfg.strategy = NVR_SCHED_DFS;
-		cfg.preempt_bound = cfg.delay_bound = eo->bound >= 0 ? eo->bound : 1;
+		cfg.preempt_bound = eo->bound >= 0 ? eo->bound : 1;
+		cfg.delay_bound = eo->delay_bound >= 0 ? eo->delay_bound : cfg.preempt_bound;
+		er->bound = cfg.preempt_bound;
+		er->delay_bound = cfg.delay_bound;
 		cfg.max_schedules = eo->budget ? eo->budget : MODEL_DFS_RUNS;
 		break;
 	case NVR_EXPLORE_REPLAY: {
@@ -322,9 +326,8 @@ static int explore_row(const struct nvr_scenario *scn, uint32_t row,
 		er->trace_hash = m.last_hash;
 		er->steps = m.last_steps;
 		er->vtime_ns = m.last_now;
-		snprintf(er->id, sizeof(er->id), "%s:seed=%" PRIu64 ":run=%" PRIu64,
-			 nvr_explore_strategy_name(eo->strategy), eo->seed,
-			 last_run(&cfg, rep.schedules));
+		cfg.pct_steps = rep.pct_k;
+		nvr_sched_id(er->id, sizeof(er->id), &cfg, last_run(&cfg, rep.schedules));
 		nvr_sched_report_release(&rep);
 		goto verdict;
 	}

@@ -22,11 +22,8 @@ double nvr_sched_pct_bound(unsigned int n, uint64_t k, unsigned int d)
 	return p;
 }
 
-static void set_id(struct nvr_sched_run *r, const struct nvr_sched_config *c, uint64_t idx)
+void nvr_sched_id(char *id, size_t len, const struct nvr_sched_config *c, uint64_t idx)
 {
-	char *id = r->sched.id;
-	size_t len = sizeof(r->sched.id);
-
 	switch (c->strategy) {
 	case NVR_SCHED_RANDOM:
 		snprintf(id, len, "random:seed=%" PRIu64 ":run=%" PRIu64, c->seed, idx);
@@ -43,6 +40,11 @@ static void set_id(struct nvr_sched_run *r, const struct nvr_sched_config *c, ui
 		snprintf(id, len, "replay");
 		break;
 	}
+}
+
+static void set_id(struct nvr_sched_run *r, const struct nvr_sched_config *c, uint64_t idx)
+{
+	nvr_sched_id(r->sched.id, sizeof(r->sched.id), c, idx);
 }
 
 /* PCT's k: the length of the default run, unless the configuration gives it. */

@@ -258,6 +258,12 @@ int nvr_sched_explore(const struct nvr_sched_prog *prog, const struct nvr_sched_
 		      struct nvr_sched_report *rep);
 void nvr_sched_report_release(struct nvr_sched_report *rep);
 
+/*
+ * nvr_sched_id() - the id of run @idx of the exploration @c (its strategy,
+ * seed, bounds; pct: its k in @c->pct_steps), as a report gives it.
+ */
+void nvr_sched_id(char *id, size_t len, const struct nvr_sched_config *c, uint64_t idx);
+
 /**
  * nvr_sched_shrink() - make a failing run's schedule smaller: find the
  * shortest prefix after which the default scheduler still fails (a binary

@@ -26,7 +26,8 @@ enum nvr_explore_strategy {
 struct nvr_explore_opts {
 	enum nvr_explore_strategy strategy;
 	uint64_t seed;		/* random, pct */
-	int bound;		/* dfs: preemptions and delays, each; pct: depth; -1: default */
+	int bound;		/* dfs: preemptions (and delays); pct: depth; -1: default */
+	int delay_bound;	/* dfs: store delays; -1: as many as bound */
 	uint64_t budget;	/* schedules at most; 0: the strategy's default */
 	uint64_t step_budget;	/* steps per schedule; 0: default */
 	const char *schedule_in;	/* NVR_EXPLORE_REPLAY: the schedule file */
@@ -47,7 +48,8 @@ struct nvr_explore_opts {
 struct nvr_explore_result {
 	enum nvr_explore_strategy strategy;
 	uint64_t seed;
-	int bound;
+	int bound;		/* dfs: the preemption bound; pct: the depth asked (-1: default) */
+	int delay_bound;	/* dfs: the store delay bound; others -1 */
 	uint64_t schedules;	/* schedules run to their end */
 	uint64_t incomplete;	/* of them: ended by deadlock or the step budget */
 	bool complete;		/* dfs: the bounded space was exhausted */
