@@ -11,7 +11,7 @@
 #   DEVELOPER=1          add -Werror
 #   SANITIZE=address,undefined | thread    build and test with sanitizers
 #   make model           the model build (-DNVR_SCHED_MODEL, lib/sched/shim.h) in build/model/
-#   make bench-explore   model mode: wall time per seed race (bench/explore_wall.sh)
+#   make bench-explore   model mode: wall time per seed race, exhaustive spaces (bench/explore_*.sh)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -237,10 +237,12 @@ bench-sched: $(B)/bench/bench_sched
 	@$(B)/bench/bench_sched
 
 # Wall time per seed race in model mode (explore --seed 1..20), through the
-# front end (which execs the model binary) and the model binary itself.
+# front end (which execs the model binary) and the model binary itself; then
+# the seed races' exhaustive spaces (dfs at small bounds).
 bench-explore: nvmerace model
 	@bench/explore_wall.sh ./nvmerace $(or $(SEEDS),20)
 	@bench/explore_wall.sh build/model/nvmerace $(or $(SEEDS),20)
+	@bench/explore_space.sh build/model/nvmerace
 
 $(B)/bench/bench_sched: bench/bench_sched.c tests/sched_progs.h $(LIBA) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

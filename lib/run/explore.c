@@ -188,9 +188,9 @@ static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
 	return s;
 }
 
-static int explore_row(const struct nvr_scenario *scn, uint32_t row,
-		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
-		       struct nvr_result *res, struct nvr_explore_result *er);
+static int model_explore(const struct nvr_scenario *scn, uint32_t row,
+			 const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
+			 struct nvr_result *res, struct nvr_explore_result *er);
 
 /* The index of the last of @n runs of a random or pct (shard's) exploration. */
 static uint64_t last_run(const struct nvr_sched_config *cfg, uint64_t n)
@@ -211,14 +211,14 @@ int nvr_explore_row(const struct nvr_scenario *scn, uint32_t row, const struct n
 
 	if (!s)
 		return -ENOMEM;
-	ret = explore_row(s, row, opts, eo, res, er);
+	ret = model_explore(s, row, opts, eo, res, er);
 	free(s);
 	return ret;
 }
 
-static int explore_row(const struct nvr_scenario *scn, uint32_t row,
-		       const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
-		       struct nvr_result *res, struct nvr_explore_result *er)
+static int model_explore(const struct nvr_scenario *scn, uint32_t row,
+			 const struct nvr_run_opts *opts, const struct nvr_explore_opts *eo,
+			 struct nvr_result *res, struct nvr_explore_result *er)
 {
 	/* A signal stops the exploration between schedules, never a schedule
 	 * half-way: a run the signal cut would not be the schedule's own. */
