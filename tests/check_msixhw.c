@@ -617,6 +617,59 @@ START_TEST(test_proc_affinity)
 }
 END_TEST
 
+/* The CPUs an interrupt is delivered to: read, and its affinity left as it is. */
+START_TEST(test_proc_cpus)
+{
+	char dir[] = "/tmp/nvr-proc.XXXXXX", sub[600], buf[32];
+	unsigned int irq = 0;
+	cpu_set_t set;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	put(dir, "interrupts",
+	    "            CPU0       CPU1       CPU2       CPU3       \n"
+	    "  27:       5120         12          0          0  IR-PCI-MSIX-0000:00:03.0    1-edge"
+	    "      vfio-msix[1](0000:00:03.0)\n"
+	    "  28:          3          0          0          0  IR-PCI-MSIX-0000:00:04.0    1-edge"
+	    "      vfio-msix[1](0000:00:04.0)\n");
+	snprintf(sub, sizeof(sub), "%s/irq", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/irq/27", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put(dir, "irq/27/smp_affinity_list", "0-3\n");
+	put(dir, "irq/27/effective_affinity_list", "2\n");
+
+	/* The effective CPU, where the kernel keeps one. */
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 1, &set, &irq), 0);
+	ck_assert_uint_eq(irq, 27);
+	ck_assert_int_eq(CPU_COUNT(&set), 1);
+	ck_assert(CPU_ISSET(2, &set));
+	get(dir, "irq/27/smp_affinity_list", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0-3\n");
+	/* Ranges and single CPUs together. */
+	put(dir, "irq/27/effective_affinity_list", "0-1,3\n");
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 1, &set, NULL), 0);
+	ck_assert_int_eq(CPU_COUNT(&set), 3);
+	ck_assert(CPU_ISSET(0, &set) && CPU_ISSET(1, &set) && CPU_ISSET(3, &set));
+	/* A list that does not parse, or lists no CPU. */
+	put(dir, "irq/27/effective_affinity_list", "x\n");
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 1, &set, NULL), -EINVAL);
+	put(dir, "irq/27/effective_affinity_list", "\n");
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 1, &set, NULL), -EINVAL);
+	/* No effective mask: where the interrupt may go. */
+	unlink(strcat(strcpy(sub, dir), "/irq/27/effective_affinity_list"));
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 1, &set, NULL), 0);
+	ck_assert_int_eq(CPU_COUNT(&set), 4);
+	/* No interrupt for entry 5; one listed without its directory. */
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:03.0", 5, &set, NULL), -ENOENT);
+	ck_assert_int_eq(nvr_proc_irq_cpus(dir, "0000:00:04.0", 1, &set, NULL), -ENOENT);
+	unlink(strcat(strcpy(sub, dir), "/irq/27/smp_affinity_list"));
+	rmdir(strcat(strcpy(sub, dir), "/irq/27"));
+	rmdir(strcat(strcpy(sub, dir), "/irq"));
+	unlink(strcat(strcpy(sub, dir), "/interrupts"));
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *msixhw_suite(void)
 {
 	Suite *s = suite_create("msixhw");
@@ -646,6 +699,7 @@ static Suite *msixhw_suite(void)
 
 	tc = tcase_create("proc");
 	tcase_add_test(tc, test_proc_affinity);
+	tcase_add_test(tc, test_proc_cpus);
 	suite_add_tcase(s, tc);
 	return s;
 }

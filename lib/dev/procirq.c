@@ -25,16 +25,19 @@ static unsigned int header_cpus(const char *line)
 	return n;
 }
 
-int nvr_proc_irq_affinity(const char *proc, const char *bdf, unsigned int entry, unsigned int cpu,
-			  unsigned int *irq_out)
+/*
+ * The Linux IRQ number of vfio-pci's interrupt for MSI-X entry @entry of
+ * @bdf, and the number of CPUs @proc/interrupts lists, in @cpus.
+ */
+static int find_irq(const char *proc, const char *bdf, unsigned int entry, unsigned int *irq_out,
+		    unsigned int *cpus_out)
 {
-	char path[512], name[96], buf[16], *line = NULL;
+	char path[512], name[96], *line = NULL;
 	unsigned int cpus = 0, irq = 0;
 	bool found = false;
 	size_t cap = 0;
 	ssize_t n;
 	FILE *f;
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/interrupts", proc);
 	f = fopen(path, "re");
@@ -65,6 +68,22 @@ int nvr_proc_irq_affinity(const char *proc, const char *bdf, unsigned int entry,
 		return -ENOENT;
 	if (!cpus)
 		return -EINVAL;
+	*irq_out = irq;
+	*cpus_out = cpus;
+	return 0;
+}
+
+int nvr_proc_irq_affinity(const char *proc, const char *bdf, unsigned int entry, unsigned int cpu,
+			  unsigned int *irq_out)
+{
+	char path[512], buf[16];
+	unsigned int cpus, irq;
+	ssize_t n;
+	int fd, ret;
+
+	ret = find_irq(proc, bdf, entry, &irq, &cpus);
+	if (ret)
+		return ret;
 	cpu %= cpus;
 	if (irq_out)
 		*irq_out = irq;
@@ -79,5 +98,68 @@ int nvr_proc_irq_affinity(const char *proc, const char *bdf, unsigned int entry,
 		ret = errno ? -errno : -EIO;
 	if (close(fd) && !ret)
 		ret = -errno;
+	return ret;
+}
+
+/* Parse a CPU list ("0-3,6\n") into @set: 0, or -EINVAL. */
+static int parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	while (*s && *s != '\n') {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+
+		if (end == s)
+			return -EINVAL;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (end == s || hi < lo)
+				return -EINVAL;
+		}
+		for (unsigned long c = lo; c <= hi && c < CPU_SETSIZE; c++)
+			CPU_SET(c, set);
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -EINVAL;
+	}
+	return CPU_COUNT(set) ? 0 : -EINVAL;
+}
+
+int nvr_proc_irq_cpus(const char *proc, const char *bdf, unsigned int entry, cpu_set_t *set,
+		      unsigned int *irq_out)
+{
+	static const char *const files[] = { "effective_affinity_list", "smp_affinity_list" };
+	unsigned int cpus, irq;
+	int ret;
+
+	ret = find_irq(proc, bdf, entry, &irq, &cpus);
+	if (ret)
+		return ret;
+	if (irq_out)
+		*irq_out = irq;
+	/* Where the interrupt is delivered; where the kernel keeps no
+	 * effective mask, where it may be. */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512], buf[256];
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/irq/%u/%s", proc, irq, files[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		ret = n < 0 ? -errno : 0;
+		close(fd);
+		if (ret)
+			continue;
+		buf[n] = '\0';
+		return parse_cpu_list(buf, set);
+	}
 	return ret;
 }

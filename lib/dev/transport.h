@@ -10,6 +10,7 @@
 #define NVR_TRANSPORT_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,6 +73,12 @@ struct nvr_transport_ops {
 	 * nvr_msix_move()).
 	 */
 	int (*irq_affinity)(struct nvr_transport *t, unsigned int vector, unsigned int cpu);
+	/*
+	 * The CPUs the host kernel delivers entry @vector's interrupt to (its
+	 * effective affinity), read only. NULL where no host interrupt carries
+	 * the entry (the simulator).
+	 */
+	int (*irq_cpus)(struct nvr_transport *t, unsigned int vector, cpu_set_t *set);
 	/*
 	 * Make [0, @count) the enabled vector set: vectors at or above @count
 	 * must have no eventfd. NULL where the set is fixed (the simulator).
@@ -228,6 +235,21 @@ static inline int nvr_transport_irq_affinity(struct nvr_transport *t, unsigned i
 					     unsigned int cpu)
 {
 	return t->ops->irq_affinity ? t->ops->irq_affinity(t, vector, cpu) : -EOPNOTSUPP;
+}
+
+/**
+ * nvr_transport_irq_cpus() - the CPUs entry @vector's interrupt is delivered to
+ * @t: the transport.
+ * @vector: the entry.
+ * @set: set to the CPUs.
+ *
+ * Return: 0; -ENOENT when the entry has no host interrupt (no eventfd); -EOPNOTSUPP
+ * where no host interrupt carries the entry (the simulator).
+ */
+static inline int nvr_transport_irq_cpus(struct nvr_transport *t, unsigned int vector,
+					 cpu_set_t *set)
+{
+	return t->ops->irq_cpus ? t->ops->irq_cpus(t, vector, set) : -EOPNOTSUPP;
 }
 
 /**

@@ -351,6 +351,11 @@ static int vf_irq_affinity(struct nvr_transport *t, unsigned int vector, unsigne
 	return nvr_proc_irq_affinity("/proc", v->bdf, vector, cpu, NULL);
 }
 
+static int vf_irq_cpus(struct nvr_transport *t, unsigned int vector, cpu_set_t *set)
+{
+	return nvr_proc_irq_cpus("/proc", to_vfio(t)->bdf, vector, set, NULL);
+}
+
 /* --- config space, reset, teardown --- */
 
 static int cfg_rw(struct vfio_dev *v, bool write, uint32_t off, void *buf, size_t len)
@@ -419,6 +424,7 @@ static const struct nvr_transport_ops vfio_ops = {
 	.irq_set = vf_irq_set,
 	.irq_trigger = vf_irq_trigger,
 	.irq_affinity = vf_irq_affinity,
+	.irq_cpus = vf_irq_cpus,
 	.irq_resize = vf_irq_resize,
 	/* No irq_mask: vfio-pci has no mask for MSI-X vectors (VFIO_IRQ_SET_ACTION_MASK
 	 * is INTx only). No msix_write: vfio-pci owns the MSI-X table, and writes from

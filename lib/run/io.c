@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,38 @@ static void reap_inline(struct actor_rt *a, const struct nvr_step *st, struct nv
 }
 
 /*
+ * A submitter that waits on its own vector (wait: irq) runs on the CPUs the
+ * host kernel delivers that vector's interrupt to, as blk-mq places a queue's
+ * interrupt on the CPU that submits to it: each wake is then on the CPU
+ * that took the interrupt, not a cross-CPU wake-up (an IPI). Only the
+ * actor's own thread moves, and only within the CPUs it may already use; the
+ * interrupt's affinity is read, never changed. Where nothing says (the
+ * simulator, no /proc), the thread stays where it is.
+ */
+static void pin_to_vector(struct actor_rt *a, int vector)
+{
+#ifndef NVR_SCHED_MODEL
+	cpu_set_t irq, cur, both;
+	int ret = nvr_transport_irq_cpus(a->run->t, (unsigned int)vector, &irq);
+
+	if (ret || sched_getaffinity(0, sizeof(cur), &cur))
+		return;
+	CPU_AND(&both, &irq, &cur);
+	if (!CPU_COUNT(&both) || CPU_EQUAL(&both, &cur))
+		return;
+	if (sched_setaffinity(0, sizeof(both), &both))
+		nvr_warn("actor '%s': cannot run on vector %d's CPUs: %s", a->def->name, vector,
+			 strerror(errno));
+	else
+		nvr_info("actor '%s': on vector %d's CPUs (%d of them)", a->def->name, vector,
+			 CPU_COUNT(&both));
+#else
+	(void)a;
+	(void)vector;
+#endif
+}
+
+/*
  * The next choice (operation and block) is drawn once and kept until it is
  * submitted, so that the sequence of choices depends on the seed alone. A
  * block still in flight is waited for, never swapped for another.
@@ -249,6 +282,8 @@ void nvr_run_step_submit(struct actor_rt *a, const struct nvr_step *st)
 	uint64_t drain_end, early_end = 0, next_check = 0, last_done = atomic_load(&a->done);
 	uint64_t progress = nvr_now_ns();
 
+	if (inline_reap && st->wait_irq && cq->vector >= 0)
+		pin_to_vector(a, cq->vector);
 	while (!nvr_run_stopping(r)) {
 		uint64_t now = nvr_now_ns();
 		uint32_t n = 0;
