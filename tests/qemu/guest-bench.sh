@@ -47,7 +47,10 @@ run_one() {	# PATH QD
 	msix-shadow) nvr_run msix $2 --set policy.shadow_doorbells=true ;;
 	esac
 }
-PATHS="kernel-io_uring kernel-hipri msix msix-handler polled polled-shadow msix-shadow"
+PATHS=$(cat /benchpaths 2>/dev/null)
+PATHS=${PATHS:-kernel-io_uring kernel-hipri msix msix-handler polled polled-shadow msix-shadow}
+QDS=$(cat /benchqd 2>/dev/null)
+QDS=${QDS:-1 32}
 # The kernel with poll queues, so that fio's --hipri polls for real.
 rmmod nvme 2>/dev/null && insmod /lib/modules/nvme.ko poll_queues=2 && wait_for /dev/nvme0n1
 
@@ -56,7 +59,7 @@ if [ -n "${COUNT:-}" ]; then
 	# markers 64 pages apart, so that no read of one reaches another's.
 	wait_for /dev/vda && blockdev --setra 0 /dev/vda
 	page=1024
-	for qd in 1 32; do
+	for qd in $QDS; do
 		for p in $PATHS; do
 			dd if=/dev/vda of=/dev/null bs=4096 skip=$page count=1 2>/dev/null
 			k0=$(kirqs)
@@ -79,7 +82,7 @@ echo "NVR-BENCH read IOPS, 4 KiB random, median of $REPS interleaved runs of ${S
 echo "NVR-BENCH path                         QD 1     QD 32"
 rm -f /tmp/iops_*
 for rep in $(seq $REPS); do
-	for qd in 1 32; do
+	for qd in $QDS; do
 		for p in $PATHS; do
 			iops $(run_one $p $qd) >> /tmp/iops_$(echo $p | sed 's/-/_/g')_$qd
 			echo >> /tmp/iops_$(echo $p | sed 's/-/_/g')_$qd
