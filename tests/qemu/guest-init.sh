@@ -252,6 +252,40 @@ for mode in msix poll; do
 	fi
 done
 
+# --- a wait: irq actor runs where its vector's interrupt is delivered ---
+# bench-msix.yaml's actor waits on vector 1 itself: while it runs, its thread
+# may use only the CPUs of the vfio-msix[1] interrupt's effective affinity,
+# the main thread keeps the process's CPUs, and the interrupt's affinity is
+# the kernel's default (nvmerace read it, never wrote it). Started with
+# taskset on the other CPU, nothing moves.
+# irqcpu PREFIX: "IRQ EFFECTIVE SMP_AFFINITY DEFAULT MAIN_CPUS ACTOR_CPUS" mid-run
+irqcpu() {
+	$1 nvmerace run -q --seed 1 --duration 2000 --device "$BDF" /share/bench-msix.yaml \
+		> /tmp/o 2>&1 &
+	p=$!
+	sleep 1
+	n=$(awk -v b="vfio-msix[1]($BDF)" '$NF == b { sub(":", "", $1); print $1 }' /proc/interrupts)
+	m=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$p/status)
+	t=$(for d in /proc/$p/task/*; do [ "${d##*/}" = $p ] ||
+		sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $d/status; done | sort -u | tr '\n' ' ')
+	echo "${n:-none} $(cat /proc/irq/$n/effective_affinity_list 2>/dev/null || echo -)" \
+	     "$(cat /proc/irq/$n/smp_affinity 2>/dev/null || echo -) $(cat /proc/irq/default_smp_affinity)" \
+	     "$m $t"
+	wait $p
+}
+set -- $(irqcpu "")
+if [ $# = 6 ] && [ "$2" != - ] && [ "$6" = "$2" ] && [ "$3" = "$4" ] && [ "$5" = 0-1 ]; then
+	other=$(( $2 == 0 ? 1 : 0 ))
+	set -- $(irqcpu "taskset -c $other")
+	if [ $# = 6 ] && [ "$5" = $other ] && [ "$6" = $other ]; then
+		ok irq-waiter-cpu "actor on the vfio-msix[1] interrupt's CPU, its affinity left at the default; under taskset -c $other it stays on $other"
+	else
+		bad irq-waiter-cpu "under taskset -c $other (irq, effective, smp_affinity, default, main CPUs, actor CPUs): $*"; show /tmp/o
+	fi
+else
+	bad irq-waiter-cpu "irq, effective, smp_affinity, default, main CPUs, actor CPUs: $*"; show /tmp/o
+fi
+
 # --- writes without --write-range are refused (skipped), not done ---
 nvmerace run -q --device "$BDF" --json /tmp/r.json /share/roundtrip-poll.yaml > /tmp/o 2>&1
 if grep -q '"verdict": *"skip"' /tmp/r.json && grep -q 'read only without --write-range' /tmp/r.json; then
