@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <nvme/types.h>
 
 #include <nvmerace/ctrl.h>
@@ -144,19 +145,21 @@ static void reap_inline(struct actor_rt *a, const struct nvr_step *st, struct nv
  * host kernel delivers that vector's interrupt to, as blk-mq places a queue's
  * interrupt on the CPU that submits to it: each wake is then on the CPU
  * that took the interrupt, not a cross-CPU wake-up (an IPI). Only the
- * actor's own thread moves, and only within the CPUs it may already use; the
+ * actor's own thread moves, and only within the process's CPUs; the
  * interrupt's affinity is read, never changed. Where nothing says (the
  * simulator, no /proc), the thread stays where it is.
  */
 static void pin_to_vector(struct actor_rt *a, int vector)
 {
 #ifndef NVR_SCHED_MODEL
-	cpu_set_t irq, cur, both;
+	cpu_set_t irq, proc, cur, both;
 	int ret = nvr_transport_irq_cpus(a->run->t, (unsigned int)vector, &irq);
 
-	if (ret || sched_getaffinity(0, sizeof(cur), &cur))
+	/* The process's CPUs are its main thread's (taskset's), which no actor moves. */
+	if (ret || sched_getaffinity(getpid(), sizeof(proc), &proc) ||
+	    sched_getaffinity(0, sizeof(cur), &cur))
 		return;
-	CPU_AND(&both, &irq, &cur);
+	CPU_AND(&both, &irq, &proc);
 	if (!CPU_COUNT(&both) || CPU_EQUAL(&both, &cur))
 		return;
 	if (sched_setaffinity(0, sizeof(both), &both))
