@@ -56,11 +56,11 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	if (sq->shadow.db) {
 		if (!nvr_shadow_update(&sq->shadow, sq->tail))
 			return;
-		nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+		nvr_fq_doorbell(sq->db_mmio, sq->db_write, sq->t, sq->db_off, sq->tail);
 		nvr_shadow_rung(&sq->shadow, sq->tail);
 		return;
 	}
-	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+	nvr_fq_doorbell(sq->db_mmio, sq->db_write, sq->t, sq->db_off, sq->tail);
 }
 
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
@@ -71,11 +71,11 @@ static inline void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 	if (cq->shadow.db) {
 		if (!nvr_shadow_update(&cq->shadow, head))
 			return;
-		nvr_reg_write32(cq->t, cq->db_off, head);
+		nvr_fq_doorbell(cq->db_mmio, cq->db_write, cq->t, cq->db_off, head);
 		nvr_shadow_rung(&cq->shadow, head);
 		return;
 	}
-	nvr_reg_write32(cq->t, cq->db_off, head);
+	nvr_fq_doorbell(cq->db_mmio, cq->db_write, cq->t, cq->db_off, head);
 }
 
 /* Not cloned with fewer arguments: nvr_cq_reap() jumps to it as it is. */
@@ -514,11 +514,37 @@ void nvr_cq_get_state(const struct nvr_cq *cq, struct nvr_cq_state *out)
 void nvr_sq_set_ledger(struct nvr_sq *sq, struct nvr_lsq *s)
 {
 	sq->lsq = s;
+	nvr_sq_update_slow(sq);
 }
 
 void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
 {
 	cq->lcq = c;
+	nvr_cq_update_slow(cq);
+}
+
+void nvr_sq_update_slow(struct nvr_sq *sq)
+{
+	sq->slow = sq->lsq || __atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED);
+}
+
+void nvr_cq_update_slow(struct nvr_cq *cq)
+{
+	cq->slow = cq->lcq || __atomic_load_n(&cq->shadow.db, __ATOMIC_RELAXED) ||
+		   cq->held || atomic_load(&cq->hold_head) || cq->cid_first || !cq->sq;
+}
+
+void nvr_queue_set_doorbell(struct nvr_transport *t, uint32_t off, volatile uint32_t **mmio,
+			    nvr_reg_write_fn *write)
+{
+	*write = t->ops->write32;
+	*mmio = NULL;
+#ifndef NVR_SCHED_MODEL
+	/* Where BAR0 is mapped a doorbell is one store (the model build keeps
+	 * the transport's write, whatever the transport). */
+	if (t->mmio && off + 4 <= t->mmio_size)
+		*mmio = (volatile uint32_t *)(t->mmio + off);
+#endif
 }
 
 int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,
