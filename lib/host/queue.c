@@ -39,7 +39,7 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	/* Last, as a tail call: the path without a ledger saves no register.
 	 * The device cannot see the entry before the doorbell anyway. */
 	if (unlikely(sq->lsq != NULL))
-		return nvr_ledger_submitted(sq->lsq, cid);
+		return nvr_ledger_submitted_at(sq->lsq, cid, nvr_clock_ns());
 	return cid;
 }
 
@@ -122,9 +122,14 @@ bool nvr_cq_pending(struct nvr_cq *cq)
 	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
 }
 
+/*
+ * Complete one consumed CQE. *@now: the completion stamp, read from the
+ * clock at the first CQE of a reap that completes a command of a followed
+ * SQ (0 until then): one read per reap.
+ */
 static inline __attribute__((always_inline)) void
 complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
-	 void *arg, enum nvr_reaper who)
+	 void *arg, enum nvr_reaper who, uint64_t *now)
 {
 	/* The CQ knows the SQ that completes into it (queues are created in
 	 * pairs): a CQE naming any other SQ ID is spurious here, whatever that
@@ -135,7 +140,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	uint8_t expect = NVR_CMD_OUTSTANDING;
 	void *ctx;
 
-	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
+	if (lcq && !nvr_ledger_consume_inl(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
 	if (unlikely(!sq || cqe->cid >= sq->ncids))
 		goto spurious;
@@ -153,8 +158,11 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	else if (lcq)
 		nvr_ledger_bad_sqhd(lcq, cqe, slot, sq->depth);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-	if (sq->lsq)
-		nvr_ledger_completed(sq->lsq, lcq, cqe->cid, who);
+	if (sq->lsq) {
+		if (!*now)
+			*now = nvr_clock_ns();
+		nvr_ledger_completed_at(sq->lsq, cqe->cid, *now);
+	}
 	if (fn)
 		fn(sq, cqe, ctx, arg);
 	return;
@@ -178,6 +186,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
+	uint64_t now = 0;
 
 	while (n < max) {
 		uint16_t slot = (uint16_t)hp;
@@ -193,7 +202,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 			cq->held[slot] = dw3;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
-		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
 		hp = hp_next(cq, hp);
 	}
 	if (n) {
@@ -217,6 +226,7 @@ reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_cl
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int left = max;
+	uint64_t now = 0;
 
 	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
 
@@ -229,7 +239,7 @@ reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_cl
 			break;
 		read_cqe(&cqe, e, dw3);
 		left--;
-		complete(cq, &cqe, (uint16_t)hp, hp >> 17, fn, arg, who);
+		complete(cq, &cqe, (uint16_t)hp, hp >> 17, fn, arg, who, &now);
 		hp = hp_next(cq, hp);
 	}
 	if (left == max)
@@ -317,6 +327,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 			     enum nvr_reaper who)
 {
 	unsigned int n = 0;
+	uint64_t now = 0;
 
 	while (n < max) {
 		uint32_t hp = nvr_ld32(&cq->hp, memory_order_acquire);
@@ -332,7 +343,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 		if (!nvr_cas32(&cq->hp, &hp, hp_next(cq, hp)))
 			continue;	/* another reaper took it: look again */
 		n++;
-		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
 	}
 	if (n) {
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
@@ -389,6 +400,7 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	uint16_t slot = (uint16_t)hp;
 	uint8_t phase = (hp >> 16) & 1;
 	uint32_t dw3 = entry_dw3(cq, slot);
+	uint64_t now = 0;
 	struct nvr_cqe cqe;
 
 	if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, slot, phase))
@@ -410,7 +422,7 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	atomic_store_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
 			      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
-	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP);
+	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP, &now);
 	return true;
 }
 
@@ -525,7 +537,13 @@ void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
 
 void nvr_sq_update_slow(struct nvr_sq *sq)
 {
-	sq->slow = sq->lsq || __atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED);
+	sq->slow = (uint8_t)((sq->lsq ? NVR_SQ_SLOW_LEDGER : 0) |
+			     (__atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED) ? NVR_SQ_SLOW_SHADOW : 0));
+}
+
+int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid)
+{
+	return nvr_ledger_submitted_at(sq->lsq, cid, nvr_clock_ns());
 }
 
 void nvr_cq_update_slow(struct nvr_cq *cq)

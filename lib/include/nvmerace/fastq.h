@@ -52,6 +52,11 @@ struct nvr_cmd {
 	void *ctx;		/* the submitter's cookie, handed back on completion */
 };
 
+/* What an SQ's slow byte says: the submission must reach a ledger's hook;
+ * the tail doorbell is a shadow one (EventIdx decides on MMIO). */
+#define NVR_SQ_SLOW_LEDGER 0x1
+#define NVR_SQ_SLOW_SHADOW 0x2
+
 /* A register write of the transport (struct nvr_transport_ops' write32). */
 typedef void (*nvr_reg_write_fn)(struct nvr_transport *t, uint32_t off, uint32_t val);
 
@@ -101,6 +106,15 @@ struct nvr_cq_hot {
 	NVR_CQ_HOT_FIELDS;
 };
 
+/**
+ * nvr_sq_ledger_submitted() - tell @sq's ledger that @cid was submitted.
+ * @sq: the queue, followed by a ledger.
+ * @cid: the command's CID.
+ *
+ * For nvr_sq_submit_fast() only. Return: @cid.
+ */
+int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid);
+
 static inline void nvr_fq_doorbell(volatile uint32_t *mmio, nvr_reg_write_fn write,
 				   struct nvr_transport *t, uint32_t off, uint32_t val)
 {
@@ -132,8 +146,6 @@ nvr_sq_submit_fast(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	uint16_t tail = h->tail, next = (uint16_t)(tail + 1), cid = tail;
 	struct nvr_cmd *cmd = &h->cmds[cid];
 
-	if (__builtin_expect(h->slow, 0))
-		return nvr_sq_submit(sq, sqe, ctx);
 	if (__builtin_expect(next == h->depth, 0))
 		next = 0;
 	if (__builtin_expect(next == atomic_load_explicit(&h->head, memory_order_acquire) ||
@@ -155,6 +167,9 @@ nvr_sq_submit_fast(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	sqe->cid = cid;
 	memcpy(&h->ring[tail], sqe, sizeof(*sqe));
 	h->tail = next;
+	/* Last, as in nvr_sq_submit(): the device cannot see it before the doorbell. */
+	if (__builtin_expect(h->slow & NVR_SQ_SLOW_LEDGER, 0))
+		return nvr_sq_ledger_submitted(sq, cid);
 	return cid;
 #endif
 }
@@ -173,7 +188,7 @@ static inline __attribute__((always_inline)) void nvr_sq_ring_fast(struct nvr_sq
 	struct nvr_sq_hot *h = (struct nvr_sq_hot *)(void *)sq;
 	uint16_t tail = h->tail;
 
-	if (__builtin_expect(h->slow, 0)) {
+	if (__builtin_expect(h->slow & NVR_SQ_SLOW_SHADOW, 0)) {
 		nvr_sq_ring(sq);
 		return;
 	}
@@ -223,60 +238,60 @@ nvr_cq_reap_fast(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg)
 	struct nvr_cq_hot *h = (struct nvr_cq_hot *)(void *)cq;
 	struct nvr_sq_hot *sq = (struct nvr_sq_hot *)(void *)h->sq;
 	uint32_t hp = atomic_load_explicit(&h->hp, memory_order_relaxed);
-	unsigned int n = 0;
+	unsigned int left = max;
 
 	if (__builtin_expect(h->slow, 0))
 		return nvr_cq_reap(cq, max, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, fn, arg);
-	while (n < max) {
+	for (; left; left--) {
 		struct nvr_cqe *e = &h->ring[(uint16_t)hp];
 		uint32_t dw3 = atomic_load_explicit((_Atomic uint32_t *)&e->cid,
 						    memory_order_acquire);
 		uint8_t expect = NVR_CMD_OUTSTANDING;
 		struct nvr_cqe cqe;
 		struct nvr_cmd *cmd;
-		void *ctx;
 
 		if ((dw3 ^ hp) & (1u << 16))
 			break;
 		/* Field by field, so that what the callback does not read is not
-		 * copied (the caller's acquire load of dw3 orders these loads). */
+		 * copied (the acquire load of dw3 orders these loads). */
 		cqe.dw0 = e->dw0;
 		cqe.dw1 = e->dw1;
 		cqe.sqhd = e->sqhd;
 		cqe.sqid = e->sqid;
 		cqe.cid = (uint16_t)dw3;
 		cqe.status = (uint16_t)(dw3 >> 16);
-		n++;
 		if (__builtin_expect((uint16_t)(hp + 1) == h->depth, 0))
 			hp = ((hp & 0xffff0000u) + (1u << 17)) ^ (1u << 16);
 		else
 			hp++;
-		if (__builtin_expect(sq->qid != cqe.sqid || cqe.cid >= sq->ncids, 0))
-			goto spurious;
 		cmd = &sq->cmds[cqe.cid];
 		/* The claim: two reapers on one CQE cannot both complete it. */
-		if (__builtin_expect(!atomic_compare_exchange_strong(&cmd->state, &expect,
-								     NVR_CMD_COMPLETING),
-				     0))
-			goto spurious;
-		ctx = cmd->ctx;
-		atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		if (__builtin_expect(sq->qid != cqe.sqid || cqe.cid >= sq->ncids ||
+					     !atomic_compare_exchange_strong(&cmd->state, &expect,
+									     NVR_CMD_COMPLETING),
+				     0)) {
+			atomic_fetch_add_explicit(&h->spurious, 1, memory_order_relaxed);
+			continue;
+		}
 		if (__builtin_expect(cqe.sqhd < sq->depth, 1))
 			atomic_store_explicit(&sq->head, cqe.sqhd, memory_order_release);
 		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-		if (fn)
-			fn((struct nvr_sq *)(void *)sq, &cqe, ctx, arg);
-		continue;
-spurious:
-		atomic_fetch_add_explicit(&h->spurious, 1, memory_order_relaxed);
+		/* Read the context before the CID can be reused. */
+		{
+			void *ctx = cmd->ctx;
+
+			atomic_store_explicit(&cmd->state, NVR_CMD_FREE, memory_order_release);
+			if (fn)
+				fn((struct nvr_sq *)(void *)sq, &cqe, ctx, arg);
+		}
 	}
-	if (!n)
+	if (left == max)
 		return 0;
 	atomic_store_explicit(&h->hp, hp, memory_order_relaxed);
 	atomic_store_explicit(&h->db_head, (uint16_t)hp, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->reaped, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->reaped, max - left, memory_order_relaxed);
 	nvr_fq_doorbell(h->db_mmio, h->db_write, h->t, h->db_off, (uint16_t)hp);
-	return n;
+	return max - left;
 #endif
 }
 
