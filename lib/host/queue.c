@@ -557,6 +557,7 @@ void nvr_queue_set_doorbell(struct nvr_transport *t, uint32_t off, volatile uint
 {
 	*write = t->ops->write32;
 	*mmio = NULL;
+	(void)off;
 #ifndef NVR_SCHED_MODEL
 	/* Where BAR0 is mapped a doorbell is one store (the model build keeps
 	 * the transport's write, whatever the transport). */
