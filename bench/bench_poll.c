@@ -8,13 +8,15 @@
  * bench/README.md); bench/run.sh runs it natively for commands/s and under
  * callgrind for instructions per command.
  *
- * The three host operations go through the noipa wrappers bench_submit,
- * bench_ring and bench_reap, which only the timed loop calls: callgrind's
- * --toggle-collect on them counts exactly the library's nvr_sq_submit,
- * nvr_sq_ring and nvr_cq_reap of the measured commands, not the admin
- * commands of bring-up. The wait for a CQE goes through bench_poll_cq
- * (nvr_cq_pending), counted apart: once per reap it found a CQE (part of the
- * command's work), the other times it found none (an empty poll: waiting).
+ * The host operations are the inline fast path of <nvmerace/fastq.h>
+ * (nvr_sq_submit_fast, nvr_sq_ring_fast, nvr_cq_reap_fast with the callback
+ * inlined; the library's functions where the queue has a ledger), inside the
+ * noipa wrappers bench_submit, bench_ring and bench_reap, which only the
+ * timed loop calls: callgrind's cost of the calls to them counts exactly the
+ * measured commands' host work, not the admin commands of bring-up. The wait
+ * for a CQE goes through bench_poll_cq (nvr_cq_pending_fast), counted apart:
+ * once per reap it found a CQE (part of the command's work), the other times
+ * it found none (an empty poll: waiting).
  * run_loop is not inlined either: callgrind collects inside it only, so the
  * host thread's total in the timed loop is everything it ran there.
  */

@@ -6,11 +6,11 @@
 # The polled I/O path on the simulated controller, for Flush, 512-byte and
 # 4 KiB reads at QD 1 and QD 32:
 #   - commands/s: BENCH_RUNS native runs of bench_poll, median and range;
-#   - host instructions per command (nvr_sq_submit + nvr_sq_ring +
-#     nvr_cq_reap + the nvr_cq_pending that found the CQE), counted by
+#   - host instructions per command (submit + ring + reap, the inline fast
+#     path of <nvmerace/fastq.h>, + the pending check that found the CQE), counted by
 #     valgrind's callgrind on the host thread only, without and with the
 #     simulator's MMIO handler (nvr_sim_write32) that the two doorbell writes
-#     run into; apart: the empty polls (nvr_cq_pending finding no CQE), the
+#     run into; apart: the empty polls (pending checks finding no CQE), the
 #     bench's own loop, and the host thread's total in the timed loop.
 # See bench/README.md for what the figures mean. The exit status is 0 when
 # every figure was measured, whether or not the targets are met; with
@@ -185,7 +185,7 @@ fi
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
 echo "bench_poll: polled queue pair on the simulated controller, $ncpu CPUs;"
 echo "  commands/s: median of $runs runs of $count commands (range in brackets);"
-echo "  host instr/cmd: nvr_sq_submit + nvr_sq_ring + nvr_cq_reap + the poll that found the CQE"
+echo "  host instr/cmd: submit + ring + reap (inline fast path) + the poll that found the CQE"
 echo "  under callgrind, $vg_count commands; empty polls counted apart"
 echo
 
