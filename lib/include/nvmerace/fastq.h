@@ -115,6 +115,16 @@ struct nvr_cq_hot {
  */
 int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid);
 
+/**
+ * nvr_fq_doorbell() - write a queue's doorbell.
+ * @mmio: the register in the mapped BAR, or NULL.
+ * @write: the transport's register write, used when @mmio is NULL.
+ * @t: the transport.
+ * @off: the register's offset in BAR0.
+ * @val: the new tail or head.
+ *
+ * Return: nothing.
+ */
 static inline void nvr_fq_doorbell(volatile uint32_t *mmio, nvr_reg_write_fn write,
 				   struct nvr_transport *t, uint32_t off, uint32_t val)
 {
