@@ -89,8 +89,9 @@ static inline bool nvr_ledger_consume_inl(struct nvr_lcq *c_, uint16_t slot, uin
 {
 	struct nvr_lcq_hot *c = (struct nvr_lcq_hot *)(void *)c_;
 	uint32_t tag = pass + 1;
+	uint32_t was = atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed);
 
-	if (unlikely(atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed) == tag))
+	if (unlikely(was == tag))
 		return nvr_ledger_consumed_twice(c_, slot, pass, cid);
 	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
 	if (likely(who == NVR_REAP_IRQ || c->vector < 0))

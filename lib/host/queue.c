@@ -583,8 +583,9 @@ void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
 
 void nvr_sq_update_slow(struct nvr_sq *sq)
 {
-	sq->slow = (uint8_t)((sq->lsq ? NVR_SQ_SLOW_LEDGER : 0) |
-			     (__atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED) ? NVR_SQ_SLOW_SHADOW : 0));
+	bool shadow = __atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED) != NULL;
+
+	sq->slow = (uint8_t)((sq->lsq ? NVR_SQ_SLOW_LEDGER : 0) | (shadow ? NVR_SQ_SLOW_SHADOW : 0));
 }
 
 int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid)
