@@ -222,10 +222,10 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
  * hot path of every queue of a run.
  */
 static inline __attribute__((always_inline)) unsigned int
-reap_ledger(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, nvr_cqe_fn fn, void *arg)
+reap_ledger(struct nvr_cq *cq, struct nvr_lcq *lcq, unsigned int max, enum nvr_reaper who,
+	    nvr_cqe_fn fn, void *arg)
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
-	struct nvr_lcq *lcq = cq->lcq;
 	unsigned int n = 0;
 	uint64_t now = 0;
 
@@ -285,16 +285,23 @@ spurious:
 	return n;
 }
 
+static unsigned int reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
+			      enum nvr_claim claim, nvr_cqe_fn fn, void *arg);
+
 /* reap_ledger(), compiled apart for a poller: the ledger's per-reaper
  * count and its interrupt test then cost nothing to decide. */
 static NVR_NOIPA unsigned int
 reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
 	   nvr_cqe_fn fn, void *arg)
 {
-	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
+	struct nvr_lcq *lcq = cq->lcq;
+
+	/* The ledger let go between nvr_cq_reap()'s look and this one. */
+	if (unlikely(!lcq))
+		return reap_lean(cq, max, who, claim, fn, arg);
 	if (likely(who == NVR_REAP_POLL))
-		return reap_ledger(cq, max, NVR_REAP_POLL, fn, arg);
-	return reap_ledger(cq, max, who, fn, arg);
+		return reap_ledger(cq, lcq, max, NVR_REAP_POLL, fn, arg);
+	return reap_ledger(cq, lcq, max, who, fn, arg);
 }
 
 /*
@@ -590,7 +597,12 @@ void nvr_sq_update_slow(struct nvr_sq *sq)
 
 int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid)
 {
-	return nvr_ledger_submitted_at(sq->lsq, cid, nvr_clock_ns());
+	uint64_t now = nvr_clock_ns();
+	struct nvr_lsq *s = sq->lsq;	/* NULL if the ledger let go since the slow byte was read */
+
+	if (unlikely(!s))
+		return cid;
+	return nvr_ledger_submitted_at(s, cid, now);
 }
 
 void nvr_cq_update_slow(struct nvr_cq *cq)
