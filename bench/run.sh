@@ -6,11 +6,11 @@
 # The polled I/O path on the simulated controller, for Flush, 512-byte and
 # 4 KiB reads at QD 1 and QD 32:
 #   - commands/s: BENCH_RUNS native runs of bench_poll, median and range;
-#   - host instructions per command (nvr_sq_submit + nvr_sq_ring +
-#     nvr_cq_reap + the nvr_cq_pending that found the CQE), counted by
+#   - host instructions per command (submit + ring + reap, the inline fast
+#     path of <nvmerace/fastq.h>, + the pending check that found the CQE), counted by
 #     valgrind's callgrind on the host thread only, without and with the
 #     simulator's MMIO handler (nvr_sim_write32) that the two doorbell writes
-#     run into; apart: the empty polls (nvr_cq_pending finding no CQE), the
+#     run into; apart: the empty polls (pending checks finding no CQE), the
 #     bench's own loop, and the host thread's total in the timed loop.
 # See bench/README.md for what the figures mean. The exit status is 0 when
 # every figure was measured, whether or not the targets are met; with
@@ -92,12 +92,13 @@ case_args() {
 # callgrind_sums FILE: from a callgrind output file of the host thread, with
 # collection on inside run_loop only (the timed loop):
 #   submit_ir ring_ir ring_mmio reap_ir reap_mmio mmio_ir wake_ir poll_ir total_ir
-# *_ir: the inclusive cost of the calls each wrapper makes (the wrapper's own
-# few instructions left out); *_mmio: the part of it in nvr_sim_write32, the
+# *_ir: the inclusive cost of the calls to each wrapper (the wrapper's own
+# instructions, where the inline fast path runs, and everything it calls);
+# *_mmio: the part of it in nvr_sim_write32, the
 # simulator's register-write handler, found by walking the call graph from
 # the wrapper; mmio_ir: all of nvr_sim_write32; wake_ir: the part of that spent
 # waking the sleeping device worker (nvr_futex_wake); poll_ir: all of
-# bench_poll_cq's calls (nvr_cq_pending, full and empty polls alike); total_ir:
+# bench_poll_cq (full and empty polls alike); total_ir:
 # everything the host thread ran in run_loop. Call records only, so
 # library functions may be renamed, split or inlined without breaking it.
 callgrind_sums() {
@@ -133,10 +134,12 @@ callgrind_sums() {
 		}
 		return sum
 	}
-	function out_of(f,   c, sum) {
+	# The inclusive cost of the calls to f: its own instructions and all
+	# it calls (the inline fast path runs inside the wrappers themselves).
+	function into(f,   c, sum) {
 		for (c in callees) {
 			split(c, pair, SUBSEP)
-			if (pair[1] == f)
+			if (pair[2] == f)
 				sum += incl[c]
 		}
 		return sum
@@ -161,10 +164,10 @@ callgrind_sums() {
 			if (pair[2] == "nvr_futex_wake")
 				wake += incl[c]
 		}
-		printf "%d %d %d %d %d %d %d %d %d\n", out_of("bench_submit"),
-		    out_of("bench_ring"), mmio_under("bench_ring"),
-		    out_of("bench_reap"), mmio_under("bench_reap"), mmio, wake,
-		    out_of("bench_poll_cq"), total
+		printf "%d %d %d %d %d %d %d %d %d\n", into("bench_submit"),
+		    into("bench_ring"), mmio_under("bench_ring"),
+		    into("bench_reap"), mmio_under("bench_reap"), mmio, wake,
+		    into("bench_poll_cq"), total
 	}' "$1"
 }
 
@@ -182,7 +185,7 @@ fi
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
 echo "bench_poll: polled queue pair on the simulated controller, $ncpu CPUs;"
 echo "  commands/s: median of $runs runs of $count commands (range in brackets);"
-echo "  host instr/cmd: nvr_sq_submit + nvr_sq_ring + nvr_cq_reap + the poll that found the CQE"
+echo "  host instr/cmd: submit + ring + reap (inline fast path) + the poll that found the CQE"
 echo "  under callgrind, $vg_count commands; empty polls counted apart"
 echo
 
@@ -283,7 +286,7 @@ for c in $cases; do
 						m = ""
 						if (k ~ /^nvr_sim_|futex|^syscall$/)
 							m = "  (device MMIO)"
-						else if (k ~ /^(bench_(submit|ring|reap|poll_cq)|run_loop|prepare|sched_yield|nvr_sqe_rw|nvr_prp_fill|mem)/)
+						else if (k ~ /^(run_loop|prepare|sched_yield|nvr_sqe_rw|nvr_prp_fill|mem)/)
 							m = "  (bench loop)"
 						printf "  %-6s %-24s %7.1f%s\n", c, k, f[k] / n, m
 					}

@@ -22,17 +22,11 @@
 
 int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
 {
-	uint64_t now = nvr_clock_ns();
-
-	atomic_store_explicit(&s->t_submit[cid], now, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->submits[cid], 1, memory_order_release);
-	atomic_fetch_add_explicit(&s->submitted, 1, memory_order_relaxed);
-	return cid;
+	return nvr_ledger_submitted_at(s, cid, nvr_clock_ns());
 }
 
 /* Two reapers that both took this slot in this pass consumed one CQE twice. */
-static __attribute__((noinline)) bool consumed_twice(struct nvr_lcq *c, uint16_t slot,
-						     uint32_t pass, uint16_t cid)
+bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid)
 {
 	nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
 	       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
@@ -41,8 +35,8 @@ static __attribute__((noinline)) bool consumed_twice(struct nvr_lcq *c, uint16_t
 }
 
 /* A poller or a sweep took a CQE of an interrupt-driven queue. */
-static __attribute__((noinline)) bool consumed_by_other(struct nvr_lcq *c, uint16_t slot,
-							uint16_t cid, enum nvr_reaper who)
+bool nvr_ledger_consumed_by_other(struct nvr_lcq *c, uint16_t slot, uint16_t cid,
+				  enum nvr_reaper who)
 {
 	struct lvec *v = &c->l->vec[c->vector];
 
@@ -68,30 +62,18 @@ static __attribute__((noinline)) bool consumed_by_other(struct nvr_lcq *c, uint1
 	return true;
 }
 
-/* The rare cases out of line, so that the common one saves no register. */
+/* The common case is inline in host/hooks.h (the queue code calls it there). */
 bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
 			enum nvr_reaper who)
 {
-	uint32_t tag = pass + 1;
-
-	if (unlikely(atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed) == tag))
-		return consumed_twice(c, slot, pass, cid);
-	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
-	if (who == NVR_REAP_IRQ || c->vector < 0)
-		return true;
-	return consumed_by_other(c, slot, cid, who);
+	return nvr_ledger_consume_inl(c, slot, pass, cid, who);
 }
 
 void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, enum nvr_reaper who)
 {
-	uint64_t now = nvr_clock_ns();
-
 	(void)c;
 	(void)who;
-	nvr_hist_add(&s->lat, now - atomic_load_explicit(&s->t_submit[cid], memory_order_relaxed));
-	/* The latency histogram's count is the SQ's completions: no counter of its own. */
-	atomic_fetch_add_explicit(&s->completes[cid], 1, memory_order_release);
-	atomic_store_explicit(&s->last_progress_ns, now, memory_order_relaxed);
+	nvr_ledger_completed_at(s, cid, nvr_clock_ns());
 }
 
 void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_lsq *s, const struct nvr_cqe *cqe,

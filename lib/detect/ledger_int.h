@@ -16,7 +16,10 @@
 
 #include <nvmerace/ledger.h>
 
+#include "host/hooks.h"
+
 struct nvr_lsq {
+	NVR_LSQ_HOT_FIELDS;	/* host/hooks.h: what the inline hooks touch */
 	struct nvr_ledger *l;
 	struct nvr_sq *sq;
 	struct nvr_lcq *lcq;
@@ -24,28 +27,20 @@ struct nvr_lsq {
 	uint16_t depth;
 	uint16_t cids;		/* per-CID arrays' size: depth, more with SQHD refill */
 	bool live;
-	_Atomic uint64_t *t_submit;	/* per CID */
-	_Atomic uint32_t *submits;
-	_Atomic uint32_t *completes;
 	uint32_t *reported;	/* the submission already reported lost (tick thread only) */
-	_Atomic uint64_t submitted;	/* the completions are lat.count */
-	_Atomic uint64_t last_progress_ns;
 	bool stalled;		/* tick thread only */
 	uint64_t ei_probe;	/* shadow doorbells: MMIO writes + 1 when a tick saw the
 				 * device asleep behind the shadow tail; 0: not seen */
 	_Atomic uint64_t an[NVR_AN_NR];
-	struct nvr_hist lat;
 };
 
 struct nvr_lcq {
+	NVR_LCQ_HOT_FIELDS;	/* host/hooks.h: slot_pass, vector, by */
 	struct nvr_ledger *l;
 	struct nvr_cq *cq;
 	struct nvr_lsq *lsq;
 	uint16_t qid;
 	uint16_t depth;
-	int vector;
-	_Atomic uint32_t *slot_pass;	/* per slot: pass + 1 of the last consumption */
-	_Atomic uint64_t by[NVR_REAP_NR];
 };
 
 struct lvec {

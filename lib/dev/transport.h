@@ -112,6 +112,10 @@ struct nvr_transport {
 	/* The device's own account of what it did (dev/truth.h); NULL: none
 	 * (real hardware). */
 	const struct nvr_dev_truth *truth;
+	/* BAR0 mapped where a register write is one store (VFIO), and its
+	 * size; NULL: every register access goes through ops. */
+	volatile uint8_t *mmio;
+	uint32_t mmio_size;
 };
 
 static inline uint32_t nvr_reg_read32(struct nvr_transport *t, uint32_t off)

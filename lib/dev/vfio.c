@@ -591,8 +591,13 @@ static int map_bar0(struct vfio_dev *v, char *msg, size_t len)
 	v->cfg_off = cfg.offset;
 	if (bar.flags & VFIO_REGION_INFO_FLAG_MMAP) {
 		p = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->dev, (off_t)bar.offset);
-		if (p != MAP_FAILED)
+		if (p != MAP_FAILED) {
 			v->bar = p;
+			/* Doorbells of queues then store here directly (vf_write32()'s
+			 * ordering argument holds for them too). */
+			v->t.mmio = p;
+			v->t.mmio_size = (uint32_t)NVR_MIN(bar.size, UINT32_MAX);
+		}
 		else
 			nvr_debug("vfio %s: BAR0 mmap failed (%s); using pread/pwrite", v->bdf,
 				  strerror(errno));

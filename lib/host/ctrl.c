@@ -147,6 +147,8 @@ int nvr_ctrl_alloc_cq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, int v
 	cq->vector = vector;
 	cq->ring = cq->mem.vaddr;
 	cq->db_off = nvr_ctrl_db_off(ctrl, qid, true);
+	nvr_queue_set_doorbell(ctrl->t, cq->db_off, &cq->db_mmio, &cq->db_write);
+	cq->slow = 1;	/* no SQ yet */
 	atomic_init(&cq->hp, NVR_HP(0, 1, 0));	/* the device's first pass posts phase 1 */
 	/* Timeline names in model mode; nothing in the normal build. */
 	nvr_shim_label(&cq->hp, "cq%d.head", qid);
@@ -181,12 +183,15 @@ int nvr_ctrl_alloc_sq(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t depth, struc
 	}
 	sq->t = ctrl->t;
 	sq->cq = cq;
-	if (!cq->sq)
+	if (!cq->sq) {
 		cq->sq = sq;
+		nvr_cq_update_slow(cq);
+	}
 	sq->qid = qid;
 	sq->depth = depth;
 	sq->ring = sq->mem.vaddr;
 	sq->db_off = nvr_ctrl_db_off(ctrl, qid, false);
+	nvr_queue_set_doorbell(ctrl->t, sq->db_off, &sq->db_mmio, &sq->db_write);
 	*out = sq;
 	return 0;
 }

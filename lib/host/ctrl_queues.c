@@ -127,6 +127,8 @@ static void dbbuf_attach(struct nvr_ctrl *ctrl, uint16_t qid)
 	cq->shadow.ei = (_Atomic uint32_t *)(ei + cq_off);
 	__atomic_store_n(&sq->shadow.db, (_Atomic uint32_t *)(db + sq_off), __ATOMIC_RELEASE);
 	__atomic_store_n(&cq->shadow.db, (_Atomic uint32_t *)(db + cq_off), __ATOMIC_RELEASE);
+	nvr_sq_update_slow(sq);
+	nvr_cq_update_slow(cq);
 	nvr_shim_label(db + sq_off, "shadow sq%d", qid);
 	nvr_shim_label(db + cq_off, "shadow cq%d", qid);
 	nvr_shim_label(ei + sq_off, "eventidx sq%d", qid);
@@ -223,8 +225,10 @@ int nvr_ctrl_delete_qpair_keep(struct nvr_ctrl *ctrl, uint16_t qid, uint16_t *st
 	if (g && g->detach)
 		g->detach(g->arg, sq, cq);
 	__atomic_store_n(&ctrl->sqs[qid], NULL, __ATOMIC_RELEASE);
-	if (cq->sq == sq)
+	if (cq->sq == sq) {
 		cq->sq = NULL;
+		nvr_cq_update_slow(cq);
+	}
 	if (g) {
 		g->sq_mem = sq->mem;
 		memset(&sq->mem, 0, sizeof(sq->mem));

@@ -6,27 +6,109 @@
  * an opaque pointer to its ledger state (NULL: not followed, no call made),
  * set through host/queue_hook.h, and the detector never reads the queue's
  * insides (it has the state accessors of <nvmerace/queue.h>).
+ *
+ * The command hooks' common case is inline here, so that reaping with a
+ * ledger saves no register across a call: the detector's per-queue state
+ * begins with the fields these read (NVR_LSQ_HOT_FIELDS, NVR_LCQ_HOT_FIELDS,
+ * declared here and nowhere else); the rare cases stay out of line.
  */
 #ifndef NVR_HOST_HOOKS_H
 #define NVR_HOST_HOOKS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nvmerace/hist.h>
 #include <nvmerace/queue.h>
+
+#include "base/clock.h"
+#include "base/util.h"
 
 struct nvr_ledger;
 struct nvr_cqe;
 
-/* Per-SQ and per-CQ state; the queue code calls the inline hooks on it. */
+/*
+ * Per-SQ and per-CQ state; the queue code calls the inline hooks on it.
+ * t_submit, submits, completes: per CID, when it was last submitted, how
+ * often, how often completed. submitted: submissions (the completions are
+ * lat.count). slot_pass: per CQ slot, pass + 1 of its last consumption;
+ * by: CQEs consumed per reaper kind.
+ */
+#define NVR_LSQ_HOT_FIELDS                                                                 \
+	_Atomic uint64_t *t_submit;                                                        \
+	_Atomic uint32_t *submits;                                                         \
+	_Atomic uint32_t *completes;                                                       \
+	_Atomic uint64_t submitted;                                                        \
+	_Atomic uint64_t last_progress_ns;                                                 \
+	struct nvr_hist lat
+
+#define NVR_LCQ_HOT_FIELDS                                                                 \
+	_Atomic uint32_t *slot_pass;                                                       \
+	int vector;                                                                        \
+	_Atomic uint64_t by[NVR_REAP_NR]
+
 struct nvr_lsq;
 struct nvr_lcq;
+
+struct nvr_lsq_hot {
+	NVR_LSQ_HOT_FIELDS;
+};
+
+struct nvr_lcq_hot {
+	NVR_LCQ_HOT_FIELDS;
+};
+
 /* Returns @cid, so that nvr_sq_submit() ends in a tail call to it. */
 int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid);
 /* Returns false when this CQE (slot, pass) was already consumed: a duplicate consumption. */
 bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
 			enum nvr_reaper who);
 void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, enum nvr_reaper who);
+/* nvr_ledger_consume()'s rare cases: the slot consumed twice in one pass
+ * (returns false), and an interrupt-driven CQ's CQE taken by a poller or a
+ * sweep (returns true). */
+bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid);
+bool nvr_ledger_consumed_by_other(struct nvr_lcq *c, uint16_t slot, uint16_t cid,
+				  enum nvr_reaper who);
+
+/* nvr_ledger_submitted(), inline; @now from nvr_clock_ns(). */
+static inline int nvr_ledger_submitted_at(struct nvr_lsq *s_, uint16_t cid, uint64_t now)
+{
+	struct nvr_lsq_hot *s = (struct nvr_lsq_hot *)(void *)s_;
+
+	atomic_store_explicit(&s->t_submit[cid], now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->submits[cid], 1, memory_order_release);
+	atomic_fetch_add_explicit(&s->submitted, 1, memory_order_relaxed);
+	return cid;
+}
+
+/* nvr_ledger_consume(), inline. */
+static inline bool nvr_ledger_consume_inl(struct nvr_lcq *c_, uint16_t slot, uint32_t pass,
+					  uint16_t cid, enum nvr_reaper who)
+{
+	struct nvr_lcq_hot *c = (struct nvr_lcq_hot *)(void *)c_;
+	uint32_t tag = pass + 1;
+	uint32_t was = atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed);
+
+	if (unlikely(was == tag))
+		return nvr_ledger_consumed_twice(c_, slot, pass, cid);
+	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
+	if (likely(who == NVR_REAP_IRQ || c->vector < 0))
+		return true;
+	return nvr_ledger_consumed_by_other(c_, slot, cid, who);
+}
+
+/* nvr_ledger_completed(), inline; @now from nvr_clock_ns(), read once per reap. */
+static inline void nvr_ledger_completed_at(struct nvr_lsq *s_, uint16_t cid, uint64_t now)
+{
+	struct nvr_lsq_hot *s = (struct nvr_lsq_hot *)(void *)s_;
+
+	nvr_hist_add(&s->lat, now - atomic_load_explicit(&s->t_submit[cid], memory_order_relaxed));
+	/* The latency histogram's count is the SQ's completions: no counter of its own. */
+	atomic_fetch_add_explicit(&s->completes[cid], 1, memory_order_release);
+	atomic_store_explicit(&s->last_progress_ns, now, memory_order_relaxed);
+}
 /* A CQE that named no outstanding command. @s may be NULL (unknown SQ ID, or an SQ
  * the ledger does not follow). */
 void nvr_ledger_bad_cqe(struct nvr_lcq *c, struct nvr_lsq *s, const struct nvr_cqe *cqe,

@@ -39,7 +39,7 @@ int nvr_sq_submit(struct nvr_sq *sq, struct nvr_sqe *sqe, void *ctx)
 	/* Last, as a tail call: the path without a ledger saves no register.
 	 * The device cannot see the entry before the doorbell anyway. */
 	if (unlikely(sq->lsq != NULL))
-		return nvr_ledger_submitted(sq->lsq, cid);
+		return nvr_ledger_submitted_at(sq->lsq, cid, nvr_clock_ns());
 	return cid;
 }
 
@@ -56,11 +56,11 @@ void nvr_sq_ring(struct nvr_sq *sq)
 	if (sq->shadow.db) {
 		if (!nvr_shadow_update(&sq->shadow, sq->tail))
 			return;
-		nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+		nvr_fq_doorbell(sq->db_mmio, sq->db_write, sq->t, sq->db_off, sq->tail);
 		nvr_shadow_rung(&sq->shadow, sq->tail);
 		return;
 	}
-	nvr_reg_write32(sq->t, sq->db_off, sq->tail);
+	nvr_fq_doorbell(sq->db_mmio, sq->db_write, sq->t, sq->db_off, sq->tail);
 }
 
 /* The CQ head doorbell: its shadow when there is one, MMIO when needed. */
@@ -71,11 +71,11 @@ static inline void cq_doorbell(struct nvr_cq *cq, uint16_t head)
 	if (cq->shadow.db) {
 		if (!nvr_shadow_update(&cq->shadow, head))
 			return;
-		nvr_reg_write32(cq->t, cq->db_off, head);
+		nvr_fq_doorbell(cq->db_mmio, cq->db_write, cq->t, cq->db_off, head);
 		nvr_shadow_rung(&cq->shadow, head);
 		return;
 	}
-	nvr_reg_write32(cq->t, cq->db_off, head);
+	nvr_fq_doorbell(cq->db_mmio, cq->db_write, cq->t, cq->db_off, head);
 }
 
 /* Not cloned with fewer arguments: nvr_cq_reap() jumps to it as it is. */
@@ -122,9 +122,14 @@ bool nvr_cq_pending(struct nvr_cq *cq)
 	return ((entry_dw3(cq, (uint16_t)hp) >> 16) & 1) == ((hp >> 16) & 1);
 }
 
+/*
+ * Complete one consumed CQE. *@now: the completion stamp, read from the
+ * clock at the first CQE of a reap that completes a command of a followed
+ * SQ (0 until then): one read per reap.
+ */
 static inline __attribute__((always_inline)) void
 complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
-	 void *arg, enum nvr_reaper who)
+	 void *arg, enum nvr_reaper who, uint64_t *now)
 {
 	/* The CQ knows the SQ that completes into it (queues are created in
 	 * pairs): a CQE naming any other SQ ID is spurious here, whatever that
@@ -135,7 +140,7 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	uint8_t expect = NVR_CMD_OUTSTANDING;
 	void *ctx;
 
-	if (lcq && !nvr_ledger_consume(lcq, slot, pass, cqe->cid, who))
+	if (lcq && !nvr_ledger_consume_inl(lcq, slot, pass, cqe->cid, who))
 		return;	/* another reaper consumed this very CQE */
 	if (unlikely(!sq || cqe->cid >= sq->ncids))
 		goto spurious;
@@ -153,8 +158,11 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	else if (lcq)
 		nvr_ledger_bad_sqhd(lcq, cqe, slot, sq->depth);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-	if (sq->lsq)
-		nvr_ledger_completed(sq->lsq, lcq, cqe->cid, who);
+	if (sq->lsq) {
+		if (!*now)
+			*now = nvr_clock_ns();
+		nvr_ledger_completed_at(sq->lsq, cqe->cid, *now);
+	}
 	if (fn)
 		fn(sq, cqe, ctx, arg);
 	return;
@@ -178,6 +186,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
+	uint64_t now = 0;
 
 	while (n < max) {
 		uint16_t slot = (uint16_t)hp;
@@ -193,7 +202,7 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 			cq->held[slot] = dw3;
 		read_cqe(&cqe, &cq->ring[slot], dw3);
 		n++;
-		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
 		hp = hp_next(cq, hp);
 	}
 	if (n) {
@@ -207,38 +216,92 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 
 /*
  * NVR_CLAIM_EXCLUSIVE on a CQ whose entries are read as they are (no early
- * CID read, no withheld head): reap_exclusive() without its per-entry checks
- * of those, same effects. The hot path of a polled or interrupt-driven
- * queue, with or without a ledger.
+ * CID read, no withheld head) and that a ledger follows: reap_exclusive()
+ * without its per-entry checks of those, same effects, the ledger's hooks
+ * inline (host/hooks.h) and the completion stamp read once per reap. The
+ * hot path of every queue of a run.
  */
-static NVR_NOIPA unsigned int
-reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
-	   nvr_cqe_fn fn, void *arg)
+static inline __attribute__((always_inline)) unsigned int
+reap_ledger(struct nvr_cq *cq, struct nvr_lcq *lcq, unsigned int max, enum nvr_reaper who,
+	    nvr_cqe_fn fn, void *arg)
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
-	unsigned int left = max;
+	unsigned int n = 0;
+	uint64_t now = 0;
 
-	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
-
-	while (left) {
+	while (n < max) {
 		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
 		uint32_t dw3 = nvr_ld32((_Atomic uint32_t *)&e->cid, memory_order_acquire);
+		struct nvr_sq *sq = cq->sq;
+		uint8_t expect = NVR_CMD_OUTSTANDING;
+		uint16_t slot = (uint16_t)hp;
 		struct nvr_cqe cqe;
+		struct nvr_cmd *cmd;
+		void *ctx;
 
 		if ((dw3 ^ hp) & (1u << 16))
 			break;
 		read_cqe(&cqe, e, dw3);
-		left--;
-		complete(cq, &cqe, (uint16_t)hp, hp >> 17, fn, arg, who);
+		n++;
+		if (unlikely(!nvr_ledger_consume_inl(lcq, slot, hp >> 17, cqe.cid, who))) {
+			hp = hp_next(cq, hp);
+			continue;	/* another reaper consumed this very CQE */
+		}
 		hp = hp_next(cq, hp);
+		if (unlikely(!sq || sq->qid != cqe.sqid)) {
+			sq = NULL;
+			goto spurious;
+		}
+		if (unlikely(cqe.cid >= sq->ncids))
+			goto spurious;
+		cmd = &sq->cmds[cqe.cid];
+		if (unlikely(!nvr_cas8(&cmd->state, &expect, NVR_CMD_COMPLETING)))
+			goto spurious;
+		ctx = cmd->ctx;
+		nvr_st8(&cmd->state, NVR_CMD_FREE, memory_order_release);
+		if (likely(cqe.sqhd < sq->depth))
+			atomic_store_explicit(&sq->head, cqe.sqhd, memory_order_release);
+		else
+			nvr_ledger_bad_sqhd(lcq, &cqe, slot, sq->depth);
+		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
+		if (likely(sq->lsq != NULL)) {
+			if (!now)
+				now = nvr_clock_ns();
+			nvr_ledger_completed_at(sq->lsq, cqe.cid, now);
+		}
+		if (likely(fn != NULL))
+			fn(sq, &cqe, ctx, arg);
+		continue;
+spurious:
+		atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
+		nvr_ledger_bad_cqe(lcq, sq ? sq->lsq : NULL, &cqe, slot);
 	}
-	if (left == max)
+	if (!n)
 		return 0;
 	nvr_st32(&cq->hp, hp, memory_order_relaxed);
 	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
-	atomic_fetch_add_explicit(&cq->reaped, max - left, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
 	cq_doorbell(cq, (uint16_t)hp);
-	return max - left;
+	return n;
+}
+
+static unsigned int reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
+			      enum nvr_claim claim, nvr_cqe_fn fn, void *arg);
+
+/* reap_ledger(), compiled apart for a poller: the ledger's per-reaper
+ * count and its interrupt test then cost nothing to decide. */
+static NVR_NOIPA unsigned int
+reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	   nvr_cqe_fn fn, void *arg)
+{
+	struct nvr_lcq *lcq = cq->lcq;
+
+	/* The ledger let go between nvr_cq_reap()'s look and this one. */
+	if (unlikely(!lcq))
+		return reap_lean(cq, max, who, claim, fn, arg);
+	if (likely(who == NVR_REAP_POLL))
+		return reap_ledger(cq, lcq, max, NVR_REAP_POLL, fn, arg);
+	return reap_ledger(cq, lcq, max, who, fn, arg);
 }
 
 /*
@@ -317,6 +380,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 			     enum nvr_reaper who)
 {
 	unsigned int n = 0;
+	uint64_t now = 0;
 
 	while (n < max) {
 		uint32_t hp = nvr_ld32(&cq->hp, memory_order_acquire);
@@ -332,7 +396,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 		if (!nvr_cas32(&cq->hp, &hp, hp_next(cq, hp)))
 			continue;	/* another reaper took it: look again */
 		n++;
-		complete(cq, &cqe, slot, hp >> 17, fn, arg, who);
+		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
 	}
 	if (n) {
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
@@ -389,6 +453,7 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	uint16_t slot = (uint16_t)hp;
 	uint8_t phase = (hp >> 16) & 1;
 	uint32_t dw3 = entry_dw3(cq, slot);
+	uint64_t now = 0;
 	struct nvr_cqe cqe;
 
 	if (((dw3 >> 16) & 1) == phase || !newer_entry_ahead(cq, slot, phase))
@@ -410,7 +475,7 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	atomic_store_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
 			      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
-	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP);
+	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP, &now);
 	return true;
 }
 
@@ -514,11 +579,50 @@ void nvr_cq_get_state(const struct nvr_cq *cq, struct nvr_cq_state *out)
 void nvr_sq_set_ledger(struct nvr_sq *sq, struct nvr_lsq *s)
 {
 	sq->lsq = s;
+	nvr_sq_update_slow(sq);
 }
 
 void nvr_cq_set_ledger(struct nvr_cq *cq, struct nvr_lcq *c)
 {
 	cq->lcq = c;
+	nvr_cq_update_slow(cq);
+}
+
+void nvr_sq_update_slow(struct nvr_sq *sq)
+{
+	bool shadow = __atomic_load_n(&sq->shadow.db, __ATOMIC_RELAXED) != NULL;
+
+	sq->slow = (uint8_t)((sq->lsq ? NVR_SQ_SLOW_LEDGER : 0) | (shadow ? NVR_SQ_SLOW_SHADOW : 0));
+}
+
+int nvr_sq_ledger_submitted(struct nvr_sq *sq, uint16_t cid)
+{
+	uint64_t now = nvr_clock_ns();
+	struct nvr_lsq *s = sq->lsq;	/* NULL if the ledger let go since the slow byte was read */
+
+	if (unlikely(!s))
+		return cid;
+	return nvr_ledger_submitted_at(s, cid, now);
+}
+
+void nvr_cq_update_slow(struct nvr_cq *cq)
+{
+	cq->slow = cq->lcq || __atomic_load_n(&cq->shadow.db, __ATOMIC_RELAXED) ||
+		   cq->held || atomic_load(&cq->hold_head) || cq->cid_first || !cq->sq;
+}
+
+void nvr_queue_set_doorbell(struct nvr_transport *t, uint32_t off, volatile uint32_t **mmio,
+			    nvr_reg_write_fn *write)
+{
+	*write = t->ops->write32;
+	*mmio = NULL;
+	(void)off;
+#ifndef NVR_SCHED_MODEL
+	/* Where BAR0 is mapped a doorbell is one store (the model build keeps
+	 * the transport's write, whatever the transport). */
+	if (t->mmio && off + 4 <= t->mmio_size)
+		*mmio = (volatile uint32_t *)(t->mmio + off);
+#endif
 }
 
 int nvr_prp_fill(struct nvr_sqe *sqe, uint64_t iova, uint32_t len, uint64_t *list,

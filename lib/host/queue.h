@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <nvmerace/dma.h>
+#include <nvmerace/fastq.h>
 #include <nvmerace/queue.h>
 #include <nvmerace/wire.h>
 
@@ -24,40 +25,21 @@
 
 struct nvr_sq;
 
-enum nvr_cmd_state {
-	NVR_CMD_FREE = 0,
-	NVR_CMD_OUTSTANDING = 1,
-	NVR_CMD_COMPLETING = 2,	/* claimed by one reaper, its context being read */
-};
-
-struct nvr_cmd {
-	_Atomic uint8_t state;
-	void *ctx;		/* the submitter's cookie, handed back on completion */
-};
-
 struct nvr_cq {
-	struct nvr_transport *t;	/* the controller's, cached for the doorbell */
-	struct nvr_sq *sq;	/* the SQ completing here (queues come in pairs); NULL
-				 * once it is deleted. Reaping looks no further. */
-	uint16_t qid;
-	uint16_t depth;
+	/* ring, sq (the SQ completing here: queues come in pairs; NULL once it
+	 * is deleted, reaping looks no further), the doorbell, qid, depth, hp,
+	 * db_head, slow, reaped, spurious: see <nvmerace/fastq.h>. */
+	NVR_CQ_HOT_FIELDS;
 	int vector;		/* MSI-X vector, or -1 for a polled queue (IEN clear) */
 	struct nvr_dma_buf mem;
-	struct nvr_cqe *ring;
-	uint32_t db_off;
 	/*
-	 * Where the host reads next, as one word: head (bits 15:0), the phase
-	 * tag it expects (bit 16) and the trips completed around the ring
-	 * (bits 31:17). One word so that a lock-free reaper can claim an entry
-	 * with a single compare-and-swap; with a racy exclusion policy several
-	 * reapers update it at once, which is a logic race under test, never a
-	 * C data race.
+	 * hp: where the host reads next, as one word: head, the phase tag it
+	 * expects and the trips completed around the ring. One word so that a
+	 * lock-free reaper can claim an entry with a single compare-and-swap;
+	 * with a racy exclusion policy several reapers update it at once, which
+	 * is a logic race under test, never a C data race.
 	 */
-	_Atomic uint32_t hp;
-	_Atomic uint16_t db_head;	/* the head last written to the doorbell */
 	struct nvr_mutex db_lock;	/* orders doorbell writes of lock-free reapers */
-	_Atomic uint64_t reaped;
-	_Atomic uint64_t spurious;
 	/* Taken by nvr_cq_sweep() and by handlers that want exclusion. */
 	struct nvr_mutex lock;
 	struct nvr_lcq *lcq;	/* the ledger's state, or NULL */
@@ -80,26 +62,31 @@ struct nvr_cq {
 };
 
 struct nvr_sq {
-	struct nvr_transport *t;
+	/* ring, cmds, the doorbell, qid, depth, tail (the submitter's),
+	 * tail_rung, head (SQHD), ncids, max_outstanding, slow, outstanding:
+	 * see <nvmerace/fastq.h>. CIDs: depth of them, at most depth - 1
+	 * outstanding (a CID stands for an SQ slot); with SQHD refill
+	 * (nvr_ctrl_set_sq_overcommit()) twice as many, all of them usable:
+	 * SQHD alone says when an entry is free. */
+	NVR_SQ_HOT_FIELDS;
 	struct nvr_cq *cq;
-	uint16_t qid;
-	uint16_t depth;
 	struct nvr_dma_buf mem;
-	struct nvr_sqe *ring;
-	uint32_t db_off;
-	uint16_t tail;		/* the submitter's */
-	_Atomic uint16_t tail_rung;	/* the tail last written to the doorbell; others may read it */
-	_Atomic uint16_t head;	/* as the device last reported it (CQE SQHD) */
-	_Atomic uint32_t outstanding;
-	/* CIDs: depth of them, at most depth - 1 outstanding (a CID stands for
-	 * an SQ slot); with SQHD refill (nvr_ctrl_set_sq_overcommit()) twice as
-	 * many, all of them usable: SQHD alone says when an entry is free. */
-	uint16_t ncids;
-	uint16_t max_outstanding;
-	struct nvr_cmd *cmds;	/* indexed by CID, ncids entries */
 	struct nvr_lsq *lsq;	/* the ledger's state, or NULL */
 	struct nvr_shadow shadow;	/* the tail's shadow doorbell, when configured */
 };
+
+/*
+ * Recompute the queue's slow byte (<nvmerace/fastq.h>) after a change of
+ * what it depends on: a ledger, a shadow doorbell, a withheld head, the
+ * early CID read, the CQ's SQ. Before traffic on the queue, or while none.
+ */
+void nvr_sq_update_slow(struct nvr_sq *sq);
+void nvr_cq_update_slow(struct nvr_cq *cq);
+
+/* The queue's doorbell at @off of @t: its cached register write, or its
+ * register in the mapped BAR. */
+void nvr_queue_set_doorbell(struct nvr_transport *t, uint32_t off, volatile uint32_t **mmio,
+			    nvr_reg_write_fn *write);
 
 #define NVR_HP(head, phase, pass) ((uint32_t)(head) | (uint32_t)(phase) << 16 | (uint32_t)(pass) << 17)
 

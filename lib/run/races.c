@@ -134,6 +134,7 @@ int nvr_run_hold_head(struct nvr_cq *cq)
 		return -ENOMEM;
 	cq->released = nvr_cq_head(cq);
 	atomic_store(&cq->hold_head, true);
+	nvr_cq_update_slow(cq);
 	return 0;
 }
 

@@ -405,6 +405,7 @@ static int setup_queues(struct run *r, struct nvr_result *res)
 					    strerror(-ret));
 		nvr_ctrl_cq(r->ctrl, q->id)->cid_first = r->pol.cqe_read == 1;
 		nvr_ctrl_cq(r->ctrl, q->id)->irq_limit = (uint16_t)r->pol.irq_drain_limit;
+		nvr_cq_update_slow(nvr_ctrl_cq(r->ctrl, q->id));
 	}
 	{
 		char why[160];
