@@ -274,6 +274,16 @@ static inline void sim_dma_rdlock(struct nvr_sim *s)
 #endif
 }
 
+/* The worker's, right after it took the device lock (nvr_mutex_lock_next()). */
+static inline void sim_dma_rdlock_next(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock_next(&s->dma_lock);
+#else
+	pthread_rwlock_rdlock(&s->dma_lock);
+#endif
+}
+
 static inline void sim_dma_wrlock(struct nvr_sim *s)
 {
 #ifdef NVR_SCHED_MODEL
