@@ -780,6 +780,7 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	if (out->nr_obj_names > S->idnamecap)
 		out->nr_obj_names = S->idnamecap;
 	free(S->label);
+	free(S->lhash);
 	for (int i = 0; i < S->nr; i++) {
 		pthread_cond_destroy(&S->a[i]->cv);
 #if NVR_SCHED_FIBERS

@@ -118,11 +118,13 @@ struct nvr_sched {
 	} *obj;
 	size_t nobj, objcap;
 	/* nvr_shim_label(): names by address, and the name of object 1000 + i */
-	struct {
+	struct nvr_sched_name_ent {
 		const void *addr;
 		char name[NVR_SCHED_NAME_MAX];
 	} *label;
 	size_t nlabel, labelcap;
+	uint32_t *lhash;	/* open addressing by address: the newest label's index + 1 */
+	size_t lhcap;
 	char (*idname)[NVR_SCHED_NAME_MAX];
 	size_t idnamecap;
 	/* cfg->on_step: the last position shown, and what it is shown */
