@@ -223,7 +223,8 @@ void nvr_sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 			atomic_fetch_add_explicit(&v->dropped_masked, 1, memory_order_relaxed);
 			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 2);
 		} else {
-			nvr_st8(SIM_FLAG(&v->pending), 1, memory_order_seq_cst);	/* fires on unmask */
+			/* The PBA bit: fires on unmask. */
+			nvr_st8(SIM_FLAG(&v->pending), 1, memory_order_seq_cst);
 			atomic_fetch_add_explicit(&v->pended, 1, memory_order_relaxed);
 			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 1);
 		}
