@@ -193,6 +193,27 @@ START_TEST(test_top_expect)
 }
 END_TEST
 
+/* sched: lands in scn.model; its absence leaves model mode as the file is. */
+START_TEST(test_sched_keys)
+{
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert_uint_eq(scn.model.stall_ns, 0);
+	ck_assert_uint_eq(scn.model.sweep_ns, 0);
+	ck_assert_uint_eq(scn.model.count, 0);
+	ck_assert_int_eq(scn.model.on_anomaly, -1);
+	ck_assert_int_eq(parse(BASE "sched: { stall_ms: 5, sweep_ms: 2, count: 7, "
+				    "on_anomaly: false }\n"), 0);
+	ck_assert_uint_eq(scn.model.stall_ns, 5000000ull);
+	ck_assert_uint_eq(scn.model.sweep_ns, 2000000ull);
+	ck_assert_uint_eq(scn.model.count, 7);
+	ck_assert_int_eq(scn.model.on_anomaly, 0);
+	/* The normal mode's sweep is the timeouts' one. */
+	ck_assert_uint_eq(scn.sweep_ns, 10000000ull);
+	ck_assert_int_eq(parse(BASE "sched: { sweep_ms: 0 }\n"), -EINVAL);
+	ck_assert_int_eq(parse(BASE "sched: { sweep_ms: 60001 }\n"), -EINVAL);
+}
+END_TEST
+
 /* --- expectations --- */
 
 static const struct expect_case {
@@ -482,6 +503,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_top_expect);
+	tcase_add_test(tc, test_sched_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("expectations");

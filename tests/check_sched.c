@@ -23,6 +23,7 @@ struct tiny {
 	struct nvr_event ev, ev2;
 	uint64_t t[4];
 	uint32_t counter;	/* updated non-atomically, under m1 or not */
+	uint32_t seen;		/* outcomes over an exploration (not reset per run) */
 };
 
 static const struct nvr_sched_label tiny_labels[] = {
@@ -508,6 +509,84 @@ START_TEST(test_mutex)
 	ck_assert(r.complete);
 	ck_assert_uint_eq(r.failures, 0);
 	nvr_sched_report_release(&r);
+}
+END_TEST
+
+/*
+ * nvr_mutex_lock_next(): A takes m1 then m2 and stores x under both, then
+ * releases m2 then m1; B reads x under m2, C under m1. With the second lock
+ * and the second unlock taken in the step before (variant 1), the space is
+ * smaller and the outcomes are the same as with four scheduling points.
+ */
+static void next_actor(void *ctx, int i)
+{
+	struct tiny *c = ctx;
+	struct nvr_mutex *m = i == 1 ? &c->m2 : &c->m1;
+
+	if (i) {
+		nvr_mutex_lock(m);
+		c->r[i] = nvr_ld32(&c->x, RLX);
+		nvr_mutex_unlock(m);
+		return;
+	}
+	nvr_mutex_lock(&c->m1);
+	if (c->variant)
+		nvr_mutex_lock_next(&c->m2);
+	else
+		nvr_mutex_lock(&c->m2);
+	nvr_st32(&c->x, 1, RLX);
+	nvr_mutex_unlock(&c->m2);
+	if (c->variant)
+		nvr_mutex_unlock_next(&c->m1);
+	else
+		nvr_mutex_unlock(&c->m1);
+}
+
+static int next_check(void *ctx, const struct nvr_sched_run *run)
+{
+	struct tiny *c = ctx;
+
+	(void)run;
+	c->seen |= 1u << (c->r[1] * 2 + c->r[2]);
+	return 0;
+}
+
+START_TEST(test_lock_next)
+{
+	struct nvr_sched_config cfg = { .strategy = NVR_SCHED_RANDOM, .seed = 1 };
+	struct tiny c = { 0 };
+	struct nvr_sched_prog p = tiny_prog(&c, 3, next_actor, next_check);
+	struct nvr_sched_report plain, next;
+	struct nvr_sched_run r;
+	uint32_t seen_plain;
+	int nexts = 0;
+
+	plain = dfs(&p, true, -1, -1);
+	seen_plain = c.seen;
+	c.seen = 0;
+	c.variant = 1;
+	next = dfs(&p, true, -1, -1);
+	ck_assert(plain.complete && next.complete);
+	ck_assert_uint_eq(c.seen, seen_plain);
+	ck_assert_uint_eq(seen_plain, 0xf);	/* B and C each before or after A */
+	ck_assert_msg(next.schedules < plain.schedules, "%llu schedules, %llu without",
+		      (unsigned long long)next.schedules, (unsigned long long)plain.schedules);
+	nvr_sched_report_release(&plain);
+	nvr_sched_report_release(&next);
+	/* In a trace: m2's lock and m1's unlock in the step before them, marked. */
+	ck_assert_int_eq(nvr_sched_run_one(&p, &cfg, NULL, 0, &r), 0);
+	for (size_t k = 1; k < r.nev; k++) {
+		const struct nvr_sched_event *e = &r.ev[k];
+
+		if (!(e->flags & NVR_SCHED_EVF_NEXT))
+			continue;
+		nexts++;
+		ck_assert_int_eq(e->actor, 0);
+		ck_assert_uint_eq(e->step, r.ev[k - 1].step);
+	}
+	ck_assert_int_le(nexts, 2);
+	ck_assert_int_ge(nexts, 1);
+	nvr_sched_run_release(&r);
 }
 END_TEST
 
@@ -1115,6 +1194,7 @@ static Suite *sched_suite(void)
 	tcase_add_test(tc, test_deadlock);
 	tcase_add_test(tc, test_timeline_shared);
 	tcase_add_test(tc, test_mutex);
+	tcase_add_test(tc, test_lock_next);
 	tcase_add_test(tc, test_virtual_time);
 	tcase_add_test(tc, test_timer_preempts);
 	tcase_add_test(tc, test_budget_and_deadlock);

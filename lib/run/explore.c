@@ -177,6 +177,8 @@ static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
 	}
 	if (s->model.stall_ns)
 		s->stall_ns = s->model.stall_ns;
+	if (s->model.sweep_ns)
+		s->sweep_ns = s->model.sweep_ns;
 	if (s->model.on_anomaly >= 0)
 		s->stop_on_anomaly = s->model.on_anomaly;
 	for (uint32_t a = 0; s->model.count && a < s->nr_actors; a++)

@@ -243,13 +243,15 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 static void sched(struct sc_ctx *c, yaml_node_t *n)
 {
 	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false },
-					      { "on_anomaly", false } };
-	yaml_node_t *v[3];
+					      { "on_anomaly", false }, { "sweep_ms", false } };
+	yaml_node_t *v[4];
 	uint64_t x;
 	bool b;
 
-	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 3, v))
+	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 4, v))
 		return;
+	if (v[3] && nvr_sc_uint(c, v[3], "sweep_ms", 1, 60000, &x))
+		c->s->model.sweep_ns = x * 1000000ull;
 	if (v[2] && nvr_sc_bool(c, v[2], "on_anomaly", &b))
 		c->s->model.on_anomaly = b;
 	if (v[0] && nvr_sc_uint(c, v[0], "stall_ms", 1, 3600000, &x))

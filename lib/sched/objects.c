@@ -82,11 +82,12 @@ uint32_t nvr_sched_obj_id(struct nvr_sched *S, const void *addr)
 			return S->obj[i].id;
 	S->obj[i].addr = addr;
 	S->obj[i].id = 1000 + (uint32_t)S->nobj++;
-	for (size_t k = S->nlabel; k-- > 0;)
-		if (S->label[k].addr == addr) {
-			set_idname(S, S->obj[i].id, S->label[k].name);
-			break;
-		}
+	if (S->lhcap)
+		for (size_t k = obj_slot(addr, S->lhcap); S->lhash[k]; k = (k + 1) & (S->lhcap - 1))
+			if (S->label[S->lhash[k] - 1].addr == addr) {
+				set_idname(S, S->obj[i].id, S->label[S->lhash[k] - 1].name);
+				break;
+			}
 	return S->obj[i].id;
 }
 
@@ -106,10 +107,23 @@ uint32_t nvr_sched_obj_find(const struct nvr_sched *S, const void *addr)
 	return 0;
 }
 
+/* Index label @k (0-based) by its address; it replaces an older label of the address. */
+static void label_index(uint32_t *h, size_t cap, const struct nvr_sched_name_ent *label, size_t k)
+{
+	size_t i;
+
+	for (i = obj_slot(label[k].addr, cap); h[i]; i = (i + 1) & (cap - 1))
+		if (label[h[i] - 1].addr == label[k].addr)
+			break;
+	h[i] = (uint32_t)k + 1;
+}
+
 /*
  * Names do not enter the trace or its hash: an object keeps its number, and
  * the number its name, given before or after its first use. A later name for
- * the same address (memory used again) replaces the earlier one.
+ * the same address (memory used again) replaces the earlier one. Labels are
+ * indexed by address: a row names some hundred words (the MSI-X table's), and
+ * every new object looks its name up.
  */
 void nvr_sched_name(struct nvr_sched *S, const void *addr, const char *name)
 {
@@ -119,8 +133,23 @@ void nvr_sched_name(struct nvr_sched *S, const void *addr, const char *name)
 		S->err = -ENOMEM;
 		return;
 	}
+	if (2 * (S->nlabel + 1) > S->lhcap) {
+		size_t cap = S->lhcap ? 2 * S->lhcap : 256;
+		uint32_t *h = calloc(cap, sizeof(*h));
+
+		if (!h) {
+			S->err = -ENOMEM;
+			return;
+		}
+		for (size_t k = 0; k < S->nlabel; k++)
+			label_index(h, cap, S->label, k);
+		free(S->lhash);
+		S->lhash = h;
+		S->lhcap = cap;
+	}
 	S->label[S->nlabel].addr = addr;
-	snprintf(S->label[S->nlabel++].name, NVR_SCHED_NAME_MAX, "%s", name);
+	snprintf(S->label[S->nlabel].name, NVR_SCHED_NAME_MAX, "%s", name);
+	label_index(S->lhash, S->lhcap, S->label, S->nlabel++);
 	id = nvr_sched_obj_find(S, addr);
 	if (id >= 1000)
 		set_idname(S, id, name);

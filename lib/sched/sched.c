@@ -83,7 +83,8 @@ static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned in
 		return;
 	}
 	e = &S->ev[S->nev++];
-	e->step = (uint32_t)S->steps;
+	/* nvr_sched_op_next(): in the step the actor's last operation took. */
+	e->step = (uint32_t)(S->steps && (flags & NVR_SCHED_EVF_NEXT) ? S->steps - 1 : S->steps);
 	e->actor = (uint8_t)actor;
 	e->kind = (uint8_t)kind;
 	e->size = (uint8_t)size;
@@ -376,6 +377,8 @@ static void exec_run(struct nvr_sched *S, struct nvr_actor *a, unsigned int flag
 		break;
 	}
 	a->ret = v;
+	a->last_kind = (uint8_t)op->kind;
+	a->last_addr = op->addr;
 	event(S, a->id, op->kind, op->size, addr, v, flags);
 	a->state = A_RAN;
 }
@@ -554,6 +557,35 @@ uint64_t nvr_sched_op(struct nvr_actor *a, const struct nvr_sched_op *op)
 	ret = a->ret;
 	pthread_mutex_unlock(&S->lock);
 	return ret;
+}
+
+/*
+ * A lock (unlock) announced right after the caller's own lock (unlock) of
+ * another mutex, with no shared access between (nvr_mutex_lock_next()): taken
+ * in that step, with no scheduling point of its own, when it can be (the mutex
+ * free; the caller's buffer is empty, its last operation drained it). Another
+ * actor's step between the two would be one on the first mutex, which moves
+ * after the second, or one on the second, which moves before the first: the
+ * same outcomes (neither is ever try-locked). Return: false when it was not
+ * taken; the caller then announces it as usual.
+ */
+bool nvr_sched_op_next(struct nvr_actor *a, const struct nvr_sched_op *op)
+{
+	struct nvr_sched *S = a->S;
+	bool now;
+
+	pthread_mutex_lock(&S->lock);
+	now = !S->abort && !S->err && a->last_kind == op->kind && a->last_addr != op->addr &&
+	      !a->sb_n && (op->kind != NVR_EV_LOCK || !((struct nvr_mutex *)op->addr)->owner);
+	if (now) {
+		a->op = *op;
+		exec_run(S, a, NVR_SCHED_EVF_NEXT);
+		S->changes++;
+		S->spin_wake = false;
+		a->state = A_RUNNING;
+	}
+	pthread_mutex_unlock(&S->lock);
+	return now;
 }
 
 static void *actor_main(void *arg)
@@ -751,6 +783,7 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	if (out->nr_obj_names > S->idnamecap)
 		out->nr_obj_names = S->idnamecap;
 	free(S->label);
+	free(S->lhash);
 	for (int i = 0; i < S->nr; i++) {
 		pthread_cond_destroy(&S->a[i]->cv);
 #if NVR_SCHED_FIBERS

@@ -202,6 +202,7 @@ enum nvr_sched_ev {
 #define NVR_SCHED_EVF_DELAY 2u		/* this step left a store buffered */
 #define NVR_SCHED_EVF_FORWARD 4u	/* a load served from the own buffer */
 #define NVR_SCHED_EVF_FAIL 8u		/* a trylock that failed, a wait that timed out */
+#define NVR_SCHED_EVF_NEXT 16u		/* taken in the step before, no point of its own */
 
 struct nvr_sched_run {
 	enum nvr_sched_status status;

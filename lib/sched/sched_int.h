@@ -63,6 +63,9 @@ struct nvr_actor {
 	struct nvr_actor *spawner;	/* whom its first announcement returns to */
 	struct nvr_sched_op op;
 	uint64_t ret;
+	/* The kind and object of its last operation (nvr_sched_op_next()). */
+	uint8_t last_kind;
+	const void *last_addr;
 	uint64_t fd_gen;	/* POLL: fd_ready holds for this nvr_sched_fd_changed() count */
 	uint64_t spin_mark;	/* S->changes when this operation was announced */
 	int fd_ready;
@@ -116,11 +119,13 @@ struct nvr_sched {
 	} *obj;
 	size_t nobj, objcap;
 	/* nvr_shim_label(): names by address, and the name of object 1000 + i */
-	struct {
+	struct nvr_sched_name_ent {
 		const void *addr;
 		char name[NVR_SCHED_NAME_MAX];
 	} *label;
 	size_t nlabel, labelcap;
+	uint32_t *lhash;	/* open addressing by address: the newest label's index + 1 */
+	size_t lhcap;
 	char (*idname)[NVR_SCHED_NAME_MAX];
 	size_t idnamecap;
 	/* cfg->on_step: the last position shown, and what it is shown */
@@ -166,6 +171,7 @@ bool nvr_dfs_owned(const struct nvr_dfs *dfs, const struct nvr_sched_config *cfg
 /* sched.c: the calling actor (NULL outside a run), an operation, starting an actor. */
 struct nvr_actor *nvr_sched_self(void);
 uint64_t nvr_sched_op(struct nvr_actor *a, const struct nvr_sched_op *op);
+bool nvr_sched_op_next(struct nvr_actor *a, const struct nvr_sched_op *op);
 int nvr_sched_start(struct nvr_sched *S, void *(*fn)(void *), void *arg, int idx,
 		    const char *name);
 

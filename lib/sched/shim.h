@@ -156,6 +156,8 @@ void nvr_sched_fence(void);
 void nvr_sched_mutex_lock(struct nvr_mutex *m);
 int nvr_sched_mutex_trylock(struct nvr_mutex *m);
 void nvr_sched_mutex_unlock(struct nvr_mutex *m);
+void nvr_sched_mutex_lock_next(struct nvr_mutex *m);
+void nvr_sched_mutex_unlock_next(struct nvr_mutex *m);
 void nvr_sched_event_signal(struct nvr_event *e);
 int nvr_sched_event_wait_any(struct nvr_event *const *ev, int n, uint64_t timeout_ns,
 			     uint64_t *count);
@@ -244,6 +246,17 @@ static inline int nvr_mutex_trylock(struct nvr_mutex *m)
 static inline void nvr_mutex_unlock(struct nvr_mutex *m)
 {
 	nvr_sched_mutex_unlock(m);
+}
+
+/* See the normal build's nvr_mutex_lock_next(). */
+static inline void nvr_mutex_lock_next(struct nvr_mutex *m)
+{
+	nvr_sched_mutex_lock_next(m);
+}
+
+static inline void nvr_mutex_unlock_next(struct nvr_mutex *m)
+{
+	nvr_sched_mutex_unlock_next(m);
 }
 
 static inline void nvr_event_signal(struct nvr_event *e)
@@ -392,6 +405,25 @@ static inline int nvr_mutex_trylock(struct nvr_mutex *m)
 }
 
 static inline void nvr_mutex_unlock(struct nvr_mutex *m)
+{
+	pthread_mutex_unlock(&m->os);
+}
+
+/*
+ * nvr_mutex_lock() right after the caller's own nvr_mutex_lock() of another
+ * mutex, nvr_mutex_unlock() right after its own nvr_mutex_unlock() of
+ * another, with no shared access between, where neither mutex is ever
+ * try-locked: the same calls, but in model mode this one is taken in the
+ * previous one's step (when it can be) instead of being a scheduling point
+ * of its own. No schedule's outcome is lost: another actor's step between the
+ * two could as well come before the first or after the second.
+ */
+static inline void nvr_mutex_lock_next(struct nvr_mutex *m)
+{
+	pthread_mutex_lock(&m->os);
+}
+
+static inline void nvr_mutex_unlock_next(struct nvr_mutex *m)
 {
 	pthread_mutex_unlock(&m->os);
 }

@@ -106,6 +106,32 @@ void nvr_sched_mutex_unlock(struct nvr_mutex *m)
 	nvr_sched_op(a, &(struct nvr_sched_op){ .kind = NVR_EV_UNLOCK, .addr = m });
 }
 
+void nvr_sched_mutex_lock_next(struct nvr_mutex *m)
+{
+	struct nvr_actor *a = nvr_sched_self();
+	const struct nvr_sched_op op = { .kind = NVR_EV_LOCK, .addr = m };
+
+	if (!a) {
+		pthread_mutex_lock(&m->os);
+		return;
+	}
+	if (!nvr_sched_op_next(a, &op))
+		nvr_sched_op(a, &op);
+}
+
+void nvr_sched_mutex_unlock_next(struct nvr_mutex *m)
+{
+	struct nvr_actor *a = nvr_sched_self();
+	const struct nvr_sched_op op = { .kind = NVR_EV_UNLOCK, .addr = m };
+
+	if (!a) {
+		pthread_mutex_unlock(&m->os);
+		return;
+	}
+	if (!nvr_sched_op_next(a, &op))
+		nvr_sched_op(a, &op);
+}
+
 int nvr_event_init(struct nvr_event *e)
 {
 	e->count = 0;

@@ -111,14 +111,21 @@ struct sim_pending {
 #define SIM_POST_OVERRUN 0x20	/* hostile: post even though the CQ is full */
 #define SIM_POST_HELD 0x40	/* a fetched command's own completion: posting frees its slot */
 
+/* A flag as the shim's byte word: an _Atomic bool is one byte, and only 0 or 1 is stored. */
+#define SIM_FLAG(b) ((_Atomic uint8_t *)(b))
+
 struct sim_vector {
 	_Atomic int efd;	/* -1: nothing attached: the host's side of vector N */
 	/* The MSI-X table entry. Message Data selects the host vector a message
 	 * reaches (as an APIC vector does); the address must be in the
-	 * interrupt range 0xfeexxxxx or the message goes nowhere. */
+	 * interrupt range 0xfeexxxxx or the message goes nowhere. The host
+	 * writes them (nvr_sim_msix_write(), nvr_sim_irq_mask()) and the device
+	 * samples them: shared words, through the shim (msix[N].addr, .addrhi,
+	 * .data, .ctl and pba[N] in model timelines).
+	 */
 	_Atomic uint32_t addr_lo, addr_hi, data;
-	_Atomic bool masked;	/* MSI-X vector control bit 0 */
-	_Atomic bool pending;	/* the PBA bit */
+	_Atomic bool masked;	/* MSI-X vector control bit 0 (SIM_FLAG() for the shim) */
+	_Atomic bool pending;	/* the PBA bit, a byte per bit here (SIM_FLAG() too) */
 	bool coalesce_off;	/* Interrupt Vector Configuration CD bit */
 	bool new_cqe;		/* a CQE was posted on one of its CQs since the last delivery */
 	struct nvr_rng rng;	/* for the interrupt faults */
@@ -262,6 +269,16 @@ static inline void sim_dma_rdlock(struct nvr_sim *s)
 {
 #ifdef NVR_SCHED_MODEL
 	nvr_mutex_lock(&s->dma_lock);
+#else
+	pthread_rwlock_rdlock(&s->dma_lock);
+#endif
+}
+
+/* The worker's, right after it took the device lock (nvr_mutex_lock_next()). */
+static inline void sim_dma_rdlock_next(struct nvr_sim *s)
+{
+#ifdef NVR_SCHED_MODEL
+	nvr_mutex_lock_next(&s->dma_lock);
 #else
 	pthread_rwlock_rdlock(&s->dma_lock);
 #endif

@@ -67,9 +67,9 @@ static bool take_justified(struct sim_vector *v)
 static int route(struct nvr_sim *s, uint16_t vector)
 {
 	const struct sim_vector *v = &s->vec[vector];
-	uint32_t lo = atomic_load_explicit(&v->addr_lo, memory_order_acquire);
-	uint32_t hi = atomic_load_explicit(&v->addr_hi, memory_order_acquire);
-	uint32_t data = atomic_load_explicit(&v->data, memory_order_acquire) & 0xffff;
+	uint32_t lo = nvr_ld32(&v->addr_lo, memory_order_acquire);
+	uint32_t hi = nvr_ld32(&v->addr_hi, memory_order_acquire);
+	uint32_t data = nvr_ld32(&v->data, memory_order_acquire) & 0xffff;
 	uint32_t slot = ((lo >> 12) & 0xff) * NVR_MSI_VECS_PER_DEST + data;
 
 	if (hi || (lo & 0xfff00000) != 0xfee00000 || data >= NVR_MSI_VECS_PER_DEST ||
@@ -158,11 +158,10 @@ int nvr_sim_msix_write(struct nvr_transport *t, unsigned int vector, unsigned in
 			v->pre_slot = route(s, (uint16_t)vector);
 			v->half_since = sim_now();
 		}
-		atomic_store_explicit(dword ? &v->addr_hi : &v->addr_lo, value,
-				      memory_order_release);
+		nvr_st32(dword ? &v->addr_hi : &v->addr_lo, value, memory_order_release);
 		atomic_store(&v->half, true);
 	} else {
-		atomic_store_explicit(&v->data, value, memory_order_release);
+		nvr_st32(&v->data, value, memory_order_release);
 		atomic_store(&v->half, false);
 		if (v->inflight)
 			resolve(s, (uint16_t)vector);
@@ -218,13 +217,14 @@ void nvr_sim_raise(struct nvr_sim *s, uint16_t vector, bool io)
 		sim_journal(s, NVR_JEV_FAULT, 0, NVR_FAULT_DROP_IRQ, vector, 0);
 		return;
 	}
-	if (atomic_load_explicit(&v->masked, memory_order_acquire)) {
+	if (nvr_ld8(SIM_FLAG(&v->masked), memory_order_acquire)) {
 		if (s->cfg.no_pba) {
 			atomic_fetch_add_explicit(&v->lost, 1, memory_order_relaxed);
 			atomic_fetch_add_explicit(&v->dropped_masked, 1, memory_order_relaxed);
 			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 2);
 		} else {
-			atomic_store(&v->pending, true);	/* fires on unmask */
+			/* The PBA bit: fires on unmask. */
+			nvr_st8(SIM_FLAG(&v->pending), 1, memory_order_seq_cst);
 			atomic_fetch_add_explicit(&v->pended, 1, memory_order_relaxed);
 			sim_journal(s, NVR_JEV_IRQ_RAISE, 0, vector, 0, 1);
 		}
@@ -318,11 +318,11 @@ int nvr_sim_irq_mask(struct nvr_transport *t, unsigned int vector, bool masked)
 		return -EINVAL;
 	v = &s->vec[vector];
 	nvr_mutex_lock(&s->lock);
-	atomic_store(&v->masked, masked);
+	nvr_st8(SIM_FLAG(&v->masked), masked, memory_order_seq_cst);
 	nvr_journal_add(&s->journal, NVR_JEV_IRQ_MASK, 0, vector, masked, 0);
 	/* Unmasking a vector with its pending bit set delivers it now, to
 	 * wherever the entry points at that moment. */
-	if (!masked && atomic_exchange(&v->pending, false)) {
+	if (!masked && nvr_xchg8(SIM_FLAG(&v->pending), 0)) {
 		int to = route(s, (uint16_t)vector);
 		bool j = take_justified(v);
 		bool delivered = to >= 0 && deliver(s, (uint16_t)to, j, false);

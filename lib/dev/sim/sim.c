@@ -192,6 +192,16 @@ static void sim_destroy(struct nvr_transport *t)
 	free(s);
 }
 
+/* Timeline names of entry @n's table words and PBA bit (model build; nothing otherwise). */
+static void sim_label_vector(struct sim_vector *v, int n)
+{
+	nvr_shim_label(&v->addr_lo, "msix[%d].addr", n);
+	nvr_shim_label(&v->addr_hi, "msix[%d].addrhi", n);
+	nvr_shim_label(&v->data, "msix[%d].data", n);
+	nvr_shim_label(&v->masked, "msix[%d].ctl", n);
+	nvr_shim_label(&v->pending, "pba[%d]", n);
+}
+
 static int sim_reset(struct nvr_transport *t)
 {
 	struct nvr_sim *s = (struct nvr_sim *)t;
@@ -208,11 +218,11 @@ static int sim_reset(struct nvr_transport *t)
 	s->asq = s->acq = 0;
 	s->nq_set = false;
 	for (uint32_t v = 0; v < s->cfg.nr_vectors; v++) {
-		atomic_store(&s->vec[v].masked, false);
-		atomic_store(&s->vec[v].pending, false);
-		atomic_store(&s->vec[v].addr_lo, nvr_msi_addr(v));
-		atomic_store(&s->vec[v].addr_hi, 0);
-		atomic_store(&s->vec[v].data, nvr_msi_data(v));
+		nvr_st8(SIM_FLAG(&s->vec[v].masked), 0, memory_order_seq_cst);
+		nvr_st8(SIM_FLAG(&s->vec[v].pending), 0, memory_order_seq_cst);
+		nvr_st32(&s->vec[v].addr_lo, nvr_msi_addr(v), memory_order_seq_cst);
+		nvr_st32(&s->vec[v].addr_hi, 0, memory_order_seq_cst);
+		nvr_st32(&s->vec[v].data, nvr_msi_data(v), memory_order_seq_cst);
 		atomic_store(&s->vec[v].half, false);
 		s->vec[v].inflight = false;
 	}
@@ -338,6 +348,7 @@ int nvr_sim_create(const struct nvr_sim_config *cfg, struct nvr_transport **out)
 		atomic_init(&s->vec[v].data, nvr_msi_data(v));
 		atomic_init(&s->vec[v].efd, -1);
 		nvr_sim_seed_stream(s, &s->vec[v].rng, 3, v);
+		sim_label_vector(&s->vec[v], (int)v);
 	}
 	atomic_init(&s->faults_armed, false);
 	for (int f = 0; f < NVR_FAULT_NR; f++) {

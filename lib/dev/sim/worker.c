@@ -595,8 +595,11 @@ void *nvr_sim_worker(void *arg)
 		uint32_t k;
 
 		s->now = now;
+		/* In model mode the DMA lock is taken in the device lock's
+		 * step, and the device lock released in the DMA lock's
+		 * (nvr_mutex_lock_next()): one scheduling point each way. */
 		nvr_mutex_lock(&s->lock);
-		sim_dma_rdlock(s);
+		sim_dma_rdlock_next(s);
 		if (nvr_sim_ready(s, now)) {
 			/*
 			 * After shutdown processing completes nothing more is
@@ -620,7 +623,7 @@ void *nvr_sim_worker(void *arg)
 		nvr_sim_race_tick(s, now);
 		pending = s->nr_pend != 0;	/* read under the lock: reset writes it */
 		sim_dma_unlock(s);
-		nvr_mutex_unlock(&s->lock);
+		nvr_mutex_unlock_next(&s->lock);
 		/* For a torn_sample window: has the device anything left to raise? */
 		loop++;
 		if (work || pending)

@@ -174,9 +174,11 @@ struct nvr_scenario {
 	uint64_t duration_ns;	/* a cap on the whole run; 0: none */
 	bool stop_on_anomaly;
 	/* sched: what model mode (virtual time, every step a scheduling point)
-	 * changes: the stall timeout, a cap on each submit step's count; 0: as is */
+	 * changes: the stall timeout, the sweep, a cap on each submit step's
+	 * count; 0: as is */
 	struct {
 		uint64_t stall_ns;
+		uint64_t sweep_ns;
 		uint64_t count;
 		int on_anomaly;	/* -1: as stop.on_anomaly */
 	} model;
