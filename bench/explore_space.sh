@@ -30,7 +30,7 @@ while read -r row bound size budget; do
 	/usr/bin/env time -f %U -o "$tmp/t" "$bin" explore --strategy dfs --bound "$bound" \
 		--seed 1 --budget "$budget" $sets --only "$row" --json "$tmp/j" "$f" \
 		>"$tmp/out" 2>&1
-	line=$(grep "^  sched:" "$tmp/out")
+	line=$(grep -m1 "^  sched:" "$tmp/out")
 	n=$(echo "$line" | sed -n 's/.*, \([0-9]*\) schedules*[ ,].*/\1/p')
 	case $line in *"space complete"*) c=yes ;; *) c=no ;; esac
 	case $line in *", caught"* | *", broken"*) found=yes ;; *) found=no ;; esac

@@ -380,7 +380,7 @@ static const char *verdict_of(const struct out *o, const char *name, char *buf, 
 /*
  * Seed 000 exhaustively: one command, at most one preemption and no delayed
  * store (--bound 1,0). The same space that holds none's duplicate (found at
- * schedule 152) is complete for mutex and cas, and none of its schedules
+ * schedule 134) is complete for mutex and cas, and none of its schedules
  * breaks them.
  */
 START_TEST(test_pollers_exhaustive)
