@@ -178,6 +178,14 @@ void nvr_step_keep_alive(struct run *r, const struct nvr_step *st)
 			ka_sync(r, st);
 			if (pol == NVR_KA_CANCELLED)
 				return;	/* the keep-alive work was cancelled */
+			/*
+			 * The next one is due a period after this one completed,
+			 * as Linux queues its keep-alive work again when the last
+			 * one finishes: a keep-alive slower than the period would
+			 * otherwise take the admin queue again at once, and a
+			 * teardown waiting for it would wait on luck.
+			 */
+			next = nvr_now_ns();
 		}
 		next += every;
 		for (uint64_t now = nvr_now_ns(); now < next && !nvr_run_stopping(r);
