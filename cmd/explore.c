@@ -155,7 +155,7 @@ static int explore_one(const struct explore_cfg *x, const struct nvr_scenario *s
 {
 	struct nvr_explore_opts eo = { .strategy = x->strategy, .seed = o->seed,
 				       .bound = x->bound, .delay_bound = x->delay_bound,
-				       .budget = x->budget,
+				       .budget = x->budget, .step_budget = x->steps,
 				       .schedule_in = x->schedule_in,
 				       .schedule_out = schedule_out,
 				       /* Shrinking replays the row many times: only for an explanation. */
@@ -489,7 +489,7 @@ int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
 {
 	static const char prefix[] = "nvmerace run";
 	uint64_t budget = x->budget;
-	char rest[1024], mode[200], bound[64] = "";
+	char rest[1024], mode[200], bound[96] = "";
 	int n;
 
 	if (strncmp(buf, prefix, sizeof(prefix) - 1))
@@ -507,6 +507,9 @@ int explore_replay(char *buf, size_t len, const struct explore_cfg *x,
 	if (x->jobs > 1)
 		snprintf(bound + strlen(bound), sizeof(bound) - strlen(bound), " --jobs %u",
 			 x->jobs);
+	if (x->steps)
+		snprintf(bound + strlen(bound), sizeof(bound) - strlen(bound), " --steps %" PRIu64,
+			 x->steps);
 	if (x->schedule_out)
 		snprintf(mode, sizeof(mode), "run --schedule %s", x->schedule_out);
 	else if (x->explore)

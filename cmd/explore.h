@@ -16,6 +16,7 @@ struct explore_cfg {
 	int bound;		/* -1: the strategy's default */
 	int delay_bound;	/* --bound P,D's D; -1: as many as bound */
 	uint64_t budget;	/* 0: the strategy's default */
+	uint64_t steps;		/* --steps: a schedule's step budget; 0: the default */
 	const char *schedule_in, *schedule_out, *timeline;
 	unsigned int shard_k, shard_n;	/* --shard K/N, from 1; 0/0: none */
 	unsigned int jobs;		/* --jobs N: local workers; 0, 1: none */

@@ -101,6 +101,8 @@ static const char explore_usage[] =
 	"      --bound P[,D]     dfs: P preemptions and D store delays (default 1;\n"
 	"                        one number: both); pct: the depth (default 3)\n"
 	"      --budget N        schedules at most (default: random, pct 20; dfs 2000)\n"
+	"      --steps N         a schedule still running after N steps is a hang\n"
+	"                        (default 20000000)\n"
 	"      --shard K/N       explore only part K of N: a CI engine's N parallel jobs\n"
 	"                        cover the exploration together\n"
 	"      --jobs N          run N local worker processes, merged into one report\n"
@@ -120,7 +122,7 @@ static const char explore_usage[] =
 	"3 environment error (no model build), 130 interrupted\n";
 
 enum { OPT_SCHED = 0x200, OPT_SCHEDULE, OPT_SCHEDULE_OUT, OPT_TIMELINE, OPT_STRATEGY,
-       OPT_BOUND, OPT_BUDGET, OPT_SHARD, OPT_JOBS, OPT_TIMELINE_SHARED };
+       OPT_BOUND, OPT_BUDGET, OPT_STEPS, OPT_SHARD, OPT_JOBS, OPT_TIMELINE_SHARED };
 
 /* The model-mode options; 1 when @ch was one, 0 when not, -1 when bad (said). */
 static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
@@ -154,6 +156,8 @@ static int explore_getopt(int ch, const char *arg, struct explore_cfg *x)
 		return explore_parse_bound(arg, x) ? 1 : -1;
 	case OPT_BUDGET:
 		return parse_u64(arg, "budget", 1, 100000000, &x->budget) ? 1 : -1;
+	case OPT_STEPS:
+		return parse_u64(arg, "steps", 100, 1000000000, &x->steps) ? 1 : -1;
 	case OPT_SHARD:
 		return explore_parse_shard(arg, x) ? 1 : -1;
 	case OPT_JOBS:
@@ -189,8 +193,9 @@ static bool explore_check(const struct run_cfg *c)
 		warnx("--sched model runs the simulator only: no --device or --target");
 		return false;
 	}
-	if (!x->explore && (x->bound >= 0 || x->budget || x->strategy || x->shard_n || x->jobs)) {
-		warnx("--strategy, --bound, --budget, --shard and --jobs are explore's options");
+	if (!x->explore && (x->bound >= 0 || x->budget || x->steps || x->strategy || x->shard_n ||
+			    x->jobs)) {
+		warnx("--strategy, --bound, --budget, --steps, --shard and --jobs are explore's options");
 		return false;
 	}
 	/* random and pct split the budget's runs: each part needs one at least. */
@@ -234,6 +239,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *c)
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "bound", required_argument, NULL, OPT_BOUND },
 		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ NULL, 0, NULL, 0 },

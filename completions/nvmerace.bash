@@ -123,7 +123,7 @@ _nvmerace()
 		      --quiet --verbose --sched --schedule --schedule-out --timeline
 		      --timeline-shared --help' ;;
 	explore)
-		opts='--only --strategy --seed --bound --budget --shard --jobs --schedule-out
+		opts='--only --strategy --seed --bound --budget --steps --shard --jobs --schedule-out
 		      --timeline --timeline-shared --set --list --json --junit --quiet --verbose --help' ;;
 	monitor)
 		opts='--device --bind --force --target --hostnqn --hdr-digest --data-digest

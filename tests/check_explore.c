@@ -424,6 +424,47 @@ START_TEST(test_pollers_exhaustive)
 }
 END_TEST
 
+/*
+ * A schedule that does not end is a hang: it breaks a clean row, and catches
+ * no bug. Under the default schedule (dfs, bound 0, one schedule) the sync
+ * keep-alive used to take the admin queue again at once, every time, and the
+ * teardown waiting for it never ran: the row hit the step budget, and passed
+ * with 0 commands. Now it runs its 200.
+ */
+START_TEST(test_hang_fails)
+{
+	static struct out o;
+	char js[] = "/tmp/nvr-explore-hang-XXXXXX";
+	struct json_object *root, *list, *row;
+	int fd;
+
+	RUN(&o, "explore", "--seed", "1", "--budget", "2", "--steps", "1000", "--only",
+	    "concurrent-pollers/mutex", "--only", "concurrent-pollers/none",
+	    "scenarios/concurrent-pollers.yaml");
+	ck_assert_msg(o.status == 1, "status %d\n%s%s", o.status, o.out, o.err);
+	ck_assert_ptr_nonnull(strstr(o.out, "the schedule hung the row: still running after 1000 "
+				    "steps"));
+	ck_assert_ptr_nonnull(strstr(o.out, "no schedule of 2 caught the bug"));
+	ck_assert_ptr_nonnull(strstr(o.out, "--steps 1000"));
+
+	fd = mkstemp(js);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	RUN(&o, "explore", "-q", "--strategy", "dfs", "--bound", "0", "--budget", "1", "--seed",
+	    "1", "--only", "keep-alive-shutdown/sync", "--json", js,
+	    "scenarios/keep-alive-shutdown.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	root = json_object_from_file(js);
+	ck_assert_ptr_nonnull(root);
+	ck_assert(json_object_object_get_ex(root, "scenarios", &list));
+	row = json_object_array_get_idx(list, 0);
+	ck_assert_str_eq(field(row, "verdict"), "pass");
+	ck_assert_uint_eq(num(row, "commands"), 200);
+	json_object_put(root);
+	unlink(js);
+}
+END_TEST
+
 /* --jobs 2: the workers' results merge into the verdicts --jobs 1 gives. */
 START_TEST(test_jobs_same_verdicts)
 {
@@ -627,6 +668,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pollers_caught);
 	tcase_add_test(tc, test_pollers_clean);
 	tcase_add_test(tc, test_pollers_exhaustive);
+	tcase_add_test(tc, test_hang_fails);
 	tcase_add_test(tc, test_shadow_caught_and_clean);
 	tcase_add_test(tc, test_keepalive_caught);
 	tcase_add_test(tc, test_cq_eventidx_judged);

@@ -53,6 +53,7 @@ struct model_ctx {
 	struct nvr_result res;	/* the last run's */
 	int ret;
 	uint64_t last_hash, last_steps, last_now;	/* the last run's */
+	int hung;		/* the last run's status when it did not end (deadlock, budget) */
 };
 
 static void model_actor(void *arg, int idx)
@@ -73,7 +74,12 @@ static void model_reset(void *arg)
 	m->ret = -ECANCELED;
 }
 
-/* Did this run decide? A run the scheduler cut short decides nothing. */
+/*
+ * Did this run decide? A run the scheduler cut short decides nothing. A run
+ * that did not end, every actor blocked with no timer left or still going
+ * at the step budget, is a hang: it breaks a clean row (nothing may hang),
+ * and catches no bug.
+ */
 static int model_check(void *arg, const struct nvr_sched_run *run)
 {
 	struct model_ctx *m = arg;
@@ -81,6 +87,10 @@ static int model_check(void *arg, const struct nvr_sched_run *run)
 	m->last_hash = run->hash;
 	m->last_steps = run->steps;
 	m->last_now = run->now_ns;
+	m->hung = run->status == NVR_SCHED_DEADLOCK || run->status == NVR_SCHED_BUDGET ?
+		  (int)run->status : 0;
+	if (m->hung && !m->expects_bug)
+		return 1;
 	if (run->status != NVR_SCHED_DONE || m->ret < 0 || m->res.verdict == NVR_SKIP)
 		return 0;
 	if (m->expects_bug)
@@ -387,6 +397,15 @@ verdict:
 		res->reason[0] = '\0';
 	} else {
 		res->verdict = NVR_FAIL;
+		if (m.hung == NVR_SCHED_DEADLOCK)
+			snprintf(res->reason, sizeof(res->reason),
+				 "the schedule hung the row: every actor blocked, no timer left, "
+				 "at %.3f ms virtual", (double)m.last_now / 1e6);
+		else if (m.hung)
+			snprintf(res->reason, sizeof(res->reason),
+				 "the schedule hung the row: still running after %" PRIu64
+				 " steps (%.3f ms virtual): a livelock or a starvation",
+				 m.last_steps, (double)m.last_now / 1e6);
 	}
 	return ret;
 }
