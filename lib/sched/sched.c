@@ -100,30 +100,6 @@ static void event(struct nvr_sched *S, int actor, unsigned int kind, unsigned in
  */
 static _Atomic size_t len_hint;
 
-static uint64_t trace_hash(const struct nvr_sched_event *ev, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	/*
-	 * Four 64-bit words per event, each mixed in with a multiply and an
-	 * xor-shift: a serial chain of ~6 cycles a word where FNV-1a over the
-	 * bytes took ~4 a byte (a sixth of a whole row's time, measured).
-	 */
-	for (size_t i = 0; i < n; i++) {
-		const struct nvr_sched_event *e = &ev[i];
-		uint64_t w[4] = { (uint64_t)e->step | (uint64_t)e->actor << 32 |
-					  (uint64_t)e->kind << 40 | (uint64_t)e->size << 48 |
-					  (uint64_t)e->flags << 56,
-				  e->obj, e->value, e->time_ns };
-
-		for (size_t j = 0; j < ARRAY_SIZE(w); j++) {
-			h = (h ^ w[j]) * 0x9e3779b97f4a7c15ull;
-			h ^= h >> 32;
-		}
-	}
-	return h;
-}
-
 static bool needs_drain(unsigned int kind)
 {
 	switch (kind) {
@@ -773,7 +749,7 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 		atomic_store_explicit(&len_hint, S->nev, memory_order_relaxed);
 	out->ev = S->ev;
 	out->nev = S->nev;
-	out->hash = trace_hash(S->ev, S->nev);
+	out->hash = nvr_sched_trace_hash(S->ev, S->nev);
 	out->sched.n = S->ntok;
 	out->sched.tok = S->tok;
 	out->dflt = S->dflt;
@@ -796,20 +772,4 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 	pthread_mutex_destroy(&S->lock);
 	free(S);
 	return ret;
-}
-
-void nvr_sched_run_release(struct nvr_sched_run *run)
-{
-	free(run->ev);
-	free(run->sched.tok);
-	free(run->dflt);
-	free(run->obj_names);
-	memset(run, 0, sizeof(*run));
-}
-
-const char *nvr_sched_status_str(enum nvr_sched_status st)
-{
-	static const char *const s[] = { "done", "deadlock", "budget", "pruned", "diverged" };
-
-	return (unsigned int)st < ARRAY_SIZE(s) ? s[st] : "?";
 }

@@ -208,7 +208,7 @@ struct nvr_sched_run {
 	enum nvr_sched_status status;
 	uint64_t steps;
 	uint64_t now_ns;		/* the virtual clock at the end */
-	uint64_t hash;			/* of the canonical trace (sched.c trace_hash()) */
+	uint64_t hash;			/* of the canonical trace (trace.c nvr_sched_trace_hash()) */
 	unsigned int preemptions, delays;
 	int nr_actors;
 	char actor_name[NVR_SCHED_MAX_ACTORS][24];

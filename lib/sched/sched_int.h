@@ -185,6 +185,9 @@ int nvr_sched_run_with(const struct nvr_sched_prog *prog, const struct nvr_sched
 		       struct nvr_sched_run *out);
 
 /* objects.c: the run's shared objects, numbered on first use and named by labels. */
+/* The trace's hash: four 64-bit words per event (trace.c). */
+uint64_t nvr_sched_trace_hash(const struct nvr_sched_event *ev, size_t n);
+
 /* Grow *@p (of *@cap elements of @elem bytes) to hold @need; 0 or -ENOMEM. */
 int nvr_sched_grow(void **p, size_t *cap, size_t need, size_t elem);
 /* The number of the object at @addr, given on its first use in the run. */
