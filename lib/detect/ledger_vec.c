@@ -157,7 +157,10 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 		uint32_t cap = atomic_load_explicit(&v->depth, memory_order_relaxed);
 
 		/* Interrupts beyond this wake's own CQEs go first to the CQEs a
-		 * poller or the sweep took (theirs did follow), then to credits. */
+		 * poller or the sweep took (theirs did follow): this vector's,
+		 * then, while an entry moves, the other vector's of the move
+		 * (the interrupt follows the entry); then to credits. A credit
+		 * taken first would leave the swept CQE to be called missed. */
 		deficit = count > reaped ? count - reaped : 0;
 		p = NVR_MIN(deficit, v->polled);
 		v->polled -= p;
@@ -165,6 +168,11 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 		atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 		if (p)
 			atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+		if (deficit && migrating(l, v)) {
+			p = moved_await(l, vector, deficit);
+			deficit -= p;
+			atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
+		}
 		u = NVR_MIN(deficit, c);
 		deficit -= u;
 		/* What this wake took beyond what it read, what earlier wakes left
@@ -200,6 +208,11 @@ void nvr_ledger_irq_wake(struct nvr_ledger *l, unsigned int vector, uint64_t cou
 				rest -= p;
 				atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 				atomic_store_explicit(&v->await_since_ns, 0, memory_order_relaxed);
+			}
+			if (rest && !l->o.truth && migrating(l, v)) {
+				p = moved_await(l, vector, rest);
+				rest -= p;
+				atomic_fetch_add_explicit(&v->empty_polled, p, memory_order_relaxed);
 			}
 			early = NVR_MIN(rest, l->o.truth ? v->credits : hw_credits(l, v, woke_ns));
 

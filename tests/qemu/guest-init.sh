@@ -98,22 +98,47 @@ table() {
 # Under TCG on a loaded host QEMU's device model can pause for seconds: the
 # lost and stall windows are 5 s here (the scenario's 2 s would call such a
 # pause a lost command); the missed-interrupt grace follows the stall window.
+# A style that fails (exit 1) is run once more, as a failed row is above:
+# one that fails twice fails the check; one that passes the second time is
+# named in the ok line with what it saw the first time.
+soak_style() {
+	nvmerace run --seed 11 --duration 8000 --device "$BDF" \
+		--set actors.io.steps.0.submit.count=1000000 \
+		--set timeouts.command_ms=5000 --set timeouts.stall_ms=5000 \
+		--only msix-reprogram/$1 /share/scenarios/msix-reprogram.yaml > /tmp/style 2>&1
+}
+
 soak() {
 	: > /tmp/soak
+	: > /tmp/failed
+	again=""
 	for style in eventfd affinity resize detach; do
-		nvmerace run --seed 11 --duration 8000 --device "$BDF" \
-			--set actors.io.steps.0.submit.count=1000000 \
-			--set timeouts.command_ms=5000 --set timeouts.stall_ms=5000 \
-			--only msix-reprogram/$style /share/scenarios/msix-reprogram.yaml >> /tmp/soak 2>&1
-		echo "exit $?" >> /tmp/soak
+		soak_style $style
+		st=$?
+		# The table shows the last run of each style.
+		if [ $st = 1 ]; then
+			first=$(grep -A1 "^fail msix-reprogram/$style " /tmp/style | tail -1 |
+				tr -s ' ' | cut -c2-)
+			awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/style >> /tmp/failed
+			soak_style $style
+			st=$?
+			if [ $st = 0 ]; then
+				again="$again; $style failed once ($first) and passed when run again"
+			else
+				awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/style >> /tmp/failed
+			fi
+		elif [ $st != 0 ]; then
+			awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/style >> /tmp/failed
+		fi
+		cat /tmp/style >> /tmp/soak
+		echo "exit $st" >> /tmp/soak
 	done
 	table /tmp/soak | grep '^NVR-STYLE' | sed 's/^NVR-STYLE /NVR-SOAK /'
 	if grep -q '^exit [^0]' /tmp/soak; then
 		bad "msix-soak-intremap-$INTREMAP" "a style failed"
-		awk '/^(fail|error) / { p = 1 } /^$/ { p = 0 } p' /tmp/soak > /tmp/failed
 		show /tmp/failed
 	else
-		ok "msix-soak-intremap-$INTREMAP" "eventfd, affinity, resize, detach: 8 s each"
+		ok "msix-soak-intremap-$INTREMAP" "eventfd, affinity, resize, detach: 8 s each$again"
 	fi
 }
 

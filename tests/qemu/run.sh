@@ -15,7 +15,8 @@
 # more with QEMU tracing its doorbell and interrupt events (count_pass) and
 # prints them per command; NVR_QEMU_BENCH_ONLY=1 leaves the checks out,
 # NVR_QEMU_BENCH_PATHS, NVR_QEMU_BENCH_QD and NVR_QEMU_BENCH_COUNT=0 narrow it.
-# NVR_QEMU_ONLY=tcp boots once and runs only the NVMe/TCP checks.
+# NVR_QEMU_ONLY=tcp boots once and runs only the NVMe/TCP checks;
+# NVR_QEMU_ONLY=msix only the MSI-X styles' soak (intremap=on).
 # The guest boots twice: with interrupt remapping (intel-iommu,intremap=on)
 # for every check and every shipped scenario, then without it
 # (intremap=off) for the MSI-X styles alone; the tier prints the scenarios'
@@ -142,6 +143,7 @@ qextra=
 first=
 only=
 [ "${NVR_QEMU_ONLY:-}" = tcp ] && only=tcp && first=nvr.tcponly
+[ "${NVR_QEMU_ONLY:-}" = msix ] && only=msix && first=nvr.msixonly
 # NVR_QEMU_BENCH_ONLY=1 with --bench: the benchmark without the checks.
 [ "$bench" = --bench ] && [ "${NVR_QEMU_BENCH_ONLY:-0}" = 1 ] && first=nvr.benchonly
 [ "$bench" = --bench ] && echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
