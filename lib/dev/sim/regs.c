@@ -50,10 +50,12 @@ static uint32_t sim_csts(struct nvr_sim *s)
 
 void nvr_sim_fatal(struct nvr_sim *s, uint32_t reason)
 {
+	/* The reason first: a host that reads CSTS.CFS may ask the truth why
+	 * at once (nvr_sim_ka_truth()). */
+	atomic_store(&s->fatal_reason, reason);
 	atomic_store(&s->fatal_rdy, nvr_sim_ready(s, sim_now()));
 	atomic_fetch_or(&s->csts_fixed, NVME_CSTS_CFS_MASK << NVME_CSTS_CFS_SHIFT);
 	atomic_store(&s->state, SIM_FATAL);
-	atomic_store(&s->fatal_reason, reason);
 	nvr_journal_add(&s->journal, NVR_JEV_FATAL, 0, reason, 0, 0);
 }
 
