@@ -10,11 +10,14 @@
 # Usage: bench/explore_space.sh [BINARY]   (BINARY: build/model/nvmerace)
 set -u
 bin=${1:-build/model/nvmerace}
-# What a row is cut to: one command, or two at QD 2.
+# What a row is cut to: one command, or two at QD 2; cmd1-lat0-hf: one
+# command that the device completes as soon as it fetches it, the interrupt
+# handlers waiting before the row starts (sched.handlers_first).
 sets_of() {
 	case $1 in
 	cmd1) echo "sched.count=1" ;;
 	cmd2-qd2) echo "actors.io.steps.0.submit.count=2 actors.io.steps.0.submit.qd=2" ;;
+	cmd1-lat0-hf) echo "sched.count=1 device.sim.latency_us=0 sched.handlers_first=true" ;;
 	esac
 }
 tmp=$(mktemp -d)
@@ -44,7 +47,10 @@ concurrent-pollers/trylock 2,0 cmd1 50000
 shadow-doorbells/barrier-full 1,1 cmd2-qd2 50000
 shadow-doorbells/barrier-full-spdk 1,1 cmd2-qd2 50000
 shadow-doorbells/barrier-none 1,1 cmd2-qd2 50000
-msix-reprogram/mask 0,0 cmd1 50000
-msix-reprogram/two-step 0,0 cmd1 50000
-msix-reprogram/unmasked 0,0 cmd1 50000
+msix-reprogram/mask 1,0 cmd1-lat0-hf 50000
+msix-reprogram/two-step 1,0 cmd1-lat0-hf 50000
+msix-reprogram/unmasked 1,0 cmd1-lat0-hf 50000
+msix-reprogram/mask 2,0 cmd1-lat0-hf 50000
+msix-reprogram/two-step 2,0 cmd1-lat0-hf 50000
+msix-reprogram/unmasked 2,0 cmd1-lat0-hf 50000
 ROWS

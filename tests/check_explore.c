@@ -425,6 +425,134 @@ START_TEST(test_pollers_exhaustive)
 END_TEST
 
 /*
+ * In timeline @path, the step of the first line of each of the @n actors
+ * @names (into @first; 0: none) and that of actor @io (into @io_first).
+ */
+static void first_steps(const char *path, const char *const *names, int n, long *first,
+			const char *io, long *io_first)
+{
+	char line[512], header[512];
+	int col[8], io_col;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(header, sizeof(header), f));
+	for (int i = 0; i < n; i++) {
+		col[i] = tl_actor(header, names[i]);
+		first[i] = 0;
+	}
+	io_col = tl_actor(header, io);
+	*io_first = 0;
+	while (fgets(line, sizeof(line), f)) {
+		int c = tl_column(line);
+		long step = strtol(line + 1, NULL, 10);
+
+		if (c < 0 || step <= 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (c == col[i] && !first[i])
+				first[i] = step;
+		if (c == io_col && !*io_first)
+			*io_first = step;
+	}
+	fclose(f);
+}
+
+/*
+ * sched.handlers_first: the four interrupt handlers of msix-reprogram take
+ * their first step before the io actor takes its first; without the key
+ * (the same seed) the io actor starts before some of them.
+ */
+START_TEST(test_handlers_first)
+{
+	static const char *const handlers[] = { "cpu0", "cpu1", "other5", "other2" };
+	static struct out o;
+	char tl[] = "/tmp/nvr-explore-hf-XXXXXX";
+	int fd = mkstemp(tl);
+	long first[4], io;
+	bool after;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (int on = 1; on >= 0; on--) {
+		RUN(&o, "run", "-q", "--sched", "model", "--seed", "1", "--set", "sched.count=1",
+		    "--set", on ? "sched.handlers_first=true" : "sched.handlers_first=false",
+		    "--only", "msix-reprogram/mask", "--timeline", tl,
+		    "scenarios/msix-reprogram.yaml");
+		ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+		first_steps(tl, handlers, 4, first, "io", &io);
+		ck_assert_int_gt(io, 0);
+		after = false;
+		for (int i = 0; i < 4; i++) {
+			ck_assert_msg(first[i] > 0, "%s took no step", handlers[i]);
+			after |= first[i] > io;
+		}
+		ck_assert_msg(after != on, "handlers_first=%d: io's first step %ld, handlers' %ld "
+			      "%ld %ld %ld", on, io, first[0], first[1], first[2], first[3]);
+	}
+	unlink(tl);
+}
+END_TEST
+
+/*
+ * Seeds 002/003 exhaustively: one command, a device that completes it as
+ * soon as it fetches it (latency 0), the interrupt handlers waiting before
+ * the row starts (sched.handlers_first), at most one preemption and no
+ * delayed store. The same space that holds unmasked's torn sample (the
+ * device's sample between the mover's address and data writes: a spurious
+ * interrupt on vector 5, the completion missed on vector 1) is complete for
+ * mask and two-step, and none of its schedules breaks them.
+ */
+START_TEST(test_msix_exhaustive)
+{
+	static const char *const rows[] = { "msix-reprogram/mask", "msix-reprogram/two-step",
+					    "msix-reprogram/unmasked" };
+	static struct out o;
+	char js[] = "/tmp/nvr-explore-mx-XXXXXX";
+	struct json_object *root, *list;
+	int fd = mkstemp(js);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	RUN(&o, "explore", "-q", "--strategy", "dfs", "--bound", "1,0", "--budget", "5000",
+	    "--seed", "1", "--set", "sched.count=1", "--set", "device.sim.latency_us=0", "--set",
+	    "sched.handlers_first=true", "--only", rows[0], "--only", rows[1], "--only", rows[2],
+	    "--json", js, "scenarios/msix-reprogram.yaml");
+	ck_assert_msg(o.status == 0, "status %d\n%s%s", o.status, o.out, o.err);
+	root = json_object_from_file(js);
+	ck_assert_ptr_nonnull(root);
+	ck_assert(json_object_object_get_ex(root, "scenarios", &list));
+	ck_assert_uint_eq(json_object_array_length(list), 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *row = json_object_array_get_idx(list, i), *s, *an;
+		const char *name = field(row, "row");
+		bool complete, found;
+
+		ck_assert(json_object_object_get_ex(row, "sched", &s));
+		ck_assert_int_eq(num(s, "bound"), 1);
+		ck_assert_int_eq(num(s, "delay_bound"), 0);
+		ck_assert_str_eq(field(row, "verdict"), "pass");
+		ck_assert(json_object_object_get_ex(row, "anomalies", &an));
+		complete = json_object_get_boolean(json_object_object_get(s, "complete"));
+		found = json_object_get_boolean(json_object_object_get(s, "found"));
+		if (!strcmp(name, "unmasked")) {
+			ck_assert(found);
+			ck_assert_uint_gt(num(an, "spurious_irq"), 0);
+			ck_assert_uint_gt(num(an, "missed_irq"), 0);
+		} else {
+			ck_assert_msg(complete, "%s: space not complete", name);
+			ck_assert(!found);
+			ck_assert_uint_gt(num(s, "schedules"), 100);
+			ck_assert_uint_eq(num(an, "spurious_irq"), 0);
+			ck_assert_uint_eq(num(an, "missed_irq"), 0);
+		}
+	}
+	json_object_put(root);
+	unlink(js);
+}
+END_TEST
+
+/*
  * A schedule that does not end is a hang: it breaks a clean row, and catches
  * no bug. Under the default schedule (dfs, bound 0, one schedule) the sync
  * keep-alive used to take the admin queue again at once, every time, and the
@@ -668,6 +796,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pollers_caught);
 	tcase_add_test(tc, test_pollers_clean);
 	tcase_add_test(tc, test_pollers_exhaustive);
+	tcase_add_test(tc, test_msix_exhaustive);
+	tcase_add_test(tc, test_handlers_first);
 	tcase_add_test(tc, test_hang_fails);
 	tcase_add_test(tc, test_shadow_caught_and_clean);
 	tcase_add_test(tc, test_keepalive_caught);

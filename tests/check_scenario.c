@@ -214,6 +214,36 @@ START_TEST(test_sched_keys)
 }
 END_TEST
 
+/* sched.handlers_first: which actors are handlers, and a scenario without any. */
+START_TEST(test_sched_handlers_first)
+{
+	ck_assert_int_eq(parse(BASE), 0);
+	ck_assert(!scn.model.handlers_first);
+	ck_assert(!scn.handlers_first);
+	ck_assert_int_eq(parse(BASE "sched: { handlers_first: true }\n"), 0);
+	ck_assert(scn.model.handlers_first);
+	/* Model mode sets the run's flag (lib/run/explore.c), never the parser. */
+	ck_assert(!scn.handlers_first);
+	ck_assert(!nvr_actor_is_handler(&scn.actors[0]));
+	ck_assert(nvr_actor_is_handler(&scn.actors[1]));
+	ck_assert_int_eq(parse(BASE "sched: { handlers_first: false }\n"), 0);
+	ck_assert(!scn.model.handlers_first);
+	/* A polled reaper, and a reaper that sleeps first, are not handlers. */
+	expect_error("name: t\nqueues: [ { id: 1, depth: 64, vector: 1 } ]\n"
+		     "actors:\n"
+		     "  - { name: io, steps: [ { submit: { queue: 1, op: read, qd: 1, "
+		     "count: 1 } } ] }\n"
+		     "  - { name: p, steps: [ { reap: { queue: 1, wake: poll } } ] }\n"
+		     "  - { name: s, steps: [ { sleep: { us: 1 } }, "
+		     "{ reap: { queue: 1, wake: irq } } ] }\n"
+		     "sched: { handlers_first: true }\n",
+		     "t.yaml:7:26: handlers_first: no actor is an interrupt handler (only reap "
+		     "steps with wake: irq); there is nothing to start first");
+	expect_error(BASE "sched: { handlers_first: 1 }\n",
+		     "t.yaml:7:26: handlers_first: expected true or false, got '1'");
+}
+END_TEST
+
 /* --- expectations --- */
 
 static const struct expect_case {
@@ -504,6 +534,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_top_expect);
 	tcase_add_test(tc, test_sched_keys);
+	tcase_add_test(tc, test_sched_handlers_first);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("expectations");

@@ -191,6 +191,7 @@ static struct nvr_scenario *model_scenario(const struct nvr_scenario *scn)
 		s->sweep_ns = s->model.sweep_ns;
 	if (s->model.on_anomaly >= 0)
 		s->stop_on_anomaly = s->model.on_anomaly;
+	s->handlers_first = s->model.handlers_first;
 	for (uint32_t a = 0; s->model.count && a < s->nr_actors; a++)
 		for (uint32_t i = 0; i < s->actors[a].nr_steps; i++)
 			if (s->actors[a].steps[i].kind == NVR_STEP_SUBMIT &&

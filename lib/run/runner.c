@@ -27,6 +27,28 @@
 #include "host/queue.h"
 #include "run/runner_int.h"
 
+/* Start the row's actors (@handlers: only its interrupt handlers) not started yet. */
+static int spawn_actors(struct run *r, struct nvr_result *res, bool handlers)
+{
+	const struct nvr_scenario *scn = r->scn;
+
+	for (uint32_t i = 0; i < scn->nr_actors; i++) {
+		int ret;
+
+		if (r->actors[i].started || (handlers && !nvr_actor_is_handler(&scn->actors[i])))
+			continue;
+		ret = nvr_thread_spawn(&r->actors[i].thread, nvr_run_actor_main, &r->actors[i],
+				       scn->actors[i].name);
+		if (ret) {
+			atomic_store(&r->abort, true);
+			nvr_run_fail(res, ret, "cannot start actor '%s'", scn->actors[i].name);
+			return ret;
+		}
+		r->actors[i].started = true;
+	}
+	return 0;
+}
+
 /* The built-in timeout sweep: reap CQs that have work outstanding and made no
  * progress for sweep_ns, as a driver's timeout handler does. */
 static void sweep(struct run *r, uint64_t now, uint64_t *last_reaped, uint64_t *last_change)
@@ -86,18 +108,20 @@ int nvr_run_row(const struct nvr_scenario *scn, uint32_t row, const struct nvr_r
 		goto out;
 	}
 
-	/* Model mode explores from here: the set-up before was the default schedule's. */
-	nvr_explore_hold(false);
-	for (uint32_t i = 0; i < scn->nr_actors; i++) {
-		ret = nvr_thread_spawn(&r->actors[i].thread, nvr_run_actor_main, &r->actors[i],
-				       scn->actors[i].name);
-		if (ret) {
-			atomic_store(&r->abort, true);
-			nvr_run_fail(res, ret, "cannot start actor '%s'", scn->actors[i].name);
-			break;
-		}
-		r->actors[i].started = true;
+	/*
+	 * Model mode explores from here: the set-up before was the default
+	 * schedule's. With sched.handlers_first the interrupt handlers are part
+	 * of it: they start and wait on their vectors first, as a kernel's
+	 * handlers are in place before the device is used, and the order in
+	 * which idle handlers start is no choice of the explorer.
+	 */
+	if (scn->handlers_first) {
+		ret = spawn_actors(r, res, true);
+		nvr_explore_settle();
 	}
+	nvr_explore_hold(false);
+	if (!ret)
+		spawn_actors(r, res, false);
 
 	start = nvr_now_ns();
 	next_progress = start + PROGRESS_NS;

@@ -243,13 +243,26 @@ static void stop(struct sc_ctx *c, yaml_node_t *n)
 static void sched(struct sc_ctx *c, yaml_node_t *n)
 {
 	static const struct sc_key keys[] = { { "stall_ms", false }, { "count", false },
-					      { "on_anomaly", false }, { "sweep_ms", false } };
-	yaml_node_t *v[4];
+					      { "on_anomaly", false }, { "sweep_ms", false },
+					      { "handlers_first", false } };
+	yaml_node_t *v[5];
 	uint64_t x;
 	bool b;
 
-	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 4, v))
+	if (!nvr_sc_map(c, n, "sched", "in sched", keys, 5, v))
 		return;
+	if (v[4] && nvr_sc_bool(c, v[4], "handlers_first", &b) && b) {
+		bool any = false;
+
+		for (uint32_t i = 0; i < c->s->nr_actors; i++)
+			any |= nvr_actor_is_handler(&c->s->actors[i]);
+		/* Actors that could not be read say nothing either way. */
+		if (!any && !c->steps_partial)
+			nvr_sc_error(c, v[4], "handlers_first: no actor is an interrupt handler "
+				     "(only reap steps with wake: irq); there is nothing to start "
+				     "first");
+		c->s->model.handlers_first = true;
+	}
 	if (v[3] && nvr_sc_uint(c, v[3], "sweep_ms", 1, 60000, &x))
 		c->s->model.sweep_ns = x * 1000000ull;
 	if (v[2] && nvr_sc_bool(c, v[2], "on_anomaly", &b))

@@ -9,6 +9,14 @@
 #include "base/util.h"
 #include "scenario/scenario_int.h"
 
+bool nvr_actor_is_handler(const struct nvr_actor *a)
+{
+	for (uint32_t i = 0; i < a->nr_steps; i++)
+		if (a->steps[i].kind != NVR_STEP_REAP || a->steps[i].wake != NVR_WAKE_IRQ)
+			return false;
+	return a->nr_steps > 0;
+}
+
 /* --- checks across actors --- */
 
 /*

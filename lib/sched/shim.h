@@ -316,6 +316,17 @@ static inline void nvr_explore_hold(bool on)
 	nvr_sched_hold(on);
 }
 
+/*
+ * Under the hold, let the other actors run until each blocks: a yield gives
+ * way at the yielder's next step, and the default schedule then runs the
+ * others in turn (actor order after the caller), each until it blocks.
+ */
+static inline void nvr_explore_settle(void)
+{
+	nvr_sched_yield();
+	nvr_sched_yield();
+}
+
 /* Name the shared word at @addr in timelines: @fmt with one %d for @n. */
 static inline void nvr_shim_label(const void *addr, const char *fmt, int n)
 {
@@ -530,6 +541,15 @@ static inline int nvr_fd_wait_any(const int *fd, int n, uint64_t timeout_ns)
 static inline void nvr_explore_hold(bool on)
 {
 	(void)on;
+}
+
+/*
+ * Model mode, under the hold: let every other actor run until it blocks
+ * before the caller goes on (the runner, after starting the interrupt
+ * handlers of sched.handlers_first). Normal build: nothing.
+ */
+static inline void nvr_explore_settle(void)
+{
 }
 
 /*

@@ -175,13 +175,18 @@ struct nvr_scenario {
 	bool stop_on_anomaly;
 	/* sched: what model mode (virtual time, every step a scheduling point)
 	 * changes: the stall timeout, the sweep, a cap on each submit step's
-	 * count; 0: as is */
+	 * count, the handlers' start; 0: as is */
 	struct {
 		uint64_t stall_ns;
 		uint64_t sweep_ns;
 		uint64_t count;
 		int on_anomaly;	/* -1: as stop.on_anomaly */
+		bool handlers_first;
 	} model;
+	/* Model mode (sched.handlers_first): the actors nvr_actor_is_handler()
+	 * names start first, under the default schedule, and wait on their
+	 * vectors before the others start. Never set in os mode. */
+	bool handlers_first;
 	uint32_t nr_rows;
 	struct nvr_row rows[16];
 };
@@ -192,6 +197,15 @@ struct nvr_override {
 	const char *path;
 	const char *value;
 };
+
+/**
+ * nvr_actor_is_handler() - is @a an interrupt handler and nothing else?
+ * @a: an actor of a scenario.
+ *
+ * Return: true when @a has steps and each is a reap that waits on a vector
+ * (wake: irq): the actors sched.handlers_first starts first.
+ */
+bool nvr_actor_is_handler(const struct nvr_actor *a);
 
 /**
  * nvr_scenario_parse() - parse and validate one scenario document.
