@@ -14,13 +14,6 @@
 #include "helpers.h"
 #include "suite_main.h"
 
-static void flush_sqe(struct nvr_sqe *sqe)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = nvme_cmd_flush;
-	sqe->nsid = 1;
-}
-
 /* Identify: what the host decodes is what the device was configured with. */
 
 static void check_identify(uint32_t lba_size, uint64_t ns_bytes, uint8_t mdts)

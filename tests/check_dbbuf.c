@@ -12,8 +12,8 @@
 #include <nvme/types.h>
 
 #include "dev/sim/truth.h"
-#include "helpers.h"
 #include "host/dbbuf.h"
+#include "queue_helpers.h"
 #include "suite_main.h"
 
 /* ei in the half-open ring interval [lo, hi), modulo 2^16. */
@@ -117,21 +117,13 @@ START_TEST(test_dbbuf_config_invalid)
 }
 END_TEST
 
-static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
-{
-	(void)sq;
-	(void)cqe;
-	(void)ctx;
-	(*(unsigned int *)arg)++;
-}
-
 static unsigned int reap_for(struct nvr_cq *cq, unsigned int want, unsigned int ms)
 {
 	unsigned int got = 0;
 	uint64_t end = nvr_now_ns() + (uint64_t)ms * 1000000;
 
 	while (got < want && nvr_now_ns() < end) {
-		if (!nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &got))
+		if (!nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_calls, &got))
 			nvr_sleep_ns(100000);
 	}
 	return got;
@@ -160,12 +152,9 @@ START_TEST(test_dbbuf_device_needs_mmio_after_idle)
 	uint16_t st;
 
 	nvr_sim_config_init(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 16, -1);
+	qp_open(&d, &cfg, 16, &sq, &cq);
 	ck_assert_int_eq(nvr_ctrl_dbbuf_enable(d.ctrl, &p, &st), 0);
 	ck_assert_int_eq(nvr_ctrl_dbbuf_enable(d.ctrl, &p, &st), -EALREADY);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
 	ck_assert_ptr_nonnull(sq->shadow.db);
 	ck_assert_ptr_nonnull(cq->shadow.db);
 	/* The admin queue keeps its shadow current and rings MMIO every time. */
@@ -227,7 +216,7 @@ START_TEST(test_dbbuf_traffic_few_mmio)
 			sent++;
 			nvr_sq_ring(sq);
 		}
-		nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &done);
+		nvr_cq_reap(cq, 64, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_calls, &done);
 	}
 	ck_assert_uint_eq(done, 20000);
 	ck_assert_uint_eq(atomic_load(&sq->shadow.mmio) + atomic_load(&sq->shadow.skipped), 20000);

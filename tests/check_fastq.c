@@ -13,24 +13,9 @@
 #include <string.h>
 #include <nvme/types.h>
 
-#include <nvmerace/fastq.h>
-
-#include "helpers.h"
+#include "queue_helpers.h"
 #include "run/runner_int.h"
 #include "suite_main.h"
-
-static void sim_cfg(struct nvr_sim_config *cfg)
-{
-	nvr_sim_config_init(cfg);
-	cfg->ns_bytes = 16u << 20;
-}
-
-static void flush_sqe(struct nvr_sqe *sqe)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = nvme_cmd_flush;
-	sqe->nsid = 1;
-}
 
 struct fq_log {
 	uint64_t done;
@@ -87,10 +72,7 @@ START_TEST(test_fast_matches_library)
 	uint64_t cqes0;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 4, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, 4, &sq, &cq);
 	ck_assert_uint_eq(sq->slow, 0);	/* nothing follows it: the fast path proper */
 	ck_assert_uint_eq(cq->slow, 0);
 	log.times = calloc(n, sizeof(*log.times));
@@ -156,28 +138,6 @@ START_TEST(test_fast_matches_library)
 }
 END_TEST
 
-static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
-{
-	(void)sq;
-	(void)cqe;
-	(void)ctx;
-	(*(unsigned int *)arg)++;
-}
-
-/* Submit one Flush with the fast path and wait until the device posted it. */
-static uint32_t one_posted(struct tdev *d, struct nvr_sq *sq, struct nvr_cq *cq)
-{
-	uint64_t cqes0 = tdev_stats(d).cqes;
-	struct nvr_sqe sqe;
-
-	flush_sqe(&sqe);
-	ck_assert_int_ge(nvr_sq_submit_fast(sq, &sqe, NULL), 0);
-	nvr_sq_ring_fast(sq);
-	ck_assert(wait_cqes(d, cqes0 + 1, T_WAIT_MS));
-	ck_assert(nvr_cq_pending_fast(cq));
-	return atomic_load(&cq->hp);
-}
-
 /*
  * The fast reap keeps the claim: a second reaper that read the head before
  * the first moved it (two reapers without a lock) sees the same CQE again and
@@ -186,32 +146,13 @@ static uint32_t one_posted(struct tdev *d, struct nvr_sq *sq, struct nvr_cq *cq)
 START_TEST(test_fast_claim_second_reaper)
 {
 	struct nvr_sim_config cfg;
-	struct nvr_cq_stats cst;
 	struct tdev d;
 	struct nvr_sq *sq;
 	struct nvr_cq *cq;
-	unsigned int calls = 0;
-	uint32_t hp;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 4, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
-	hp = one_posted(&d, sq, cq);
-
-	ck_assert_uint_eq(nvr_cq_reap_fast(cq, 4, count_fn, &calls), 1);
-	nvr_cq_get_stats(cq, &cst);
-	ck_assert_uint_eq(calls, 1);
-	ck_assert_uint_eq(cst.spurious, 0);
-	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
-
-	atomic_store(&cq->hp, hp);	/* the second reaper's stale head */
-	ck_assert_uint_eq(nvr_cq_reap_fast(cq, 4, count_fn, &calls), 1);
-	nvr_cq_get_stats(cq, &cst);
-	ck_assert_uint_eq(calls, 1);	/* not completed twice */
-	ck_assert_uint_eq(cst.spurious, 1);
-	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
+	qp_open(&d, &cfg, 4, &sq, &cq);
+	check_second_reaper(&d, sq, cq, true);
 	tdev_close(&d);
 }
 END_TEST
@@ -234,10 +175,7 @@ START_TEST(test_fast_with_ledger)
 	uint32_t hp;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 4, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, 4, &sq, &cq);
 	nvr_ledger_opts_init(&lo);
 	ck_assert_int_eq(nvr_ledger_create(&lo, &l), 0);
 	ck_assert_int_eq(nvr_ledger_attach(l, sq, cq), 0);
@@ -245,8 +183,8 @@ START_TEST(test_fast_with_ledger)
 	ck_assert_uint_ne(cq->slow, 0);
 
 	for (int i = 0; i < 3; i++) {
-		hp = one_posted(&d, sq, cq);
-		ck_assert_uint_eq(nvr_cq_reap_fast(cq, 4, count_fn, &calls), 1);
+		hp = post_one(&d, sq, cq, true);
+		ck_assert_uint_eq(reap4(cq, true, &calls), 1);
 	}
 	nvr_ledger_snapshot(l, &st);
 	ck_assert_uint_eq(st.submitted, 3);
@@ -254,7 +192,7 @@ START_TEST(test_fast_with_ledger)
 	ck_assert_uint_eq(nvr_ledger_total(l), 0);
 
 	atomic_store(&cq->hp, hp);	/* a second reaper on the last CQE */
-	ck_assert_uint_eq(nvr_cq_reap_fast(cq, 4, count_fn, &calls), 1);
+	ck_assert_uint_eq(reap4(cq, true, &calls), 1);
 	ck_assert_uint_eq(calls, 3);
 	nvr_ledger_snapshot(l, &st);
 	ck_assert_uint_eq(st.completed, 3);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <nvme/types.h>
 
-#include "helpers.h"
+#include "queue_helpers.h"
 #include "suite_main.h"
 
 #define PAGE NVR_PAGE_SIZE
@@ -145,12 +145,6 @@ END_TEST
 
 /* Queues on the simulator. */
 
-static void sim_cfg(struct nvr_sim_config *cfg)
-{
-	nvr_sim_config_init(cfg);
-	cfg->ns_bytes = 16u << 20;
-}
-
 struct flush_log {
 	uint64_t done;
 	uint32_t max;
@@ -178,13 +172,6 @@ static void flush_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, vo
 	log->done++;
 }
 
-static void flush_sqe(struct nvr_sqe *sqe)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = nvme_cmd_flush;
-	sqe->nsid = 1;
-}
-
 /*
  * A depth-2 queue wraps on every second command. Thousands of commands, one
  * at a time: each completes exactly once with a valid CID, the phase tag
@@ -203,10 +190,7 @@ START_TEST(test_phase_wrap_depth2)
 	uint32_t nev, posts = 0;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 2, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, 2, &sq, &cq);
 	log.cid = calloc(n, sizeof(*log.cid));
 	log.phase = calloc(n, sizeof(*log.phase));
 	log.times = calloc(n, sizeof(*log.times));
@@ -399,10 +383,7 @@ START_TEST(test_cid_reuse)
 	uint32_t submitted = 0;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, depth, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, depth, &sq, &cq);
 	cqes0 = tdev_stats(&d).cqes;
 
 	for (int i = 0; i < depth - 1; i++)
@@ -473,10 +454,7 @@ START_TEST(test_sq_room_out_of_order)
 	cfg.latency_min_us = _i ? 500 : 2000;
 	cfg.latency_max_us = _i ? 3000 : 2000;
 	cfg.seed = (uint64_t)_i;
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, depth, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, depth, &sq, &cq);
 	cqes0 = tdev_stats(&d).cqes;
 
 	for (int i = 0; i < depth - 1; i++) {
@@ -516,14 +494,6 @@ START_TEST(test_sq_room_out_of_order)
 }
 END_TEST
 
-static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, void *arg)
-{
-	(void)sq;
-	(void)cqe;
-	(void)ctx;
-	(*(unsigned int *)arg)++;
-}
-
 /*
  * A CQ without a ledger and without a reader's race knob is reaped by
  * reap_lean(). A second reaper that read the head before the first one
@@ -534,41 +504,14 @@ static void count_fn(struct nvr_sq *sq, const struct nvr_cqe *cqe, void *ctx, vo
 START_TEST(test_lean_claim_second_reaper)
 {
 	struct nvr_sim_config cfg;
-	struct nvr_cq_stats cst;
-	struct nvr_sqe sqe;
 	struct tdev d;
 	struct nvr_sq *sq;
 	struct nvr_cq *cq;
-	unsigned int calls = 0;
-	uint64_t cqes0;
-	uint32_t hp;
 
 	sim_cfg(&cfg);
-	tdev_open(&d, &cfg, 1);
-	tdev_qpair(&d, 1, 4, -1);
-	sq = nvr_ctrl_sq(d.ctrl, 1);
-	cq = nvr_ctrl_cq(d.ctrl, 1);
+	qp_open(&d, &cfg, 4, &sq, &cq);
 	ck_assert(!cq->lcq && !cq->cid_first && !cq->held);	/* the lean path */
-	cqes0 = tdev_stats(&d).cqes;
-	flush_sqe(&sqe);
-	ck_assert_int_ge(nvr_sq_submit(sq, &sqe, NULL), 0);
-	nvr_sq_ring(sq);
-	ck_assert(wait_cqes(&d, cqes0 + 1, T_WAIT_MS));
-
-	hp = atomic_load(&cq->hp);
-	ck_assert_uint_eq(nvr_cq_reap(cq, 4, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &calls), 1);
-	nvr_cq_get_stats(cq, &cst);
-	ck_assert_uint_eq(calls, 1);
-	ck_assert_uint_eq(cst.spurious, 0);
-	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
-
-	/* The second reaper, with the head it read before the first moved it. */
-	atomic_store(&cq->hp, hp);
-	ck_assert_uint_eq(nvr_cq_reap(cq, 4, NVR_REAP_POLL, NVR_CLAIM_EXCLUSIVE, count_fn, &calls), 1);
-	nvr_cq_get_stats(cq, &cst);
-	ck_assert_uint_eq(calls, 1);	/* not completed twice */
-	ck_assert_uint_eq(cst.spurious, 1);
-	ck_assert_uint_eq(atomic_load(&sq->outstanding), 0);
+	check_second_reaper(&d, sq, cq, false);
 	tdev_close(&d);
 }
 END_TEST

@@ -150,6 +150,14 @@ static inline uint16_t delete_q_raw(struct nvr_ctrl *ctrl, uint8_t opcode, uint1
 	return admin_raw(ctrl, &sqe, NULL);
 }
 
+/* A Flush of namespace 1. */
+static inline void flush_sqe(struct nvr_sqe *sqe)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = nvme_cmd_flush;
+	sqe->nsid = 1;
+}
+
 /* Reap @cq until *@done reaches @target or @timeout_ms pass; return whether it did. */
 static inline bool reap_until(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg,
 			      const volatile uint64_t *done, uint64_t target,

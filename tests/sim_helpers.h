@@ -20,13 +20,6 @@ static inline void small_cfg(struct nvr_sim_config *cfg)
 	cfg->ns_bytes = 4u << 20;
 }
 
-static inline void flush_sqe(struct nvr_sqe *sqe)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = nvme_cmd_flush;
-	sqe->nsid = 1;
-}
-
 /* Run @n flushes on @sq, up to depth - 1 at a time; assert they all succeed. */
 struct count {
 	uint64_t done;

@@ -123,26 +123,28 @@ bool nvr_cq_pending(struct nvr_cq *cq)
 }
 
 /*
- * Complete one consumed CQE. *@now: the completion stamp, read from the
- * clock at the first CQE of a reap that completes a command of a followed
+ * Complete the command a consumed CQE names, once. @sq: the CQ's SQ. The CQ
+ * knows the SQ that completes into it (queues are created in pairs): a CQE
+ * naming any other SQ ID is spurious here, whatever that SQ is, so reaping
+ * never asks the controller. @ledger, a constant: false leaves out the
+ * ledger's hooks (a CQ without a ledger, reap_lean()); with it, @lcq (or
+ * NULL) hears of a bad CQE or SQHD. *@now: the completion stamp, read from
+ * the clock at the first CQE of a reap that completes a command of a followed
  * SQ (0 until then): one read per reap.
  */
 static inline __attribute__((always_inline)) void
-complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
-	 void *arg, enum nvr_reaper who, uint64_t *now)
+complete_cmd(struct nvr_cq *cq, struct nvr_sq *sq, struct nvr_lcq *lcq, const struct nvr_cqe *cqe,
+	     uint16_t slot, bool ledger, uint64_t *now, nvr_cqe_fn fn, void *arg)
 {
-	/* The CQ knows the SQ that completes into it (queues are created in
-	 * pairs): a CQE naming any other SQ ID is spurious here, whatever that
-	 * SQ is, so reaping never asks the controller. */
-	struct nvr_sq *sq = likely(cq->sq && cq->sq->qid == cqe->sqid) ? cq->sq : NULL;
-	struct nvr_lcq *lcq = cq->lcq;
-	struct nvr_cmd *cmd;
 	uint8_t expect = NVR_CMD_OUTSTANDING;
+	struct nvr_cmd *cmd;
 	void *ctx;
 
-	if (lcq && !nvr_ledger_consume_inl(lcq, slot, pass, cqe->cid, who))
-		return;	/* another reaper consumed this very CQE */
-	if (unlikely(!sq || cqe->cid >= sq->ncids))
+	if (unlikely(!sq || sq->qid != cqe->sqid)) {
+		sq = NULL;
+		goto spurious;
+	}
+	if (unlikely(cqe->cid >= sq->ncids))
 		goto spurious;
 	cmd = &sq->cmds[cqe->cid];
 	/* Claim the command first, so that two reapers racing on one CQE cannot
@@ -155,21 +157,37 @@ complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t p
 	 * the SQ keeps the last head that made sense (a hostile device). */
 	if (likely(cqe->sqhd < sq->depth))
 		atomic_store_explicit(&sq->head, cqe->sqhd, memory_order_release);
-	else if (lcq)
+	else if (ledger && lcq)
 		nvr_ledger_bad_sqhd(lcq, cqe, slot, sq->depth);
 	atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-	if (sq->lsq) {
+	if (ledger && likely(sq->lsq != NULL)) {
 		if (!*now)
 			*now = nvr_clock_ns();
 		nvr_ledger_completed_at(sq->lsq, cqe->cid, *now);
 	}
-	if (fn)
+	if (likely(fn != NULL))
 		fn(sq, cqe, ctx, arg);
 	return;
 spurious:
 	atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
-	if (lcq)
+	if (ledger && lcq)
 		nvr_ledger_bad_cqe(lcq, sq ? sq->lsq : NULL, cqe, slot);
+}
+
+/*
+ * Complete one consumed CQE in any reaper's name: the ledger's consumption
+ * first (when one follows the CQ), then complete_cmd().
+ */
+static inline __attribute__((always_inline)) void
+complete(struct nvr_cq *cq, const struct nvr_cqe *cqe, uint16_t slot, uint32_t pass, nvr_cqe_fn fn,
+	 void *arg, enum nvr_reaper who, uint64_t *now)
+{
+	struct nvr_sq *sq = cq->sq;
+	struct nvr_lcq *lcq = cq->lcq;
+
+	if (lcq && !nvr_ledger_consume_inl(lcq, slot, pass, cqe->cid, who))
+		return;	/* another reaper consumed this very CQE */
+	complete_cmd(cq, sq, lcq, cqe, slot, true, now, fn, arg);
 }
 
 static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3)
@@ -178,6 +196,17 @@ static inline void read_cqe(struct nvr_cqe *out, struct nvr_cqe *e, uint32_t dw3
 	nvr_ld_block(out, e, 12);
 	out->cid = (uint16_t)dw3;
 	out->status = (uint16_t)(dw3 >> 16);
+}
+
+/* The end of an exclusive reap that took @n CQEs: the head word, the counters
+ * and the head doorbell. */
+static inline __attribute__((always_inline)) void
+reap_done(struct nvr_cq *cq, uint32_t hp, unsigned int n)
+{
+	nvr_st32(&cq->hp, hp, memory_order_relaxed);
+	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
+	cq_doorbell(cq, (uint16_t)hp);
 }
 
 /* NVR_CLAIM_EXCLUSIVE: the caller has the CQ to itself. */
@@ -205,91 +234,73 @@ reap_exclusive(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn, void *arg, en
 		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
 		hp = hp_next(cq, hp);
 	}
-	if (n) {
-		nvr_st32(&cq->hp, hp, memory_order_relaxed);
-		atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
-		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
-		cq_doorbell(cq, (uint16_t)hp);
-	}
+	if (n)
+		reap_done(cq, hp, n);
 	return n;
 }
 
 /*
  * NVR_CLAIM_EXCLUSIVE on a CQ whose entries are read as they are (no early
- * CID read, no withheld head) and that a ledger follows: reap_exclusive()
- * without its per-entry checks of those, same effects, the ledger's hooks
- * inline (host/hooks.h) and the completion stamp read once per reap. The
- * hot path of every queue of a run.
+ * CID read, no withheld head): reap_exclusive() without its per-entry checks
+ * of those, same effects. @ledger, a constant: with it, @lcq (not NULL)
+ * follows the CQ, its hooks inline (host/hooks.h) and the completion stamp
+ * read once per reap; without it, @lcq is NULL and the hooks' tests and the
+ * registers their calls need are left out. The hot path of every queue of a
+ * run.
  */
 static inline __attribute__((always_inline)) unsigned int
-reap_ledger(struct nvr_cq *cq, struct nvr_lcq *lcq, unsigned int max, enum nvr_reaper who,
-	    nvr_cqe_fn fn, void *arg)
+reap_loop(struct nvr_cq *cq, struct nvr_lcq *lcq, bool ledger, unsigned int max,
+	  enum nvr_reaper who, nvr_cqe_fn fn, void *arg)
 {
 	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
 	unsigned int n = 0;
 	uint64_t now = 0;
+	struct nvr_cqe cqe;
 
 	while (n < max) {
 		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
 		uint32_t dw3 = nvr_ld32((_Atomic uint32_t *)&e->cid, memory_order_acquire);
 		struct nvr_sq *sq = cq->sq;
-		uint8_t expect = NVR_CMD_OUTSTANDING;
 		uint16_t slot = (uint16_t)hp;
-		struct nvr_cqe cqe;
-		struct nvr_cmd *cmd;
-		void *ctx;
 
 		if ((dw3 ^ hp) & (1u << 16))
 			break;
 		read_cqe(&cqe, e, dw3);
 		n++;
-		if (unlikely(!nvr_ledger_consume_inl(lcq, slot, hp >> 17, cqe.cid, who))) {
+		if (ledger &&
+		    unlikely(!nvr_ledger_consume_inl(lcq, slot, hp >> 17, cqe.cid, who))) {
 			hp = hp_next(cq, hp);
 			continue;	/* another reaper consumed this very CQE */
 		}
 		hp = hp_next(cq, hp);
-		if (unlikely(!sq || sq->qid != cqe.sqid)) {
-			sq = NULL;
-			goto spurious;
-		}
-		if (unlikely(cqe.cid >= sq->ncids))
-			goto spurious;
-		cmd = &sq->cmds[cqe.cid];
-		if (unlikely(!nvr_cas8(&cmd->state, &expect, NVR_CMD_COMPLETING)))
-			goto spurious;
-		ctx = cmd->ctx;
-		nvr_st8(&cmd->state, NVR_CMD_FREE, memory_order_release);
-		if (likely(cqe.sqhd < sq->depth))
-			atomic_store_explicit(&sq->head, cqe.sqhd, memory_order_release);
-		else
-			nvr_ledger_bad_sqhd(lcq, &cqe, slot, sq->depth);
-		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-		if (likely(sq->lsq != NULL)) {
-			if (!now)
-				now = nvr_clock_ns();
-			nvr_ledger_completed_at(sq->lsq, cqe.cid, now);
-		}
-		if (likely(fn != NULL))
-			fn(sq, &cqe, ctx, arg);
-		continue;
-spurious:
-		atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
-		nvr_ledger_bad_cqe(lcq, sq ? sq->lsq : NULL, &cqe, slot);
+		/* No stamp without a ledger. (NULL rather than an unused &now:
+		 * with &now, gcc 12 spent one more instruction per reap in
+		 * reap_plain(), by callgrind.) */
+		complete_cmd(cq, sq, lcq, &cqe, slot, ledger, ledger ? &now : NULL, fn, arg);
 	}
 	if (!n)
 		return 0;
-	nvr_st32(&cq->hp, hp, memory_order_relaxed);
-	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
-	atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
-	cq_doorbell(cq, (uint16_t)hp);
+	reap_done(cq, hp, n);
 	return n;
 }
 
-static unsigned int reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who,
-			      enum nvr_claim claim, nvr_cqe_fn fn, void *arg);
+/*
+ * reap_loop() on a CQ without a ledger: the same effects (the claim by
+ * compare-and-swap that catches two reapers on one CQE, the SQ head, the
+ * outstanding count, the counters), without the hooks. nvr_cq_reap() takes
+ * it when the CQ has no ledger and no race knob; a racy exclusion policy
+ * takes it too and is caught as before, by the claim.
+ */
+static NVR_NOIPA unsigned int
+reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
+	  nvr_cqe_fn fn, void *arg)
+{
+	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
+	return reap_loop(cq, NULL, false, max, who, fn, arg);
+}
 
-/* reap_ledger(), compiled apart for a poller: the ledger's per-reaper
- * count and its interrupt test then cost nothing to decide. */
+/* reap_loop() with a ledger, compiled apart for a poller: the ledger's
+ * per-reaper count and its interrupt test then cost nothing to decide. */
 static NVR_NOIPA unsigned int
 reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
 	   nvr_cqe_fn fn, void *arg)
@@ -300,64 +311,8 @@ reap_plain(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_cl
 	if (unlikely(!lcq))
 		return reap_lean(cq, max, who, claim, fn, arg);
 	if (likely(who == NVR_REAP_POLL))
-		return reap_ledger(cq, lcq, max, NVR_REAP_POLL, fn, arg);
-	return reap_ledger(cq, lcq, max, who, fn, arg);
-}
-
-/*
- * reap_plain() on a CQ without a ledger: the same effects (the claim by
- * compare-and-swap that catches two reapers on one CQE, the SQ head, the
- * outstanding count, the counters), without the hooks' tests and the
- * registers their calls need. nvr_cq_reap() takes it when the CQ has no
- * ledger and no race knob; a racy exclusion policy takes it too and is
- * caught as before, by the claim.
- */
-static NVR_NOIPA unsigned int
-reap_lean(struct nvr_cq *cq, unsigned int max, enum nvr_reaper who, enum nvr_claim claim,
-	  nvr_cqe_fn fn, void *arg)
-{
-	uint32_t hp = nvr_ld32(&cq->hp, memory_order_relaxed);
-	unsigned int n = 0;
-
-	(void)who;	/* for the ledger only */
-	(void)claim;	/* in the signature so that nvr_cq_reap() jumps here as it is */
-	while (n < max) {
-		struct nvr_cqe *e = &cq->ring[(uint16_t)hp];
-		uint32_t dw3 = nvr_ld32((_Atomic uint32_t *)&e->cid, memory_order_acquire);
-		struct nvr_sq *sq = cq->sq;
-		struct nvr_cqe cqe;
-		struct nvr_cmd *cmd;
-		uint8_t expect = NVR_CMD_OUTSTANDING;
-		void *ctx;
-
-		if ((dw3 ^ hp) & (1u << 16))
-			break;
-		read_cqe(&cqe, e, dw3);
-		n++;
-		hp = hp_next(cq, hp);
-		if (unlikely(!sq || sq->qid != cqe.sqid || cqe.cid >= sq->ncids))
-			goto spurious;
-		cmd = &sq->cmds[cqe.cid];
-		if (unlikely(!nvr_cas8(&cmd->state, &expect, NVR_CMD_COMPLETING)))
-			goto spurious;
-		ctx = cmd->ctx;
-		nvr_st8(&cmd->state, NVR_CMD_FREE, memory_order_release);
-		if (likely(cqe.sqhd < sq->depth))
-			atomic_store_explicit(&sq->head, cqe.sqhd, memory_order_release);
-		atomic_fetch_sub_explicit(&sq->outstanding, 1, memory_order_relaxed);
-		if (likely(fn != NULL))
-			fn(sq, &cqe, ctx, arg);
-		continue;
-spurious:
-		atomic_fetch_add_explicit(&cq->spurious, 1, memory_order_relaxed);
-	}
-	if (!n)
-		return 0;
-	nvr_st32(&cq->hp, hp, memory_order_relaxed);
-	atomic_store_explicit(&cq->db_head, (uint16_t)hp, memory_order_relaxed);
-	atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
-	cq_doorbell(cq, (uint16_t)hp);
-	return n;
+		return reap_loop(cq, lcq, true, max, NVR_REAP_POLL, fn, arg);
+	return reap_loop(cq, lcq, true, max, who, fn, arg);
 }
 
 /* Write the head doorbell for a lock-free queue: never backwards, never stale. */

@@ -52,8 +52,6 @@
 #include "shim.h"
 #include "sched_int.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 static __thread struct nvr_actor *self_actor;
 
 #if NVR_SCHED_FIBERS

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched_int.h"
+#include <nvmerace/util.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "sched_int.h"
 
 int nvr_schedule_write(const struct nvr_schedule *s, FILE *f)
 {
@@ -354,7 +354,7 @@ uint64_t nvr_sched_trace_hash(const struct nvr_sched_event *ev, size_t n)
 					  (uint64_t)e->flags << 56,
 				  e->obj, e->value, e->time_ns };
 
-		for (size_t j = 0; j < ARRAY_SIZE(w); j++) {
+		for (size_t j = 0; j < NVR_ARRAY_SIZE(w); j++) {
 			h = (h ^ w[j]) * 0x9e3779b97f4a7c15ull;
 			h ^= h >> 32;
 		}
@@ -375,5 +375,5 @@ const char *nvr_sched_status_str(enum nvr_sched_status st)
 {
 	static const char *const s[] = { "done", "deadlock", "budget", "pruned", "diverged" };
 
-	return (unsigned int)st < ARRAY_SIZE(s) ? s[st] : "?";
+	return (unsigned int)st < NVR_ARRAY_SIZE(s) ? s[st] : "?";
 }
