@@ -26,11 +26,31 @@ int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
 }
 
 /* Two reapers that both took this slot in this pass consumed one CQE twice. */
-bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid)
+bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
+			       uint32_t was)
 {
+	uint32_t ahead = (was - (pass + 1)) & NVR_LEDGER_PASS_MASK;
+
+	if (!ahead) {
+		nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
+		       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
+		       c->qid, slot, pass);
+		return false;
+	}
+	/* An earlier pass (or the count wrapped): the slot was not taken since. */
+	if (ahead > NVR_LEDGER_PASS_MASK / 2)
+		return true;
+	/*
+	 * The slot was already taken in a later pass: this reaper read an entry
+	 * of a pass the CQ had left, a wrap late (a reaper descheduled while the
+	 * others went round the ring). That entry was consumed when the CQ left
+	 * its pass. The slot keeps its later pass.
+	 */
+	atomic_store_explicit(&c->slot_pass[slot], was, memory_order_relaxed);
 	nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
-	       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
-	       c->qid, slot, pass);
+	       "CQE at CQ %u slot %u (pass %u) consumed after the CQ took that slot in pass %u: "
+	       "a reaper read it a wrap late, two reapers raced on one CQ",
+	       c->qid, slot, pass, (was - 1) & NVR_LEDGER_PASS_MASK);
 	return false;
 }
 

@@ -65,10 +65,18 @@ int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid);
 bool nvr_ledger_consume(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
 			enum nvr_reaper who);
 void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, enum nvr_reaper who);
-/* nvr_ledger_consume()'s rare cases: the slot consumed twice in one pass
- * (returns false), and an interrupt-driven CQ's CQE taken by a poller or a
- * sweep (returns true). */
-bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid);
+/* A CQ's pass count, as nvr_ledger_consume() gets it: the head word's top 15 bits. */
+#define NVR_LEDGER_PASS_MASK 0x7fffu
+/*
+ * nvr_ledger_consume()'s rare cases: the slot's last consumption @was (pass
+ * + 1) is not the pass before @pass. The same pass, or a later one (a reaper
+ * that read the entry a wrap late, its pass already taken): a duplicate
+ * consumption (returns false). An earlier one, or the pass count's wrap:
+ * nothing wrong (returns true). And an interrupt-driven CQ's CQE taken by a
+ * poller or a sweep (returns true).
+ */
+bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
+			       uint32_t was);
 bool nvr_ledger_consumed_by_other(struct nvr_lcq *c, uint16_t slot, uint16_t cid,
 				  enum nvr_reaper who);
 
@@ -91,8 +99,9 @@ static inline bool nvr_ledger_consume_inl(struct nvr_lcq *c_, uint16_t slot, uin
 	uint32_t tag = pass + 1;
 	uint32_t was = atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed);
 
-	if (unlikely(was == tag))
-		return nvr_ledger_consumed_twice(c_, slot, pass, cid);
+	/* was: the pass before this one (pass + 1 - 1), or none yet. */
+	if (unlikely(was != pass) && was && !nvr_ledger_consumed_twice(c_, slot, pass, cid, was))
+		return false;
 	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
 	if (likely(who == NVR_REAP_IRQ || c->vector < 0))
 		return true;
