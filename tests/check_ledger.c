@@ -458,6 +458,8 @@ static uint64_t duplicates(struct nvr_ledger *l)
  * read an entry a wrap late, after the others took the slot again (the
  * ledger used to take that one for new, and the command it named showed as a
  * spurious CQE or an early completion instead of the duplicate it was).
+ * Unless the reaper had claimed the entry first, as the cas design does: then
+ * it was the only one to take it.
  */
 START_TEST(test_consume_passes)
 {
@@ -474,6 +476,10 @@ START_TEST(test_consume_passes)
 	ck_assert_uint_eq(duplicates(g.l), 0);
 	/* Pass 0 of slot 3 again, a wrap late: a duplicate. */
 	ck_assert(!nvr_ledger_consume(c, 3, 0, 1, NVR_REAP_IRQ));
+	ck_assert_uint_eq(duplicates(g.l), 1);
+	/* A reaper that claimed pass 0's entry (moved the head past it) before
+	 * it got here, a wrap late: the only one to take it, no duplicate. */
+	ck_assert(nvr_ledger_consume(c, 3, 0 | NVR_LEDGER_CLAIMED, 1, NVR_REAP_IRQ));
 	ck_assert_uint_eq(duplicates(g.l), 1);
 	/* The slot kept pass 1: pass 2 comes in turn, then twice. */
 	ck_assert(nvr_ledger_consume(c, 3, 2, 1, NVR_REAP_IRQ));

@@ -29,8 +29,11 @@ int nvr_ledger_submitted(struct nvr_lsq *s, uint16_t cid)
 bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, uint16_t cid,
 			       uint32_t was)
 {
-	uint32_t ahead = (was - (pass + 1)) & NVR_LEDGER_PASS_MASK;
+	bool claimed = pass & NVR_LEDGER_CLAIMED;
+	uint32_t ahead;
 
+	pass &= NVR_LEDGER_PASS_MASK;
+	ahead = (was - (pass + 1)) & NVR_LEDGER_PASS_MASK;
 	if (!ahead) {
 		nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
 		       "CQE at CQ %u slot %u (pass %u) consumed twice: two reapers raced on one CQ",
@@ -41,12 +44,15 @@ bool nvr_ledger_consumed_twice(struct nvr_lcq *c, uint16_t slot, uint32_t pass, 
 	if (ahead > NVR_LEDGER_PASS_MASK / 2)
 		return true;
 	/*
-	 * The slot was already taken in a later pass: this reaper read an entry
-	 * of a pass the CQ had left, a wrap late (a reaper descheduled while the
-	 * others went round the ring). That entry was consumed when the CQ left
-	 * its pass. The slot keeps its later pass.
+	 * The slot was already taken in a later pass: this reaper got here a
+	 * wrap late (descheduled while the others went round the ring). The
+	 * slot keeps its later pass. Having claimed the entry first, it was the
+	 * only one to take it; if not, the entry was consumed when the CQ left
+	 * its pass, by whoever moved the head past it.
 	 */
 	atomic_store_explicit(&c->slot_pass[slot], was, memory_order_relaxed);
+	if (claimed)
+		return true;
 	nvr_ledger_record(c->l, c->lsq, NVR_AN_DUPLICATE, cid, c->vector,
 	       "CQE at CQ %u slot %u (pass %u) consumed after the CQ took that slot in pass %u: "
 	       "a reaper read it a wrap late, two reapers raced on one CQ",

@@ -68,10 +68,19 @@ void nvr_ledger_completed(struct nvr_lsq *s, struct nvr_lcq *c, uint16_t cid, en
 /* A CQ's pass count, as nvr_ledger_consume() gets it: the head word's top 15 bits. */
 #define NVR_LEDGER_PASS_MASK 0x7fffu
 /*
+ * Or'ed into the pass: the reaper claimed the entry (moved the head past it)
+ * before this consumption, so a later pass of its slot may already be
+ * consumed by the time it gets here (reap_cas()).
+ */
+#define NVR_LEDGER_CLAIMED (1u << 31)
+/*
  * nvr_ledger_consume()'s rare cases: the slot's last consumption @was (pass
- * + 1) is not the pass before @pass. The same pass, or a later one (a reaper
- * that read the entry a wrap late, its pass already taken): a duplicate
- * consumption (returns false). An earlier one, or the pass count's wrap:
+ * + 1) is not the pass before @pass. The same pass: a duplicate consumption
+ * (returns false). A later one: a reaper that read the entry a wrap late,
+ * its slot already taken again; where it had not claimed the entry first
+ * (NVR_LEDGER_CLAIMED), whoever moved the head past the slot consumed it
+ * too, a duplicate (returns false); where it had, a late but unique
+ * consumption (returns true). An earlier one, or the pass count's wrap:
  * nothing wrong (returns true). And an interrupt-driven CQ's CQE taken by a
  * poller or a sweep (returns true).
  */
@@ -96,11 +105,11 @@ static inline bool nvr_ledger_consume_inl(struct nvr_lcq *c_, uint16_t slot, uin
 					  uint16_t cid, enum nvr_reaper who)
 {
 	struct nvr_lcq_hot *c = (struct nvr_lcq_hot *)(void *)c_;
-	uint32_t tag = pass + 1;
-	uint32_t was = atomic_exchange_explicit(&c->slot_pass[slot], tag, memory_order_relaxed);
+	uint32_t p = pass & NVR_LEDGER_PASS_MASK;
+	uint32_t was = atomic_exchange_explicit(&c->slot_pass[slot], p + 1, memory_order_relaxed);
 
-	/* was: the pass before this one (pass + 1 - 1), or none yet. */
-	if (unlikely(was != pass) && was && !nvr_ledger_consumed_twice(c_, slot, pass, cid, was))
+	/* was: the pass before this one (p + 1 - 1), or none yet. */
+	if (unlikely(was != p) && was && !nvr_ledger_consumed_twice(c_, slot, pass, cid, was))
 		return false;
 	atomic_fetch_add_explicit(&c->by[who], 1, memory_order_relaxed);
 	if (likely(who == NVR_REAP_IRQ || c->vector < 0))

@@ -351,7 +351,7 @@ static unsigned int reap_cas(struct nvr_cq *cq, unsigned int max, nvr_cqe_fn fn,
 		if (!nvr_cas32(&cq->hp, &hp, hp_next(cq, hp)))
 			continue;	/* another reaper took it: look again */
 		n++;
-		complete(cq, &cqe, slot, hp >> 17, fn, arg, who, &now);
+		complete(cq, &cqe, slot, hp >> 17 | NVR_LEDGER_CLAIMED, fn, arg, who, &now);
 	}
 	if (n) {
 		atomic_fetch_add_explicit(&cq->reaped, n, memory_order_relaxed);
@@ -430,7 +430,7 @@ static bool take_wrong_phase(struct nvr_cq *cq, nvr_cqe_fn fn, void *arg, bool c
 	atomic_store_explicit((_Atomic uint32_t *)&cq->ring[slot].cid,
 			      (dw3 & ~(1u << 16)) | (uint32_t)phase << 16, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cq->reaped, 1, memory_order_relaxed);
-	complete(cq, &cqe, slot, hp >> 17, fn, arg, NVR_REAP_SWEEP, &now);
+	complete(cq, &cqe, slot, hp >> 17 | NVR_LEDGER_CLAIMED, fn, arg, NVR_REAP_SWEEP, &now);
 	return true;
 }
 
