@@ -129,12 +129,17 @@ out_abort:
  */
 int nvr_run_hold_head(struct nvr_cq *cq)
 {
-	cq->held = calloc(cq->depth, sizeof(*cq->held));
-	if (!cq->held)
+	uint32_t *held = calloc(cq->depth, sizeof(*held));
+
+	if (!held)
 		return -ENOMEM;
+	/* Under the CQ's lock: the timeout sweep may be reaping it meanwhile. */
+	nvr_mutex_lock(&cq->lock);
+	cq->held = held;
 	cq->released = nvr_cq_head(cq);
 	atomic_store(&cq->hold_head, true);
 	nvr_cq_update_slow(cq);
+	nvr_mutex_unlock(&cq->lock);
 	return 0;
 }
 
